@@ -1,9 +1,6 @@
 /*
- * Hi!
- *
- * Note that this is an EXAMPLE Backstage backend. Please check the README.
- *
- * Happy hacking!
+ * The ML platform portal's backend: Backstage's own plugins plus the ML
+ * family (ml backend, ML kinds in the catalog, ml:* scaffolder actions).
  */
 
 import { createBackend } from '@backstage/backend-defaults';
@@ -19,6 +16,7 @@ backend.add(import('@backstage/plugin-scaffolder-backend-module-github'));
 backend.add(
   import('@backstage/plugin-scaffolder-backend-module-notifications'),
 );
+backend.add(import('@mlplatform/plugin-scaffolder-backend-module-ml'));
 
 // techdocs plugin
 backend.add(import('@backstage/plugin-techdocs-backend'));
@@ -34,6 +32,8 @@ backend.add(import('@backstage/plugin-catalog-backend'));
 backend.add(
   import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
 );
+
+backend.add(import('@mlplatform/plugin-catalog-backend-module-ml'));
 
 // See https://backstage.io/docs/features/software-catalog/configuration#subscribing-to-catalog-errors
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
@@ -68,5 +68,8 @@ backend.add(import('@backstage/plugin-signals-backend'));
 
 // mcp actions plugin
 backend.add(import('@backstage/plugin-mcp-actions-backend'));
+
+// ML platform plugin: /api/ml
+backend.add(import('@mlplatform/plugin-ml-backend'));
 
 backend.start();

@@ -46,7 +46,11 @@ export interface GettableAlert extends PostableAlert {
   startsAt: string;
   endsAt: string;
   updatedAt: string;
-  status: { state: 'active' | 'suppressed' | 'unprocessed'; silencedBy: string[]; inhibitedBy: string[] };
+  status: {
+    state: 'active' | 'suppressed' | 'unprocessed';
+    silencedBy: string[];
+    inhibitedBy: string[];
+  };
   receivers: Array<{ name: string }>;
 }
 
@@ -133,7 +137,9 @@ export async function startAlertmanager(
         body: JSON.stringify(alerts),
       });
       if (!res.ok) {
-        throw new Error(`Posting alerts failed (${res.status}): ${await res.text()}`);
+        throw new Error(
+          `Posting alerts failed (${res.status}): ${await res.text()}`,
+        );
       }
     },
     async getAlerts(filter = []) {
@@ -141,7 +147,9 @@ export async function startAlertmanager(
       for (const f of filter) params.append('filter', f);
       const res = await fetch(`${url}/api/v2/alerts?${params}`);
       if (!res.ok) {
-        throw new Error(`Reading alerts failed (${res.status}): ${await res.text()}`);
+        throw new Error(
+          `Reading alerts failed (${res.status}): ${await res.text()}`,
+        );
       }
       return (await res.json()) as GettableAlert[];
     },

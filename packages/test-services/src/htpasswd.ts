@@ -4,7 +4,8 @@ import { findBinary } from './binaries';
 
 // bcrypt's own base64 alphabet; same bit layout as standard base64.
 const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const BCRYPT = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+const BCRYPT =
+  './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 function bcryptSalt(): string {
   // 16 random bytes encode to exactly 22 characters with the unused low
@@ -30,10 +31,14 @@ function viaPerl(perl: string, password: string, cost: number) {
 
 function viaHtpasswd(htpasswd: string, password: string, cost: number) {
   // -n prints instead of writing a file, -B bcrypt, -i reads stdin.
-  const line = execFileSync(htpasswd, ['-n', '-i', '-B', '-C', String(cost), 'user'], {
-    input: password,
-    encoding: 'utf8',
-  });
+  const line = execFileSync(
+    htpasswd,
+    ['-n', '-i', '-B', '-C', String(cost), 'user'],
+    {
+      input: password,
+      encoding: 'utf8',
+    },
+  );
   return line.trim().split(':').slice(1).join(':');
 }
 
@@ -51,7 +56,9 @@ export function bcryptHash(password: string, cost = 5): string {
     try {
       const hash = viaPerl(perl, password, cost);
       if (/^\$2[aby]\$/.test(hash)) return hash;
-      attempts.push(`perl crypt() returned '${hash}' (libcrypt without bcrypt?)`);
+      attempts.push(
+        `perl crypt() returned '${hash}' (libcrypt without bcrypt?)`,
+      );
     } catch (error: any) {
       attempts.push(`perl failed: ${error.message}`);
     }
@@ -79,6 +86,7 @@ export function bcryptHash(password: string, cost = 5): string {
  * @public
  */
 export function htpasswdLine(username: string, password: string): string {
-  if (username.includes(':')) throw new Error('htpasswd usernames cannot contain ":"');
+  if (username.includes(':'))
+    throw new Error('htpasswd usernames cannot contain ":"');
   return `${username}:${bcryptHash(password)}\n`;
 }

@@ -4,7 +4,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { requireBinary, serverBinaries } from './binaries';
 import { getFreePort, isPortOpen } from './ports';
-import { launchServer, makeTempDir, removeTempDir, ServerStartError } from './process';
+import {
+  launchServer,
+  makeTempDir,
+  removeTempDir,
+  ServerStartError,
+} from './process';
 
 const execFileAsync = promisify(execFile);
 
@@ -56,7 +61,9 @@ function serverIdentity(): { uid?: number; gid?: number } {
   try {
     // `id` goes through NSS, so it also finds users not in /etc/passwd.
     const id = (flag: string) =>
-      Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+      Number(
+        execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim(),
+      );
     return { uid: id('-u'), gid: id('-g') };
   } catch {
     throw new ServerStartError(
@@ -73,7 +80,9 @@ function serverIdentity(): { uid?: number; gid?: number } {
  *
  * @public
  */
-export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresHandle> {
+export async function startPostgres(
+  options: PostgresOptions = {},
+): Promise<PostgresHandle> {
   const initdb = requireBinary(serverBinaries.initdb);
   // Use the postgres that belongs to the same installation as initdb.
   const binDir = path.dirname(initdb);
@@ -86,7 +95,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const dir = makeTempDir('postgres');
   const dataDir = path.join(dir, 'data');
   const logFile = path.join(dir, 'postgres.log');
-  if (identity.uid !== undefined) fs.chownSync(dir, identity.uid, identity.gid!);
+  if (identity.uid !== undefined)
+    fs.chownSync(dir, identity.uid, identity.gid!);
 
   // Server and tools must not pick up the caller's PG* client settings or
   // locale surprises; C locale also makes initdb faster.
@@ -99,12 +109,24 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   try {
     await execFileAsync(
       initdb,
-      ['-D', dataDir, '-U', user, '--auth=trust', '--encoding=UTF8', '--no-locale', '--no-sync', '--no-instructions'],
+      [
+        '-D',
+        dataDir,
+        '-U',
+        user,
+        '--auth=trust',
+        '--encoding=UTF8',
+        '--no-locale',
+        '--no-sync',
+        '--no-instructions',
+      ],
       { cwd: dir, env, ...identity },
     );
   } catch (error: any) {
     await removeTempDir(dir);
-    throw new ServerStartError(`initdb failed: ${error.stderr || error.message}`);
+    throw new ServerStartError(
+      `initdb failed: ${error.stderr || error.message}`,
+    );
   }
 
   const port = await getFreePort();
@@ -119,10 +141,14 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     name: 'postgres',
     command: postgres,
     args: [
-      '-D', dataDir,
-      '-k', dir,
-      '-p', String(port),
-      '-h', '127.0.0.1',
+      '-D',
+      dataDir,
+      '-k',
+      dir,
+      '-p',
+      String(port),
+      '-h',
+      '127.0.0.1',
       ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
     ],
     cwd: dir,
@@ -133,16 +159,22 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     // SIGINT is PostgreSQL's "fast" shutdown; SIGTERM ("smart") would wait
     // for every client (e.g. a leaked pool) to disconnect.
     stopSignal: 'SIGINT',
+    // At test-process exit there is no time for a fast shutdown; SIGQUIT
+    // (immediate) still frees the SysV shared memory that SIGKILL leaks.
+    exitSignal: 'SIGQUIT',
     // The port opens before recovery finishes, so also wait for the log
     // line that says connections are really accepted.
     ready: async () =>
-      fs.readFileSync(logFile, 'utf8').includes('ready to accept connections') &&
-      (await isPortOpen(port)),
+      fs
+        .readFileSync(logFile, 'utf8')
+        .includes('ready to accept connections') && (await isPortOpen(port)),
     timeoutMs: options.startTimeoutMs ?? 30000,
   });
 
   const connectionString = (db: string) =>
-    `postgresql://${encodeURIComponent(user)}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
+    `postgresql://${encodeURIComponent(
+      user,
+    )}@127.0.0.1:${port}/${encodeURIComponent(db)}`;
   let counter = 0;
 
   return {

@@ -4,20 +4,54 @@ import os from 'node:os';
 import path from 'node:path';
 
 // Everything started by this module, so that it can be torn down even when
-// a test forgets to call stop() or the test process is interrupted.
-const liveChildren = new Set<ChildProcess>();
+// a test forgets to call stop() or the test process is interrupted. The
+// value is the signal to send at exit (see StartProcessOptions.exitSignal).
+const liveChildren = new Map<ChildProcess, NodeJS.Signals>();
 const liveTempDirs = new Set<string>();
 let hooksInstalled = false;
 
+// In an 'exit' handler the event loop is gone: no 'exit' events, no
+// reaping. A dead-but-unreaped child is a zombie, so /proc tells us.
+function isGone(pid: number | undefined): boolean {
+  if (pid === undefined) return true;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+function sleepSync(ms: number) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 function cleanupSync() {
-  for (const child of liveChildren) {
+  const children = [...liveChildren];
+  liveChildren.clear();
+  for (const [child, signal] of children) {
     try {
-      child.kill('SIGKILL');
+      child.kill(signal);
     } catch {
       // Already gone.
     }
   }
-  liveChildren.clear();
+  // Give servers with a graceful exit signal (PostgreSQL's SIGQUIT frees
+  // its shared memory; SIGKILL would leak it) a moment, then force.
+  const deadline = Date.now() + 2000;
+  while (
+    Date.now() < deadline &&
+    children.some(([c, sig]) => sig !== 'SIGKILL' && !isGone(c.pid))
+  ) {
+    sleepSync(20);
+  }
+  for (const [child] of children) {
+    try {
+      if (!isGone(child.pid)) child.kill('SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
   for (const dir of liveTempDirs) {
     try {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -73,7 +107,9 @@ export async function removeTempDir(dir: string): Promise<void> {
  */
 export class ServerStartError extends Error {
   constructor(message: string, readonly logFile?: string) {
-    super(logFile ? `${message}\n--- ${logFile} ---\n${tailLog(logFile)}` : message);
+    super(
+      logFile ? `${message}\n--- ${logFile} ---\n${tailLog(logFile)}` : message,
+    );
     this.name = 'ServerStartError';
   }
 }
@@ -100,6 +136,11 @@ export interface StartProcessOptions {
   gid?: number;
   /** Signal for a graceful stop; SIGTERM unless the server wants another. */
   stopSignal?: NodeJS.Signals;
+  /**
+   * Signal sent if the test process exits while this server still runs;
+   * SIGKILL unless a server needs a chance to release system resources.
+   */
+  exitSignal?: NodeJS.Signals;
 }
 
 /** A spawned server process whose output goes to a log file. */
@@ -134,7 +175,7 @@ export function startProcess(options: StartProcessOptions): ManagedProcess {
   } finally {
     fs.closeSync(fd);
   }
-  liveChildren.add(child);
+  liveChildren.set(child, options.exitSignal ?? 'SIGKILL');
 
   let status: string | undefined;
   const exited = new Promise<void>(resolve => {

@@ -5,7 +5,13 @@ import { promisify } from 'node:util';
 import { requireBinary, serverBinaries } from './binaries';
 import { withOpenMetricsEof } from './openMetrics';
 import { getFreePort } from './ports';
-import { httpStatusIs, launchServer, makeTempDir, removeTempDir, ServerStartError } from './process';
+import {
+  httpStatusIs,
+  launchServer,
+  makeTempDir,
+  removeTempDir,
+  ServerStartError,
+} from './process';
 
 const execFileAsync = promisify(execFile);
 
@@ -56,7 +62,10 @@ export interface PrometheusRangeSeries {
 export type PrometheusQueryData =
   | {
       resultType: 'vector';
-      result: Array<{ metric: Record<string, string>; value: [number, string] }>;
+      result: Array<{
+        metric: Record<string, string>;
+        value: [number, string];
+      }>;
     }
   | { resultType: 'matrix'; result: PrometheusRangeSeries[] }
   | { resultType: 'scalar' | 'string'; result: [number, string] };
@@ -91,7 +100,9 @@ async function apiGet(url: string): Promise<any> {
   const body = (await res.json().catch(() => undefined)) as any;
   if (!res.ok || body?.status !== 'success') {
     throw new Error(
-      `Prometheus query failed (${res.status}): ${body?.error ?? res.statusText}`,
+      `Prometheus query failed (${res.status}): ${
+        body?.error ?? res.statusText
+      }`,
     );
   }
   return body.data;
@@ -172,7 +183,10 @@ export async function startPrometheus(
     await removeTempDir(dir);
     throw error;
   }
-  fs.writeFileSync(configFile, JSON.stringify(buildConfig(options, ruleFile), null, 2));
+  fs.writeFileSync(
+    configFile,
+    JSON.stringify(buildConfig(options, ruleFile), null, 2),
+  );
 
   const port = await getFreePort();
   const url = `http://127.0.0.1:${port}`;
@@ -186,6 +200,8 @@ export async function startPrometheus(
       // without this Prometheus would delete it at startup.
       '--storage.tsdb.retention.time=100y',
       `--web.listen-address=127.0.0.1:${port}`,
+      // Otherwise alert generator URLs use the machine's hostname.
+      `--web.external-url=${url}`,
       // Alerts reach Alertmanager in seconds instead of about a minute.
       '--rules.alert.resend-delay=1s',
       ...(options.extraArgs ?? []),

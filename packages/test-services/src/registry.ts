@@ -4,7 +4,12 @@ import path from 'node:path';
 import { requireBinary, serverBinaries } from './binaries';
 import { htpasswdLine } from './htpasswd';
 import { getFreePort } from './ports';
-import { httpStatusIs, launchServer, makeTempDir, removeTempDir } from './process';
+import {
+  httpStatusIs,
+  launchServer,
+  makeTempDir,
+  removeTempDir,
+} from './process';
 
 /**
  * Options for {@link startRegistry}.
@@ -23,7 +28,8 @@ export interface RegistryOptions {
  *
  * @public
  */
-export const OCI_MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+export const OCI_MANIFEST_MEDIA_TYPE =
+  'application/vnd.oci.image.manifest.v1+json';
 
 /**
  * A running Distribution (Docker/OCI) registry.
@@ -48,9 +54,17 @@ export interface RegistryHandle {
    */
   request(pathOrUrl: string, init?: RequestInit): Promise<Response>;
   /** Uploads a blob (POST + PUT) and returns its descriptor fields. */
-  pushBlob(repo: string, data: Buffer | string): Promise<{ digest: string; size: number }>;
+  pushBlob(
+    repo: string,
+    data: Buffer | string,
+  ): Promise<{ digest: string; size: number }>;
   /** PUTs a manifest under a tag or digest and returns its digest. */
-  putManifest(repo: string, reference: string, manifest: object, mediaType?: string): Promise<string>;
+  putManifest(
+    repo: string,
+    reference: string,
+    manifest: object,
+    mediaType?: string,
+  ): Promise<string>;
   /** Kills the registry and removes its storage. */
   stop(): Promise<void>;
 }
@@ -68,7 +82,9 @@ async function expectStatus(res: Response, ok: number[], what: string) {
  *
  * @public
  */
-export async function startRegistry(options: RegistryOptions = {}): Promise<RegistryHandle> {
+export async function startRegistry(
+  options: RegistryOptions = {},
+): Promise<RegistryHandle> {
   const binary = requireBinary(serverBinaries.registry);
   const dir = makeTempDir('registry');
   const storageDir = path.join(dir, 'storage');
@@ -81,7 +97,10 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   if (htpasswd) {
     const file = path.join(dir, 'htpasswd');
     try {
-      fs.writeFileSync(file, htpasswdLine(htpasswd.username, htpasswd.password));
+      fs.writeFileSync(
+        file,
+        htpasswdLine(htpasswd.username, htpasswd.password),
+      );
     } catch (error) {
       await removeTempDir(dir);
       throw error;
@@ -127,7 +146,9 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
   });
 
   const authorization = htpasswd
-    ? `Basic ${Buffer.from(`${htpasswd.username}:${htpasswd.password}`).toString('base64')}`
+    ? `Basic ${Buffer.from(
+        `${htpasswd.username}:${htpasswd.password}`,
+      ).toString('base64')}`
     : undefined;
 
   const request = (pathOrUrl: string, init: RequestInit = {}) => {
@@ -150,8 +171,13 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
     stop: server.stop,
     async pushBlob(repo, data) {
       const body = Buffer.isBuffer(data) ? data : Buffer.from(data);
-      const digest = `sha256:${crypto.createHash('sha256').update(body).digest('hex')}`;
-      const start = await request(`/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+      const digest = `sha256:${crypto
+        .createHash('sha256')
+        .update(body)
+        .digest('hex')}`;
+      const start = await request(`/v2/${repo}/blobs/uploads/`, {
+        method: 'POST',
+      });
       await expectStatus(start, [202], `Starting blob upload to ${repo}`);
       // Location already carries the upload state as a query string.
       const location = new URL(start.headers.get('location')!, url);
@@ -165,7 +191,12 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Regi
       await expectStatus(put, [201], `Uploading blob ${digest}`);
       return { digest, size: body.length };
     },
-    async putManifest(repo, reference, manifest, mediaType = OCI_MANIFEST_MEDIA_TYPE) {
+    async putManifest(
+      repo,
+      reference,
+      manifest,
+      mediaType = OCI_MANIFEST_MEDIA_TYPE,
+    ) {
       const res = await request(`/v2/${repo}/manifests/${reference}`, {
         method: 'PUT',
         headers: { 'Content-Type': mediaType },

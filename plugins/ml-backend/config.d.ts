@@ -1,0 +1,83 @@
+export interface Config {
+  /** Configuration of the ML platform plugins. */
+  ml?: {
+    /**
+     * Kubernetes clusters whose GPU quotas, Kueue queues and notebooks the ML
+     * backend reads and manages. Each cluster is reached by exactly one of:
+     * `url` (+ `token` and `caData`/`caFile`), `kubeconfig`, or `serviceAccount: true`.
+     */
+    kubernetes?: {
+      clusters: Array<{
+        /** Cluster name, as used in GpuQuota entities' `spec.cluster`. */
+        name: string;
+        /** API server URL, e.g. https://k8s.example.com:6443. */
+        url?: string;
+        /**
+         * Bearer token of a service account allowed to read quotas and manage notebooks.
+         * @visibility secret
+         */
+        token?: string;
+        /** Base64-encoded PEM CA bundle of the API server. */
+        caData?: string;
+        /** Path to a PEM CA bundle of the API server. */
+        caFile?: string;
+        /** Path to a kubeconfig file; `context` picks a context other than its current one. */
+        kubeconfig?: string;
+        /** Context to use from `kubeconfig`. */
+        context?: string;
+        /** Use the in-cluster service account of the pod the backend runs in. */
+        serviceAccount?: boolean;
+        /**
+         * Skip TLS verification. Only for local test clusters; never in production.
+         */
+        skipTLSVerify?: boolean;
+      }>;
+    };
+    /**
+     * Model registries. Only the hosts listed here are ever contacted for
+     * `mlplatform.io/registry-ref` annotations.
+     */
+    registries?: Array<{
+      /** Registry name shown in the portal. */
+      name: string;
+      /** `oci` for an OCI distribution registry, `mlflow` for MLflow's REST API. */
+      type: 'oci' | 'mlflow';
+      /** Base URL, e.g. https://registry.example.com or https://mlflow.example.com. */
+      url: string;
+      /** User for basic auth. */
+      username?: string;
+      /**
+       * Password for basic auth.
+       * @visibility secret
+       */
+      password?: string;
+      /**
+       * Bearer token.
+       * @visibility secret
+       */
+      token?: string;
+      /** Path to a PEM CA bundle for registries with a private CA. */
+      caFile?: string;
+    }>;
+    /** Prometheus that scrapes the model servers and DCGM exporters. */
+    prometheus?: {
+      /** Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090. */
+      url: string;
+      /**
+       * Bearer token, when Prometheus sits behind an authenticating proxy.
+       * @visibility secret
+       */
+      token?: string;
+    };
+    /** Alertmanager holding the alerts of the model servers. */
+    alertmanager?: {
+      /** Base URL of Alertmanager, e.g. http://alertmanager:9093. */
+      url: string;
+      /**
+       * Bearer token, when Alertmanager sits behind an authenticating proxy.
+       * @visibility secret
+       */
+      token?: string;
+    };
+  };
+}

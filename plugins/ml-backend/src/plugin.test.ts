@@ -1,0 +1,178 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  AlertmanagerHandle,
+  PrometheusHandle,
+  RegistryHandle,
+  describeIfBinary,
+  getFreePort,
+  serverBinaries,
+  startAlertmanager,
+  startPrometheus,
+  startRegistry,
+} from '@mlplatform/test-services';
+import { MlHealthResponse } from '@mlplatform/plugin-ml-common';
+import request from 'supertest';
+import { mlPlugin } from './plugin';
+
+describeIfBinary([
+  serverBinaries.prometheus,
+  serverBinaries.alertmanager,
+  serverBinaries.registry,
+])('GET /api/ml/health against real servers', () => {
+  let prometheus: PrometheusHandle;
+  let alertmanager: AlertmanagerHandle;
+  let registry: RegistryHandle;
+
+  beforeAll(async () => {
+    [prometheus, alertmanager, registry] = await Promise.all([
+      startPrometheus(),
+      startAlertmanager(),
+      startRegistry({ htpasswd: { username: 'ml', password: 's3cret-pw' } }),
+    ]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([
+      prometheus?.stop(),
+      alertmanager?.stop(),
+      registry?.stop(),
+    ]);
+  });
+
+  it('reports each integration, reachable or not, without being signed in and without secrets', async () => {
+    const closedPort = await getFreePort();
+    const { server } = await startTestBackend({
+      features: [
+        mlPlugin,
+        mockServices.rootConfig.factory({
+          data: {
+            ml: {
+              prometheus: { url: prometheus.url },
+              alertmanager: { url: alertmanager.url },
+              registries: [
+                {
+                  name: 'models',
+                  type: 'oci',
+                  url: registry.url,
+                  username: 'ml',
+                  password: 's3cret-pw',
+                },
+                {
+                  name: 'gone',
+                  type: 'oci',
+                  url: `http://127.0.0.1:${closedPort}`,
+                },
+              ],
+            },
+          },
+        }),
+      ],
+    });
+
+    const res = await request(server).get('/api/ml/health');
+
+    expect(res.status).toBe(200);
+    const body = res.body as MlHealthResponse;
+    expect(body.version).toBe(require('../package.json').version);
+    const byId = Object.fromEntries(body.integrations.map(i => [i.id, i]));
+    expect(byId.prometheus.state).toBe('ok');
+    expect(byId.prometheus.targets[0]).toMatchObject({
+      host: new URL(prometheus.url).host,
+      reachable: true,
+    });
+    expect(byId.alertmanager.state).toBe('ok');
+    expect(byId.kubernetes).toMatchObject({
+      state: 'not-configured',
+      targets: [],
+    });
+    expect(byId.registry.state).toBe('degraded');
+    expect(byId.registry.targets).toEqual([
+      expect.objectContaining({ name: 'models', reachable: true }),
+      expect.objectContaining({
+        name: 'gone',
+        reachable: false,
+        error: 'ECONNREFUSED',
+      }),
+    ]);
+    expect(JSON.stringify(body)).not.toContain('s3cret-pw');
+  });
+
+  it('marks a registry that rejects the configured password as unreachable', async () => {
+    const { server } = await startTestBackend({
+      features: [
+        mlPlugin,
+        mockServices.rootConfig.factory({
+          data: {
+            ml: {
+              registries: [{ name: 'models', type: 'oci', url: registry.url }],
+            },
+          },
+        }),
+      ],
+    });
+    const body = (await request(server).get('/api/ml/health'))
+      .body as MlHealthResponse;
+    // 401 means "up, wants credentials": the registry answers the version check.
+    expect(body.integrations.find(i => i.id === 'registry')?.state).toBe('ok');
+  });
+});
+
+describe('GET /api/ml/health with nothing configured', () => {
+  it('says every integration is not configured and names its config key', async () => {
+    const { server } = await startTestBackend({
+      features: [mlPlugin, mockServices.rootConfig.factory({ data: {} })],
+    });
+    const body = (await request(server).get('/api/ml/health'))
+      .body as MlHealthResponse;
+    expect(body.integrations.map(i => [i.id, i.state, i.configKey])).toEqual([
+      ['kubernetes', 'not-configured', 'ml.kubernetes.clusters'],
+      ['registry', 'not-configured', 'ml.registries'],
+      ['prometheus', 'not-configured', 'ml.prometheus'],
+      ['alertmanager', 'not-configured', 'ml.alertmanager'],
+    ]);
+  });
+
+  it('reports a cluster whose API server does not answer as unreachable', async () => {
+    const port = await getFreePort();
+    const { server } = await startTestBackend({
+      features: [
+        mlPlugin,
+        mockServices.rootConfig.factory({
+          data: {
+            ml: {
+              kubernetes: {
+                clusters: [
+                  {
+                    name: 'gpu-a',
+                    url: `https://127.0.0.1:${port}`,
+                    token: 'x',
+                  },
+                ],
+              },
+            },
+          },
+        }),
+      ],
+    });
+    const body = (await request(server).get('/api/ml/health'))
+      .body as MlHealthResponse;
+    expect(body.integrations[0]).toMatchObject({
+      id: 'kubernetes',
+      state: 'unreachable',
+      targets: [{ name: 'gpu-a', host: `127.0.0.1:${port}`, reachable: false }],
+    });
+  });
+
+  it('refuses to start with a malformed config', async () => {
+    await expect(
+      startTestBackend({
+        features: [
+          mlPlugin,
+          mockServices.rootConfig.factory({
+            data: { ml: { prometheus: { url: 'nope' } } },
+          }),
+        ],
+      }),
+    ).rejects.toThrow('ml config: ml.prometheus.url is not a URL');
+  });
+});

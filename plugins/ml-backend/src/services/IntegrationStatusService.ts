@@ -1,0 +1,221 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { VersionApi } from '@kubernetes/client-node';
+import {
+  MlHealthResponse,
+  MlIntegrationState,
+  MlIntegrationStatus,
+  MlIntegrationTarget,
+} from '@mlplatform/plugin-ml-common';
+import { MlConfig, RegistryConfig } from '../config';
+import { httpProbe } from './httpProbe';
+import { clusterHost, kubeConfigFor } from './kubernetes/kubeConfig';
+
+const CACHE_MS = 15_000;
+const PROBE_TIMEOUT_MS = 3_000;
+
+function bearer(token?: string): Record<string, string> | undefined {
+  return token ? { authorization: `Bearer ${token}` } : undefined;
+}
+
+function registryHeaders(registry: RegistryConfig) {
+  if (registry.token) return bearer(registry.token);
+  if (registry.username) {
+    const basic = Buffer.from(
+      `${registry.username}:${registry.password ?? ''}`,
+    ).toString('base64');
+    return { authorization: `Basic ${basic}` };
+  }
+  return undefined;
+}
+
+function stateOf(targets: MlIntegrationTarget[]): MlIntegrationState {
+  if (targets.length === 0) return 'not-configured';
+  const up = targets.filter(t => t.reachable).length;
+  if (up === targets.length) return 'ok';
+  return up === 0 ? 'unreachable' : 'degraded';
+}
+
+function errorText(e: unknown): string {
+  const err = e as {
+    message?: string;
+    code?: string;
+    cause?: { code?: string; message?: string };
+  };
+  return (
+    err.cause?.code ??
+    err.code ??
+    err.cause?.message ??
+    err.message ??
+    String(e)
+  );
+}
+
+async function probeHttp(
+  name: string,
+  url: string,
+  accept: (status: number) => boolean,
+  options: Parameters<typeof httpProbe>[1],
+): Promise<MlIntegrationTarget> {
+  const host = new URL(url).host;
+  try {
+    const { status, latencyMs } = await httpProbe(url, {
+      ...options,
+      timeoutMs: PROBE_TIMEOUT_MS,
+    });
+    return accept(status)
+      ? { name, host, reachable: true, latencyMs }
+      : { name, host, reachable: false, error: `HTTP ${status}` };
+  } catch (e) {
+    return { name, host, reachable: false, error: errorText(e) };
+  }
+}
+
+/**
+ * Tells which integrations are configured and whether they answer, for
+ * `GET /api/ml/health` and the ML page. Probes run at most once per cache
+ * window however many callers ask, and never return secrets or URL paths.
+ *
+ * @internal
+ */
+export class IntegrationStatusService {
+  private cached?: { at: number; value: Promise<MlHealthResponse> };
+
+  static create(options: {
+    config: MlConfig;
+    logger: LoggerService;
+    version: string;
+  }) {
+    return new IntegrationStatusService(
+      options.config,
+      options.logger,
+      options.version,
+    );
+  }
+
+  private constructor(
+    private readonly config: MlConfig,
+    private readonly logger: LoggerService,
+    private readonly version: string,
+  ) {}
+
+  getStatus(): Promise<MlHealthResponse> {
+    const now = Date.now();
+    if (!this.cached || now - this.cached.at > CACHE_MS) {
+      const value = this.probeAll();
+      this.cached = { at: now, value };
+      value.catch(() => {
+        this.cached = undefined;
+      });
+    }
+    return this.cached.value;
+  }
+
+  private async probeAll(): Promise<MlHealthResponse> {
+    const { clusters, registries, prometheus, alertmanager } = this.config;
+    const [k8s, regs, prom, am] = await Promise.all([
+      Promise.all(clusters.map(c => this.probeCluster(c.name, c))),
+      Promise.all(
+        registries.map(r =>
+          r.type === 'oci'
+            ? // The distribution spec's version check: 200, or 401 when auth is required.
+              probeHttp(r.name, `${r.url}/v2/`, s => s === 200 || s === 401, {
+                headers: registryHeaders(r),
+                caFile: r.caFile,
+              })
+            : probeHttp(r.name, `${r.url}/health`, s => s === 200, {
+                headers: registryHeaders(r),
+                caFile: r.caFile,
+              }),
+        ),
+      ),
+      prometheus
+        ? probeHttp('prometheus', `${prometheus.url}/-/ready`, s => s === 200, {
+            headers: bearer(prometheus.token),
+          }).then(t => [t])
+        : Promise.resolve([]),
+      alertmanager
+        ? probeHttp(
+            'alertmanager',
+            `${alertmanager.url}/-/ready`,
+            s => s === 200,
+            {
+              headers: bearer(alertmanager.token),
+            },
+          ).then(t => [t])
+        : Promise.resolve([]),
+    ]);
+    const integrations: MlIntegrationStatus[] = [
+      {
+        id: 'kubernetes',
+        title: 'Kubernetes',
+        configKey: 'ml.kubernetes.clusters',
+        targets: k8s,
+        state: stateOf(k8s),
+      },
+      {
+        id: 'registry',
+        title: 'Model registry',
+        configKey: 'ml.registries',
+        targets: regs,
+        state: stateOf(regs),
+      },
+      {
+        id: 'prometheus',
+        title: 'Prometheus',
+        configKey: 'ml.prometheus',
+        targets: prom,
+        state: stateOf(prom),
+      },
+      {
+        id: 'alertmanager',
+        title: 'Alertmanager',
+        configKey: 'ml.alertmanager',
+        targets: am,
+        state: stateOf(am),
+      },
+    ];
+    for (const i of integrations) {
+      for (const t of i.targets.filter(x => !x.reachable)) {
+        this.logger.warn(
+          `ML integration ${i.id}/${t.name} at ${t.host} is unreachable: ${t.error}`,
+        );
+      }
+    }
+    return {
+      version: this.version,
+      checkedAt: new Date().toISOString(),
+      integrations,
+    };
+  }
+
+  private async probeCluster(
+    name: string,
+    cluster: MlConfig['clusters'][number],
+  ): Promise<MlIntegrationTarget> {
+    let host = cluster.url ? new URL(cluster.url).host : 'unknown';
+    const started = performance.now();
+    try {
+      const kc = kubeConfigFor(cluster);
+      host = clusterHost(kc);
+      const api = kc.makeApiClient(VersionApi);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        api.getCode(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)),
+            PROBE_TIMEOUT_MS,
+          );
+        }),
+      ]).finally(() => clearTimeout(timer));
+      return {
+        name,
+        host,
+        reachable: true,
+        latencyMs: Math.round(performance.now() - started),
+      };
+    } catch (e) {
+      return { name, host, reachable: false, error: errorText(e) };
+    }
+  }
+}

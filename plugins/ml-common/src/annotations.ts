@@ -1,0 +1,43 @@
+/**
+ * Prometheus label matchers that select a model's serving metrics,
+ * e.g. `namespace="fraud", model="fraud-detector"`. Parsed as matchers, never
+ * pasted into PromQL.
+ *
+ * @public
+ */
+export const ANNOTATION_METRICS_SELECTOR = 'mlplatform.io/metrics-selector';
+
+/**
+ * Name of the metrics profile (the PromQL templates of a serving runtime such
+ * as `openmetrics`, `kserve` or `triton`) used for a model.
+ *
+ * @public
+ */
+export const ANNOTATION_METRICS_PROFILE = 'mlplatform.io/metrics-profile';
+
+/**
+ * Alertmanager label matchers selecting the alerts that concern an entity.
+ *
+ * @public
+ */
+export const ANNOTATION_ALERT_SELECTOR = 'mlplatform.io/alert-selector';
+
+/**
+ * Where a model's versions live in a registry configured under `ml.registries`,
+ * e.g. `oci://registry.example.com/models/fraud-detector` or `mlflow://fraud-detector`.
+ *
+ * @public
+ */
+export const ANNOTATION_REGISTRY_REF = 'mlplatform.io/registry-ref';
+
+/**
+ * Backstage's own Kubernetes annotations, re-exported so ML entities show
+ * their workloads in `@backstage/plugin-kubernetes`.
+ *
+ * @public
+ */
+export const ANNOTATION_KUBERNETES_ID = 'backstage.io/kubernetes-id';
+
+/** @public */
+export const ANNOTATION_KUBERNETES_LABEL_SELECTOR =
+  'backstage.io/kubernetes-label-selector';

@@ -1,0 +1,2 @@
+export * from './MlApi';
+export * from './MlClient';

@@ -1,0 +1,2 @@
+export { MlPage } from './MlPage';
+export { IntegrationsCard } from './IntegrationsCard';

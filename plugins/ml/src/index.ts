@@ -1,0 +1,12 @@
+/**
+ * The ML platform frontend plugin: ML pages and entity cards for models,
+ * datasets, pipelines and GPU quotas.
+ *
+ * @packageDocumentation
+ */
+
+export { mlPlugin as default } from './plugin';
+export * from './api';
+export { MlIcon } from './components/MlIcon';
+export { IntegrationsCard } from './components/MlPage';
+export * from './legacy';

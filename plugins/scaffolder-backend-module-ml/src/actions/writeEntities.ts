@@ -1,0 +1,149 @@
+import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  DATASET_KIND,
+  ML_API_VERSION,
+  MODEL_KIND,
+  PIPELINE_KIND,
+} from '@mlplatform/plugin-ml-common';
+import { promises as fs } from 'node:fs';
+import { dirname } from 'node:path';
+import { stringify } from 'yaml';
+import { examples } from './writeEntities.examples';
+
+// Entity names: what the catalog accepts and, because names become Kubernetes
+// objects too, DNS-1123 labels.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * Creates the `ml:catalog:write-entities` action: writes the Model, its
+ * training Dataset and its training Pipeline of a new ML project into a
+ * catalog-info.yaml, wired into lineage.
+ *
+ * @public
+ */
+export function createWriteEntitiesAction() {
+  return createTemplateAction({
+    id: 'ml:catalog:write-entities',
+    description:
+      'Writes Model, Dataset and Pipeline entities of a new ML project into a catalog-info.yaml in the workspace',
+    examples,
+    supportsDryRun: true,
+    schema: {
+      input: {
+        name: z =>
+          z.string().regex(DNS_LABEL, {
+            message:
+              'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters',
+          }),
+        owner: z =>
+          z
+            .string()
+            .min(1)
+            .describe('Owning group, e.g. group:default/fraud-team'),
+        description: z => z.string().optional(),
+        system: z => z.string().optional(),
+        modelType: z =>
+          z
+            .enum([
+              'classifier',
+              'regressor',
+              'llm',
+              'embedding',
+              'recommender',
+              'other',
+            ])
+            .default('classifier'),
+        framework: z => z.string().default('pytorch-lightning'),
+        datasetLocation: z =>
+          z
+            .string()
+            .regex(/^(s3|pvc|nfs|feast|gs|file):\/\/.+/, {
+              message:
+                'must be a URL such as s3://bucket/path or pvc://claim/path',
+            })
+            .describe('Where the training data lives'),
+        registry: z =>
+          z
+            .string()
+            .regex(/^(oci|mlflow):\/\/.+/)
+            .optional()
+            .describe('oci://host/repo or mlflow://name'),
+        schedule: z =>
+          z
+            .string()
+            .optional()
+            .describe('Cron schedule of the training pipeline'),
+        filePath: z => z.string().default('catalog-info.yaml'),
+      },
+      output: {
+        entityRefs: z => z.array(z.string()),
+        filePath: z => z.string(),
+      },
+    },
+    async handler(ctx) {
+      const { input } = ctx;
+      const datasetName = `${input.name}-training-data`;
+      const pipelineName = `${input.name}-training`;
+      const lifecycle = 'experimental';
+      const common = {
+        owner: input.owner,
+        lifecycle,
+        ...(input.system ? { system: input.system } : {}),
+      };
+
+      const dataset = {
+        apiVersion: ML_API_VERSION,
+        kind: DATASET_KIND,
+        metadata: {
+          name: datasetName,
+          description: `Training data of ${input.name}`,
+        },
+        spec: { type: 'table', ...common, location: input.datasetLocation },
+      };
+      const pipeline = {
+        apiVersion: ML_API_VERSION,
+        kind: PIPELINE_KIND,
+        metadata: { name: pipelineName, description: `Trains ${input.name}` },
+        spec: {
+          type: 'training',
+          ...common,
+          orchestrator: { type: 'kubernetes-job', id: pipelineName },
+          ...(input.schedule ? { schedule: input.schedule } : {}),
+          consumes: [`dataset:${datasetName}`],
+          produces: [`model:${input.name}`],
+        },
+      };
+      const model = {
+        apiVersion: ML_API_VERSION,
+        kind: MODEL_KIND,
+        metadata: {
+          name: input.name,
+          ...(input.description ? { description: input.description } : {}),
+        },
+        spec: {
+          type: input.modelType,
+          ...common,
+          framework: input.framework,
+          ...(input.registry ? { registry: input.registry } : {}),
+          trainedOn: [`dataset:${datasetName}`],
+          producedBy: `pipeline:${pipelineName}`,
+        },
+      };
+
+      const entities = [model, dataset, pipeline];
+      const text = entities.map(e => stringify(e)).join('---\n');
+      const target = resolveSafeChildPath(ctx.workspacePath, input.filePath);
+      await fs.mkdir(dirname(target), { recursive: true });
+      await fs.writeFile(target, text, 'utf8');
+
+      const entityRefs = entities.map(e =>
+        stringifyEntityRef({ kind: e.kind, name: e.metadata.name }),
+      );
+      ctx.logger.info(`Wrote ${entityRefs.join(', ')} to ${input.filePath}`);
+      ctx.output('entityRefs', entityRefs);
+      ctx.output('filePath', input.filePath);
+    },
+  });
+}

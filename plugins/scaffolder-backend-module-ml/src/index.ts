@@ -1,0 +1,8 @@
+/**
+ * Scaffolder actions of the ML platform (`ml:*`).
+ *
+ * @packageDocumentation
+ */
+
+export { scaffolderModuleMl as default } from './module';
+export { createWriteEntitiesAction } from './actions/writeEntities';
