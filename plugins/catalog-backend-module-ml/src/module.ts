@@ -1,9 +1,18 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { CatalogModelSources } from '@backstage/catalog-model/alpha';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { catalogModelExtensionPoint } from '@backstage/plugin-catalog-node/alpha';
+import { mlCatalogModelLayer } from './model/mlCatalogModelLayer';
 import { MlEntitiesProcessor } from './processor/MlEntitiesProcessor';
 
 /**
- * Adds the ML entity kinds to the catalog.
+ * Adds the ML entity kinds to the catalog: the {@link MlEntitiesProcessor}
+ * (validation, defaults, relations) and, unless
+ * `catalog.ml.registerCatalogModel` is false, the ML kinds' catalog model
+ * layer.
  *
  * @public
  */
@@ -12,9 +21,23 @@ export const catalogModuleMlEntityModel = createBackendModule({
   moduleId: 'ml-entity-model',
   register(reg) {
     reg.registerInit({
-      deps: { catalog: catalogProcessingExtensionPoint },
-      async init({ catalog }) {
-        catalog.addProcessor(new MlEntitiesProcessor());
+      deps: {
+        config: coreServices.rootConfig,
+        processing: catalogProcessingExtensionPoint,
+        model: catalogModelExtensionPoint,
+      },
+      async init({ config, processing, model }) {
+        processing.addProcessor(new MlEntitiesProcessor());
+        if (
+          config.getOptionalBoolean('catalog.ml.registerCatalogModel') ??
+          true
+        ) {
+          // static() adds Backstage's default layer, which the catalog
+          // deduplicates by ID when other modules add it as well.
+          model.addModelSource(
+            CatalogModelSources.static([mlCatalogModelLayer]),
+          );
+        }
       },
     });
   },

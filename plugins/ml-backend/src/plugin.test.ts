@@ -1,4 +1,8 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import {
   AlertmanagerHandle,
   PrometheusHandle,
@@ -44,6 +48,9 @@ describeIfBinary([
     const { server } = await startTestBackend({
       features: [
         mlPlugin,
+        mockServices.httpAuth.factory({
+          defaultCredentials: mockCredentials.none(),
+        }),
         mockServices.rootConfig.factory({
           data: {
             ml: {
@@ -97,7 +104,7 @@ describeIfBinary([
     expect(JSON.stringify(body)).not.toContain('s3cret-pw');
   });
 
-  it('marks a registry that rejects the configured password as unreachable', async () => {
+  it('treats a registry that asks for credentials (401) as reachable', async () => {
     const { server } = await startTestBackend({
       features: [
         mlPlugin,
@@ -174,5 +181,34 @@ describe('GET /api/ml/health with nothing configured', () => {
         ],
       }),
     ).rejects.toThrow('ml config: ml.prometheus.url is not a URL');
+  });
+});
+
+describe('GET /api/ml/audit', () => {
+  it('needs a signed-in caller and validates its query', async () => {
+    const { server } = await startTestBackend({
+      features: [
+        mlPlugin,
+        mockServices.rootConfig.factory({ data: {} }),
+        // Requests without a token are anonymous, as in a real backend.
+        mockServices.httpAuth.factory({
+          defaultCredentials: mockCredentials.none(),
+        }),
+      ],
+    });
+    const anonymous = await request(server).get('/api/ml/audit');
+    expect(anonymous.status).toBe(401);
+
+    const auth = { Authorization: mockCredentials.user.header() };
+    const empty = await request(server).get('/api/ml/audit').set(auth);
+    expect(empty.status).toBe(200);
+    expect(empty.body).toEqual({ items: [] });
+
+    const bad = await request(server)
+      .get('/api/ml/audit?limit=0&color=red')
+      .set(auth);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.name).toBe('InputError');
+    expect(bad.body.error.message).toContain('limit: Too small');
   });
 });

@@ -13,6 +13,7 @@ import {
 } from '@mlplatform/plugin-ml-node';
 import { readFileSync } from 'node:fs';
 import { readMlConfig } from './config';
+import { AuditStore } from './database/AuditStore';
 import { createRouter } from './router';
 import { IntegrationStatusService } from './services/IntegrationStatusService';
 
@@ -57,15 +58,20 @@ export const mlPlugin = createBackendPlugin({
         config: coreServices.rootConfig,
         logger: coreServices.logger,
         httpRouter: coreServices.httpRouter,
+        httpAuth: coreServices.httpAuth,
+        database: coreServices.database,
       },
-      async init({ config, logger, httpRouter }) {
+      async init({ config, logger, httpRouter, httpAuth, database }) {
         const mlConfig = readMlConfig(config);
         const integrationStatus = IntegrationStatusService.create({
           config: mlConfig,
           logger,
           version: packageVersion(),
         });
-        httpRouter.use(await createRouter({ integrationStatus }));
+        const auditStore = await AuditStore.create({ database });
+        httpRouter.use(
+          await createRouter({ httpAuth, integrationStatus, auditStore }),
+        );
         // Load balancers and the portal's own status page probe this without a token.
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
         logger.info(

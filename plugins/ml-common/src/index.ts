@@ -8,3 +8,4 @@
 export * from './annotations';
 export * from './api';
 export * from './kinds';
+export * from './labelMatchers';

@@ -1,36 +1,32 @@
-import {
-  Entity,
-  getCompoundEntityRef,
-  parseEntityRef,
-  RELATION_OWNED_BY,
-  RELATION_OWNER_OF,
-} from '@backstage/catalog-model';
+import { Entity } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
+import { LocationSpec } from '@backstage/plugin-catalog-common';
 import {
   CatalogProcessor,
   CatalogProcessorEmit,
-  processingResult,
 } from '@backstage/plugin-catalog-node';
-import { LocationSpec } from '@backstage/plugin-catalog-common';
-import { ML_API_VERSION, isMlKind } from '@mlplatform/plugin-ml-common';
+import {
+  applyMlEntityDefaults,
+  formatMlEntityIssues,
+  isModelLike,
+  MlKind,
+  validateMlAnnotations,
+  validateMlEntity,
+} from '@mlplatform/plugin-ml-common';
+import { classifyEntity } from './classify';
+import { emitMlRelations, emitModelLikeRelations } from './relations';
 
-function isMlEntity(entity: Entity): boolean {
-  return entity.apiVersion === ML_API_VERSION && isMlKind(entity.kind);
-}
-
-function requireString(entity: Entity, field: string): string {
-  const value = (entity.spec as Record<string, unknown> | undefined)?.[field];
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new InputError(
-      `${entity.kind} "${entity.metadata.name}": spec.${field} must be a non-empty string`,
-    );
-  }
-  return value;
+function rejectMisdeclared(entity: Entity): void {
+  throw new InputError(formatMlEntityIssues(entity, validateMlEntity(entity)));
 }
 
 /**
- * Teaches the catalog the ML kinds of `mlplatform.io/v1alpha1`: accepts them
- * as known kinds, checks their required fields and emits their relations.
+ * Teaches the catalog the ML kinds of `mlplatform.io/v1alpha1` (Model,
+ * Dataset, Pipeline, GpuQuota): fills their defaults, validates them against
+ * their JSON schemas and rules with messages that name the entity, the field
+ * and the reason, and emits both directions of every relation their reference
+ * fields imply. Red Hat Developer Hub `ai-model` Resources get their ML
+ * annotations checked and a servedBy/serves relation.
  *
  * @public
  */
@@ -39,19 +35,41 @@ export class MlEntitiesProcessor implements CatalogProcessor {
     return 'MlEntitiesProcessor';
   }
 
+  /**
+   * Runs before the catalog's default priority (20). When the ML kinds are
+   * also registered in the catalog model, the catalog's ModelProcessor checks
+   * them too, and the first processor to throw decides the error the user
+   * sees: it should be ours, which names the field and the fix.
+   */
+  getPriority(): number {
+    return 10;
+  }
+
+  async preProcessEntity(entity: Entity): Promise<Entity> {
+    const classification = classifyEntity(entity);
+    // Fails before the model processor's preprocessing would, with a message
+    // that says which apiVersion to write.
+    if (classification === 'misdeclared') rejectMisdeclared(entity);
+    return classification === 'ml' ? applyMlEntityDefaults(entity) : entity;
+  }
+
   async validateEntityKind(entity: Entity): Promise<boolean> {
-    if (!isMlEntity(entity)) {
-      if (
-        entity.apiVersion?.startsWith('mlplatform.io/') &&
-        isMlKind(entity.kind)
-      ) {
-        throw new InputError(
-          `${entity.kind} "${entity.metadata?.name}": apiVersion ${entity.apiVersion} is not supported; use ${ML_API_VERSION}`,
-        );
+    const classification = classifyEntity(entity);
+    if (classification === 'misdeclared') rejectMisdeclared(entity);
+    if (classification === 'other') {
+      if (isModelLike(entity)) {
+        const issues = validateMlAnnotations(entity);
+        if (issues.length) {
+          throw new InputError(formatMlEntityIssues(entity, issues));
+        }
       }
+      // Not our kind: whoever owns it says whether it is valid.
       return false;
     }
-    requireString(entity, 'owner');
+    const issues = validateMlEntity(entity);
+    if (issues.length) {
+      throw new InputError(formatMlEntityIssues(entity, issues));
+    }
     return true;
   }
 
@@ -60,26 +78,11 @@ export class MlEntitiesProcessor implements CatalogProcessor {
     _location: LocationSpec,
     emit: CatalogProcessorEmit,
   ): Promise<Entity> {
-    if (!isMlEntity(entity)) return entity;
-    const self = getCompoundEntityRef(entity);
-    const owner = parseEntityRef(requireString(entity, 'owner'), {
-      defaultKind: 'Group',
-      defaultNamespace: self.namespace,
-    });
-    emit(
-      processingResult.relation({
-        source: self,
-        type: RELATION_OWNED_BY,
-        target: owner,
-      }),
-    );
-    emit(
-      processingResult.relation({
-        source: owner,
-        type: RELATION_OWNER_OF,
-        target: self,
-      }),
-    );
+    if (classifyEntity(entity) === 'ml') {
+      emitMlRelations(entity, entity.kind as MlKind, emit);
+    } else {
+      emitModelLikeRelations(entity, emit);
+    }
     return entity;
   }
 }

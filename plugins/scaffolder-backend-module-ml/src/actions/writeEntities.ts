@@ -54,28 +54,41 @@ export function createWriteEntitiesAction() {
               'recommender',
               'other',
             ])
-            .default('classifier'),
-        framework: z => z.string().default('pytorch-lightning'),
+            .optional()
+            .describe('Model type; classifier when not given'),
+        framework: z =>
+          z
+            .string()
+            .optional()
+            .describe('Framework; pytorch-lightning when not given'),
         datasetLocation: z =>
           z
             .string()
-            .regex(/^(s3|pvc|nfs|feast|gs|file):\/\/.+/, {
-              message:
-                'must be a URL such as s3://bucket/path or pvc://claim/path',
-            })
-            .describe('Where the training data lives'),
+            .regex(/^(s3|pvc|nfs|feast|gs|file):\/\/.+/)
+            .describe(
+              'Where the training data lives: s3://bucket/path, pvc://claim/path, nfs://, feast://, gs://',
+            ),
         registry: z =>
           z
             .string()
             .regex(/^(oci|mlflow):\/\/.+/)
             .optional()
-            .describe('oci://host/repo or mlflow://name'),
+            .describe(
+              'Where versions are pushed: oci://host/repo or mlflow://name',
+            ),
         schedule: z =>
           z
             .string()
+            .regex(/^(\S+\s+){4}\S+$/)
             .optional()
-            .describe('Cron schedule of the training pipeline'),
-        filePath: z => z.string().default('catalog-info.yaml'),
+            .describe('Cron schedule (5 fields) of the training pipeline'),
+        filePath: z =>
+          z
+            .string()
+            .optional()
+            .describe(
+              'File to write, relative to the workspace; catalog-info.yaml when not given',
+            ),
       },
       output: {
         entityRefs: z => z.array(z.string()),
@@ -84,6 +97,7 @@ export function createWriteEntitiesAction() {
     },
     async handler(ctx) {
       const { input } = ctx;
+      const filePath = input.filePath ?? 'catalog-info.yaml';
       const datasetName = `${input.name}-training-data`;
       const pipelineName = `${input.name}-training`;
       const lifecycle = 'experimental';
@@ -123,9 +137,9 @@ export function createWriteEntitiesAction() {
           ...(input.description ? { description: input.description } : {}),
         },
         spec: {
-          type: input.modelType,
+          type: input.modelType ?? 'classifier',
           ...common,
-          framework: input.framework,
+          framework: input.framework ?? 'pytorch-lightning',
           ...(input.registry ? { registry: input.registry } : {}),
           trainedOn: [`dataset:${datasetName}`],
           producedBy: `pipeline:${pipelineName}`,
@@ -134,16 +148,16 @@ export function createWriteEntitiesAction() {
 
       const entities = [model, dataset, pipeline];
       const text = entities.map(e => stringify(e)).join('---\n');
-      const target = resolveSafeChildPath(ctx.workspacePath, input.filePath);
+      const target = resolveSafeChildPath(ctx.workspacePath, filePath);
       await fs.mkdir(dirname(target), { recursive: true });
       await fs.writeFile(target, text, 'utf8');
 
       const entityRefs = entities.map(e =>
         stringifyEntityRef({ kind: e.kind, name: e.metadata.name }),
       );
-      ctx.logger.info(`Wrote ${entityRefs.join(', ')} to ${input.filePath}`);
+      ctx.logger.info(`Wrote ${entityRefs.join(', ')} to ${filePath}`);
       ctx.output('entityRefs', entityRefs);
-      ctx.output('filePath', input.filePath);
+      ctx.output('filePath', filePath);
     },
   });
 }

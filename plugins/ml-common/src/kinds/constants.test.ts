@@ -1,4 +1,4 @@
-import { ML_KINDS, isMlKind } from './kinds';
+import { ML_KINDS, isMlKind } from './constants';
 
 describe('isMlKind', () => {
   it('recognises the four ML kinds regardless of case', () => {

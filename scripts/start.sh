@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Starts the portal with demo data: frontend on :3000, backend on :7007,
+# SQLite in memory, and the demo stack (real Prometheus, Alertmanager and OCI
+# registry from Debian packages, where installed). Ctrl-C stops everything.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+. scripts/bootstrap.sh
+
+scripts/demo-stack.sh start
+trap 'scripts/demo-stack.sh stop' EXIT INT TERM
+
+ml_yarn start --config "$ROOT/app-config.yaml" --config "$ROOT/.demo/app-config.demo.yaml" "$@"
