@@ -124,8 +124,8 @@ export function IntegrationsCard() {
         <TableBody>
           {value!.integrations.map(i => (
             <TableRow key={i.id}>
-              <TableCell>{i.title}</TableCell>
-              <TableCell>
+              <TableCell style={{ whiteSpace: 'nowrap' }}>{i.title}</TableCell>
+              <TableCell style={{ whiteSpace: 'nowrap' }}>
                 <StateBadge state={i.state} />
               </TableCell>
               <TableCell>
