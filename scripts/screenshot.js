@@ -14,6 +14,12 @@ const shots = [
     waitFor: 'Fraud detector',
     file: 'catalog-models.png',
   },
+  {
+    path: '/catalog/default/model/fraud-detector',
+    waitFor: 'Lineage',
+    file: 'model-page.png',
+    fullPage: true,
+  },
 ];
 
 (async () => {
@@ -62,7 +68,7 @@ const shots = [
       );
       await page.waitForTimeout(500);
       const file = path.join(__dirname, '..', 'docs', 'images', shot.file);
-      await page.screenshot({ path: file });
+      await page.screenshot({ path: file, fullPage: !!shot.fullPage });
       console.log(`wrote ${path.relative(process.cwd(), file)}`);
       await page.close();
     }

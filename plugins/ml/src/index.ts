@@ -9,4 +9,13 @@ export { mlPlugin as default } from './plugin';
 export * from './api';
 export { MlIcon } from './components/MlIcon';
 export { IntegrationsCard } from './components/MlPage';
+export * from './components/EntityCards';
+export {
+  modelOverviewEntityCard,
+  datasetOverviewEntityCard,
+  pipelineOverviewEntityCard,
+  gpuQuotaOverviewEntityCard,
+  lineageEntityCard,
+  modelCardEntityCard,
+} from './entityCards';
 export * from './legacy';

@@ -8,6 +8,7 @@ import {
 import { MlClient, mlApiRef } from './api';
 import { MlIcon } from './components/MlIcon';
 import { rootRouteRef } from './routes';
+import { mlEntityCards } from './entityCards';
 
 /** @public */
 export const mlApi = ApiBlueprint.make({
@@ -41,6 +42,6 @@ export const mlPlugin = createFrontendPlugin({
   title: 'ML',
   icon: <MlIcon fontSize="inherit" />,
   info: { packageJson: () => import('../package.json') },
-  extensions: [mlApi, mlPage],
+  extensions: [mlApi, mlPage, ...mlEntityCards],
   routes: { root: rootRouteRef },
 });

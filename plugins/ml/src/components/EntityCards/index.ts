@@ -1,0 +1,6 @@
+export { ModelOverviewCard } from './ModelOverviewCard';
+export { DatasetOverviewCard } from './DatasetOverviewCard';
+export { PipelineOverviewCard } from './PipelineOverviewCard';
+export { GpuQuotaOverviewCard } from './GpuQuotaOverviewCard';
+export { LineageCard } from './LineageCard';
+export { ModelCardSection } from './ModelCardSection';
