@@ -20,6 +20,24 @@ const shots = [
     file: 'model-page.png',
     fullPage: true,
   },
+  {
+    path: '/catalog/default/dataset/fraud-features',
+    waitFor: 'Lineage',
+    file: 'dataset-page.png',
+    fullPage: true,
+  },
+  {
+    path: '/catalog/default/pipeline/fraud-detector-training',
+    waitFor: 'Lineage',
+    file: 'pipeline-page.png',
+    fullPage: true,
+  },
+  {
+    path: '/catalog/default/gpuquota/fraud-gpu-quota',
+    waitFor: 'Relations',
+    file: 'gpuquota-page.png',
+    fullPage: true,
+  },
 ];
 
 (async () => {
