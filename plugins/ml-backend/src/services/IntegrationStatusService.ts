@@ -1,4 +1,5 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
+import { readFileSync } from 'node:fs';
 import { VersionApi } from '@kubernetes/client-node';
 import {
   MlHealthResponse,
@@ -79,6 +80,8 @@ async function probeHttp(
  */
 export class IntegrationStatusService {
   private cached?: { at: number; value: Promise<MlHealthResponse> };
+  // Registry CA bundles, read once at startup instead of on every probe.
+  private readonly registryCas: Array<Buffer | undefined>;
 
   static create(options: {
     config: MlConfig;
@@ -96,7 +99,11 @@ export class IntegrationStatusService {
     private readonly config: MlConfig,
     private readonly logger: LoggerService,
     private readonly version: string,
-  ) {}
+  ) {
+    this.registryCas = config.registries.map(r =>
+      r.caFile ? readFileSync(r.caFile) : undefined,
+    );
+  }
 
   getStatus(): Promise<MlHealthResponse> {
     const now = Date.now();
@@ -113,18 +120,18 @@ export class IntegrationStatusService {
   private async probeAll(): Promise<MlHealthResponse> {
     const { clusters, registries, prometheus, alertmanager } = this.config;
     const [k8s, regs, prom, am] = await Promise.all([
-      Promise.all(clusters.map(c => this.probeCluster(c.name, c))),
+      Promise.all(clusters.map(c => this.probeCluster(c))),
       Promise.all(
-        registries.map(r =>
+        registries.map((r, i) =>
           r.type === 'oci'
             ? // The distribution spec's version check: 200, or 401 when auth is required.
               probeHttp(r.name, `${r.url}/v2/`, s => s === 200 || s === 401, {
                 headers: registryHeaders(r),
-                caFile: r.caFile,
+                ca: this.registryCas[i],
               })
             : probeHttp(r.name, `${r.url}/health`, s => s === 200, {
                 headers: registryHeaders(r),
-                caFile: r.caFile,
+                ca: this.registryCas[i],
               }),
         ),
       ),
@@ -189,9 +196,9 @@ export class IntegrationStatusService {
   }
 
   private async probeCluster(
-    name: string,
     cluster: MlConfig['clusters'][number],
   ): Promise<MlIntegrationTarget> {
+    const { name } = cluster;
     let host = cluster.url ? new URL(cluster.url).host : 'unknown';
     const started = performance.now();
     try {

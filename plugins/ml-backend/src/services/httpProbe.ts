@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 
 /** @internal */
 export interface ProbeOptions {
   headers?: Record<string, string>;
-  caFile?: string;
+  /** PEM CA bundle, read once by the caller rather than on every probe. */
+  ca?: Buffer;
   timeoutMs?: number;
 }
 
@@ -34,7 +34,7 @@ export function httpProbe(
       {
         method: 'GET',
         headers: options.headers,
-        ca: options.caFile ? readFileSync(options.caFile) : undefined,
+        ca: options.ca,
         timeout: options.timeoutMs ?? 3000,
       },
       res => {
