@@ -13,6 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DEMO="$ROOT/.demo"
 BASE="${ML_DEMO_PORT_BASE:-19000}"
 PROM_PORT=$((BASE + 90)) AM_PORT=$((BASE + 93)) REG_PORT=$((BASE + 50))
+KUBE_A_PORT=$((BASE + 443)) KUBE_B_PORT=$((BASE + 444))
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -24,6 +25,26 @@ wait_http() { # url name logfile
   echo "demo-stack: $2 did not become ready; last log lines:" >&2
   tail -n 20 "$3" >&2
   return 1
+}
+
+demo_metrics() { # backfill|rules args...
+  node --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+    "$ROOT/packages/test-services/src/demoMetrics.ts" "$@"
+}
+
+wait_json_line() { # logfile key name -> prints the key's value of the first JSON line
+  local line=""
+  for _ in $(seq 1 300); do
+    line=$(grep -m1 "^{\"$2\"" "$1" 2>/dev/null || true)
+    [[ -n "$line" ]] && break
+    sleep 0.1
+  done
+  if [[ -z "$line" ]]; then
+    echo "demo-stack: $3 did not start; last log lines:" >&2
+    tail -n 20 "$1" >&2
+    return 1
+  fi
+  node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$line" "$2"
 }
 
 start_bg() { # name logfile cmd...
@@ -39,6 +60,46 @@ stop() {
     kill "$(cat "$pidfile")" 2>/dev/null || true
     rm -f "$pidfile"
   done
+}
+
+# Two clusters served by the project's TEST Kubernetes API server
+# (packages/test-kube-apiserver; test infrastructure, not a real cluster),
+# seeded from examples/kube/. gpu-cluster-a serves the Kueue and Kubeflow
+# CRDs, gpu-cluster-b only Kueue (its notebooks become StatefulSets).
+start_kube_clusters() { # config
+  local config=$1 kube_config="$DEMO/kube-backstage.yaml"
+  mkdir -p "$DEMO/kube"
+  printf '  kubernetes:\n    clusters:\n' >>"$config"
+  printf 'kubernetes:\n  serviceLocatorMethod: { type: multiTenant }\n  clusterLocatorMethods:\n    - type: config\n      clusters:\n' >"$kube_config"
+  local name port extra token ready
+  for spec in "gpu-cluster-a:$KUBE_A_PORT:" "gpu-cluster-b:$KUBE_B_PORT:--no-kubeflow"; do
+    IFS=: read -r name port extra <<<"$spec"
+    token="demo-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    start_bg "kube-$name" "$DEMO/kube/$name.log" node \
+      --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+      "$ROOT/packages/test-kube-apiserver/src/cli.ts" \
+      --port "$port" --token "$token" --seed "$ROOT/examples/kube/$name.yaml" $extra
+    ready=""
+    for _ in $(seq 1 300); do
+      ready=$(grep -m1 '^{"url"' "$DEMO/kube/$name.log" 2>/dev/null || true)
+      [[ -n "$ready" ]] && break
+      sleep 0.1
+    done
+    if [[ -z "$ready" ]]; then
+      echo "demo-stack: test Kubernetes API server for $name did not start; last log lines:" >&2
+      tail -n 20 "$DEMO/kube/$name.log" >&2
+      return 1
+    fi
+    local url ca
+    url=$(node -e 'console.log(JSON.parse(process.argv[1]).url)' "$ready")
+    ca=$(node -e 'console.log(JSON.parse(process.argv[1]).caData)' "$ready")
+    printf '      - name: %s\n        url: %s\n        token: %s\n        caData: %s\n' \
+      "$name" "$url" "$token" "$ca" >>"$config"
+    printf '        - name: %s\n          url: %s\n          authProvider: serviceAccount\n          serviceAccountToken: %s\n          caData: %s\n' \
+      "$name" "$url" "$token" "$ca" >>"$kube_config"
+  done
+  # Backstage's Kubernetes plugin reads the same clusters (top-level key).
+  cat "$kube_config" >>"$config"
 }
 
 start() {
@@ -64,13 +125,34 @@ YAML
   fi
 
   if have prometheus; then
+    # Demo model metrics (packages/test-services/src/demoMetrics.ts): 6 h
+    # backfilled with promtool, then a live exporter continues the same
+    # series; fraud-detector drifts, so the ModelDriftHigh rule fires.
+    local anchor exporter_url
+    anchor=$(date +%s)
+    rm -rf "$DEMO/prometheus/data"
+    mkdir -p "$DEMO/prometheus/data"
+    demo_metrics backfill --hours 6 --now "$anchor" >"$DEMO/prometheus/demo.om"
+    tail -n1 "$DEMO/prometheus/demo.om" | grep -q '^# EOF' || echo '# EOF' >>"$DEMO/prometheus/demo.om"
+    promtool tsdb create-blocks-from openmetrics --max-block-duration=24h \
+      "$DEMO/prometheus/demo.om" "$DEMO/prometheus/data" >"$DEMO/prometheus/backfill.log" 2>&1 ||
+      { echo "demo-stack: promtool backfill failed:" >&2; tail -n 5 "$DEMO/prometheus/backfill.log" >&2; return 1; }
+    demo_metrics rules >"$DEMO/prometheus/rules.yml"
+    start_bg demo-exporter "$DEMO/prometheus/exporter.log" node \
+      --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+      "$ROOT/packages/test-services/src/demoMetrics.ts" serve --anchor "$anchor"
+    exporter_url=$(wait_json_line "$DEMO/prometheus/exporter.log" url "demo exporter")
     cat >"$DEMO/prometheus/prometheus.yml" <<YAML
 global: { scrape_interval: 15s, evaluation_interval: 15s }
 alerting:
   alertmanagers: [{ static_configs: [{ targets: ['127.0.0.1:$AM_PORT'] }] }]
+rule_files: ['$DEMO/prometheus/rules.yml']
 scrape_configs:
   - job_name: prometheus
     static_configs: [{ targets: ['127.0.0.1:$PROM_PORT'] }]
+  - job_name: model-servers
+    honor_labels: true
+    static_configs: [{ targets: ['${exporter_url#http://}'] }]
 YAML
     start_bg prometheus "$DEMO/prometheus/log" prometheus \
       --config.file="$DEMO/prometheus/prometheus.yml" --storage.tsdb.path="$DEMO/prometheus/data" \
@@ -93,10 +175,28 @@ http: { addr: 127.0.0.1:$REG_PORT }
 YAML
     start_bg registry "$DEMO/registry/log" env -u REGISTRY_HTTP_ADDR docker-registry serve "$DEMO/registry/config.yml"
     wait_http "http://127.0.0.1:$REG_PORT/v2/" registry "$DEMO/registry/log"
-    printf '  registries:\n    - name: demo-registry\n      type: oci\n      url: http://127.0.0.1:%s\n' "$REG_PORT" >>"$config"
+    # The example Models' spec.registry names localhost:19050; seed their versions.
+    node --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+      "$ROOT/packages/ml-push/src/demoSeed.ts" "http://localhost:$REG_PORT" >"$DEMO/registry/seed.log" 2>&1 ||
+      { echo "demo-stack: seeding the registry failed:" >&2; tail -n 5 "$DEMO/registry/seed.log" >&2; return 1; }
+    printf '  registries:\n    - name: demo-registry\n      type: oci\n      url: http://localhost:%s\n' "$REG_PORT" >>"$config"
   else
     echo "demo-stack: docker-registry not installed; registry cards will say not configured" >&2
   fi
+
+  start_kube_clusters "$config"
+
+  # The ML project template publishes to bare git repositories here and
+  # registers them as file locations (demo only; see templates/README.md).
+  mkdir -p "$DEMO/git"
+  cat >>"$config" <<YAML
+scaffolder:
+  ml:
+    localPublishDirectory: $DEMO/git
+catalog:
+  ml:
+    allowFileLocations: true
+YAML
 
   echo "demo-stack: ready ($(grep -c 'url:' "$config") service(s)); config in $config" >&2
 }

@@ -8,7 +8,14 @@ const path = require('node:path');
 
 const baseUrl = process.argv[2] ?? 'http://localhost:3000';
 const shots = [
-  { path: '/ml', waitFor: 'Endpoints', file: 'ml-page.png' },
+  { path: '/ml', waitFor: 'Endpoints', file: 'ml-page.png', fullPage: true },
+  {
+    path: '/ml/quotas',
+    waitFor: 'Language',
+    file: 'gpu-quotas.png',
+    fullPage: true,
+  },
+  { path: '/ml/notebooks', waitFor: 'guest-nb', file: 'my-notebooks.png' },
   {
     path: '/?filters%5Bkind%5D=model&filters%5Buser%5D=all',
     waitFor: 'Fraud detector',
@@ -16,7 +23,7 @@ const shots = [
   },
   {
     path: '/catalog/default/model/fraud-detector',
-    waitFor: 'Lineage',
+    waitFor: 'Latency',
     file: 'model-page.png',
     fullPage: true,
   },
@@ -34,7 +41,7 @@ const shots = [
   },
   {
     path: '/catalog/default/gpuquota/fraud-gpu-quota',
-    waitFor: 'Relations',
+    waitFor: 'GPU usage',
     file: 'gpuquota-page.png',
     fullPage: true,
   },

@@ -1,5 +1,56 @@
+import { SchedulerServiceTaskScheduleDefinitionConfig } from '@backstage/backend-plugin-api';
+
 export interface Config {
   catalog?: {
+    providers?: {
+      /**
+       * Keeps GpuQuota entities in step with the GPU quotas of the clusters
+       * under `ml.kubernetes.clusters` (read through the ML backend).
+       * The provider runs when this key is present.
+       */
+      mlGpuQuotas?: {
+        /** How often to refresh; default every 60 seconds. */
+        schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+        /**
+         * Owner of quotas whose namespace carries no team label or
+         * annotation; such quotas are skipped when this is absent.
+         */
+        defaultOwner?: string;
+      };
+      /**
+       * Ingests the model repositories of the OCI registries under
+       * `ml.registries` as Model entities (one per repository, versions
+       * from its tags). The provider runs when this key is present.
+       */
+      mlRegistryModels?: {
+        /** How often to refresh; default every 5 minutes. */
+        schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+        /**
+         * Which registries to read, by their `ml.registries` name, and the
+         * repository prefix models live under (default `models/`). Default:
+         * every OCI registry, prefix `models/`.
+         */
+        registries?: Array<{
+          /** Name of an OCI registry under `ml.registries`. */
+          name: string;
+          /** Repository path prefix; `''` for every repository. */
+          prefix?: string;
+        }>;
+        /**
+         * Owner of models none of whose versions carries the
+         * `mlplatform.io/owner` annotation; such models are skipped when
+         * this is absent.
+         */
+        defaultOwner?: string;
+        /** Entity namespace of the provided Models; default `default`. */
+        namespace?: string;
+        /**
+         * `spec.type` of models none of whose versions carries
+         * `mlplatform.io/model-type`; default `model`.
+         */
+        defaultType?: string;
+      };
+    };
     /** Configuration of the ML entity kinds in the catalog. */
     ml?: {
       /**
@@ -13,6 +64,14 @@ export interface Config {
        * either way. Default: true.
        */
       registerCatalogModel?: boolean;
+      /**
+       * Allow `file` locations to be registered through the catalog API (in
+       * addition to `url`), so the ML project template can register the
+       * project it published with `ml:publish:local`. Demo and tests only:
+       * anyone allowed to create locations could register any file the
+       * backend can read. Default: false.
+       */
+      allowFileLocations?: boolean;
     };
   };
 }

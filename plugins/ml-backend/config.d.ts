@@ -7,7 +7,17 @@ export interface Config {
      * `url` (+ `token` and `caData`/`caFile`), `kubeconfig`, or `serviceAccount: true`.
      */
     kubernetes?: {
-      clusters: Array<{
+      /**
+       * Namespace label naming the team that owns the namespace's GPU quota,
+       * e.g. `fraud-team` or `group:default/fraud-team`. An annotation
+       * `mlplatform.io/owner` on the namespace works too. Default `mlplatform.io/team`.
+       */
+      teamLabel?: string;
+      /** How long quota data of a cluster is cached, in seconds. Default 30. */
+      refreshSeconds?: number;
+      /** Timeout of one request to a cluster's API server, in seconds. Default 10. */
+      requestTimeoutSeconds?: number;
+      clusters?: Array<{
         /** Cluster name, as used in GpuQuota entities' `spec.cluster`. */
         name: string;
         /** API server URL, e.g. https://k8s.example.com:6443. */
@@ -31,6 +41,11 @@ export interface Config {
          * Skip TLS verification. Only for local test clusters; never in production.
          */
         skipTLSVerify?: boolean;
+        /**
+         * Where a notebook on this cluster opens, e.g.
+         * `https://jupyter.example.com/notebook/{{namespace}}/{{name}}/`.
+         */
+        notebookUrl?: string;
       }>;
     };
     /**

@@ -4,6 +4,7 @@
  */
 
 import { createBackend } from '@backstage/backend-defaults';
+import { catalogModuleMlGpuQuotas } from '@mlplatform/plugin-catalog-backend-module-ml';
 
 const backend = createBackend();
 
@@ -34,6 +35,8 @@ backend.add(
 );
 
 backend.add(import('@mlplatform/plugin-catalog-backend-module-ml'));
+// GpuQuota entities in step with the clusters (when catalog.providers.mlGpuQuotas is set)
+backend.add(catalogModuleMlGpuQuotas);
 
 // See https://backstage.io/docs/features/software-catalog/configuration#subscribing-to-catalog-errors
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));

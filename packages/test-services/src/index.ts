@@ -6,6 +6,7 @@
  */
 
 export * from './alertmanager';
+export * from './demoMetrics';
 export {
   describeIfBinary,
   findBinary,

@@ -11,3 +11,11 @@ export {
   mlCatalogModelLayer,
   ML_CATALOG_MODEL_LAYER_ID,
 } from './model/mlCatalogModelLayer';
+export { catalogModuleMlGpuQuotas } from './provider/module';
+export {
+  GpuQuotaEntityProvider,
+  ANNOTATION_QUOTA_SOURCE,
+  toEntities as gpuQuotaEntitiesFromQuotas,
+} from './provider/GpuQuotaEntityProvider';
+export type { GpuQuotaEntityProviderOptions } from './provider/GpuQuotaEntityProvider';
+export * from './registryProvider';

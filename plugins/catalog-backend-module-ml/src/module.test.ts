@@ -25,6 +25,8 @@ import {
 } from './__testUtils__/entities';
 import { catalogModuleMlEntityModel } from './module';
 
+jest.setTimeout(60_000);
+
 // The real catalog backend with this module, ingesting the demo organisation
 // and the broken corpus side by side from file locations.
 

@@ -3,7 +3,10 @@ import {
   createBackendModule,
 } from '@backstage/backend-plugin-api';
 import { CatalogModelSources } from '@backstage/catalog-model/alpha';
-import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import {
+  catalogLocationsExtensionPoint,
+  catalogProcessingExtensionPoint,
+} from '@backstage/plugin-catalog-node';
 import { catalogModelExtensionPoint } from '@backstage/plugin-catalog-node/alpha';
 import { mlCatalogModelLayer } from './model/mlCatalogModelLayer';
 import { MlEntitiesProcessor } from './processor/MlEntitiesProcessor';
@@ -25,8 +28,15 @@ export const catalogModuleMlEntityModel = createBackendModule({
         config: coreServices.rootConfig,
         processing: catalogProcessingExtensionPoint,
         model: catalogModelExtensionPoint,
+        locations: catalogLocationsExtensionPoint,
       },
-      async init({ config, processing, model }) {
+      async init({ config, processing, model, locations }) {
+        if (config.getOptionalBoolean('catalog.ml.allowFileLocations')) {
+          // Lets the ML project template register what it published to a
+          // local directory (ml:publish:local). Demo only: anyone allowed to
+          // create locations could then register files of the backend host.
+          locations.setAllowedLocationTypes(['url', 'file']);
+        }
         processing.addProcessor(new MlEntitiesProcessor());
         if (
           config.getOptionalBoolean('catalog.ml.registerCatalogModel') ??

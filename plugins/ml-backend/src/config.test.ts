@@ -1,5 +1,5 @@
 import { ConfigReader } from '@backstage/config';
-import { readMlConfig } from './config';
+import { fillNotebookUrl, readMlConfig } from './config';
 
 const read = (ml: unknown) => readMlConfig(new ConfigReader({ ml } as any));
 
@@ -7,6 +7,11 @@ describe('readMlConfig', () => {
   it('reads an empty config as nothing configured', () => {
     expect(readMlConfig(new ConfigReader({}))).toEqual({
       clusters: [],
+      kubernetes: {
+        teamLabel: 'mlplatform.io/team',
+        refreshSeconds: 30,
+        requestTimeoutMs: 10_000,
+      },
       registries: [],
       prometheus: undefined,
       alertmanager: undefined,
@@ -36,7 +41,87 @@ describe('readMlConfig', () => {
     });
   });
 
+  it('reads the Kubernetes settings and notebook URL templates', () => {
+    const config = read({
+      kubernetes: {
+        teamLabel: 'example.com/owner',
+        refreshSeconds: 5,
+        requestTimeoutSeconds: 2.5,
+        clusters: [
+          {
+            name: 'gpu-a',
+            url: 'https://k8s:6443',
+            notebookUrl:
+              'https://jupyter.example.com/notebook/{{namespace}}/{{ name }}/',
+          },
+        ],
+      },
+    });
+    expect(config.kubernetes).toEqual({
+      teamLabel: 'example.com/owner',
+      refreshSeconds: 5,
+      requestTimeoutMs: 2500,
+    });
+    expect(
+      fillNotebookUrl(config.clusters[0].notebookUrl!, {
+        namespace: 'fraud',
+        name: 'nb1',
+      }),
+    ).toBe('https://jupyter.example.com/notebook/fraud/nb1/');
+  });
+
   it.each([
+    [
+      { kubernetes: { teamLabel: 'not a label!' } },
+      'ml.kubernetes.teamLabel is not a Kubernetes label key: "not a label!"',
+    ],
+    [
+      { kubernetes: { refreshSeconds: -1 } },
+      'ml.kubernetes.refreshSeconds must be between 0 and 3600, got -1',
+    ],
+    [
+      { kubernetes: { requestTimeoutSeconds: 0 } },
+      'ml.kubernetes.requestTimeoutSeconds must be more than 0 and at most 300, got 0',
+    ],
+    [{ kubernetes: { refreshSeconds: 'soon' } }, 'refreshSeconds'],
+    [
+      {
+        kubernetes: {
+          clusters: [
+            {
+              name: 'a',
+              url: 'https://a',
+              notebookUrl: 'https://j/{{user}}/{{name}}',
+            },
+          ],
+        },
+      },
+      'ml.kubernetes.clusters[0].notebookUrl has unknown placeholder(s) {{user}}; only {{namespace}} and {{name}} are filled in',
+    ],
+    [
+      {
+        kubernetes: {
+          clusters: [
+            { name: 'a', url: 'https://a', notebookUrl: 'jupyter/{{name}}' },
+          ],
+        },
+      },
+      'ml.kubernetes.clusters[0].notebookUrl is not a URL: "jupyter/{{name}}"',
+    ],
+    [
+      {
+        kubernetes: {
+          clusters: [
+            {
+              name: 'a',
+              url: 'https://a',
+              notebookUrl: 'ftp://files/{{name}}',
+            },
+          ],
+        },
+      },
+      'notebookUrl must be http(s), got ftp:',
+    ],
     [
       { prometheus: { url: 'not a url' } },
       'ml config: ml.prometheus.url is not a URL: "not a url"',

@@ -12,6 +12,18 @@ export interface ClusterConfig {
   context?: string;
   serviceAccount: boolean;
   skipTLSVerify: boolean;
+  /** Where a notebook opens; `{{namespace}}` and `{{name}}` are filled in. */
+  notebookUrl?: string;
+}
+
+/** @internal */
+export interface KubernetesSettings {
+  /** Namespace label (or annotation) naming the owning team. */
+  teamLabel: string;
+  /** How long quota data of a cluster is cached, in seconds. */
+  refreshSeconds: number;
+  /** Timeout of one request to a cluster's API server, in milliseconds. */
+  requestTimeoutMs: number;
 }
 
 /** @internal */
@@ -34,6 +46,7 @@ export interface HttpServiceConfig {
 /** @internal */
 export interface MlConfig {
   clusters: ClusterConfig[];
+  kubernetes: KubernetesSettings;
   registries: RegistryConfig[];
   prometheus?: HttpServiceConfig;
   alertmanager?: HttpServiceConfig;
@@ -72,6 +85,93 @@ function readHttpService(
   };
 }
 
+const NOTEBOOK_URL_PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+
+function readNotebookUrl(config: Config, index: number): string | undefined {
+  const template = config.getOptionalString('notebookUrl');
+  if (template === undefined) return undefined;
+  const key = `ml.kubernetes.clusters[${index}].notebookUrl`;
+  const unknown = [...template.matchAll(NOTEBOOK_URL_PLACEHOLDER)]
+    .map(m => m[1])
+    .filter(p => p !== 'namespace' && p !== 'name');
+  if (unknown.length) {
+    throw new InputError(
+      `ml config: ${key} has unknown placeholder(s) ${unknown
+        .map(p => `{{${p}}}`)
+        .join(', ')}; only {{namespace}} and {{name}} are filled in`,
+    );
+  }
+  const sample = fillNotebookUrl(template, { namespace: 'ns', name: 'nb' });
+  let url: URL;
+  try {
+    url = new URL(sample);
+  } catch {
+    throw new InputError(`ml config: ${key} is not a URL: "${template}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(
+      `ml config: ${key} must be http(s), got ${url.protocol}`,
+    );
+  }
+  return template;
+}
+
+/**
+ * Fills `{{namespace}}` and `{{name}}` of a notebook URL template. Both are
+ * DNS-1123 labels, so they need no escaping.
+ *
+ * @internal
+ */
+export function fillNotebookUrl(
+  template: string,
+  values: { namespace: string; name: string },
+): string {
+  return template.replace(NOTEBOOK_URL_PLACEHOLDER, (_m, key: string) =>
+    key === 'namespace' ? values.namespace : values.name,
+  );
+}
+
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+function readKubernetesSettings(
+  config: Config | undefined,
+): KubernetesSettings {
+  const teamLabel =
+    config?.getOptionalString('teamLabel') ?? 'mlplatform.io/team';
+  if (!LABEL_KEY.test(teamLabel) || teamLabel.length > 316) {
+    throw new InputError(
+      `ml config: ml.kubernetes.teamLabel is not a Kubernetes label key: "${teamLabel}"`,
+    );
+  }
+  const refreshSeconds = config?.getOptionalNumber('refreshSeconds') ?? 30;
+  if (
+    !Number.isFinite(refreshSeconds) ||
+    refreshSeconds < 0 ||
+    refreshSeconds > 3600
+  ) {
+    throw new InputError(
+      `ml config: ml.kubernetes.refreshSeconds must be between 0 and 3600, got ${refreshSeconds}`,
+    );
+  }
+  const timeoutSeconds =
+    config?.getOptionalNumber('requestTimeoutSeconds') ?? 10;
+  if (
+    !Number.isFinite(timeoutSeconds) ||
+    timeoutSeconds <= 0 ||
+    timeoutSeconds > 300
+  ) {
+    throw new InputError(
+      `ml config: ml.kubernetes.requestTimeoutSeconds must be more than 0 and at most 300, got ${timeoutSeconds}`,
+    );
+  }
+  return {
+    teamLabel,
+    refreshSeconds,
+    requestTimeoutMs: Math.round(timeoutSeconds * 1000),
+  };
+}
+
 function readCluster(config: Config, index: number): ClusterConfig {
   const cluster: ClusterConfig = {
     name: config.getString('name'),
@@ -85,6 +185,7 @@ function readCluster(config: Config, index: number): ClusterConfig {
     context: config.getOptionalString('context'),
     serviceAccount: config.getOptionalBoolean('serviceAccount') ?? false,
     skipTLSVerify: config.getOptionalBoolean('skipTLSVerify') ?? false,
+    notebookUrl: readNotebookUrl(config, index),
   };
   const ways = [
     cluster.url,
@@ -140,6 +241,7 @@ export function readMlConfig(root: Config): MlConfig {
   }
   return {
     clusters,
+    kubernetes: readKubernetesSettings(ml?.getOptionalConfig('kubernetes')),
     registries: (ml?.getOptionalConfigArray('registries') ?? []).map(
       readRegistry,
     ),

@@ -6,6 +6,10 @@
  */
 
 export * from './annotations';
+export * from './healthApi';
 export * from './api';
 export * from './kinds';
+export * from './kubernetesApi';
 export * from './labelMatchers';
+export * from './permissions';
+export * from './registryApi';

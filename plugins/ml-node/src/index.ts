@@ -9,3 +9,4 @@
 export * from './alerts';
 export * from './metrics';
 export * from './registry';
+export * from './oci';

@@ -1,44 +1,61 @@
 import { createExtensionPoint } from '@backstage/backend-plugin-api';
+import { ModelVersion } from '@mlplatform/plugin-ml-common';
 
 /**
- * One version of a model as a registry stores it.
+ * One version of a model as a registry stores it: the API's
+ * {@link @mlplatform/plugin-ml-common#ModelVersion} plus the raw annotations
+ * or tags the registry holds.
  *
  * @public
  */
-export interface ModelRegistryVersion {
-  /** The registry's version id: an OCI digest or an MLflow version number. */
-  version: string;
-  /** Tags or aliases currently pointing at this version. */
-  aliases: string[];
-  /** ISO 8601 creation time, when the registry knows it. */
-  createdAt?: string;
-  /** Evaluation metrics recorded with the version, e.g. `{ auc: 0.93 }`. */
-  metrics: Record<string, number>;
-  /** Link or id of the training run that produced it. */
-  sourceRun?: string;
-  /** Artifact size in bytes, when known. */
-  sizeBytes?: number;
+export interface ModelRegistryVersion extends ModelVersion {
   /** Any further annotations or tags the registry holds. */
   annotations: Record<string, string>;
 }
 
 /**
+ * What moving an alias did.
+ *
+ * @public
+ */
+export interface ModelRegistryAliasResult {
+  /** The version the alias pointed at before, if it existed. */
+  previousVersion?: string;
+  /** The OCI manifest digest the alias now points at, where there is one. */
+  digest?: string;
+}
+
+/**
  * A model registry the ML backend can read versions from and move aliases in.
- * Registered through {@link mlRegistryAdaptersExtensionPoint}.
+ * The backend creates one per entry of `ml.registries`; modules add more
+ * through {@link mlRegistryAdaptersExtensionPoint}.
+ *
+ * Adapters must refuse refs they cannot serve before sending any request,
+ * and throw {@link ModelRegistryError} so the backend can map failures to
+ * clear HTTP errors.
  *
  * @public
  */
 export interface ModelRegistryAdapter {
   /** The URL scheme of the refs it serves, e.g. `oci` for `oci://host/repo`. */
   readonly scheme: string;
+  /** A name for messages and API responses, e.g. the config name. */
+  readonly name?: string;
+  /**
+   * Whether this adapter serves `ref` (already known to have its scheme),
+   * e.g. because the ref's host is its registry. Absent means "all refs".
+   */
+  supports?(ref: string): boolean;
   /** Versions of the model at `ref`, newest first. */
   listVersions(ref: string): Promise<ModelRegistryVersion[]>;
-  /** Points `alias` at `version`, returning the version it pointed at before. */
+  /** Releases connections when the backend stops. */
+  close?(): void;
+  /** Points `alias` at `version`. */
   setAlias(
     ref: string,
     alias: string,
     version: string,
-  ): Promise<{ previousVersion?: string }>;
+  ): Promise<ModelRegistryAliasResult>;
 }
 
 /**

@@ -3,6 +3,7 @@ import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import {
   isDatasetEntity,
   isGpuQuotaEntity,
+  isModelEntity,
   isModelLike,
   isPipelineEntity,
 } from '@mlplatform/plugin-ml-common';
@@ -71,6 +72,21 @@ export const gpuQuotaOverviewEntityCard = EntityCardBlueprint.make({
 });
 
 /**
+ * Live GPU usage of a GpuQuota's namespace, compared with its declared
+ * limits (`entity-card:ml/gpu-quota-usage`).
+ *
+ * @public
+ */
+export const gpuQuotaUsageEntityCard = EntityCardBlueprint.make({
+  name: 'gpu-quota-usage',
+  params: {
+    filter: isGpuQuotaEntity,
+    loader: () =>
+      import('./components/EntityCards').then(m => <m.GpuQuotaUsageCard />),
+  },
+});
+
+/**
  * Lineage card on Model, Dataset and Pipeline pages.
  *
  * @public
@@ -98,12 +114,60 @@ export const modelCardEntityCard = EntityCardBlueprint.make({
   },
 });
 
+/**
+ * Health of a Model against its SLO, with charts from Prometheus
+ * (`entity-card:ml/model-health`).
+ *
+ * @public
+ */
+export const modelHealthEntityCard = EntityCardBlueprint.make({
+  name: 'model-health',
+  params: {
+    filter: isModelEntity,
+    loader: () =>
+      import('./components/Health').then(m => <m.ModelHealthCard />),
+  },
+});
+
+/**
+ * Alerts firing for a Model in Alertmanager (`entity-card:ml/model-alerts`).
+ *
+ * @public
+ */
+export const modelAlertsEntityCard = EntityCardBlueprint.make({
+  name: 'model-alerts',
+  params: {
+    filter: isModelEntity,
+    loader: () =>
+      import('./components/Health').then(m => <m.ModelAlertsCard />),
+  },
+});
+
+/**
+ * Versions of a Model in its registry, with promotion of aliases
+ * (`entity-card:ml/model-versions`).
+ *
+ * @public
+ */
+export const modelVersionsEntityCard = EntityCardBlueprint.make({
+  name: 'model-versions',
+  params: {
+    filter: isModelEntity,
+    loader: () =>
+      import('./components/Versions').then(m => <m.ModelVersionsCard />),
+  },
+});
+
 /** Every entity card of the ML plugin, in the order they appear. */
 export const mlEntityCards = [
   modelOverviewEntityCard,
   datasetOverviewEntityCard,
   pipelineOverviewEntityCard,
   gpuQuotaOverviewEntityCard,
+  gpuQuotaUsageEntityCard,
+  modelHealthEntityCard,
+  modelAlertsEntityCard,
+  modelVersionsEntityCard,
   modelCardEntityCard,
   lineageEntityCard,
 ];

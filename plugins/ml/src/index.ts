@@ -8,14 +8,46 @@
 export { mlPlugin as default } from './plugin';
 export * from './api';
 export { MlIcon } from './components/MlIcon';
-export { IntegrationsCard } from './components/MlPage';
+export { IntegrationsCard, MlOverview } from './components/MlPage';
+export {
+  GpuQuotasPage,
+  GpuGauge,
+  GpuGaugeLegend,
+  PendingWorkloadsTable,
+  QuotaUsageCard,
+} from './components/GpuQuotas';
+export {
+  MyNotebooksPage,
+  NewNotebookDialog,
+  NotebookPhase,
+} from './components/Notebooks';
+export {
+  rootRouteRef,
+  overviewRouteRef,
+  quotasRouteRef,
+  notebooksRouteRef,
+} from './routes';
+export {
+  mlPage,
+  mlApi,
+  mlOverviewSubPage,
+  mlQuotasSubPage,
+  mlNotebooksSubPage,
+} from './plugin';
 export * from './components/EntityCards';
 export {
   modelOverviewEntityCard,
   datasetOverviewEntityCard,
   pipelineOverviewEntityCard,
   gpuQuotaOverviewEntityCard,
+  gpuQuotaUsageEntityCard,
   lineageEntityCard,
   modelCardEntityCard,
 } from './entityCards';
 export * from './legacy';
+export {
+  GpuQuotaPicker,
+  gpuQuotaPickerFormField,
+  validatePlacement,
+} from './components/GpuQuotaPicker';
+export type { GpuPlacement } from './components/GpuQuotaPicker';

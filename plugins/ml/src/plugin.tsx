@@ -4,11 +4,18 @@ import {
   discoveryApiRef,
   fetchApiRef,
   PageBlueprint,
+  SubPageBlueprint,
 } from '@backstage/frontend-plugin-api';
 import { MlClient, mlApiRef } from './api';
 import { MlIcon } from './components/MlIcon';
-import { rootRouteRef } from './routes';
+import {
+  notebooksRouteRef,
+  overviewRouteRef,
+  quotasRouteRef,
+  rootRouteRef,
+} from './routes';
 import { mlEntityCards } from './entityCards';
+import { gpuQuotaPickerFormField } from './components/GpuQuotaPicker/extension';
 
 /** @public */
 export const mlApi = ApiBlueprint.make({
@@ -21,14 +28,65 @@ export const mlApi = ApiBlueprint.make({
     }),
 });
 
-/** @public */
+/**
+ * The ML page, `/ml` (`page:ml`). Its content comes from the sub-pages
+ * below, shown as tabs in the page header; `/ml` opens the first one.
+ *
+ * @public
+ */
 export const mlPage = PageBlueprint.make({
   params: {
     path: '/ml',
     title: 'ML',
     icon: <MlIcon fontSize="inherit" />,
     routeRef: rootRouteRef,
-    loader: () => import('./components/MlPage').then(m => <m.MlPage />),
+  },
+});
+
+/**
+ * Overview tab, `/ml/overview` (`sub-page:ml/overview`): integrations.
+ *
+ * @public
+ */
+export const mlOverviewSubPage = SubPageBlueprint.make({
+  name: 'overview',
+  params: {
+    path: 'overview',
+    title: 'Overview',
+    routeRef: overviewRouteRef,
+    loader: () => import('./components/MlPage').then(m => <m.MlOverview />),
+  },
+});
+
+/**
+ * GPU quotas tab, `/ml/quotas` (`sub-page:ml/quotas`).
+ *
+ * @public
+ */
+export const mlQuotasSubPage = SubPageBlueprint.make({
+  name: 'quotas',
+  params: {
+    path: 'quotas',
+    title: 'GPU quotas',
+    routeRef: quotasRouteRef,
+    loader: () =>
+      import('./components/GpuQuotas').then(m => <m.GpuQuotasPage />),
+  },
+});
+
+/**
+ * My notebooks tab, `/ml/notebooks` (`sub-page:ml/notebooks`).
+ *
+ * @public
+ */
+export const mlNotebooksSubPage = SubPageBlueprint.make({
+  name: 'notebooks',
+  params: {
+    path: 'notebooks',
+    title: 'My notebooks',
+    routeRef: notebooksRouteRef,
+    loader: () =>
+      import('./components/Notebooks').then(m => <m.MyNotebooksPage />),
   },
 });
 
@@ -42,6 +100,19 @@ export const mlPlugin = createFrontendPlugin({
   title: 'ML',
   icon: <MlIcon fontSize="inherit" />,
   info: { packageJson: () => import('../package.json') },
-  extensions: [mlApi, mlPage, ...mlEntityCards],
-  routes: { root: rootRouteRef },
+  extensions: [
+    mlApi,
+    mlPage,
+    mlOverviewSubPage,
+    mlQuotasSubPage,
+    mlNotebooksSubPage,
+    gpuQuotaPickerFormField,
+    ...mlEntityCards,
+  ],
+  routes: {
+    root: rootRouteRef,
+    overview: overviewRouteRef,
+    quotas: quotasRouteRef,
+    notebooks: notebooksRouteRef,
+  },
 });

@@ -1,4 +1,13 @@
 import { createRouteRef } from '@backstage/frontend-plugin-api';
 
-/** @public */
+/** The ML page, `/ml`. @public */
 export const rootRouteRef = createRouteRef();
+
+/** The ML page's Overview tab, `/ml/overview`. @public */
+export const overviewRouteRef = createRouteRef();
+
+/** The GPU quota dashboard, `/ml/quotas`. @public */
+export const quotasRouteRef = createRouteRef();
+
+/** The signed-in user's notebooks, `/ml/notebooks`. @public */
+export const notebooksRouteRef = createRouteRef();

@@ -1,5 +1,12 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { createGpuQuotaCheckAction } from './actions/gpuQuotaCheck';
+import { createNotebookCreateAction } from './actions/notebookCreate';
+import { createPublishLocalActions } from './actions/publishLocalActions';
 import { createWriteEntitiesAction } from './actions/writeEntities';
 
 /**
@@ -12,9 +19,20 @@ export const scaffolderModuleMl = createBackendModule({
   moduleId: 'ml',
   register({ registerInit }) {
     registerInit({
-      deps: { scaffolderActions: scaffolderActionsExtensionPoint },
-      async init({ scaffolderActions }) {
-        scaffolderActions.addActions(createWriteEntitiesAction());
+      deps: {
+        scaffolderActions: scaffolderActionsExtensionPoint,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+        config: coreServices.rootConfig,
+        catalog: catalogServiceRef,
+      },
+      async init({ scaffolderActions, discovery, auth, config, catalog }) {
+        scaffolderActions.addActions(
+          createWriteEntitiesAction(),
+          createGpuQuotaCheckAction({ discovery, auth }),
+          createNotebookCreateAction({ discovery, auth }),
+          ...createPublishLocalActions({ config, catalog }),
+        );
       },
     });
   },

@@ -120,7 +120,7 @@ describe('MlEntitiesProcessor', () => {
     const model = await process(byName('product-ranker'));
     expect(
       model.entity.metadata.annotations?.['mlplatform.io/registry-ref'],
-    ).toBe('oci://localhost:5000/models/product-ranker');
+    ).toBe('oci://localhost:19050/models/product-ranker');
   });
 
   it('gives Developer Hub ai-model resources servedBy/serves and leaves their kind to Backstage', async () => {

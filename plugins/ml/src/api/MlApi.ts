@@ -1,5 +1,48 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
-import { MlHealthResponse } from '@mlplatform/plugin-ml-common';
+import {
+  CreateNotebookRequest,
+  GpuQuotasResponse,
+  MlHealthResponse,
+  ModelHealthResponse,
+  ModelVersionsResponse,
+  Notebook,
+  NotebooksResponse,
+  PromoteModelRequest,
+  PromoteModelResponse,
+} from '@mlplatform/plugin-ml-common';
+
+/**
+ * Narrows `GET /api/ml/quotas` to one cluster, namespace or team.
+ *
+ * @public
+ */
+export interface GpuQuotasFilter {
+  cluster?: string;
+  namespace?: string;
+  /** Team entity ref, e.g. `group:default/fraud-team`. */
+  team?: string;
+}
+
+/**
+ * Where a notebook lives; together these name it uniquely.
+ *
+ * @public
+ */
+export interface NotebookRef {
+  cluster: string;
+  namespace: string;
+  name: string;
+}
+
+/**
+ * A Model entity, by the namespace and name of its entity ref.
+ *
+ * @public
+ */
+export interface ModelRef {
+  namespace: string;
+  name: string;
+}
 
 /**
  * Talks to the ML backend (`/api/ml`).
@@ -9,6 +52,36 @@ import { MlHealthResponse } from '@mlplatform/plugin-ml-common';
 export interface MlApi {
   /** Version of the ML backend and the status of each integration. */
   getHealth(): Promise<MlHealthResponse>;
+  /** GPU quotas (ResourceQuota and Kueue) and which clusters answered. */
+  getQuotas(filter?: GpuQuotasFilter): Promise<GpuQuotasResponse>;
+  /** The signed-in user's notebooks on every cluster. */
+  listNotebooks(): Promise<NotebooksResponse>;
+  /** Creates a notebook; rejects with the backend's reason when it refuses. */
+  createNotebook(request: CreateNotebookRequest): Promise<Notebook>;
+  /**
+   * Scales a notebook to zero, keeping its workspace. Resolves once the
+   * backend accepted it; list the notebooks again for the new phase.
+   */
+  stopNotebook(ref: NotebookRef): Promise<void>;
+  /** Starts a stopped notebook again; resolves once accepted. */
+  startNotebook(ref: NotebookRef): Promise<void>;
+  /** Deletes a notebook and its workspace. */
+  deleteNotebook(ref: NotebookRef): Promise<void>;
+  /**
+   * Health of a Model against its SLO over `window` (`5m`..`7d`, e.g. `1h`):
+   * verdict, objectives, chart series and firing alerts.
+   */
+  getModelHealth(ref: ModelRef, window?: string): Promise<ModelHealthResponse>;
+  /** The versions of a Model in its registry, newest first. */
+  getModelVersions(ref: ModelRef): Promise<ModelVersionsResponse>;
+  /**
+   * Moves an alias (e.g. `production`) to a version; rejects with the
+   * backend's reason (403 not an owner, 400 bad alias, ...).
+   */
+  promoteModel(
+    ref: ModelRef,
+    request: PromoteModelRequest,
+  ): Promise<PromoteModelResponse>;
 }
 
 /** @public */

@@ -82,6 +82,28 @@ export function createWriteEntitiesAction() {
             .regex(/^(\S+\s+){4}\S+$/)
             .optional()
             .describe('Cron schedule (5 fields) of the training pipeline'),
+        orchestrator: z =>
+          z
+            .enum(['kubernetes-job', 'argo', 'kubeflow', 'airflow'])
+            .optional()
+            .describe(
+              'What runs the training pipeline; kubernetes-job when not given',
+            ),
+        kubernetesId: z =>
+          z
+            .string()
+            .regex(DNS_LABEL)
+            .optional()
+            .describe(
+              'Value of the backstage.io/kubernetes-id label on the workloads (Model and Pipeline pages show them); the name when not given',
+            ),
+        techdocs: z =>
+          z
+            .boolean()
+            .optional()
+            .describe(
+              'The repository has TechDocs (mkdocs.yml): annotate the Model with backstage.io/techdocs-ref dir:.',
+            ),
         filePath: z =>
           z
             .string()
@@ -101,6 +123,7 @@ export function createWriteEntitiesAction() {
       const datasetName = `${input.name}-training-data`;
       const pipelineName = `${input.name}-training`;
       const lifecycle = 'experimental';
+      const kubernetesId = input.kubernetesId ?? input.name;
       const common = {
         owner: input.owner,
         lifecycle,
@@ -119,11 +142,18 @@ export function createWriteEntitiesAction() {
       const pipeline = {
         apiVersion: ML_API_VERSION,
         kind: PIPELINE_KIND,
-        metadata: { name: pipelineName, description: `Trains ${input.name}` },
+        metadata: {
+          name: pipelineName,
+          description: `Trains ${input.name}`,
+          annotations: { 'backstage.io/kubernetes-id': kubernetesId },
+        },
         spec: {
           type: 'training',
           ...common,
-          orchestrator: { type: 'kubernetes-job', id: pipelineName },
+          orchestrator: {
+            type: input.orchestrator ?? 'kubernetes-job',
+            id: pipelineName,
+          },
           ...(input.schedule ? { schedule: input.schedule } : {}),
           consumes: [`dataset:${datasetName}`],
           produces: [`model:${input.name}`],
@@ -135,6 +165,10 @@ export function createWriteEntitiesAction() {
         metadata: {
           name: input.name,
           ...(input.description ? { description: input.description } : {}),
+          annotations: {
+            'backstage.io/kubernetes-id': kubernetesId,
+            ...(input.techdocs ? { 'backstage.io/techdocs-ref': 'dir:.' } : {}),
+          },
         },
         spec: {
           type: input.modelType ?? 'classifier',

@@ -130,6 +130,11 @@ export class PrometheusClient {
 
   private constructor(private readonly options: PrometheusClientOptions) {}
 
+  /** `host:port` of Prometheus, safe to show to users. */
+  get host(): string {
+    return new URL(this.options.url).host;
+  }
+
   /** A snapshot of the counters. */
   stats(): PrometheusClientStats {
     return { ...this.counters };
@@ -254,7 +259,8 @@ export class PrometheusClient {
       const message = timedOut
         ? `Prometheus at ${this.options.url} did not answer within ${timeoutMs} ms`
         : `Prometheus at ${this.options.url} is unreachable: ${
-            (error as Error)?.message ?? error
+            // fetch() says only "fetch failed"; the cause has ECONNREFUSED etc.
+            (error as any)?.cause?.code ?? (error as Error)?.message ?? error
           }`;
       this.options.logger?.warn(message);
       throw new PrometheusQueryError(

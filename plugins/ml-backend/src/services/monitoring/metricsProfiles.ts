@@ -20,7 +20,8 @@ function gpuPanels(
 ): Pick<MetricsProfile['queries'], 'gpuUtilization' | 'gpuMemoryUsed'> {
   return {
     gpuUtilization: `avg(DCGM_FI_DEV_GPU_UTIL and on (namespace, pod) ${modelSeries})`,
-    gpuMemoryUsed: `sum(DCGM_FI_DEV_FB_USED and on (namespace, pod) ${modelSeries})`,
+    // dcgm-exporter reports frame buffer use in MiB; the API speaks bytes.
+    gpuMemoryUsed: `sum(DCGM_FI_DEV_FB_USED and on (namespace, pod) ${modelSeries}) * 1048576`,
   };
 }
 

@@ -4,3 +4,4 @@ export { PipelineOverviewCard } from './PipelineOverviewCard';
 export { GpuQuotaOverviewCard } from './GpuQuotaOverviewCard';
 export { LineageCard } from './LineageCard';
 export { ModelCardSection } from './ModelCardSection';
+export { GpuQuotaUsageCard } from './GpuQuotaUsageCard';

@@ -1,30 +1,33 @@
-import {
-  Content,
-  ContentHeader,
-  SupportButton,
-} from '@backstage/core-components';
-import { Grid } from '@material-ui/core';
-import { IntegrationsCard } from './IntegrationsCard';
+import { Header, Page, TabbedLayout } from '@backstage/core-components';
+import { GpuQuotasPage } from '../GpuQuotas';
+import { MyNotebooksPage } from '../Notebooks';
+import { MlOverview } from './MlOverview';
 
 /**
- * The ML page: the front door to models, datasets, pipelines and GPU quotas.
+ * The whole ML page with its tabs (Overview, GPU quotas, My notebooks), for
+ * legacy apps. The new frontend system builds the same tabs from sub-page
+ * extensions instead.
  *
  * @public
  */
 export function MlPage() {
   return (
-    <Content>
-      <ContentHeader title="ML platform">
-        <SupportButton>
-          Models, datasets, pipelines and GPU quotas of the ML platform, and the
-          systems behind them.
-        </SupportButton>
-      </ContentHeader>
-      <Grid container spacing={3}>
-        <Grid item xs={12} lg={8}>
-          <IntegrationsCard />
-        </Grid>
-      </Grid>
-    </Content>
+    <Page themeId="tool">
+      <Header
+        title="ML platform"
+        subtitle="Models, datasets, pipelines and GPUs"
+      />
+      <TabbedLayout>
+        <TabbedLayout.Route path="/" title="Overview">
+          <MlOverview />
+        </TabbedLayout.Route>
+        <TabbedLayout.Route path="/quotas" title="GPU quotas">
+          <GpuQuotasPage />
+        </TabbedLayout.Route>
+        <TabbedLayout.Route path="/notebooks" title="My notebooks">
+          <MyNotebooksPage />
+        </TabbedLayout.Route>
+      </TabbedLayout>
+    </Page>
   );
 }

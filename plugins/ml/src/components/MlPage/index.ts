@@ -1,2 +1,3 @@
 export { MlPage } from './MlPage';
+export { MlOverview } from './MlOverview';
 export { IntegrationsCard } from './IntegrationsCard';

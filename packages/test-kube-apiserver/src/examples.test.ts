@@ -1,0 +1,101 @@
+/*
+ * The demo seeds in examples/kube load into the server as the demo stack
+ * starts them, and show what the ML portal's quota views rely on.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { KubeApiServer, loadManifests, startKubeApiServer } from './index';
+
+const seed = (name: string) =>
+  loadManifests(
+    fs.readFileSync(
+      path.resolve(__dirname, '../../../examples/kube', name),
+      'utf8',
+    ),
+  );
+
+describe('examples/kube demo seeds', () => {
+  let a: KubeApiServer;
+  let b: KubeApiServer;
+
+  beforeAll(async () => {
+    [a, b] = await Promise.all([
+      startKubeApiServer({ seed: seed('gpu-cluster-a.yaml') }),
+      startKubeApiServer({ seed: seed('gpu-cluster-b.yaml'), crds: ['kueue'] }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+  });
+
+  it('gpu-cluster-a: the fraud quota has 5 of 8 GPUs in use by running pods', () => {
+    const quota: any = a.get('v1', 'ResourceQuota', 'fraud', 'gpu-quota');
+    expect(quota.status.hard['requests.nvidia.com/gpu']).toBe('8');
+    expect(quota.status.used['requests.nvidia.com/gpu']).toBe('5');
+    const pods = a.list('v1', 'Pod', 'fraud') as any[];
+    expect(pods.every(p => p.status.phase === 'Running')).toBe(true);
+    // The model's serving pod and its training pipeline's Job pod, each
+    // labelled for the Kubernetes tab of its own entity page.
+    const byId = (id: string) =>
+      pods.filter(p => p.metadata.labels['backstage.io/kubernetes-id'] === id);
+    expect(byId('fraud-detector')).toHaveLength(1);
+    expect(byId('fraud-detector-training')).toHaveLength(1);
+    expect(
+      (a.get('v1', 'Namespace', undefined, 'fraud') as any).metadata.labels[
+        'mlplatform.io/team'
+      ],
+    ).toBe('fraud-team');
+  });
+
+  it('gpu-cluster-a: recsys borrows in cohort ml-shared and has two pending workloads', () => {
+    const cq: any = a.get(
+      'kueue.x-k8s.io/v1beta2',
+      'ClusterQueue',
+      undefined,
+      'recsys-cq',
+    );
+    expect(cq.spec.cohortName).toBe('ml-shared');
+    expect(cq.status.pendingWorkloads).toBe(2);
+    const v1beta1: any = a.get(
+      'kueue.x-k8s.io/v1beta1',
+      'ClusterQueue',
+      undefined,
+      'recsys-cq',
+    );
+    expect(v1beta1.spec.cohort).toBe('ml-shared');
+    const pending = (
+      a.list('kueue.x-k8s.io/v1beta2', 'Workload', 'recsys') as any[]
+    ).filter(w =>
+      w.status.conditions.some(
+        (c: any) => c.type === 'QuotaReserved' && c.status === 'False',
+      ),
+    );
+    expect(pending.map(w => w.status.conditions[0].message)).toEqual([
+      "couldn't assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor a100-80gb, 4 more needed",
+      "couldn't assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor a100-80gb, 4 more needed",
+    ]);
+    expect(a.list('kueue.x-k8s.io/v1beta2', 'Cohort')).toHaveLength(1);
+  });
+
+  it('gpu-cluster-b: nlp-cq has GPUs and MIG slices with a MIG borrowing limit, and no Kubeflow', () => {
+    const cq: any = b.get(
+      'kueue.x-k8s.io/v1beta2',
+      'ClusterQueue',
+      undefined,
+      'nlp-cq',
+    );
+    const quotas = cq.spec.resourceGroups.flatMap((g: any) =>
+      g.flavors.flatMap((f: any) => f.resources),
+    );
+    expect(quotas).toEqual(
+      expect.arrayContaining([
+        { name: 'nvidia.com/gpu', nominalQuota: 4 },
+        { name: 'nvidia.com/mig-1g.10gb', nominalQuota: 14, borrowingLimit: 7 },
+      ]),
+    );
+    expect(cq.status.pendingWorkloads).toBe(1);
+    expect(() => b.list('kubeflow.org/v1', 'Notebook')).toThrow(
+      'no matches for kind "Notebook" in version "kubeflow.org/v1"',
+    );
+  });
+});

@@ -1,0 +1,481 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import { openMetricsSeries, OpenMetricsPoint } from './openMetrics';
+
+/**
+ * One example model of `examples/ml` that the demo data covers.
+ *
+ * @public
+ */
+export interface DemoModel {
+  /** Catalog entity ref, e.g. `model:default/intent-classifier`. */
+  entityRef: string;
+  /** Labels of its `mlplatform.io/metrics-selector` annotation (all `=`). */
+  selector: Record<string, string>;
+  /** Its `mlplatform.io/metrics-profile` (default `openmetrics`). */
+  profile: 'openmetrics' | 'kserve' | 'triton';
+  /** The verdict the data is made to produce against the model's `spec.slo`. */
+  expectedVerdict: 'healthy' | 'degraded' | 'failing';
+  /** Kubernetes pod of the model server, joined with the DCGM series. */
+  pod: string;
+  /** Latency quantile p95 the data yields, in seconds. */
+  p95Seconds: number;
+  /** Failed share of requests the data yields. */
+  errorRate: number;
+  /** Drift score at the end of the data. */
+  drift: number;
+}
+
+/*
+ * One model per team, with the selectors of their annotations in
+ * examples/ml (the demo test checks they still agree):
+ * - intent-classifier (nlp, openmetrics): well within its SLO.
+ * - product-ranker (recsys, triton): p95 110 ms against 80 ms, within 2x.
+ * - fraud-detector (fraud, kserve): drift rising to 0.72, above the 0.6 of
+ *   the ModelDriftHigh rule and 2x the 0.3 drift objective.
+ */
+
+// Bucket upper bounds and the share of requests at or below each.
+type Buckets = Array<[le: string, share: number]>;
+
+const INTENT_BUCKETS: Buckets = [
+  ['0.025', 0.3],
+  ['0.05', 0.7],
+  ['0.1', 0.97],
+  ['0.25', 0.998],
+  ['0.5', 1],
+  ['+Inf', 1],
+];
+
+const FRAUD_BUCKETS: Buckets = [
+  ['0.005', 0.1],
+  ['0.01', 0.35],
+  ['0.025', 0.85],
+  ['0.05', 0.98],
+  ['0.1', 0.998],
+  ['0.25', 1],
+  ['+Inf', 1],
+];
+
+/** `histogram_quantile` of cumulative shares, as Prometheus computes it. */
+function bucketQuantile(q: number, buckets: Buckets): number {
+  let lower = 0;
+  let below = 0;
+  for (const [le, share] of buckets) {
+    const upper = Number(le);
+    if (share >= q) {
+      return lower + ((upper - lower) * (q - below)) / (share - below);
+    }
+    lower = upper;
+    below = share;
+  }
+  throw new Error('quantile beyond the last finite bucket');
+}
+
+const TRITON_QUANTILES_US: Record<string, number> = {
+  '0.5': 38000,
+  '0.9': 85000,
+  '0.95': 110000,
+  '0.99': 150000,
+};
+
+/** Drift of the failing model: 0.1 until 3 h before the anchor, 0.72 from 1 h before. */
+function fraudDrift(t: number, anchor: number): number {
+  const from = anchor - 3 * 3600;
+  const to = anchor - 3600;
+  if (t <= from) return 0.1;
+  if (t >= to) return 0.72;
+  return 0.1 + ((t - from) / (to - from)) * 0.62;
+}
+
+/**
+ * The models of the demo data.
+ *
+ * @public
+ */
+export const DEMO_MODELS: readonly DemoModel[] = [
+  {
+    entityRef: 'model:default/intent-classifier',
+    selector: { namespace: 'nlp', model: 'intent-classifier' },
+    profile: 'openmetrics',
+    expectedVerdict: 'healthy',
+    pod: 'intent-service-6c9f7d5b8-x2kq4',
+    p95Seconds: bucketQuantile(0.95, INTENT_BUCKETS),
+    errorRate: 0.002,
+    drift: 0.08,
+  },
+  {
+    entityRef: 'model:default/product-ranker',
+    selector: { namespace: 'recsys', model: 'product-ranker' },
+    profile: 'triton',
+    expectedVerdict: 'degraded',
+    pod: 'recommendations-triton-0',
+    p95Seconds: TRITON_QUANTILES_US['0.95'] / 1e6,
+    errorRate: 0.005,
+    drift: 0.12,
+  },
+  {
+    entityRef: 'model:default/fraud-detector',
+    selector: { namespace: 'fraud', model: 'fraud-detector' },
+    profile: 'kserve',
+    expectedVerdict: 'failing',
+    pod: 'fraud-detector-predictor-00003-deployment-7f8b9c-tq5zn',
+    p95Seconds: bucketQuantile(0.95, FRAUD_BUCKETS),
+    errorRate: 0.001,
+    drift: 0.72,
+  },
+];
+
+type Sample = [name: string, labels: Record<string, string>, value: number];
+
+const DAY = 86400;
+
+/**
+ * Requests served since the epoch at a base rate with a daily swing of
+ * +-30 %: the integral of `base * (1 + 0.3 sin(2 pi t / day))`, so rates
+ * taken anywhere are exact and charts show the daily pattern.
+ */
+function requestsUntil(t: number, base: number): number {
+  const w = (2 * Math.PI) / DAY;
+  return base * (t + (0.3 / w) * (1 - Math.cos(w * t)));
+}
+
+function wobble(t: number, period: number, amplitude: number): number {
+  return amplitude * Math.sin((2 * Math.PI * t) / period);
+}
+
+function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
+  const base = {
+    ...model.selector,
+    pod: model.pod,
+    job: 'model-servers',
+    instance: `${model.pod}:8080`,
+  };
+  const gpu = {
+    namespace: model.selector.namespace,
+    pod: model.pod,
+    container: 'model-server',
+    gpu: '0',
+    UUID: `GPU-${model.selector.model}-0`,
+    modelName: 'NVIDIA A100-SXM4-40GB',
+  };
+  const out: Sample[] = [
+    ['up', base, 1],
+    ['DCGM_FI_DEV_GPU_UTIL', gpu, 55 + wobble(t, 1800, 15)],
+    ['DCGM_FI_DEV_FB_USED', gpu, 14000 + wobble(t, 3600, 500)],
+  ];
+  if (model.profile === 'openmetrics') {
+    const total = requestsUntil(t, 50);
+    for (const [le, share] of INTENT_BUCKETS) {
+      out.push([
+        'model_request_duration_seconds_bucket',
+        { ...base, le },
+        total * share,
+      ]);
+    }
+    out.push(['model_request_duration_seconds_count', base, total]);
+    out.push(['model_request_duration_seconds_sum', base, total * 0.045]);
+    out.push([
+      'model_requests_total',
+      { ...base, code: '200' },
+      total * (1 - model.errorRate),
+    ]);
+    out.push([
+      'model_requests_total',
+      { ...base, code: '500' },
+      total * model.errorRate,
+    ]);
+    out.push(['model_drift_score', base, model.drift + wobble(t, 7200, 0.02)]);
+  } else if (model.profile === 'kserve') {
+    const total = requestsUntil(t, 120);
+    for (const [le, share] of FRAUD_BUCKETS) {
+      out.push([
+        'request_predict_seconds_bucket',
+        { ...base, le },
+        total * share,
+      ]);
+    }
+    out.push(['request_predict_seconds_count', base, total]);
+    out.push(['request_predict_seconds_sum', base, total * 0.018]);
+    out.push([
+      'revision_request_count',
+      { ...base, response_code_class: '2xx' },
+      total * (1 - model.errorRate),
+    ]);
+    out.push([
+      'revision_request_count',
+      { ...base, response_code_class: '5xx' },
+      total * model.errorRate,
+    ]);
+    out.push(['model_drift_score', base, fraudDrift(t, anchor)]);
+  } else {
+    const labels = { ...base, version: '3' };
+    const requests = requestsUntil(t, 80);
+    for (const [quantile, us] of Object.entries(TRITON_QUANTILES_US)) {
+      out.push([
+        'nv_inference_request_summary_us',
+        { ...labels, quantile },
+        us,
+      ]);
+    }
+    out.push([
+      'nv_inference_request_success',
+      labels,
+      requests * (1 - model.errorRate),
+    ]);
+    out.push([
+      'nv_inference_request_failure',
+      labels,
+      requests * model.errorRate,
+    ]);
+    // Batches of 4 on average: inferences outnumber requests.
+    out.push(['nv_inference_count', labels, requests * 4]);
+    out.push(['model_drift_score', base, model.drift + wobble(t, 5400, 0.02)]);
+  }
+  return out;
+}
+
+/** A GPU of the same namespace used by a notebook, which no model panel may count. */
+function bystanderSamples(t: number): Sample[] {
+  const gpu = {
+    namespace: 'fraud',
+    pod: 'notebook-ada-0',
+    container: 'notebook',
+    gpu: '1',
+    UUID: 'GPU-notebook-ada-1',
+    modelName: 'NVIDIA A100-SXM4-40GB',
+  };
+  return [
+    ['DCGM_FI_DEV_GPU_UTIL', gpu, 3],
+    ['DCGM_FI_DEV_FB_USED', gpu, 39000 + wobble(t, 600, 10)],
+  ];
+}
+
+/**
+ * Options of {@link demoMetricsBackfill}.
+ *
+ * @public
+ */
+export interface DemoMetricsBackfillOptions {
+  /** End of the data, unix seconds; default now. Instant queries look back 5 minutes from it. */
+  now?: number;
+  /** Hours of history. Default 6. */
+  hours?: number;
+  /** Seconds between samples; at least 15. Default 30. */
+  stepSeconds?: number;
+}
+
+/**
+ * OpenMetrics text of the demo models' history, for
+ * `promtool tsdb create-blocks-from openmetrics` or
+ * `startPrometheus({ backfill })`.
+ *
+ * @public
+ */
+export function demoMetricsBackfill(
+  options: DemoMetricsBackfillOptions = {},
+): string {
+  const now = Math.floor(options.now ?? Date.now() / 1000);
+  const hours = options.hours ?? 6;
+  const step = options.stepSeconds ?? 30;
+  if (!(hours > 0 && hours <= 24 * 31)) {
+    throw new RangeError(`hours must be in (0, 744], got ${hours}`);
+  }
+  if (!(step >= 15)) {
+    throw new RangeError(`stepSeconds must be at least 15, got ${step}`);
+  }
+  const series = new Map<
+    string,
+    { name: string; labels: Record<string, string>; points: OpenMetricsPoint[] }
+  >();
+  for (
+    let t = now - Math.floor((hours * 3600) / step) * step;
+    t <= now;
+    t += step
+  ) {
+    const samples = DEMO_MODELS.flatMap(m => samplesAt(m, t, now)).concat(
+      bystanderSamples(t),
+    );
+    for (const [name, labels, value] of samples) {
+      const key = `${name}${JSON.stringify(labels)}`;
+      let entry = series.get(key);
+      if (!entry) {
+        entry = { name, labels, points: [] };
+        series.set(key, entry);
+      }
+      entry.points.push([t, value]);
+    }
+  }
+  return [...series.values()]
+    .map(s => openMetricsSeries(s.name, s.labels, s.points))
+    .join('');
+}
+
+function escapeLabelValue(value: string): string {
+  return value
+    .replace(/\\/g, '\\\\')
+    .replace(/"/g, '\\"')
+    .replace(/\n/g, '\\n');
+}
+
+/**
+ * Prometheus text exposition of the demo series at time `now`, continuing
+ * a backfill made with the same `anchor` (its `now`), so a Prometheus that
+ * scrapes {@link startDemoMetricsServer} keeps the demo live. `up` is left
+ * out: Prometheus writes that itself.
+ *
+ * @public
+ */
+export function demoMetricsExposition(options: {
+  anchor: number;
+  now?: number;
+}): string {
+  const now = options.now ?? Date.now() / 1000;
+  return DEMO_MODELS.flatMap(m => samplesAt(m, now, options.anchor))
+    .concat(bystanderSamples(now))
+    .filter(([name]) => name !== 'up')
+    .map(([name, labels, value]) => {
+      const text = Object.entries(labels)
+        .map(([k, v]) => `${k}="${escapeLabelValue(v)}"`)
+        .join(',');
+      return `${name}{${text}} ${value}\n`;
+    })
+    .join('');
+}
+
+/**
+ * A running demo exporter.
+ *
+ * @public
+ */
+export interface DemoMetricsServer {
+  url: string;
+  /** `scrape_configs` for `startPrometheus({ scrapeConfigs })` or a prometheus.yml. */
+  scrapeConfigs: Array<Record<string, unknown>>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves {@link demoMetricsExposition} on 127.0.0.1 at `/metrics`.
+ *
+ * @public
+ */
+export async function startDemoMetricsServer(options: {
+  anchor: number;
+  port?: number;
+}): Promise<DemoMetricsServer> {
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(demoMetricsExposition({ anchor: options.anchor }));
+  });
+  await new Promise<void>(resolve =>
+    server.listen(options.port ?? 0, '127.0.0.1', resolve),
+  );
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    scrapeConfigs: [
+      {
+        job_name: 'model-servers',
+        // The series carry their own job / instance / pod labels, the same
+        // as the backfill, so live samples continue the backfilled series.
+        honor_labels: true,
+        scrape_interval: '15s',
+        static_configs: [{ targets: [`127.0.0.1:${port}`] }],
+      },
+    ],
+    stop: () =>
+      new Promise<void>((resolve, reject) =>
+        server.close(error => (error ? reject(error) : resolve())),
+      ),
+  };
+}
+
+/**
+ * Options of {@link demoAlertRules}.
+ *
+ * @public
+ */
+export interface DemoAlertRulesOptions {
+  /** Drift score above which `ModelDriftHigh` fires. Default 0.6. */
+  driftThreshold?: number;
+  /** The rule's `for`. Default `0m`, so it fires at its first evaluation. */
+  for?: string;
+  /** The group's evaluation interval, e.g. `5s`; default Prometheus' global one. */
+  interval?: string;
+}
+
+/**
+ * A Prometheus rule file (JSON, which is YAML) with `ModelDriftHigh`,
+ * severity critical, labelled with each drifting model's `namespace` and
+ * `model`, which is what the failing demo model's
+ * `mlplatform.io/alert-selector` matches.
+ *
+ * @public
+ */
+export function demoAlertRules(options: DemoAlertRulesOptions = {}): string {
+  const threshold = options.driftThreshold ?? 0.6;
+  const group: Record<string, unknown> = {
+    name: 'ml-models',
+    rules: [
+      {
+        alert: 'ModelDriftHigh',
+        expr: `max by (namespace, model) (model_drift_score) > ${threshold}`,
+        for: options.for ?? '0m',
+        labels: { severity: 'critical', team: 'ml-platform' },
+        annotations: {
+          summary: `Drift score of {{ $labels.model }} is {{ $value | printf "%.2f" }}, above ${threshold}`,
+          description:
+            'The input distribution moved away from the training data; retrain the model.',
+        },
+      },
+    ],
+  };
+  if (options.interval) group.interval = options.interval;
+  return `${JSON.stringify({ groups: [group] }, null, 2)}\n`;
+}
+
+/*
+ * Command line for scripts/demo-stack.sh:
+ *   node --require <cli>/config/nodeTransform.cjs demoMetrics.ts backfill [--hours 6] [--now S] > demo.om
+ *   ... demoMetrics.ts rules > rules.yml
+ *   ... demoMetrics.ts serve --anchor S [--port P]   (prints {"url": ...}, serves until killed)
+ */
+async function cli(argv: string[]) {
+  const [command, ...rest] = argv;
+  const flag = (name: string) => {
+    const i = rest.indexOf(`--${name}`);
+    if (i < 0) return undefined;
+    const value = Number(rest[i + 1]);
+    if (!Number.isFinite(value)) {
+      throw new Error(`--${name} needs a number, got ${rest[i + 1]}`);
+    }
+    return value;
+  };
+  if (command === 'backfill') {
+    process.stdout.write(
+      demoMetricsBackfill({ now: flag('now'), hours: flag('hours') }),
+    );
+  } else if (command === 'rules') {
+    process.stdout.write(demoAlertRules());
+  } else if (command === 'serve') {
+    const anchor = flag('anchor');
+    if (anchor === undefined) throw new Error('serve needs --anchor');
+    const server = await startDemoMetricsServer({ anchor, port: flag('port') });
+    process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
+  } else {
+    throw new Error('usage: demoMetrics.ts backfill|rules|serve [options]');
+  }
+}
+
+if (require.main === module) {
+  cli(process.argv.slice(2)).catch(error => {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,77 @@
+import {
+  coreServices,
+  createBackendModule,
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
+} from '@backstage/backend-plugin-api';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
+import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { GpuQuotaEntityProvider } from './GpuQuotaEntityProvider';
+
+const CONFIG_KEY = 'catalog.providers.mlGpuQuotas';
+
+/**
+ * Keeps `GpuQuota` entities in the catalog in step with the clusters' GPU
+ * quotas, as read by the ML backend. Active when
+ * `catalog.providers.mlGpuQuotas` is configured.
+ *
+ * @public
+ */
+export const catalogModuleMlGpuQuotas = createBackendModule({
+  pluginId: 'catalog',
+  moduleId: 'ml-gpu-quotas',
+  register(reg) {
+    reg.registerInit({
+      deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        discovery: coreServices.discovery,
+        auth: coreServices.auth,
+        scheduler: coreServices.scheduler,
+        catalog: catalogProcessingExtensionPoint,
+      },
+      async init({ config, logger, discovery, auth, scheduler, catalog }) {
+        const providerConfig = config.getOptionalConfig(CONFIG_KEY);
+        if (!providerConfig) {
+          logger.info(
+            `GPU quota provider off: ${CONFIG_KEY} is not configured`,
+          );
+          return;
+        }
+        const schedule = providerConfig.has('schedule')
+          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
+              providerConfig.getConfig('schedule'),
+            )
+          : {
+              frequency: { seconds: 60 },
+              timeout: { minutes: 2 },
+              initialDelay: { seconds: 5 },
+            };
+        const rawOwner = providerConfig.getOptionalString('defaultOwner');
+        let defaultOwner: string | undefined;
+        if (rawOwner) {
+          try {
+            defaultOwner = stringifyEntityRef(
+              parseEntityRef(rawOwner, { defaultKind: 'group' }),
+            );
+          } catch (e) {
+            throw new InputError(
+              `${CONFIG_KEY}.defaultOwner is not an entity reference: "${rawOwner}" (${
+                (e as Error).message
+              })`,
+            );
+          }
+        }
+        catalog.addEntityProvider(
+          new GpuQuotaEntityProvider({
+            discovery,
+            auth,
+            logger,
+            defaultOwner,
+            taskRunner: scheduler.createScheduledTaskRunner(schedule),
+          }),
+        );
+      },
+    });
+  },
+});

@@ -1,0 +1,304 @@
+import {
+  LoggerService,
+  SchedulerServiceTaskRunner,
+} from '@backstage/backend-plugin-api';
+import {
+  DeferredEntity,
+  EntityProvider,
+  EntityProviderConnection,
+} from '@backstage/plugin-catalog-node';
+import {
+  mapLimit,
+  OciDistributionClient,
+  OciDistributionClientOptions,
+  OciModelReader,
+  OciRegistryEndpoint,
+} from '@mlplatform/plugin-ml-node';
+import { ModelEntityDefaults, toModelEntity } from './modelEntity';
+
+/**
+ * One registry to ingest, and the repository prefix models live under.
+ *
+ * @public
+ */
+export interface RegistryModelSource {
+  endpoint: OciRegistryEndpoint;
+  /** Repository path prefix, e.g. `models/`; `''` for every repository. */
+  prefix: string;
+}
+
+/** @public */
+export interface RegistryModelEntityProviderOptions {
+  sources: RegistryModelSource[];
+  logger: LoggerService;
+  /** Runs the refresh on a schedule; without it, call `refresh()` yourself. */
+  taskRunner?: SchedulerServiceTaskRunner;
+  /** Entity namespace of provided Models; default `default`. */
+  namespace?: string;
+  /** Owner when no version says `mlplatform.io/owner`; such repositories are skipped without it. */
+  defaultOwner?: string;
+  /** `spec.type` when no version says `mlplatform.io/model-type`; default `model`. */
+  defaultType?: string;
+  /** Repositories read in parallel per registry; default 16. */
+  concurrency?: number;
+  /** Passed to the registry clients, e.g. to count requests. */
+  clientOptions?: OciDistributionClientOptions;
+}
+
+/** What one refresh did. @public */
+export interface RegistryModelRefreshResult {
+  /** `full` on the first successful run, `delta` afterwards, `none` when skipped. */
+  mutation: 'full' | 'delta' | 'none';
+  repositories: number;
+  /** Repositories whose tags or digests changed and were re-read. */
+  changed: number;
+  /** Entities added or updated by this refresh. */
+  upserted: number;
+  removed: number;
+  /** Models currently provided. */
+  entities: number;
+  /** HTTP requests sent to the registries during this refresh. */
+  requests: number;
+  /** Registries that could not be listed. */
+  failed: string[];
+}
+
+interface Source {
+  name: string;
+  prefix: string;
+  client: OciDistributionClient;
+  reader: OciModelReader;
+}
+
+/**
+ * Ingests model repositories of OCI registries as `Model` entities: one per
+ * repository under the configured prefix, versions from its tags.
+ *
+ * Incremental: manifests are content-addressed and cached by digest, and a
+ * repository whose tag to digest map is unchanged since the last run is
+ * neither re-downloaded nor re-emitted (a tags/list plus one HEAD per alias
+ * tag tells; version tags are treated as immutable). The first successful run applies a full mutation; later runs apply
+ * deltas with only what changed. A registry that fails keeps its entities.
+ *
+ * @public
+ */
+export class RegistryModelEntityProvider implements EntityProvider {
+  private connection?: EntityProviderConnection;
+  private readonly sources: Source[];
+  private readonly defaults: ModelEntityDefaults;
+  /** Per `source/repository`: fingerprint of its tags and the entity emitted. */
+  private readonly emitted = new Map<
+    string,
+    { fingerprint: string; entity?: DeferredEntity }
+  >();
+  private fullDone = false;
+
+  constructor(private readonly options: RegistryModelEntityProviderOptions) {
+    this.sources = options.sources.map(s => {
+      const client = new OciDistributionClient(s.endpoint, {
+        maxSockets: 32,
+        ...options.clientOptions,
+      });
+      return {
+        name: s.endpoint.name,
+        prefix: s.prefix,
+        client,
+        // Version tags never move (ml-push and promotion refuse to), so an
+        // unchanged repository costs a tags/list plus a HEAD per alias.
+        reader: new OciModelReader(client, { trustVersionTags: true }),
+      };
+    });
+    this.defaults = {
+      namespace: options.namespace ?? 'default',
+      defaultOwner: options.defaultOwner,
+      defaultType: options.defaultType ?? 'model',
+    };
+  }
+
+  getProviderName(): string {
+    return 'ml-registry-models';
+  }
+
+  async connect(connection: EntityProviderConnection): Promise<void> {
+    this.connection = connection;
+    await this.options.taskRunner?.run({
+      id: `${this.getProviderName()}:refresh`,
+      fn: async () => {
+        try {
+          const r = await this.refresh();
+          this.options.logger.info(
+            `Registry Model provider: ${r.mutation} mutation, ${r.entities} models, ${r.changed} changed, ${r.removed} removed, ${r.requests} requests`,
+          );
+        } catch (error) {
+          this.options.logger.warn(
+            `Registry Model provider: refresh failed: ${
+              (error as Error).message
+            }`,
+          );
+        }
+      },
+    });
+  }
+
+  /** Closes the registry connections. */
+  close(): void {
+    for (const s of this.sources) s.client.close();
+  }
+
+  async refresh(): Promise<RegistryModelRefreshResult> {
+    if (!this.connection) {
+      throw new Error('Registry Model provider: not connected');
+    }
+    const requestsBefore = this.requestCount();
+    const failed: string[] = [];
+    const upserted: DeferredEntity[] = [];
+    const removed: DeferredEntity[] = [];
+    let repositories = 0;
+    let changed = 0;
+
+    for (const source of this.sources) {
+      const outcome = await this.refreshSource(source);
+      if (!outcome) {
+        failed.push(source.name);
+        continue;
+      }
+      repositories += outcome.repositories;
+      changed += outcome.changed;
+      upserted.push(...outcome.upserted);
+      removed.push(...outcome.removed);
+    }
+
+    const entities = [...this.emitted.values()].filter(e => e.entity).length;
+    const base = {
+      repositories,
+      changed,
+      removed: 0,
+      entities,
+      failed,
+      upserted: 0,
+    };
+    if (!this.fullDone) {
+      if (failed.length > 0) {
+        // A full mutation now would delete the models of the failed
+        // registries that the catalog still holds from before a restart.
+        this.emitted.clear();
+        return {
+          ...base,
+          mutation: 'none',
+          requests: this.requestCount() - requestsBefore,
+        };
+      }
+      await this.connection.applyMutation({
+        type: 'full',
+        entities: [...this.emitted.values()].flatMap(e =>
+          e.entity ? [e.entity] : [],
+        ),
+      });
+      this.fullDone = true;
+      return {
+        ...base,
+        mutation: 'full',
+        upserted: entities,
+        requests: this.requestCount() - requestsBefore,
+      };
+    }
+    if (upserted.length || removed.length) {
+      await this.connection.applyMutation({
+        type: 'delta',
+        added: upserted,
+        removed,
+      });
+    }
+    return {
+      ...base,
+      mutation: 'delta',
+      upserted: upserted.length,
+      removed: removed.length,
+      requests: this.requestCount() - requestsBefore,
+    };
+  }
+
+  /** Reads one registry; undefined when it cannot be listed. */
+  private async refreshSource(source: Source) {
+    let repos: string[];
+    try {
+      repos = (await source.client.listRepositories()).filter(r =>
+        r.startsWith(source.prefix),
+      );
+    } catch (e) {
+      this.options.logger.warn(
+        `Registry Model provider: cannot list ${
+          source.name
+        }; keeping its models: ${(e as Error).message}`,
+      );
+      return undefined;
+    }
+    const upserted: DeferredEntity[] = [];
+    const removed: DeferredEntity[] = [];
+    let changed = 0;
+    const seen = new Set<string>();
+    await mapLimit(repos, this.options.concurrency ?? 16, async repo => {
+      const key = `${source.name}/${repo}`;
+      seen.add(key);
+      const outcome = await this.readRepository(source, repo);
+      if (!outcome) return; // failed: keep what was emitted before
+      const previous = this.emitted.get(key);
+      if (previous?.fingerprint === outcome.fingerprint) return;
+      changed++;
+      this.emitted.set(key, outcome);
+      if (outcome.entity) upserted.push(outcome.entity);
+      else if (previous?.entity) removed.push(previous.entity);
+    });
+    for (const [key, value] of this.emitted) {
+      if (key.startsWith(`${source.name}/`) && !seen.has(key)) {
+        this.emitted.delete(key);
+        if (value.entity) removed.push(value.entity);
+      }
+    }
+    return { repositories: repos.length, changed, upserted, removed };
+  }
+
+  private requestCount(): number {
+    return this.sources.reduce((sum, s) => sum + s.client.requestCount, 0);
+  }
+
+  private async readRepository(
+    source: Source,
+    repo: string,
+  ): Promise<{ fingerprint: string; entity?: DeferredEntity } | undefined> {
+    try {
+      const { tagDigests, versions } = await source.reader.readRepository(repo);
+      const fingerprint = JSON.stringify(tagDigests);
+      const entity = toModelEntity({
+        registryName: source.name,
+        host: source.client.host,
+        repository: repo,
+        prefix: source.prefix,
+        versions,
+        defaults: this.defaults,
+      });
+      if ('skipped' in entity) {
+        if (versions.length > 0) {
+          this.options.logger.warn(
+            `Registry Model provider: skipped ${source.name}/${repo}: ${entity.skipped}`,
+          );
+        }
+        return { fingerprint };
+      }
+      return {
+        fingerprint,
+        entity: {
+          entity,
+          locationKey: `${this.getProviderName()}:${source.name}`,
+        },
+      };
+    } catch (e) {
+      this.options.logger.warn(
+        `Registry Model provider: cannot read ${
+          source.name
+        }/${repo}; keeping its model: ${(e as Error).message}`,
+      );
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,11 @@
+export { catalogModuleMlRegistryModels } from './module';
+export { RegistryModelEntityProvider } from './RegistryModelEntityProvider';
+export type {
+  RegistryModelEntityProviderOptions,
+  RegistryModelRefreshResult,
+  RegistryModelSource,
+} from './RegistryModelEntityProvider';
+export {
+  ANNOTATION_REGISTRY_ALIASES,
+  ANNOTATION_REGISTRY_VERSIONS,
+} from './modelEntity';

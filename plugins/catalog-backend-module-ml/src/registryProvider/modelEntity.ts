@@ -1,0 +1,144 @@
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+} from '@backstage/catalog-model';
+import {
+  ANNOTATION_REGISTRY_REF,
+  ML_API_VERSION,
+  MODEL_ANNOTATIONS,
+  MODEL_KIND,
+  ModelEntityV1alpha1,
+} from '@mlplatform/plugin-ml-common';
+import { ModelRegistryVersion } from '@mlplatform/plugin-ml-node';
+
+/** Annotation listing a provided Model's version names, newest first. */
+export const ANNOTATION_REGISTRY_VERSIONS = 'mlplatform.io/registry-versions';
+/** Annotation listing a provided Model's aliases as `alias=version` pairs. */
+export const ANNOTATION_REGISTRY_ALIASES = 'mlplatform.io/registry-aliases';
+
+const ENTITY_NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+const ENTITY_REF =
+  /^(?:[A-Za-z][A-Za-z0-9]*:)?(?:[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*\/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+const METRIC_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,62}$/;
+const MODEL_TYPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const MAX_LISTED_VERSIONS = 20;
+
+/** How registry repositories become Model entities. */
+export interface ModelEntityDefaults {
+  /** Entity namespace of provided Models; default `default`. */
+  namespace: string;
+  /** Owner when no version carries `mlplatform.io/owner`. */
+  defaultOwner?: string;
+  /** `spec.type` when no version carries `mlplatform.io/model-type`. */
+  defaultType: string;
+}
+
+/**
+ * The entity name for a repository: the path below the provider's prefix,
+ * with `/` turned into `-` (`models/fraud/detector` -> `fraud-detector`).
+ * Undefined when that is not a valid entity name.
+ */
+export function entityNameFor(
+  repository: string,
+  prefix: string,
+): string | undefined {
+  const name = repository
+    .slice(prefix.length)
+    .split('/')
+    .join('-')
+    .replace(/[-_.]{2,}/g, '-');
+  return name.length <= 63 && ENTITY_NAME.test(name) ? name : undefined;
+}
+
+function refs(raw: string | undefined): string[] {
+  return [
+    ...new Set(
+      (raw ?? '')
+        .split(',')
+        .map(s => s.trim())
+        .filter(s => ENTITY_REF.test(s)),
+    ),
+  ];
+}
+
+/**
+ * Builds the Model entity of one repository from its versions (newest
+ * first). The current version is the one `production` points at, else the
+ * newest; its annotations give owner, lineage, framework and metrics.
+ * Returns the reason instead when the repository cannot become an entity.
+ */
+export function toModelEntity(options: {
+  registryName: string;
+  host: string;
+  repository: string;
+  prefix: string;
+  versions: ModelRegistryVersion[];
+  defaults: ModelEntityDefaults;
+}): ModelEntityV1alpha1 | { skipped: string } {
+  const { registryName, host, repository, prefix, versions, defaults } =
+    options;
+  const name = entityNameFor(repository, prefix);
+  if (!name) {
+    return { skipped: `"${repository}" does not map to a valid entity name` };
+  }
+  if (versions.length === 0) return { skipped: 'it holds no model versions' };
+  const production = versions.find(v => v.aliases.includes('production'));
+  const current = production ?? versions[0];
+  const annotation = (key: string) =>
+    current.annotations[key] ??
+    versions.find(v => v.annotations[key])?.annotations[key];
+
+  const owner = annotation(MODEL_ANNOTATIONS.owner) ?? defaults.defaultOwner;
+  if (!owner || !ENTITY_REF.test(owner)) {
+    return {
+      skipped: owner
+        ? `its owner annotation "${owner}" is not an entity ref`
+        : `no version has a ${MODEL_ANNOTATIONS.owner} annotation and no defaultOwner is configured`,
+    };
+  }
+  const type = annotation(MODEL_ANNOTATIONS.modelType);
+  const pipeline = annotation(MODEL_ANNOTATIONS.pipeline);
+  const trainedOn = refs(current.annotations[MODEL_ANNOTATIONS.trainedOn]);
+  const metrics = Object.fromEntries(
+    Object.entries(current.metrics).filter(([k]) => METRIC_NAME.test(k)),
+  );
+  const registryRef = `oci://${host}/${repository}`;
+  const location = `ml-registry:${registryRef}`;
+  const aliases = versions.flatMap(v =>
+    v.aliases.map(a => `${a}=${v.version}`),
+  );
+
+  return {
+    apiVersion: ML_API_VERSION,
+    kind: MODEL_KIND,
+    metadata: {
+      name,
+      namespace: defaults.namespace,
+      description: `Model versions in registry "${registryName}": ${versions.length}, current ${current.version}`,
+      annotations: {
+        [ANNOTATION_LOCATION]: location,
+        [ANNOTATION_ORIGIN_LOCATION]: location,
+        [ANNOTATION_REGISTRY_REF]: registryRef,
+        [ANNOTATION_REGISTRY_VERSIONS]: versions
+          .slice(0, MAX_LISTED_VERSIONS)
+          .map(v => v.version)
+          .join(','),
+        ...(aliases.length
+          ? { [ANNOTATION_REGISTRY_ALIASES]: aliases.sort().join(',') }
+          : {}),
+      },
+    },
+    spec: {
+      type: type && MODEL_TYPE.test(type) ? type : defaults.defaultType,
+      lifecycle: production ? 'production' : 'experimental',
+      owner,
+      registry: registryRef,
+      ...(current.framework ? { framework: current.framework } : {}),
+      ...(trainedOn.length ? { trainedOn } : {}),
+      ...(pipeline && ENTITY_REF.test(pipeline)
+        ? { producedBy: pipeline }
+        : {}),
+      ...(Object.keys(metrics).length ? { metrics } : {}),
+    },
+  };
+}

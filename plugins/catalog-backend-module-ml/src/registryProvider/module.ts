@@ -1,0 +1,102 @@
+import {
+  coreServices,
+  createBackendModule,
+  readSchedulerServiceTaskScheduleDefinitionFromConfig,
+} from '@backstage/backend-plugin-api';
+import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
+import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { readOciRegistryEndpoints } from '@mlplatform/plugin-ml-node';
+import {
+  RegistryModelEntityProvider,
+  RegistryModelSource,
+} from './RegistryModelEntityProvider';
+
+const CONFIG_KEY = 'catalog.providers.mlRegistryModels';
+
+/**
+ * Ingests the model repositories of the OCI registries under
+ * `ml.registries` as `Model` entities. Active when
+ * `catalog.providers.mlRegistryModels` is configured.
+ *
+ * @public
+ */
+export const catalogModuleMlRegistryModels = createBackendModule({
+  pluginId: 'catalog',
+  moduleId: 'ml-registry-models',
+  register(reg) {
+    reg.registerInit({
+      deps: {
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        scheduler: coreServices.scheduler,
+        catalog: catalogProcessingExtensionPoint,
+      },
+      async init({ config, logger, scheduler, catalog }) {
+        const providerConfig = config.getOptionalConfig(CONFIG_KEY);
+        if (!providerConfig) {
+          logger.info(
+            `Registry Model provider off: ${CONFIG_KEY} is not configured`,
+          );
+          return;
+        }
+        const endpoints = readOciRegistryEndpoints(config);
+        const selected = providerConfig.getOptionalConfigArray('registries');
+        const sources: RegistryModelSource[] = selected
+          ? selected.map((s, i) => {
+              const name = s.getString('name');
+              const endpoint = endpoints.find(e => e.name === name);
+              if (!endpoint) {
+                throw new InputError(
+                  `${CONFIG_KEY}.registries[${i}].name "${name}" is not an OCI registry under ml.registries`,
+                );
+              }
+              return {
+                endpoint,
+                prefix: s.getOptionalString('prefix') ?? 'models/',
+              };
+            })
+          : endpoints.map(endpoint => ({ endpoint, prefix: 'models/' }));
+        const rawOwner = providerConfig.getOptionalString('defaultOwner');
+        let defaultOwner: string | undefined;
+        if (rawOwner) {
+          try {
+            defaultOwner = stringifyEntityRef(
+              parseEntityRef(rawOwner, { defaultKind: 'group' }),
+            );
+          } catch (e) {
+            throw new InputError(
+              `${CONFIG_KEY}.defaultOwner is not an entity reference: "${rawOwner}" (${
+                (e as Error).message
+              })`,
+            );
+          }
+        }
+        const schedule = providerConfig.has('schedule')
+          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
+              providerConfig.getConfig('schedule'),
+            )
+          : {
+              frequency: { minutes: 5 },
+              timeout: { minutes: 10 },
+              initialDelay: { seconds: 10 },
+            };
+        catalog.addEntityProvider(
+          new RegistryModelEntityProvider({
+            sources,
+            logger,
+            defaultOwner,
+            namespace: providerConfig.getOptionalString('namespace'),
+            defaultType: providerConfig.getOptionalString('defaultType'),
+            taskRunner: scheduler.createScheduledTaskRunner(schedule),
+          }),
+        );
+        logger.info(
+          `Registry Model provider: ${sources
+            .map(s => `${s.endpoint.name} (${s.prefix || 'all'})`)
+            .join(', ')}`,
+        );
+      },
+    });
+  },
+});

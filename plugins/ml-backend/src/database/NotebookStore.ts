@@ -1,0 +1,143 @@
+import {
+  DatabaseService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
+import { Knex } from 'knex';
+
+const migrationsDir = resolvePackagePath(
+  '@mlplatform/plugin-ml-backend',
+  'migrations',
+);
+
+/** What was asked for when the notebook was created. @internal */
+export interface NotebookSpec {
+  image: string;
+  cpu: string;
+  memory: string;
+  storage: string;
+  gpus: number;
+  gpuResource: string;
+  flavor?: string;
+  backend: 'kubeflow' | 'statefulset';
+  queue?: string;
+  /** GpuQuota entity ref, when the notebook was created from one. */
+  quota?: string;
+}
+
+/** @internal */
+export interface NotebookRecord {
+  id: number;
+  cluster: string;
+  namespace: string;
+  name: string;
+  createdBy: string;
+  team?: string;
+  spec: NotebookSpec;
+  createdAt: string;
+  deletedAt?: string;
+}
+
+type NotebookRow = {
+  id: number | string;
+  cluster: string;
+  namespace: string;
+  name: string;
+  created_by: string;
+  team: string | null;
+  spec: string;
+  created_at: Date | string | number;
+  deleted_at: Date | string | number | null;
+};
+
+// Same normalisation as AuditStore: PostgreSQL gives Dates, SQLite numbers or strings.
+function toIso(value: Date | string | number): string {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number') return new Date(value).toISOString();
+  return new Date(
+    /[zZ+]/.test(value) ? value : `${value.replace(' ', 'T')}Z`,
+  ).toISOString();
+}
+
+function fromRow(r: NotebookRow): NotebookRecord {
+  return {
+    id: Number(r.id),
+    cluster: r.cluster,
+    namespace: r.namespace,
+    name: r.name,
+    createdBy: r.created_by,
+    ...(r.team ? { team: r.team } : {}),
+    spec: JSON.parse(r.spec),
+    createdAt: toIso(r.created_at),
+    ...(r.deleted_at ? { deletedAt: toIso(r.deleted_at) } : {}),
+  };
+}
+
+/**
+ * The notebooks the ML backend created. A deleted notebook keeps its row
+ * with `deleted_at` set, so the history stays queryable.
+ *
+ * @internal
+ */
+export class NotebookStore {
+  static async create(options: {
+    database: DatabaseService;
+  }): Promise<NotebookStore> {
+    const client = await options.database.getClient();
+    if (!options.database.migrations?.skip) {
+      await client.migrate.latest({ directory: migrationsDir });
+    }
+    return new NotebookStore(client);
+  }
+
+  private constructor(private readonly db: Knex) {}
+
+  async add(
+    notebook: Omit<NotebookRecord, 'id' | 'createdAt' | 'deletedAt'>,
+  ): Promise<NotebookRecord> {
+    const createdAt = new Date();
+    const [row] = await this.db<NotebookRow>('ml_notebooks')
+      .insert({
+        cluster: notebook.cluster,
+        namespace: notebook.namespace,
+        name: notebook.name,
+        created_by: notebook.createdBy,
+        team: notebook.team ?? null,
+        spec: JSON.stringify(notebook.spec),
+        created_at: createdAt,
+      })
+      .returning('id');
+    const id = typeof row === 'object' ? row.id : row;
+    return { ...notebook, id: Number(id), createdAt: createdAt.toISOString() };
+  }
+
+  /** The live (not deleted) notebook of that name, if any. */
+  async get(
+    cluster: string,
+    namespace: string,
+    name: string,
+  ): Promise<NotebookRecord | undefined> {
+    const row = await this.db<NotebookRow>('ml_notebooks')
+      .where({ cluster, namespace, name })
+      .whereNull('deleted_at')
+      .first();
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Live notebooks, optionally only one user's, oldest first. */
+  async list(filter: { createdBy?: string } = {}): Promise<NotebookRecord[]> {
+    const query = this.db<NotebookRow>('ml_notebooks')
+      .whereNull('deleted_at')
+      .orderBy([
+        { column: 'created_at', order: 'asc' },
+        { column: 'id', order: 'asc' },
+      ]);
+    if (filter.createdBy) query.where('created_by', filter.createdBy);
+    return (await query).map(fromRow);
+  }
+
+  async markDeleted(id: number): Promise<void> {
+    await this.db<NotebookRow>('ml_notebooks')
+      .where({ id })
+      .update({ deleted_at: new Date() });
+  }
+}

@@ -1,0 +1,89 @@
+import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { InputError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { isModelEntity } from '@mlplatform/plugin-ml-common';
+import express from 'express';
+import { createHash } from 'node:crypto';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import {
+  ModelHealthService,
+  parseHealthWindow,
+} from '../services/monitoring/ModelHealthService';
+
+/** @internal */
+export interface HealthRouterOptions {
+  httpAuth: HttpAuthService;
+  catalog: CatalogService;
+  healthService: ModelHealthService;
+}
+
+const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+
+const healthQuery = z
+  .object({
+    window: z.string().max(16).optional(),
+  })
+  .strict();
+
+function parseQuery(input: unknown) {
+  const result = healthQuery.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues
+      .map(i => `${i.path.join('.') || 'query'}: ${i.message}`)
+      .join('; ');
+    throw new InputError(`Invalid query: ${issues}`);
+  }
+  return result.data;
+}
+
+/**
+ * `GET /models/:namespace/:name/health?window=1h`: the Model's health
+ * verdict vs its SLO, current values, chart series and firing alerts.
+ * The entity is read with the caller's credentials, so the catalog's
+ * permissions decide who may see it.
+ *
+ * @internal
+ */
+export async function createHealthRouter(
+  options: HealthRouterOptions,
+): Promise<express.Router> {
+  const { httpAuth, catalog, healthService } = options;
+  const router = Router();
+  const serialized = new WeakMap<object, { body: string; etag: string }>();
+
+  router.get('/models/:namespace/:name/health', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const { window = '1h' } = parseQuery(req.query);
+    parseHealthWindow(window);
+    const { namespace, name } = req.params;
+    for (const [key, value] of Object.entries({ namespace, name })) {
+      if (!NAME.test(value) || value.length > 63) {
+        throw new InputError(`Invalid ${key} "${value}"`);
+      }
+    }
+    const entity = await catalog.getEntityByRef(
+      { kind: 'model', namespace, name },
+      { credentials },
+    );
+    if (!entity || !isModelEntity(entity)) {
+      throw new NotFoundError(`No Model ${namespace}/${name} in the catalog`);
+    }
+    const health = await healthService.getHealth(entity, window);
+    // Cached answers are the same object for every caller: serialise and
+    // hash each once, not once per request (a 1h answer is ~30 kB of chart
+    // points, and express would otherwise hash it for its ETag every time).
+    let cached = serialized.get(health);
+    if (cached === undefined) {
+      const body = JSON.stringify(health);
+      const hash = createHash('sha1').update(body).digest('base64url');
+      cached = { body, etag: `W/"${body.length.toString(16)}-${hash}"` };
+      serialized.set(health, cached);
+    }
+    res.set('ETag', cached.etag).type('application/json').send(cached.body);
+  });
+
+  return router;
+}

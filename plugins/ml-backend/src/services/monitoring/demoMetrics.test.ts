@@ -1,0 +1,178 @@
+import { mockServices } from '@backstage/backend-test-utils';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { parseLabelMatchers } from '@mlplatform/plugin-ml-common';
+import {
+  AlertmanagerHandle,
+  DEMO_MODELS,
+  demoAlertRules,
+  demoMetricsBackfill,
+  DemoMetricsServer,
+  describeIfBinary,
+  PrometheusHandle,
+  serverBinaries,
+  startAlertmanager,
+  startDemoMetricsServer,
+  startPrometheus,
+} from '@mlplatform/test-services';
+// The examples/ml reader of ml-common's tests, so both read the same entities.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
+import {
+  EXAMPLES_ML_DIR,
+  readEntities,
+} from '@mlplatform/plugin-ml-common/src/kinds/__testUtils__/entities';
+import { AlertmanagerClient } from './AlertmanagerClient';
+import { builtInMetricsProfiles } from './metricsProfiles';
+import { ModelHealthService } from './ModelHealthService';
+import { PrometheusClient } from './PrometheusClient';
+
+jest.setTimeout(90_000);
+
+const examples = readEntities(EXAMPLES_ML_DIR);
+
+function exampleModel(ref: string): Entity {
+  const entity = examples.find(
+    e => e.kind === 'Model' && stringifyEntityRef(e) === ref,
+  );
+  if (!entity) throw new Error(`${ref} is not in examples/ml`);
+  return entity;
+}
+
+describe('demo models', () => {
+  it.each(DEMO_MODELS.map(m => [m.entityRef, m] as const))(
+    'match the annotations of %s in examples/ml',
+    (ref, demo) => {
+      const annotations = exampleModel(ref).metadata.annotations!;
+      const matchers = parseLabelMatchers(
+        annotations['mlplatform.io/metrics-selector'],
+      );
+      expect(matchers.every(m => m.op === '=')).toBe(true);
+      expect(Object.fromEntries(matchers.map(m => [m.name, m.value]))).toEqual(
+        demo.selector,
+      );
+      expect(
+        annotations['mlplatform.io/metrics-profile'] ?? 'openmetrics',
+      ).toBe(demo.profile);
+    },
+  );
+
+  it('cover one model per team', () => {
+    const owners = DEMO_MODELS.map(m => exampleModel(m.entityRef).spec!.owner);
+    expect(new Set(owners).size).toBe(3);
+    expect(DEMO_MODELS.map(m => m.expectedVerdict).sort()).toEqual([
+      'degraded',
+      'failing',
+      'healthy',
+    ]);
+  });
+
+  it('refuses nonsense options', () => {
+    expect(() => demoMetricsBackfill({ hours: 0 })).toThrow(RangeError);
+    expect(() => demoMetricsBackfill({ stepSeconds: 1 })).toThrow(RangeError);
+  });
+});
+
+describeIfBinary([
+  serverBinaries.prometheus,
+  serverBinaries.promtool,
+  serverBinaries.alertmanager,
+])('demo data in real Prometheus and Alertmanager', () => {
+  const anchor = Math.floor(Date.now() / 1000) - 5;
+  let prom: PrometheusHandle;
+  let am: AlertmanagerHandle;
+  let exporter: DemoMetricsServer;
+  let service: ModelHealthService;
+
+  beforeAll(async () => {
+    [am, exporter] = await Promise.all([
+      startAlertmanager(),
+      startDemoMetricsServer({ anchor }),
+    ]);
+    prom = await startPrometheus({
+      backfill: demoMetricsBackfill({ now: anchor, hours: 6 }),
+      rules: demoAlertRules(),
+      alertmanagerUrl: am.url,
+      evaluationInterval: '1s',
+      scrapeConfigs: exporter.scrapeConfigs.map(c => ({
+        ...c,
+        scrape_interval: '1s',
+      })),
+    });
+    service = ModelHealthService.create({
+      prometheus: PrometheusClient.create({ url: prom.url }),
+      alertmanager: AlertmanagerClient.create({ url: am.url, cacheTtlMs: 0 }),
+      profiles: new Map(Object.entries(builtInMetricsProfiles)),
+      logger: mockServices.logger.mock(),
+      cacheTtlMs: 0,
+    });
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all([prom?.stop(), am?.stop(), exporter?.stop()]);
+  });
+
+  it.each(DEMO_MODELS.map(m => [m.entityRef, m] as const))(
+    'gives %s its verdict with data on every panel',
+    async (ref, demo) => {
+      const health = await service.getHealth(exampleModel(ref), '1h');
+      expect(health.profile).toBe(demo.profile);
+      expect(health.current.p95).toBeCloseTo(demo.p95Seconds, 6);
+      expect(health.current.errorRate).toBeCloseTo(demo.errorRate, 6);
+      expect(health.current.drift).toBeCloseTo(demo.drift, 1);
+      expect(health.current.availability).toBe(1);
+      expect(health.current.gpuUtilization).toBeGreaterThan(39);
+      expect(health.current.gpuUtilization).toBeLessThan(71);
+      // The notebook GPU in the fraud namespace (39000 MiB) is left out.
+      expect(health.current.gpuMemoryBytes).toBeLessThan(15000 * 1048576);
+      expect(health.current.gpuMemoryBytes).toBeGreaterThan(13000 * 1048576);
+      for (const panel of Object.values(health.series)) {
+        expect(panel.filter(p => p.v !== null).length).toBeGreaterThan(100);
+      }
+      expect(health.verdict).toBe(demo.expectedVerdict);
+    },
+  );
+
+  it('fires ModelDriftHigh into Alertmanager for the failing model only', async () => {
+    const failing = DEMO_MODELS.find(m => m.expectedVerdict === 'failing')!;
+    const deadline = Date.now() + 30_000;
+    let health = await service.getHealth(exampleModel(failing.entityRef), '1h');
+    while (health.alerts.length === 0 && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 500));
+      health = await service.getHealth(exampleModel(failing.entityRef), '1h');
+    }
+    expect(health.alerts).toEqual([
+      expect.objectContaining({
+        name: 'ModelDriftHigh',
+        severity: 'critical',
+        summary: 'Drift score of fraud-detector is 0.72, above 0.6',
+        generatorURL: expect.stringContaining(prom.url),
+        fingerprint: expect.stringMatching(/^[0-9a-f]{16}$/),
+      }),
+    ]);
+    expect(health.verdict).toBe('failing');
+    expect(health.reason).toBe(
+      'driftScore 0.72 > 0.3; alert ModelDriftHigh (critical) firing',
+    );
+
+    for (const other of DEMO_MODELS.filter(m => m !== failing)) {
+      const h = await service.getHealth(exampleModel(other.entityRef), '1h');
+      expect(h.alerts).toEqual([]);
+    }
+  });
+
+  it('keeps the demo live from the exporter after the backfill', async () => {
+    const deadline = Date.now() + 20_000;
+    let newest = 0;
+    while (newest <= anchor && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 500));
+      const data = await prom.query(
+        'timestamp(model_drift_score{model="fraud-detector"})',
+      );
+      if (data.resultType === 'vector' && data.result[0]) {
+        newest = Number(data.result[0].value[1]);
+      }
+    }
+    expect(newest).toBeGreaterThan(anchor);
+    const up = await prom.query('up{job="model-servers"}');
+    expect(up.resultType === 'vector' && up.result[0]?.value[1]).toBe('1');
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * Overall health of a model against its `spec.slo`; see docs/health.md.
+ *
+ * - `healthy`: every measured objective is met and no warning or critical
+ *   alert fires.
+ * - `degraded`: an objective is missed by at most its tolerance (within 2x
+ *   of the target) or a `warning` alert fires.
+ * - `failing`: an objective is missed by more than that, or a `critical`
+ *   (or `page`) alert fires.
+ * - `unknown`: no verdict possible; `reason` says why and what to do.
+ *
+ * @public
+ */
+export type ModelHealthVerdict = 'healthy' | 'degraded' | 'failing' | 'unknown';
+
+/**
+ * The panels of the health card, one PromQL query each.
+ *
+ * @public
+ */
+export type ModelHealthPanel =
+  | 'latencyP50'
+  | 'latencyP95'
+  | 'latencyP99'
+  | 'errorRate'
+  | 'throughput'
+  | 'drift'
+  | 'gpuUtilization'
+  | 'gpuMemoryUsed'
+  | 'availability';
+
+/**
+ * One service level objective and how the model fares against it.
+ *
+ * @public
+ */
+export interface ModelHealthObjective {
+  /** `latencyP95Ms`, `errorRate`, `availability` (from `spec.slo`) or `driftScore`. */
+  name: 'latencyP95Ms' | 'errorRate' | 'availability' | 'driftScore';
+  /** The target, in the unit of its name (ms, fraction, score). */
+  target: number;
+  /** `max`: the actual value must stay at or below target; `min`: at or above. */
+  bound: 'max' | 'min';
+  /** The measured value in the same unit, null without data. */
+  actual: number | null;
+  /** `unknown` when there is no data; it then does not count for the verdict. */
+  status: ModelHealthVerdict;
+}
+
+/**
+ * Values over the requested window ending now (quantiles, rates and the
+ * availability) or the latest sample (drift, GPU). Null when Prometheus has
+ * no data for the panel or the profile does not define it.
+ *
+ * @public
+ */
+export interface ModelHealthCurrent {
+  /** Latency quantiles in seconds. */
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  /** Failed share of requests, 0..1. */
+  errorRate: number | null;
+  /** Requests (Triton: inferences) per second. */
+  throughput: number | null;
+  /** Drift score, 0 (none) to 1. */
+  drift: number | null;
+  /** Mean GPU utilisation of the model's pods, percent. */
+  gpuUtilization: number | null;
+  /** GPU frame buffer used by the model's pods, bytes. */
+  gpuMemoryBytes: number | null;
+  /** Share of successful scrapes of the model's targets (`up`), 0..1. */
+  availability: number | null;
+}
+
+/**
+ * One chart point: `t` in unix seconds, `v` the value (null for a gap or
+ * a non-finite value such as NaN).
+ *
+ * @public
+ */
+export interface ModelHealthPoint {
+  t: number;
+  v: number | null;
+}
+
+/**
+ * A firing alert from Alertmanager that concerns the model.
+ *
+ * @public
+ */
+export interface ModelHealthAlert {
+  name: string;
+  /** The alert's `severity` label, `none` when unset. */
+  severity: string;
+  /** The `summary` (else `description`) annotation. */
+  summary?: string;
+  /** ISO 8601. */
+  startsAt: string;
+  fingerprint: string;
+  /** Link to the expression that fired, as Prometheus set it. */
+  generatorURL?: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * Where an upstream stands for this answer.
+ *
+ * @public
+ */
+export interface ModelHealthSource {
+  state: 'ok' | 'not-configured' | 'unreachable' | 'error';
+  /** What went wrong, or which selector was used. */
+  message?: string;
+}
+
+/**
+ * Response of `GET /api/ml/models/:namespace/:name/health?window=1h`.
+ *
+ * @public
+ */
+export interface ModelHealthResponse {
+  entityRef: string;
+  verdict: ModelHealthVerdict;
+  /** Why the verdict is `unknown`, or what drove `degraded` / `failing`. */
+  reason?: string;
+  /** The window the values cover, as requested, e.g. `1h`. */
+  window: string;
+  /** Metrics profile used, e.g. `openmetrics`. */
+  profile?: string;
+  /** Chart step in seconds. */
+  stepSeconds?: number;
+  objectives: ModelHealthObjective[];
+  current: ModelHealthCurrent;
+  /** Points per panel; panels the profile lacks are empty. */
+  series: Record<ModelHealthPanel, ModelHealthPoint[]>;
+  /** Panels whose query failed, with Prometheus' error. */
+  panelErrors?: Partial<Record<ModelHealthPanel, string>>;
+  alerts: ModelHealthAlert[];
+  prometheus: ModelHealthSource;
+  alertmanager: ModelHealthSource;
+  /** ISO 8601 time the values were read. */
+  checkedAt: string;
+}

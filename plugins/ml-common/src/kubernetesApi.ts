@@ -1,0 +1,262 @@
+/**
+ * Types of the ML backend's Kubernetes API: GPU quotas and notebooks.
+ * Shared by the backend (which produces them), the frontend (which shows them),
+ * the catalog provider and the scaffolder actions.
+ */
+
+/**
+ * Extended resource names of whole GPUs and MIG slices, e.g. `nvidia.com/gpu`
+ * or `nvidia.com/mig-1g.10gb`.
+ *
+ * @public
+ */
+export const GPU_RESOURCE_PATTERN =
+  /^nvidia\.com\/(gpu|mig-[0-9]+g\.[0-9]+gb)$/;
+
+/**
+ * One GPU resource of a quota, in devices.
+ *
+ * For a ResourceQuota: `hard` is `requests.<resource>` (or `limits.<resource>`,
+ * whichever is tighter), `used` its usage, `borrowable` 0.
+ * For Kueue: `hard` is the ClusterQueue's nominal quota for the flavor,
+ * `used` the admitted usage, `reserved` the reservation,
+ * `borrowable` what the cohort can lend right now, capped by the borrowing limit.
+ *
+ * @public
+ */
+export interface GpuResourceQuota {
+  /** Extended resource name, e.g. `nvidia.com/gpu`. */
+  resource: string;
+  /** Kueue ResourceFlavor, e.g. `a100-80gb`; absent for ResourceQuotas. */
+  flavor?: string;
+  hard: number;
+  used: number;
+  /** Kueue quota reservation (admitted or reserved workloads). */
+  reserved?: number;
+  /** `max(0, hard - used)`. */
+  free: number;
+  /** GPUs that can be borrowed from the cohort now (0 when none). */
+  borrowable: number;
+  /** Kueue borrowing limit; absent means unlimited within the cohort. */
+  borrowingLimit?: number;
+}
+
+/**
+ * A workload waiting for GPUs, and why it is not admitted.
+ *
+ * @public
+ */
+export interface PendingWorkload {
+  /** `Workload` (Kueue) or `Pod` (quota-denied or unschedulable). */
+  kind: 'Workload' | 'Pod';
+  name: string;
+  namespace: string;
+  /** LocalQueue, for Kueue workloads. */
+  queue?: string;
+  /** Requested GPUs per resource name. */
+  gpus: Record<string, number>;
+  /** Short machine reason, e.g. `QuotaReserved=False`, `Pending`. */
+  reason: string;
+  /** The human message from the condition or event. */
+  message: string;
+  /** When it started waiting (ISO 8601), when known. */
+  since?: string;
+}
+
+/**
+ * The GPU quota of one namespace on one cluster.
+ *
+ * @public
+ */
+export interface NamespaceGpuQuota {
+  cluster: string;
+  namespace: string;
+  /** Owning team's entity ref, e.g. `group:default/fraud-team`, when known. */
+  team?: string;
+  source: 'resourcequota' | 'kueue';
+  /** ResourceQuota name, or the ClusterQueue name for Kueue. */
+  name: string;
+  clusterQueue?: string;
+  localQueue?: string;
+  cohort?: string;
+  resources: GpuResourceQuota[];
+  pending: PendingWorkload[];
+}
+
+/**
+ * Whether a cluster answered the last refresh.
+ *
+ * @public
+ */
+export interface ClusterAvailability {
+  name: string;
+  available: boolean;
+  /** Why it is unavailable, when it is. */
+  error?: string;
+  /** When its data was read (ISO 8601). */
+  fetchedAt?: string;
+}
+
+/**
+ * Response of `GET /api/ml/quotas[?cluster=&namespace=&team=]`.
+ *
+ * @public
+ */
+export interface GpuQuotasResponse {
+  clusters: ClusterAvailability[];
+  quotas: NamespaceGpuQuota[];
+}
+
+/**
+ * Body of `POST /api/ml/notebooks`.
+ *
+ * Either `quota` (a GpuQuota entity ref) or `cluster` + `namespace` says where
+ * the notebook runs and whose GPUs it spends.
+ *
+ * @public
+ */
+export interface CreateNotebookRequest {
+  /** DNS-1123 label, at most 52 characters. */
+  name: string;
+  quota?: string;
+  cluster?: string;
+  namespace?: string;
+  /** Container image. */
+  image: string;
+  /** Kubernetes CPU quantity, e.g. `2` or `500m`. */
+  cpu: string;
+  /** Kubernetes memory quantity, e.g. `8Gi`. */
+  memory: string;
+  /** Whole devices of `gpuResource`; 0 for a CPU-only notebook. */
+  gpus: number;
+  /** GPU resource name; default `nvidia.com/gpu`. */
+  gpuResource?: string;
+  /** Kueue ResourceFlavor to ask for, when the quota has several. */
+  flavor?: string;
+  /** Workspace volume size; default `10Gi`. */
+  storage?: string;
+}
+
+/**
+ * Lifecycle of a notebook as the portal shows it.
+ *
+ * @public
+ */
+export type NotebookPhase =
+  | 'Pending'
+  | 'Running'
+  | 'Stopped'
+  | 'Failed'
+  | 'Unknown';
+
+/**
+ * A notebook created through the portal.
+ *
+ * @public
+ */
+export interface Notebook {
+  name: string;
+  cluster: string;
+  namespace: string;
+  /** Owning team's entity ref. */
+  team?: string;
+  /** User entity ref of who created it. */
+  createdBy: string;
+  image: string;
+  cpu: string;
+  memory: string;
+  storage: string;
+  gpus: number;
+  gpuResource: string;
+  flavor?: string;
+  /** `kubeflow` (Notebook CR) or `statefulset` (StatefulSet + Service + PVC). */
+  backend: 'kubeflow' | 'statefulset';
+  /** Kueue LocalQueue the notebook was queued in. */
+  queue?: string;
+  phase: NotebookPhase;
+  /** Why it is not running, when it is not. */
+  message?: string;
+  /** Where to open it, when the cluster has a notebook URL configured. */
+  url?: string;
+  createdAt: string;
+}
+
+/**
+ * Response of `GET /api/ml/notebooks`.
+ *
+ * @public
+ */
+export interface NotebooksResponse {
+  items: Notebook[];
+  /** Clusters that could not be read; their notebooks show phase `Unknown`. */
+  unavailableClusters: string[];
+}
+
+/**
+ * What a namespace's quota can give to one new workload asking for `resource`
+ * (and, with Kueue, `flavor`): a workload lands on one flavor, so this is the
+ * best single flavor's `free + borrowable`.
+ *
+ * @public
+ */
+export interface GpuAvailability {
+  resource: string;
+  /** The flavor with the most room, or the one asked for. */
+  flavor?: string;
+  free: number;
+  borrowable: number;
+  /** `free + borrowable`. */
+  available: number;
+}
+
+/**
+ * Computes {@link GpuAvailability} for a request against the quotas of one
+ * namespace. Returns undefined when no quota there names the resource
+ * (or the flavor), i.e. the namespace cannot run such a workload.
+ *
+ * @public
+ */
+export function availableGpus(
+  quotas: NamespaceGpuQuota[],
+  resource: string,
+  flavor?: string,
+): GpuAvailability | undefined {
+  let best: GpuAvailability | undefined;
+  for (const quota of quotas) {
+    for (const r of quota.resources) {
+      if (r.resource !== resource) continue;
+      if (flavor !== undefined && r.flavor !== flavor) continue;
+      const candidate: GpuAvailability = {
+        resource,
+        ...(r.flavor !== undefined ? { flavor: r.flavor } : {}),
+        free: r.free,
+        borrowable: r.borrowable,
+        available: r.free + r.borrowable,
+      };
+      if (!best || candidate.available > best.available) best = candidate;
+    }
+  }
+  return best;
+}
+
+/**
+ * The message used wherever a GPU request does not fit, so the portal, the
+ * scaffolder and the API say the same thing.
+ *
+ * @public
+ */
+export function describeGpuShortfall(options: {
+  gpus: number;
+  resource: string;
+  namespace: string;
+  cluster: string;
+  availability?: GpuAvailability;
+}): string {
+  const { gpus, resource, namespace, cluster, availability } = options;
+  const where = `${namespace} on ${cluster}`;
+  if (!availability) {
+    return `asked for ${gpus} ${resource} in ${where}, but no quota there provides ${resource}`;
+  }
+  const flavor = availability.flavor ? ` (flavor ${availability.flavor})` : '';
+  return `asked for ${gpus} ${resource} in ${where}; ${availability.free} free, ${availability.borrowable} borrowable${flavor}`;
+}

@@ -1,0 +1,94 @@
+import { createPermission } from '@backstage/plugin-permission-common';
+
+/**
+ * Resource type of a team's GPU quota: one namespace on one cluster,
+ * referenced as `<cluster>/<namespace>`. Conditional rules (e.g. "the user is
+ * a member of the owning team") are evaluated by the ML backend.
+ *
+ * @public
+ */
+export const RESOURCE_TYPE_ML_GPU_QUOTA = 'ml-gpu-quota';
+
+/**
+ * Resource type of a Model entity for ML-specific actions, referenced by its
+ * entity ref.
+ *
+ * @public
+ */
+export const RESOURCE_TYPE_ML_MODEL = 'ml-model';
+
+/**
+ * Resource type of a Pipeline entity for ML-specific actions, referenced by
+ * its entity ref.
+ *
+ * @public
+ */
+export const RESOURCE_TYPE_ML_PIPELINE = 'ml-pipeline';
+
+/**
+ * Create a notebook, spending a team's GPU quota.
+ *
+ * @public
+ */
+export const mlNotebookCreatePermission = createPermission({
+  name: 'ml.notebook.create',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_ML_GPU_QUOTA,
+});
+
+/**
+ * Stop, start or delete a notebook in a team's namespace.
+ *
+ * @public
+ */
+export const mlNotebookManagePermission = createPermission({
+  name: 'ml.notebook.manage',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_ML_GPU_QUOTA,
+});
+
+/**
+ * Move a model's alias (e.g. `production`) to another version.
+ *
+ * @public
+ */
+export const mlModelPromotePermission = createPermission({
+  name: 'ml.model.promote',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_ML_MODEL,
+});
+
+/**
+ * Start a run of a pipeline.
+ *
+ * @public
+ */
+export const mlPipelineRunPermission = createPermission({
+  name: 'ml.pipeline.run',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_ML_PIPELINE,
+});
+
+/**
+ * Read the ML audit trail of everyone (not only one's own actions).
+ *
+ * @public
+ */
+export const mlAuditReadPermission = createPermission({
+  name: 'ml.audit.read',
+  attributes: { action: 'read' },
+});
+
+/**
+ * Every permission of the ML platform, for registration with the
+ * permissions registry and for policy authors.
+ *
+ * @public
+ */
+export const mlPermissions = [
+  mlNotebookCreatePermission,
+  mlNotebookManagePermission,
+  mlModelPromotePermission,
+  mlPipelineRunPermission,
+  mlAuditReadPermission,
+];

@@ -1,0 +1,256 @@
+import {
+  MODEL_ANNOTATIONS,
+  MODEL_CONFIG_MEDIA_TYPE,
+  MODEL_VERSION_TAG_PATTERN,
+} from '@mlplatform/plugin-ml-common';
+import { ModelRegistryVersion } from '../registry';
+import { mapLimit } from './http';
+import { OciDistributionClient, OciManifest } from './OciDistributionClient';
+
+/**
+ * What a model manifest says about its version, independent of its tags.
+ *
+ * @public
+ */
+export interface OciModelManifestInfo {
+  digest: string;
+  created?: string;
+  framework?: string;
+  metrics: Record<string, number>;
+  pipelineRun?: string;
+  datasetDigests: string[];
+  sizeBytes: number;
+  annotations: Record<string, string>;
+}
+
+/**
+ * A repository's model versions plus the tag to digest map they came from,
+ * which callers keep to tell whether the repository changed.
+ *
+ * @public
+ */
+export interface OciModelRepository {
+  repository: string;
+  /** Every tag and the manifest digest it points at. */
+  tagDigests: Record<string, string>;
+  /** Model versions, newest first. */
+  versions: ModelRegistryVersion[];
+}
+
+/** @public */
+export interface OciModelReaderOptions {
+  /** Manifest reads in flight per repository; default 8. */
+  concurrency?: number;
+  /** Manifests remembered by digest; default 100,000. */
+  cacheSize?: number;
+  /**
+   * Treat version tags (`v3`, `1.2.0`) seen before as immutable and skip
+   * their HEAD on later reads; only alias tags are re-checked. `ml-push`
+   * and promotion never move a version tag, but a forced push does: such an
+   * overwrite is then seen only by a new reader (e.g. after a restart).
+   * Default false.
+   */
+  trustVersionTags?: boolean;
+}
+
+function parseMetrics(raw: string | undefined): Record<string, number> {
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return {};
+    }
+    return Object.fromEntries(
+      Object.entries(parsed).filter(
+        (e): e is [string, number] =>
+          typeof e[1] === 'number' && Number.isFinite(e[1]),
+      ),
+    );
+  } catch {
+    return {};
+  }
+}
+
+function splitList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Reads what a model manifest says, or undefined when the manifest is not a
+ * model artifact (its config media type is not
+ * {@link @mlplatform/plugin-ml-common#MODEL_CONFIG_MEDIA_TYPE}).
+ *
+ * @public
+ */
+export function modelManifestInfo(
+  digest: string,
+  manifest: OciManifest,
+): OciModelManifestInfo | undefined {
+  if (manifest?.config?.mediaType !== MODEL_CONFIG_MEDIA_TYPE) {
+    return undefined;
+  }
+  const annotations = manifest.annotations ?? {};
+  const sizeBytes =
+    (manifest.config.size ?? 0) +
+    (manifest.layers ?? []).reduce((sum, l) => sum + (l.size ?? 0), 0);
+  return {
+    digest,
+    created: annotations[MODEL_ANNOTATIONS.created],
+    framework: annotations[MODEL_ANNOTATIONS.framework],
+    metrics: parseMetrics(annotations[MODEL_ANNOTATIONS.metrics]),
+    pipelineRun: annotations[MODEL_ANNOTATIONS.pipelineRun],
+    datasetDigests: splitList(annotations[MODEL_ANNOTATIONS.datasetDigests]),
+    sizeBytes,
+    annotations,
+  };
+}
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/**
+ * Newest first: by creation time, then by version name in numeric order
+ * (`v10` after `v9`), so unannotated versions still sort sensibly.
+ *
+ * @public
+ */
+export function compareVersionsNewestFirst(
+  a: { version: string; created?: string },
+  b: { version: string; created?: string },
+): number {
+  const ta = a.created ? Date.parse(a.created) : NaN;
+  const tb = b.created ? Date.parse(b.created) : NaN;
+  if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta !== tb) return tb - ta;
+  if (Number.isNaN(ta) !== Number.isNaN(tb)) return Number.isNaN(ta) ? 1 : -1;
+  return collator.compare(b.version, a.version);
+}
+
+/**
+ * Groups tags into versions and aliases. Version-like tags (`v3`, `1.2.0`)
+ * are versions; other tags (`production`, `latest`) are aliases of the
+ * versions sharing their digest. A model manifest with only alias tags is a
+ * version named by its digest.
+ *
+ * @public
+ */
+export function versionsFromTags(
+  tagDigests: Record<string, string>,
+  manifests: Map<string, OciModelManifestInfo | undefined>,
+): ModelRegistryVersion[] {
+  const byDigest = new Map<string, string[]>();
+  for (const [tag, digest] of Object.entries(tagDigests)) {
+    byDigest.set(digest, [...(byDigest.get(digest) ?? []), tag]);
+  }
+  const versions: ModelRegistryVersion[] = [];
+  for (const [digest, tags] of byDigest) {
+    const info = manifests.get(digest);
+    if (!info) continue;
+    const versionTags = tags.filter(t => MODEL_VERSION_TAG_PATTERN.test(t));
+    const aliases = tags
+      .filter(t => !MODEL_VERSION_TAG_PATTERN.test(t))
+      .sort(collator.compare);
+    for (const version of versionTags.length ? versionTags : [digest]) {
+      versions.push({
+        version,
+        digest,
+        created: info.created,
+        aliases,
+        metrics: info.metrics,
+        framework: info.framework,
+        sourceRun: info.pipelineRun ? { id: info.pipelineRun } : undefined,
+        datasetDigests: info.datasetDigests,
+        sizeBytes: info.sizeBytes,
+        annotations: info.annotations,
+      });
+    }
+  }
+  return versions.sort(compareVersionsNewestFirst);
+}
+
+/**
+ * Reads model versions from OCI repositories, remembering manifests by
+ * digest (content-addressed, so never stale) and each repository's last
+ * tag to digest map. A tag seen before is checked with a HEAD; its manifest
+ * is fetched only when the digest is new. An unchanged repository therefore
+ * costs one tags/list plus one HEAD per tag (per alias tag with
+ * `trustVersionTags`) and no manifest download.
+ *
+ * @public
+ */
+export class OciModelReader {
+  private readonly manifests = new Map<
+    string,
+    OciModelManifestInfo | undefined
+  >();
+  private readonly lastTags = new Map<string, Record<string, string>>();
+  private readonly concurrency: number;
+  private readonly cacheSize: number;
+  private readonly trustVersionTags: boolean;
+
+  constructor(
+    readonly client: OciDistributionClient,
+    options: OciModelReaderOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 8;
+    this.cacheSize = options.cacheSize ?? 100_000;
+    this.trustVersionTags = options.trustVersionTags ?? false;
+  }
+
+  /** The tag to digest map of the last read of `repository`, if any. */
+  lastTagDigests(repository: string): Record<string, string> | undefined {
+    return this.lastTags.get(repository);
+  }
+
+  async readRepository(repository: string): Promise<OciModelRepository> {
+    const tags = await this.client.listTags(repository);
+    const previous = this.lastTags.get(repository) ?? {};
+    const tagDigests: Record<string, string> = {};
+    await mapLimit(tags, this.concurrency, async tag => {
+      const known = previous[tag];
+      if (
+        known &&
+        this.trustVersionTags &&
+        MODEL_VERSION_TAG_PATTERN.test(tag) &&
+        this.manifests.has(known)
+      ) {
+        tagDigests[tag] = known;
+        return;
+      }
+      if (known) {
+        const digest = await this.client.headManifest(repository, tag);
+        if (!digest) return; // deleted since the tags list
+        tagDigests[tag] = digest;
+        if (this.manifests.has(digest)) return;
+      }
+      const fetched = await this.client.getManifest(
+        repository,
+        tagDigests[tag] ?? tag,
+      );
+      tagDigests[tag] = fetched.digest;
+      this.remember(
+        fetched.digest,
+        modelManifestInfo(fetched.digest, fetched.manifest),
+      );
+    });
+    const ordered = Object.fromEntries(
+      Object.entries(tagDigests).sort(([a], [b]) => collator.compare(a, b)),
+    );
+    this.lastTags.set(repository, ordered);
+    return {
+      repository,
+      tagDigests: ordered,
+      versions: versionsFromTags(ordered, this.manifests),
+    };
+  }
+
+  private remember(digest: string, info: OciModelManifestInfo | undefined) {
+    if (this.manifests.size >= this.cacheSize) {
+      // Maps iterate in insertion order: drop the oldest entry.
+      const oldest = this.manifests.keys().next().value;
+      if (oldest !== undefined) this.manifests.delete(oldest);
+    }
+    this.manifests.set(digest, info);
+  }
+}

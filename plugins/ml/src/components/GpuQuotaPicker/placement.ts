@@ -1,0 +1,155 @@
+import { ApiHolder, identityApiRef } from '@backstage/frontend-plugin-api';
+import {
+  availableGpus,
+  describeGpuShortfall,
+  GpuQuotasResponse,
+  NamespaceGpuQuota,
+} from '@mlplatform/plugin-ml-common';
+import { mlApiRef } from '../../api';
+import { serverMessage } from '../shared/errors';
+
+/**
+ * What the GpuQuotaPicker writes: exactly the keys of the templates'
+ * `placement` parameter.
+ *
+ * @public
+ */
+export interface GpuPlacement {
+  cluster?: string;
+  namespace?: string;
+  team?: string;
+  gpus?: number;
+  gpuResource?: string;
+  flavor?: string;
+}
+
+export const MAX_GPUS = 64;
+
+export const placementKey = (
+  q: Pick<NamespaceGpuQuota, 'cluster' | 'namespace'>,
+) => `${q.cluster}/${q.namespace}`;
+
+/** The quotas whose team is one of the user's ownership refs. */
+export function quotasOfTeams(
+  response: GpuQuotasResponse,
+  ownershipEntityRefs: string[],
+): NamespaceGpuQuota[] {
+  const mine = new Set(ownershipEntityRefs);
+  return response.quotas.filter(q => q.team !== undefined && mine.has(q.team));
+}
+
+/** GPU resources a quota offers, in order of first appearance. */
+export function resourcesOf(quota: NamespaceGpuQuota | undefined): string[] {
+  return [...new Set((quota?.resources ?? []).map(r => r.resource))];
+}
+
+/** Kueue flavors of one resource in a quota. */
+export function flavorsOf(
+  quota: NamespaceGpuQuota | undefined,
+  resource: string | undefined,
+): string[] {
+  return (quota?.resources ?? [])
+    .filter(r => r.resource === resource && r.flavor !== undefined)
+    .map(r => r.flavor!);
+}
+
+/** Only the schema's keys, leaving out the optional ones that are unset. */
+export function toPlacement(p: GpuPlacement): GpuPlacement {
+  const out: GpuPlacement = {};
+  if (p.cluster !== undefined) out.cluster = p.cluster;
+  if (p.namespace !== undefined) out.namespace = p.namespace;
+  if (p.team !== undefined) out.team = p.team;
+  if (p.gpus !== undefined) out.gpus = p.gpus;
+  if (p.gpuResource !== undefined) out.gpuResource = p.gpuResource;
+  if (p.flavor !== undefined && p.flavor !== '') out.flavor = p.flavor;
+  return out;
+}
+
+/** Problems that need no numbers: nothing chosen, a bad count. */
+export function checkPlacementShape(p: GpuPlacement | undefined): string[] {
+  const errors: string[] = [];
+  if (!p?.cluster || !p?.namespace) {
+    errors.push("Choose one of your teams' GPU quotas");
+  }
+  const gpus = p?.gpus;
+  if (
+    typeof gpus !== 'number' ||
+    !Number.isInteger(gpus) ||
+    gpus < 0 ||
+    gpus > MAX_GPUS
+  ) {
+    errors.push(`GPUs must be a whole number from 0 to ${MAX_GPUS}`);
+  } else if (gpus > 0 && !p?.gpuResource) {
+    errors.push('Choose which GPUs to use');
+  }
+  return errors;
+}
+
+/**
+ * Checks a placement against the given quotas: the same check and sentence
+ * as the backend (`describeGpuShortfall`).
+ */
+export function checkPlacementFits(
+  p: GpuPlacement,
+  response: GpuQuotasResponse,
+): string[] {
+  const cluster = response.clusters.find(c => c.name === p.cluster);
+  if (cluster && !cluster.available) {
+    return [`${cluster.name} unavailable: ${cluster.error ?? 'no answer'}`];
+  }
+  const gpus = p.gpus ?? 0;
+  if (gpus === 0 || !p.gpuResource) return [];
+  const here = response.quotas.filter(
+    q => q.cluster === p.cluster && q.namespace === p.namespace,
+  );
+  const availability = availableGpus(here, p.gpuResource, p.flavor);
+  if (!availability || gpus > availability.available) {
+    return [
+      describeGpuShortfall({
+        gpus,
+        resource: p.gpuResource,
+        namespace: p.namespace!,
+        cluster: p.cluster!,
+        availability,
+      }),
+    ];
+  }
+  return [];
+}
+
+/**
+ * The field's validation, run by the scaffolder on submit: checks the shape,
+ * then asks the backend for fresh numbers of the chosen namespace.
+ */
+export async function validatePlacement(
+  data: GpuPlacement | undefined,
+  apiHolder: ApiHolder,
+): Promise<string[]> {
+  const shape = checkPlacementShape(data);
+  if (shape.length > 0 || !data) return shape;
+  const api = apiHolder.get(mlApiRef);
+  if (!api) return ['The ML API is not available in this app'];
+  let response: GpuQuotasResponse;
+  try {
+    response = await api.getQuotas({
+      cluster: data.cluster,
+      namespace: data.namespace,
+    });
+  } catch (e) {
+    return [`Could not check the GPU quota: ${serverMessage(e)}`];
+  }
+  const identityApi = apiHolder.get(identityApiRef);
+  if (identityApi) {
+    const { ownershipEntityRefs } = await identityApi.getBackstageIdentity();
+    const mine = quotasOfTeams(response, ownershipEntityRefs).filter(
+      q => q.cluster === data.cluster && q.namespace === data.namespace,
+    );
+    const cluster = response.clusters.find(c => c.name === data.cluster);
+    if (mine.length === 0 && (!cluster || cluster.available)) {
+      return [
+        `you are not a member of a team with a GPU quota in ${data.namespace} on ${data.cluster}`,
+      ];
+    }
+  }
+  return checkPlacementFits(data, response);
+}

@@ -1,0 +1,30 @@
+import { WarningPanel } from '@backstage/core-components';
+import { ClusterAvailability } from '@mlplatform/plugin-ml-common';
+import { Box } from '@material-ui/core';
+
+/**
+ * One warning per cluster that did not answer, with its error; what the
+ * other clusters returned is still shown below it.
+ *
+ * @public
+ */
+export function ClusterWarnings(props: {
+  clusters: ClusterAvailability[];
+  consequence: string;
+}) {
+  const down = props.clusters.filter(c => !c.available);
+  if (down.length === 0) return null;
+  return (
+    <>
+      {down.map(c => (
+        <Box key={c.name} mb={2}>
+          <WarningPanel
+            severity="warning"
+            title={`${c.name} unavailable: ${c.error ?? 'no answer'}`}
+            message={props.consequence}
+          />
+        </Box>
+      ))}
+    </>
+  );
+}

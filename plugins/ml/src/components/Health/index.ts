@@ -1,0 +1,3 @@
+export { ModelHealthCard } from './ModelHealthCard';
+export { ModelAlertsCard } from './ModelAlertsCard';
+export { ModelsHealthCard } from './ModelsHealthCard';

@@ -1,0 +1,3 @@
+export { MyNotebooksPage } from './MyNotebooksPage';
+export { NewNotebookDialog } from './NewNotebookDialog';
+export { NotebookPhase } from './NotebookPhase';

@@ -1,0 +1,12 @@
+/**
+ * The backend's own words for a failed request: the `error.message` of a
+ * Backstage error body when the error carries one (a `ResponseError`), else
+ * the error's message. Shown verbatim so the user reads the server's reason.
+ */
+export function serverMessage(error: unknown): string {
+  const body = (error as { body?: { error?: { message?: unknown } } })?.body;
+  const message = body?.error?.message;
+  if (typeof message === 'string' && message !== '') return message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,99 @@
+import { AuthService, DiscoveryService } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  availableGpus,
+  describeGpuShortfall,
+} from '@mlplatform/plugin-ml-common';
+import { stringify } from 'yaml';
+import { MlBackendClient } from '../mlBackendClient';
+import { placementInput } from './notebookInput';
+
+/**
+ * Creates `ml:gpu-quota:check`: fails the run, with the numbers, when a team's
+ * namespace cannot give the requested GPUs (free + borrowable).
+ *
+ * @public
+ */
+export function createGpuQuotaCheckAction(options: {
+  discovery: DiscoveryService;
+  auth: AuthService;
+}) {
+  const client = new MlBackendClient(options);
+  return createTemplateAction({
+    id: 'ml:gpu-quota:check',
+    description:
+      'Checks that a namespace on a cluster has the requested GPUs free or borrowable, and fails with the numbers when not',
+    supportsDryRun: true,
+    examples: [
+      {
+        description:
+          'Check that the fraud team can get 2 GPUs on gpu-cluster-a',
+        example: stringify({
+          steps: [
+            {
+              id: 'quota',
+              action: 'ml:gpu-quota:check',
+              name: 'Check GPU quota',
+              input: {
+                cluster: 'gpu-cluster-a',
+                namespace: 'fraud',
+                gpus: 2,
+              },
+            },
+          ],
+        }),
+      },
+    ],
+    schema: {
+      input: placementInput,
+      output: {
+        free: z => z.number(),
+        borrowable: z => z.number(),
+        available: z => z.number(),
+        flavor: z => z.string().optional(),
+        team: z => z.string().optional(),
+      },
+    },
+    async handler(ctx) {
+      const { cluster, namespace, gpus } = ctx.input;
+      const resource = ctx.input.gpuResource ?? 'nvidia.com/gpu';
+      const response = await client.getQuotas(
+        await ctx.getInitiatorCredentials(),
+        { cluster, namespace },
+      );
+      const status = response.clusters.find(c => c.name === cluster);
+      if (status && !status.available) {
+        throw new Error(
+          `cluster ${cluster} is unavailable, cannot check its quota: ${status.error}`,
+        );
+      }
+      const quotas = response.quotas.filter(q => q.namespace === namespace);
+      if (quotas.length === 0) {
+        throw new InputError(
+          `namespace ${namespace} on ${cluster} has no GPU quota; pick a namespace of your team`,
+        );
+      }
+      const availability = availableGpus(quotas, resource, ctx.input.flavor);
+      if (!availability || availability.available < gpus) {
+        throw new InputError(
+          describeGpuShortfall({
+            gpus,
+            resource,
+            namespace,
+            cluster,
+            availability,
+          }),
+        );
+      }
+      ctx.logger.info(
+        `${gpus} ${resource} fit in ${namespace} on ${cluster}: ${availability.free} free, ${availability.borrowable} borrowable`,
+      );
+      ctx.output('free', availability.free);
+      ctx.output('borrowable', availability.borrowable);
+      ctx.output('available', availability.available);
+      if (availability.flavor) ctx.output('flavor', availability.flavor);
+      if (quotas[0].team) ctx.output('team', quotas[0].team);
+    },
+  });
+}
