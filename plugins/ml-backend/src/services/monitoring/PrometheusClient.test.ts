@@ -161,10 +161,13 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
 
     it('aligns range queries to the step and returns the series', async () => {
       const client = PrometheusClient.create({ url: prom.url });
+      // Both calls' ends fall in the same 60 s step whatever time it is.
+      const stepEnd = Math.floor(last / 60) * 60 - 60;
+      const stepStart = Math.ceil(at(0) / 60) * 60;
       const range = await client.queryRange(
         'model_drift_score{model="m1"}',
-        at(0) + 7,
-        last - 3,
+        stepStart + 7,
+        stepEnd + 5,
         60,
       );
       expect(range.resultType).toBe('matrix');
@@ -176,8 +179,8 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       // A caller a few seconds later in the same step shares the entry.
       await client.queryRange(
         'model_drift_score{model="m1"}',
-        at(0) + 9,
-        last - 2,
+        stepStart + 9,
+        stepEnd + 7,
         60,
       );
       expect(client.stats()).toEqual({
@@ -190,7 +193,8 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
     it('coalesces 200 identical concurrent queries into one request, then caches until the TTL', async () => {
       const client = PrometheusClient.create({
         url: prom.url,
-        cacheTtlMs: 300,
+        // Long enough that a loaded CI machine still hits the cache next.
+        cacheTtlMs: 2000,
       });
       const query = render('latencyP95');
       const results = await Promise.all(
@@ -207,7 +211,7 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       expect(client.stats().requests).toBe(1);
       expect(client.stats().cacheHits).toBe(1);
 
-      await new Promise(resolve => setTimeout(resolve, 400));
+      await new Promise(resolve => setTimeout(resolve, 2100));
       await client.query(query, last);
       expect(client.stats().requests).toBe(2);
 
