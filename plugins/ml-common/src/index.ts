@@ -13,3 +13,4 @@ export * from './kubernetesApi';
 export * from './labelMatchers';
 export * from './permissions';
 export * from './registryApi';
+export * from './quantity';

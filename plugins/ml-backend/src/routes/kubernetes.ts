@@ -13,7 +13,7 @@ import {
   NotebookService,
 } from '../services/kubernetes/NotebookService';
 import { QuotaService } from '../services/kubernetes/QuotaService';
-import { isQuantity, parseQuantity } from '../services/kubernetes/quantity';
+import { isQuantity, parseQuantity } from '@mlplatform/plugin-ml-common';
 
 /** @internal */
 export interface KubernetesRouterOptions {

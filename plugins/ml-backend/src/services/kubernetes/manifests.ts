@@ -3,7 +3,7 @@ import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
-import { isQuantity } from './quantity';
+import { isQuantity } from '@mlplatform/plugin-ml-common';
 
 /** Labels every object the portal creates carries. @internal */
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';

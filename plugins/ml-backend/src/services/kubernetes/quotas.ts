@@ -5,7 +5,7 @@ import {
   NamespaceGpuQuota,
   PendingWorkload,
 } from '@mlplatform/plugin-ml-common';
-import { parseDeviceCount } from './quantity';
+import { parseDeviceCount } from '@mlplatform/plugin-ml-common';
 
 /** The parts of a Kubernetes object this module reads. @internal */
 export interface KubeObject {

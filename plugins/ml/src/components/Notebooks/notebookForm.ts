@@ -4,6 +4,7 @@ import {
   describeGpuShortfall,
   GpuResourceQuota,
   NamespaceGpuQuota,
+  parseQuantity,
 } from '@mlplatform/plugin-ml-common';
 
 /**
@@ -55,41 +56,9 @@ export const quotaKey = (q: Pick<NamespaceGpuQuota, 'cluster' | 'namespace'>) =>
 export const resourceKey = (r: Pick<GpuResourceQuota, 'resource' | 'flavor'>) =>
   r.flavor ? `${r.resource}@${r.flavor}` : r.resource;
 
-// Same grammar and bounds as the backend's request schema, so the dialog
-// refuses what the backend would refuse before a round trip.
+// Same grammar (ml-common's parseQuantity) and bounds as the backend's request
+// schema, so the dialog refuses what the backend would refuse before a round trip.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const QUANTITY =
-  /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
-const MULTIPLIERS: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-function parseQuantity(value: string): number | undefined {
-  const match = QUANTITY.exec(value.trim());
-  if (!match) return undefined;
-  const [, number, suffix] = match;
-  const base = Number(number);
-  if (!suffix) return base;
-  if (suffix[0] === 'e' || suffix[0] === 'E') {
-    return base * 10 ** Number(suffix.slice(1));
-  }
-  return base * MULTIPLIERS[suffix];
-}
-
 function checkQuantity(
   what: string,
   value: string,

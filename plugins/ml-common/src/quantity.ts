@@ -23,7 +23,11 @@ const MULTIPLIERS: Record<string, number> = {
   Ei: 2 ** 60,
 };
 
-/** True when `value` is a valid Kubernetes quantity string. */
+/**
+ * True when `value` is a valid Kubernetes quantity string.
+ *
+ * @public
+ */
 export function isQuantity(value: string): boolean {
   return QUANTITY.test(value);
 }
@@ -31,6 +35,8 @@ export function isQuantity(value: string): boolean {
 /**
  * Parses a quantity into a number of base units. Numbers pass through;
  * anything unparseable gives undefined rather than NaN so callers decide.
+ *
+ * @public
  */
 export function parseQuantity(value: unknown): number | undefined {
   if (typeof value === 'number')
@@ -51,6 +57,8 @@ export function parseQuantity(value: unknown): number | undefined {
  * Devices of an extended resource such as `nvidia.com/gpu`. Kubernetes only
  * allows whole devices, so fractions (never valid, but seen in hand-edited
  * objects) round down; negative or unparseable values count as 0.
+ *
+ * @public
  */
 export function parseDeviceCount(value: unknown): number {
   const n = parseQuantity(value);
