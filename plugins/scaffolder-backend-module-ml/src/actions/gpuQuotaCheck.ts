@@ -5,8 +5,8 @@ import {
   availableGpus,
   describeGpuShortfall,
 } from '@mlplatform/plugin-ml-common';
-import { stringify } from 'yaml';
 import { MlBackendClient } from '../mlBackendClient';
+import { examples } from './gpuQuotaCheck.examples';
 import { placementInput } from './notebookInput';
 
 /**
@@ -25,26 +25,7 @@ export function createGpuQuotaCheckAction(options: {
     description:
       'Checks that a namespace on a cluster has the requested GPUs free or borrowable, and fails with the numbers when not',
     supportsDryRun: true,
-    examples: [
-      {
-        description:
-          'Check that the fraud team can get 2 GPUs on gpu-cluster-a',
-        example: stringify({
-          steps: [
-            {
-              id: 'quota',
-              action: 'ml:gpu-quota:check',
-              name: 'Check GPU quota',
-              input: {
-                cluster: 'gpu-cluster-a',
-                namespace: 'fraud',
-                gpus: 2,
-              },
-            },
-          ],
-        }),
-      },
-    ],
+    examples,
     schema: {
       input: placementInput,
       output: {

@@ -3,7 +3,10 @@ import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-
 import { GpuQuotasResponse } from '@mlplatform/plugin-ml-common';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { parse } from 'yaml';
 import { createGpuQuotaCheckAction } from './gpuQuotaCheck';
+import { examples as gpuQuotaExamples } from './gpuQuotaCheck.examples';
+import { examples as notebookExamples } from './notebookCreate.examples';
 import { createNotebookCreateAction } from './notebookCreate';
 
 // A stand-in for the ML backend's HTTP API; the real backend is exercised by
@@ -34,11 +37,15 @@ const quotas: GpuQuotasResponse = {
   ],
 };
 
-describe('notebook actions', () => {
-  let server: http.Server;
-  const posts: any[] = [];
-  let baseUrl = '';
+let server: http.Server;
+const posts: any[] = [];
+let baseUrl = '';
+const exampleDeps = () => ({
+  discovery: mockServices.discovery.mock({ getBaseUrl: async () => baseUrl }),
+  auth: mockServices.auth(),
+});
 
+describe('notebook actions', () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       const url = new URL(req.url!, 'http://x');
@@ -194,6 +201,24 @@ describe('notebook actions', () => {
         }),
       ).rejects.toThrow(/4 nvidia.com\/gpu.*3 free/);
       expect(posts).toEqual([]);
+    });
+  });
+  describe('the actions’ documented examples', () => {
+    // Run each example's input through its action against the stand-in, so the
+    // examples shown in the portal's action list stay valid.
+    it.each([
+      ['ml:gpu-quota:check', gpuQuotaExamples, createGpuQuotaCheckAction],
+      ['ml:notebook:create', notebookExamples, createNotebookCreateAction],
+    ] as const)('%s examples run', async (id, examples, create) => {
+      expect(examples.length).toBeGreaterThan(0);
+      for (const example of examples) {
+        const step = parse(example.example).steps[0];
+        expect(step.action).toBe(id);
+        const ctx = createMockActionContext({ input: step.input });
+        await expect(
+          create(exampleDeps()).handler(ctx as any),
+        ).resolves.toBeUndefined();
+      }
     });
   });
 });

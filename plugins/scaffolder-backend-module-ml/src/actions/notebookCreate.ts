@@ -5,8 +5,8 @@ import {
   availableGpus,
   describeGpuShortfall,
 } from '@mlplatform/plugin-ml-common';
-import { stringify } from 'yaml';
 import { MlBackendClient } from '../mlBackendClient';
+import { examples } from './notebookCreate.examples';
 import { NOTEBOOK_NAME, QUANTITY, placementInput } from './notebookInput';
 
 /**
@@ -26,30 +26,7 @@ export function createNotebookCreateAction(options: {
     description:
       "Creates a Jupyter notebook with GPUs in a team's namespace (Kubeflow Notebook or StatefulSet), within the team's quota",
     supportsDryRun: true,
-    examples: [
-      {
-        description: 'A 1-GPU PyTorch notebook for the fraud team',
-        example: stringify({
-          steps: [
-            {
-              id: 'notebook',
-              action: 'ml:notebook:create',
-              name: 'Create notebook',
-              input: {
-                name: 'alice-exploration',
-                cluster: 'gpu-cluster-a',
-                namespace: 'fraud',
-                image: 'quay.io/jupyter/pytorch-notebook:2024-12-02',
-                cpu: '4',
-                memory: '16Gi',
-                gpus: 1,
-                storage: '20Gi',
-              },
-            },
-          ],
-        }),
-      },
-    ],
+    examples,
     schema: {
       input: {
         name: z =>
