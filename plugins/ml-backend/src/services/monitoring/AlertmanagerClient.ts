@@ -1,5 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { LabelMatcher } from '@mlplatform/plugin-ml-common';
+import { CoalescingCache } from './coalescingCache';
 
 /**
  * An alert as `GET /api/v2/alerts` returns it (Alertmanager's
@@ -113,11 +114,6 @@ export function formatAlertmanagerMatcher(m: LabelMatcher): string {
   return `${m.name}${m.op}"${value}"`;
 }
 
-interface CacheEntry {
-  promise: Promise<AlertmanagerAlert[]>;
-  expiresAt: number;
-}
-
 /**
  * Client of Alertmanager's v2 API, for the firing alerts of a model.
  *
@@ -127,12 +123,8 @@ interface CacheEntry {
  * @internal
  */
 export class AlertmanagerClient {
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly counters: AlertmanagerClientStats = {
-    requests: 0,
-    cacheHits: 0,
-    coalesced: 0,
-  };
+  private readonly cache: CoalescingCache<AlertmanagerAlert[]>;
+  private requests = 0;
 
   /** Creates a client; the URL's trailing slashes are removed. */
   static create(options: AlertmanagerClientOptions): AlertmanagerClient {
@@ -142,7 +134,12 @@ export class AlertmanagerClient {
     });
   }
 
-  private constructor(private readonly options: AlertmanagerClientOptions) {}
+  private constructor(private readonly options: AlertmanagerClientOptions) {
+    this.cache = new CoalescingCache({
+      ttlMs: options.cacheTtlMs ?? 5000,
+      maxEntries: options.maxCacheEntries ?? 500,
+    });
+  }
 
   /** `host:port` of Alertmanager, safe to show to users. */
   get host(): string {
@@ -151,7 +148,7 @@ export class AlertmanagerClient {
 
   /** A snapshot of the counters. */
   stats(): AlertmanagerClientStats {
-    return { ...this.counters };
+    return { requests: this.requests, ...this.cache.counters };
   }
 
   /** Lists alerts matching all `matchers`, by default only active ones. */
@@ -174,44 +171,11 @@ export class AlertmanagerClient {
     params.set('unprocessed', String(query.unprocessed ?? false));
     const key = params.toString();
 
-    const now = Date.now();
-    const entry = this.cache.get(key);
-    if (entry && entry.expiresAt > now) {
-      if (entry.expiresAt === Infinity) this.counters.coalesced += 1;
-      else this.counters.cacheHits += 1;
-      return entry.promise;
-    }
-    const promise = this.fetchAlerts(key);
-    const fresh: CacheEntry = { promise, expiresAt: Infinity };
-    this.cache.delete(key);
-    this.cache.set(key, fresh);
-    this.evict();
-    promise.then(
-      () => {
-        fresh.expiresAt = Date.now() + (this.options.cacheTtlMs ?? 5000);
-      },
-      () => {
-        if (this.cache.get(key) === fresh) this.cache.delete(key);
-      },
-    );
-    return promise;
-  }
-
-  private evict() {
-    const max = this.options.maxCacheEntries ?? 500;
-    if (this.cache.size <= max) return;
-    // Oldest settled entries first (Map keeps insertion order); in-flight
-    // ones stay so coalescing keeps working.
-    for (const [key, entry] of this.cache) {
-      if (this.cache.size <= max) break;
-      if (entry.expiresAt !== Infinity) {
-        this.cache.delete(key);
-      }
-    }
+    return this.cache.get(key, () => this.fetchAlerts(key));
   }
 
   private async fetchAlerts(query: string): Promise<AlertmanagerAlert[]> {
-    this.counters.requests += 1;
+    this.requests += 1;
     const timeoutMs = this.options.timeoutMs ?? 5000;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.options.token) {

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import { CoalescingCache } from './coalescingCache';
 
 /**
  * One series of an instant vector: labels and `[unix seconds, value]`.
@@ -92,12 +93,6 @@ export class PrometheusQueryError extends Error {
   }
 }
 
-interface CacheEntry {
-  promise: Promise<unknown>;
-  /** `Infinity` while in flight; set when the request succeeds. */
-  expiresAt: number;
-}
-
 /**
  * Client of the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`).
  *
@@ -113,12 +108,8 @@ interface CacheEntry {
  * @internal
  */
 export class PrometheusClient {
-  private readonly cache = new Map<string, CacheEntry>();
-  private readonly counters: PrometheusClientStats = {
-    requests: 0,
-    cacheHits: 0,
-    coalesced: 0,
-  };
+  private readonly cache: CoalescingCache<unknown>;
+  private requests = 0;
 
   /** Creates a client; the URL's trailing slashes are removed. */
   static create(options: PrometheusClientOptions): PrometheusClient {
@@ -128,7 +119,12 @@ export class PrometheusClient {
     });
   }
 
-  private constructor(private readonly options: PrometheusClientOptions) {}
+  private constructor(private readonly options: PrometheusClientOptions) {
+    this.cache = new CoalescingCache({
+      ttlMs: options.cacheTtlMs ?? 15000,
+      maxEntries: options.maxCacheEntries ?? 1000,
+    });
+  }
 
   /** `host:port` of Prometheus, safe to show to users. */
   get host(): string {
@@ -137,7 +133,7 @@ export class PrometheusClient {
 
   /** A snapshot of the counters. */
   stats(): PrometheusClientStats {
-    return { ...this.counters };
+    return { requests: this.requests, ...this.cache.counters };
   }
 
   /**
@@ -194,50 +190,14 @@ export class PrometheusClient {
     endpoint: 'query' | 'query_range',
     params: Record<string, string>,
   ): Promise<unknown> {
-    const now = Date.now();
-    const entry = this.cache.get(key);
-    if (entry && entry.expiresAt > now) {
-      if (entry.expiresAt === Infinity) this.counters.coalesced += 1;
-      else this.counters.cacheHits += 1;
-      return entry.promise;
-    }
-    const promise = this.post(endpoint, params);
-    const fresh: CacheEntry = { promise, expiresAt: Infinity };
-    this.cache.delete(key);
-    this.cache.set(key, fresh);
-    this.evict();
-    promise.then(
-      () => {
-        fresh.expiresAt = Date.now() + (this.options.cacheTtlMs ?? 15000);
-      },
-      () => {
-        // Only drop our own entry: a newer request may have replaced it.
-        if (this.cache.get(key) === fresh) this.cache.delete(key);
-      },
-    );
-    return promise;
-  }
-
-  private evict() {
-    const max = this.options.maxCacheEntries ?? 1000;
-    if (this.cache.size <= max) return;
-    const now = Date.now();
-    for (const [key, entry] of this.cache) {
-      if (entry.expiresAt <= now) this.cache.delete(key);
-    }
-    // Still full of live entries: drop the oldest settled ones (Map keeps
-    // insertion order). In-flight entries stay so coalescing keeps working.
-    for (const [key, entry] of this.cache) {
-      if (this.cache.size <= max) break;
-      if (entry.expiresAt !== Infinity) this.cache.delete(key);
-    }
+    return this.cache.get(key, () => this.post(endpoint, params));
   }
 
   private async post(
     endpoint: 'query' | 'query_range',
     params: Record<string, string>,
   ): Promise<unknown> {
-    this.counters.requests += 1;
+    this.requests += 1;
     const timeoutMs = this.options.timeoutMs ?? 10000;
     const headers: Record<string, string> = {
       'content-type': 'application/x-www-form-urlencoded',
