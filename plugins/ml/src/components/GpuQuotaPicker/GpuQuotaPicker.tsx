@@ -1,7 +1,5 @@
-import { parseEntityRef } from '@backstage/catalog-model';
 import { Progress, WarningPanel } from '@backstage/core-components';
 import { identityApiRef, useApi } from '@backstage/frontend-plugin-api';
-import { humanizeEntityRef } from '@backstage/plugin-catalog-react';
 import { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import {
   Box,
@@ -22,23 +20,13 @@ import {
   flavorsOf,
   GpuPlacement,
   MAX_GPUS,
-  placementKey,
-  quotasOfTeams,
   resourcesOf,
   toPlacement,
 } from './placement';
+import { quotaKey, quotasOfTeams, teamLabel } from '../shared/quotas';
 
 /** How long after the last change the numbers are fetched again. */
 const REFRESH_DELAY_MS = 1500;
-
-function teamLabel(ref: string | undefined): string {
-  if (!ref) return 'no team';
-  try {
-    return humanizeEntityRef(parseEntityRef(ref), { defaultKind: 'group' });
-  } catch {
-    return ref;
-  }
-}
 
 function quotaLabel(q: NamespaceGpuQuota): string {
   return `${teamLabel(q.team)} · ${q.namespace} on ${q.cluster} (${
@@ -135,7 +123,7 @@ export function GpuQuotaPicker(
       : undefined;
 
   const choose = (key: string) => {
-    const next = mine.find(q => placementKey(q) === key);
+    const next = mine.find(q => quotaKey(q) === key);
     if (!next) return;
     const nextResources = resourcesOf(next);
     const gpuResource =
@@ -203,7 +191,7 @@ export function GpuQuotaPicker(
               size="small"
               SelectProps={{ native: true }}
               InputLabelProps={{ shrink: true }}
-              value={quota ? placementKey(quota) : ''}
+              value={quota ? quotaKey(quota) : ''}
               onChange={e => choose(e.target.value)}
               helperText={quota ? quotaSourceText(quota) : 'Whose GPUs to use'}
             >
@@ -211,7 +199,7 @@ export function GpuQuotaPicker(
                 Choose a quota
               </option>
               {mine.map(q => (
-                <option key={placementKey(q)} value={placementKey(q)}>
+                <option key={quotaKey(q)} value={quotaKey(q)}>
                   {quotaLabel(q)}
                 </option>
               ))}

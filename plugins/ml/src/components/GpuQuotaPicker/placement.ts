@@ -7,6 +7,7 @@ import {
 } from '@mlplatform/plugin-ml-common';
 import { mlApiRef } from '../../api';
 import { serverMessage } from '../shared/errors';
+import { quotasOfTeams } from '../shared/quotas';
 
 /**
  * What the GpuQuotaPicker writes: exactly the keys of the templates'
@@ -24,19 +25,6 @@ export interface GpuPlacement {
 }
 
 export const MAX_GPUS = 64;
-
-export const placementKey = (
-  q: Pick<NamespaceGpuQuota, 'cluster' | 'namespace'>,
-) => `${q.cluster}/${q.namespace}`;
-
-/** The quotas whose team is one of the user's ownership refs. */
-export function quotasOfTeams(
-  response: GpuQuotasResponse,
-  ownershipEntityRefs: string[],
-): NamespaceGpuQuota[] {
-  const mine = new Set(ownershipEntityRefs);
-  return response.quotas.filter(q => q.team !== undefined && mine.has(q.team));
-}
 
 /** GPU resources a quota offers, in order of first appearance. */
 export function resourcesOf(quota: NamespaceGpuQuota | undefined): string[] {

@@ -1,4 +1,3 @@
-import { parseEntityRef } from '@backstage/catalog-model';
 import {
   Content,
   ContentHeader,
@@ -8,10 +7,7 @@ import {
   SupportButton,
 } from '@backstage/core-components';
 import { useApi } from '@backstage/frontend-plugin-api';
-import {
-  EntityRefLink,
-  humanizeEntityRef,
-} from '@backstage/plugin-catalog-react';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
 import {
   Box,
   Button,
@@ -31,6 +27,7 @@ import { mlApiRef } from '../../api';
 import { ClusterWarnings } from './ClusterWarnings';
 import { GpuGaugeLegend } from './GpuGauge';
 import { QuotaUsageCard } from './QuotaUsageCard';
+import { teamLabel } from '../shared/quotas';
 
 const NO_TEAM = '';
 
@@ -46,14 +43,6 @@ const useStyles = makeStyles(theme => ({
   spacer: { flexGrow: 1 },
   team: { margin: theme.spacing(1, 0, 1.5) },
 }));
-
-function teamLabel(ref: string): string {
-  try {
-    return humanizeEntityRef(parseEntityRef(ref), { defaultKind: 'group' });
-  } catch {
-    return ref;
-  }
-}
 
 function byTeam(quotas: NamespaceGpuQuota[]) {
   const groups = new Map<string, NamespaceGpuQuota[]>();

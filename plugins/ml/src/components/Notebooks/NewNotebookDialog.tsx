@@ -1,11 +1,9 @@
-import { parseEntityRef } from '@backstage/catalog-model';
 import { Progress, WarningPanel } from '@backstage/core-components';
 import {
   IdentityApi,
   identityApiRef,
   useApi,
 } from '@backstage/frontend-plugin-api';
-import { humanizeEntityRef } from '@backstage/plugin-catalog-react';
 import {
   Box,
   Button,
@@ -30,20 +28,11 @@ import {
   EMPTY_FORM,
   NOTEBOOK_IMAGES,
   NotebookForm,
-  quotaKey,
   resourceKey,
   toCreateRequest,
   validateNotebookForm,
 } from './notebookForm';
-
-function teamLabel(ref: string | undefined): string {
-  if (!ref) return 'no team';
-  try {
-    return humanizeEntityRef(parseEntityRef(ref), { defaultKind: 'group' });
-  } catch {
-    return ref;
-  }
-}
+import { quotaKey, quotasOfTeams, teamLabel } from '../shared/quotas';
 
 function resourceLabel(r: GpuResourceQuota): string {
   return `${r.resource}${r.flavor ? ` · ${r.flavor}` : ''} — ${r.free} free, ${
@@ -81,9 +70,8 @@ async function loadChoices(api: MlApi, identityApi: IdentityApi) {
     identityApi.getBackstageIdentity(),
   ]);
   const refs = identity.ownershipEntityRefs;
-  const mine = new Set(refs);
   return {
-    quotas: response.quotas.filter(q => q.team && mine.has(q.team)),
+    quotas: quotasOfTeams(response, refs),
     teams: refs.filter(r => r.startsWith('group:')),
     unavailable: response.clusters.filter(c => !c.available),
   };

@@ -30,7 +30,7 @@ export const NOTEBOOK_IMAGES = [
 /** What the dialog's inputs hold; numbers stay strings until validated. */
 export interface NotebookForm {
   name: string;
-  /** Key of the chosen quota, see {@link quotaKey}. */
+  /** Key of the chosen quota: `<cluster>/<namespace>` (shared/quotas quotaKey). */
   quota: string;
   image: string;
   cpu: string;
@@ -49,9 +49,6 @@ export const EMPTY_FORM: NotebookForm = {
   gpus: '1',
   resource: '',
 };
-
-export const quotaKey = (q: Pick<NamespaceGpuQuota, 'cluster' | 'namespace'>) =>
-  `${q.cluster}/${q.namespace}`;
 
 export const resourceKey = (r: Pick<GpuResourceQuota, 'resource' | 'flavor'>) =>
   r.flavor ? `${r.resource}@${r.flavor}` : r.resource;
