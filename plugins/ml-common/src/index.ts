@@ -12,5 +12,6 @@ export * from './kinds';
 export * from './kubernetesApi';
 export * from './labelMatchers';
 export * from './permissions';
+export * from './pipelinesApi';
 export * from './registryApi';
 export * from './quantity';

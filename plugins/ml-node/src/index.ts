@@ -10,3 +10,4 @@ export * from './alerts';
 export * from './metrics';
 export * from './registry';
 export * from './oci';
+export * from './pipelines';
