@@ -27,9 +27,9 @@ import {
 } from '@backstage/plugin-catalog-node';
 import {
   mapLimit,
-  ModelRegistryVersion,
   OciDistributionClient,
-  OciModelReader,
+  OciModelRepositorySummary,
+  OciModelSummaryReader,
   pushModel,
 } from '@mlplatform/plugin-ml-node';
 import { MlEntitiesProcessor } from '@mlplatform/plugin-catalog-backend-module-ml';
@@ -154,13 +154,14 @@ async function main() {
     seedClient.close();
 
     // Capture what the provider reads, for the processing-cost comparison.
-    const captured = new Map<string, ModelRegistryVersion[]>();
-    const original = OciModelReader.prototype.readRepository;
-    OciModelReader.prototype.readRepository = async function wrapped(repo) {
-      const result = await original.call(this, repo);
-      captured.set(repo, result.versions);
-      return result;
-    };
+    const captured = new Map<string, OciModelRepositorySummary>();
+    const original = OciModelSummaryReader.prototype.readRepositorySummary;
+    OciModelSummaryReader.prototype.readRepositorySummary =
+      async function wrapped(repo) {
+        const result = await original.call(this, repo);
+        captured.set(repo, result);
+        return result;
+      };
 
     // 2. Ingest, then ingest again with nothing changed.
     const connection = new CountingConnection();
@@ -179,7 +180,7 @@ async function main() {
     const second = await provider.refresh();
     report.reingestUnchanged = { ms: Math.round(ms(started)), ...second };
     provider.close();
-    OciModelReader.prototype.readRepository = original;
+    OciModelSummaryReader.prototype.readRepositorySummary = original;
     if (connection.entities !== MODELS) {
       throw new Error(
         `expected ${MODELS} entities, got ${connection.entities}`,
@@ -199,7 +200,7 @@ async function main() {
           host: registry.host,
           repository: repo,
           prefix: 'models/',
-          versions: captured.get(repo)!,
+          summary: captured.get(repo)!,
           defaults: { namespace: 'default', defaultType: 'model' },
         });
         if ('skipped' in e) throw new Error(e.skipped);
@@ -215,16 +216,16 @@ async function main() {
           metadata: {
             name: repo.slice('models/'.length),
             namespace: 'default',
-            description: `Model versions in registry "bench": ${v.length}`,
+            description: `Model versions in registry "bench": ${v.versionNames.length}`,
             annotations: {
               [ANNOTATION_LOCATION]: location,
               [ANNOTATION_ORIGIN_LOCATION]: location,
-              'example.com/versions': v.map(x => x.version).join(','),
+              'example.com/versions': v.versionNames.join(','),
             },
           },
           spec: {
             type: 'storage',
-            owner: v[0].annotations['mlplatform.io/owner'],
+            owner: v.current!.annotations['mlplatform.io/owner'],
             system: 'bench',
           },
         };

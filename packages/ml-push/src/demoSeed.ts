@@ -6,9 +6,12 @@
  *     packages/ml-push/src/demoSeed.ts http://localhost:19050
  *
  * fraud-detector v1..v3 (production -> v2, staging -> v3), product-ranker
- * v1..v2 (production -> v1), item-embedding v1 (production). Metrics move
- * between versions so the Versions card and the Promote dialog have
- * something to compare. Pushing again is a no-op (same tags, same digests).
+ * v1..v2 (production -> v1), item-embedding v1 (production): the example
+ * Models of examples/ml describe these. chargeback-risk and ticket-router
+ * exist only in the registry: the catalog's registry Model provider adds
+ * them. Metrics move between versions so the Versions card and the Promote
+ * dialog have something to compare. Pushing again is a no-op (same tags,
+ * same digests).
  */
 import { pushModel } from '@mlplatform/plugin-ml-node';
 
@@ -23,7 +26,8 @@ const MODELS: Array<{
   repository: string;
   owner: string;
   framework: string;
-  pipeline: string;
+  pipeline?: string;
+  modelType?: string;
   trainedOn: string[];
   versions: SeedVersion[];
 }> = [
@@ -90,6 +94,40 @@ const MODELS: Array<{
       },
     ],
   },
+  {
+    repository: 'models/chargeback-risk',
+    owner: 'group:default/fraud-team',
+    framework: 'xgboost',
+    modelType: 'classifier',
+    trainedOn: [
+      'dataset:default/chargeback-labels',
+      'dataset:default/fraud-features',
+    ],
+    versions: [
+      { tag: 'v1', metrics: { auc: 0.88, recall: 0.71 }, daysAgo: 20 },
+      {
+        tag: 'v2',
+        metrics: { auc: 0.9, recall: 0.74 },
+        aliases: ['staging'],
+        daysAgo: 3,
+      },
+    ],
+  },
+  {
+    repository: 'models/ticket-router',
+    owner: 'group:default/nlp-team',
+    framework: 'onnx',
+    modelType: 'classifier',
+    trainedOn: ['dataset:default/support-tickets-curated'],
+    versions: [
+      {
+        tag: 'v1',
+        metrics: { accuracy: 0.86, macro_f1: 0.81 },
+        aliases: ['production'],
+        daysAgo: 15,
+      },
+    ],
+  },
 ];
 
 export async function seedDemoRegistry(registry: string): Promise<number> {
@@ -109,7 +147,10 @@ export async function seedDemoRegistry(registry: string): Promise<number> {
         metrics: version.metrics,
         owner: model.owner,
         pipeline: model.pipeline,
-        pipelineRun: `${model.pipeline.split('/')[1]}-${version.tag}`,
+        pipelineRun: model.pipeline
+          ? `${model.pipeline.split('/')[1]}-${version.tag}`
+          : undefined,
+        modelType: model.modelType,
         trainedOn: model.trainedOn,
         aliases: version.aliases,
         created: new Date(

@@ -38,6 +38,8 @@ export const OCI_IMAGE_MANIFEST_MEDIA_TYPE =
  * - `pipeline`: entity ref of the Pipeline that trains it (lineage).
  * - `trainedOn`: comma-separated Dataset entity refs (lineage).
  * - `modelType`: the Model's `spec.type`, e.g. `classifier`.
+ * - `version`: the version tag it was pushed as, so an alias tag pointing at
+ *   the same manifest tells its version without further requests.
  *
  * @public
  */
@@ -52,6 +54,7 @@ export const MODEL_ANNOTATIONS = {
   pipeline: 'mlplatform.io/pipeline',
   trainedOn: 'mlplatform.io/trained-on',
   modelType: 'mlplatform.io/model-type',
+  version: 'mlplatform.io/version',
 } as const;
 
 /**

@@ -291,4 +291,56 @@ describeIfBinary(serverBinaries.registry)('RegistryModelEntityProvider', () => {
     expect(connection.mutations).toEqual([]);
     provider.close();
   });
+  it('leaves repositories that other entities describe to them, and waits while the catalog cannot say', async () => {
+    const registry = await startRegistry();
+    try {
+      for (const repository of ['models/hand-written', 'models/only-here']) {
+        await pushModel({
+          registry: registry.url,
+          repository,
+          tag: 'v1',
+          file: { name: 'm.onnx', data: Buffer.from(repository) },
+          owner: 'group:default/fraud-team',
+        });
+      }
+      let described: Set<string> | Error = new Error('catalog not ready');
+      const connection = new CollectingConnection();
+      const provider = new RegistryModelEntityProvider({
+        sources: [
+          { endpoint: { name: 'r', url: registry.url }, prefix: 'models/' },
+        ],
+        logger: mockServices.logger.mock(),
+        describedElsewhere: async () => {
+          if (described instanceof Error) throw described;
+          return described;
+        },
+      });
+      await provider.connect(connection);
+      expect(await provider.refresh()).toMatchObject({ mutation: 'none' });
+      expect(connection.mutations).toEqual([]);
+
+      described = new Set([`oci://${registry.host}/models/hand-written`]);
+      expect(await provider.refresh()).toMatchObject({
+        mutation: 'full',
+        entities: 1,
+      });
+      expect([...connection.entities.keys()]).toEqual([
+        'model:default/only-here',
+      ]);
+
+      // The hand-written entity goes away: the provider takes over.
+      described = new Set();
+      expect(await provider.refresh()).toMatchObject({
+        mutation: 'delta',
+        upserted: 1,
+      });
+      expect([...connection.entities.keys()].sort()).toEqual([
+        'model:default/hand-written',
+        'model:default/only-here',
+      ]);
+      provider.close();
+    } finally {
+      await registry.stop();
+    }
+  });
 });

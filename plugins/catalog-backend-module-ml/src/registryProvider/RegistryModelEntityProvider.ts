@@ -11,7 +11,7 @@ import {
   mapLimit,
   OciDistributionClient,
   OciDistributionClientOptions,
-  OciModelReader,
+  OciModelSummaryReader,
   OciRegistryEndpoint,
 } from '@mlplatform/plugin-ml-node';
 import { ModelEntityDefaults, toModelEntity } from './modelEntity';
@@ -43,6 +43,14 @@ export interface RegistryModelEntityProviderOptions {
   concurrency?: number;
   /** Passed to the registry clients, e.g. to count requests. */
   clientOptions?: OciDistributionClientOptions;
+  /**
+   * Registry refs (`oci://host/repository`) that other catalog entities
+   * already describe, e.g. hand-written Models with an
+   * `mlplatform.io/registry-ref` annotation. Such repositories get no
+   * entity from this provider (it would clash with theirs). A throw skips
+   * the refresh, so nothing clashes while the catalog cannot answer.
+   */
+  describedElsewhere?: () => Promise<Set<string>>;
 }
 
 /** What one refresh did. @public */
@@ -67,18 +75,21 @@ interface Source {
   name: string;
   prefix: string;
   client: OciDistributionClient;
-  reader: OciModelReader;
+  reader: OciModelSummaryReader;
 }
 
 /**
  * Ingests model repositories of OCI registries as `Model` entities: one per
  * repository under the configured prefix, versions from its tags.
  *
- * Incremental: manifests are content-addressed and cached by digest, and a
- * repository whose tag to digest map is unchanged since the last run is
- * neither re-downloaded nor re-emitted (a tags/list plus one HEAD per alias
- * tag tells; version tags are treated as immutable). The first successful run applies a full mutation; later runs apply
- * deltas with only what changed. A registry that fails keeps its entities.
+ * Reads only what the entity needs: per repository a tags/list, the newest
+ * version's manifest and one manifest per alias tag (see
+ * `OciModelSummaryReader`); the Versions card reads the full version list
+ * live. Incremental: a repository whose tags and alias digests are unchanged
+ * since the last run is neither re-downloaded nor re-emitted (a tags/list
+ * plus one HEAD per alias tag tells; version tags are treated as immutable).
+ * The first successful run applies a full mutation; later runs apply deltas
+ * with only what changed. A registry that fails keeps its entities.
  *
  * @public
  */
@@ -103,9 +114,10 @@ export class RegistryModelEntityProvider implements EntityProvider {
         name: s.endpoint.name,
         prefix: s.prefix,
         client,
-        // Version tags never move (ml-push and promotion refuse to), so an
-        // unchanged repository costs a tags/list plus a HEAD per alias.
-        reader: new OciModelReader(client, { trustVersionTags: true }),
+        // Version tags never move (ml-push and promotion refuse to): a new
+        // repository costs a tags/list, the newest version's and each alias's
+        // manifest; an unchanged one a tags/list plus a HEAD per alias.
+        reader: new OciModelSummaryReader(client),
       };
     });
     this.defaults = {
@@ -150,6 +162,28 @@ export class RegistryModelEntityProvider implements EntityProvider {
       throw new Error('Registry Model provider: not connected');
     }
     const requestsBefore = this.requestCount();
+    let described = new Set<string>();
+    if (this.options.describedElsewhere) {
+      try {
+        described = await this.options.describedElsewhere();
+      } catch (e) {
+        this.options.logger.warn(
+          `Registry Model provider: cannot ask the catalog which repositories are already described; skipping this refresh: ${
+            (e as Error).message
+          }`,
+        );
+        return {
+          mutation: 'none',
+          repositories: 0,
+          changed: 0,
+          upserted: 0,
+          removed: 0,
+          entities: [...this.emitted.values()].filter(e => e.entity).length,
+          requests: 0,
+          failed: [],
+        };
+      }
+    }
     const failed: string[] = [];
     const upserted: DeferredEntity[] = [];
     const removed: DeferredEntity[] = [];
@@ -157,7 +191,7 @@ export class RegistryModelEntityProvider implements EntityProvider {
     let changed = 0;
 
     for (const source of this.sources) {
-      const outcome = await this.refreshSource(source);
+      const outcome = await this.refreshSource(source, described);
       if (!outcome) {
         failed.push(source.name);
         continue;
@@ -219,7 +253,7 @@ export class RegistryModelEntityProvider implements EntityProvider {
   }
 
   /** Reads one registry; undefined when it cannot be listed. */
-  private async refreshSource(source: Source) {
+  private async refreshSource(source: Source, described: Set<string>) {
     let repos: string[];
     try {
       repos = (await source.client.listRepositories()).filter(r =>
@@ -240,7 +274,9 @@ export class RegistryModelEntityProvider implements EntityProvider {
     await mapLimit(repos, this.options.concurrency ?? 16, async repo => {
       const key = `${source.name}/${repo}`;
       seen.add(key);
-      const outcome = await this.readRepository(source, repo);
+      const outcome = described.has(`oci://${source.client.host}/${repo}`)
+        ? { fingerprint: 'described elsewhere' }
+        : await this.readRepository(source, repo);
       if (!outcome) return; // failed: keep what was emitted before
       const previous = this.emitted.get(key);
       if (previous?.fingerprint === outcome.fingerprint) return;
@@ -252,6 +288,7 @@ export class RegistryModelEntityProvider implements EntityProvider {
     for (const [key, value] of this.emitted) {
       if (key.startsWith(`${source.name}/`) && !seen.has(key)) {
         this.emitted.delete(key);
+        source.reader.forget(key.slice(source.name.length + 1));
         if (value.entity) removed.push(value.entity);
       }
     }
@@ -267,18 +304,18 @@ export class RegistryModelEntityProvider implements EntityProvider {
     repo: string,
   ): Promise<{ fingerprint: string; entity?: DeferredEntity } | undefined> {
     try {
-      const { tagDigests, versions } = await source.reader.readRepository(repo);
-      const fingerprint = JSON.stringify(tagDigests);
+      const summary = await source.reader.readRepositorySummary(repo);
+      const { fingerprint } = summary;
       const entity = toModelEntity({
         registryName: source.name,
         host: source.client.host,
         repository: repo,
         prefix: source.prefix,
-        versions,
+        summary,
         defaults: this.defaults,
       });
       if ('skipped' in entity) {
-        if (versions.length > 0) {
+        if (summary.current) {
           this.options.logger.warn(
             `Registry Model provider: skipped ${source.name}/${repo}: ${entity.skipped}`,
           );

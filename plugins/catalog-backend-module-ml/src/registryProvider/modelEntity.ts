@@ -9,7 +9,7 @@ import {
   MODEL_KIND,
   ModelEntityV1alpha1,
 } from '@mlplatform/plugin-ml-common';
-import { ModelRegistryVersion } from '@mlplatform/plugin-ml-node';
+import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-node';
 
 /** Annotation listing a provided Model's version names, newest first. */
 export const ANNOTATION_REGISTRY_VERSIONS = 'mlplatform.io/registry-versions';
@@ -62,31 +62,30 @@ function refs(raw: string | undefined): string[] {
 }
 
 /**
- * Builds the Model entity of one repository from its versions (newest
- * first). The current version is the one `production` points at, else the
- * newest; its annotations give owner, lineage, framework and metrics.
- * Returns the reason instead when the repository cannot become an entity.
+ * Builds the Model entity of one repository from its summary. The current
+ * version is the one `production` points at, else the newest; its
+ * annotations (then the newest version's) give owner, lineage, framework and
+ * metrics. Returns the reason instead when the repository cannot become an
+ * entity.
  */
 export function toModelEntity(options: {
   registryName: string;
   host: string;
   repository: string;
   prefix: string;
-  versions: ModelRegistryVersion[];
+  summary: OciModelRepositorySummary;
   defaults: ModelEntityDefaults;
 }): ModelEntityV1alpha1 | { skipped: string } {
-  const { registryName, host, repository, prefix, versions, defaults } =
-    options;
+  const { registryName, host, repository, prefix, summary, defaults } = options;
   const name = entityNameFor(repository, prefix);
   if (!name) {
     return { skipped: `"${repository}" does not map to a valid entity name` };
   }
-  if (versions.length === 0) return { skipped: 'it holds no model versions' };
-  const production = versions.find(v => v.aliases.includes('production'));
-  const current = production ?? versions[0];
+  const { current, newest } = summary;
+  if (!current) return { skipped: 'it holds no model versions' };
+  const production = 'production' in summary.aliases;
   const annotation = (key: string) =>
-    current.annotations[key] ??
-    versions.find(v => v.annotations[key])?.annotations[key];
+    current.annotations[key] ?? newest?.annotations[key];
 
   const owner = annotation(MODEL_ANNOTATIONS.owner) ?? defaults.defaultOwner;
   if (!owner || !ENTITY_REF.test(owner)) {
@@ -102,10 +101,11 @@ export function toModelEntity(options: {
   const metrics = Object.fromEntries(
     Object.entries(current.metrics).filter(([k]) => METRIC_NAME.test(k)),
   );
+  const versionCount = Math.max(summary.versionNames.length, 1);
   const registryRef = `oci://${host}/${repository}`;
   const location = `ml-registry:${registryRef}`;
-  const aliases = versions.flatMap(v =>
-    v.aliases.map(a => `${a}=${v.version}`),
+  const aliases = Object.entries(summary.aliases).map(
+    ([alias, version]) => `${alias}=${version}`,
   );
 
   return {
@@ -114,14 +114,16 @@ export function toModelEntity(options: {
     metadata: {
       name,
       namespace: defaults.namespace,
-      description: `Model versions in registry "${registryName}": ${versions.length}, current ${current.version}`,
+      description: `Model versions in registry "${registryName}": ${versionCount}, current ${current.version}`,
       annotations: {
         [ANNOTATION_LOCATION]: location,
         [ANNOTATION_ORIGIN_LOCATION]: location,
         [ANNOTATION_REGISTRY_REF]: registryRef,
-        [ANNOTATION_REGISTRY_VERSIONS]: versions
+        [ANNOTATION_REGISTRY_VERSIONS]: (summary.versionNames.length
+          ? summary.versionNames
+          : [current.version]
+        )
           .slice(0, MAX_LISTED_VERSIONS)
-          .map(v => v.version)
           .join(','),
         ...(aliases.length
           ? { [ANNOTATION_REGISTRY_ALIASES]: aliases.sort().join(',') }

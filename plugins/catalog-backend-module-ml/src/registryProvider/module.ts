@@ -3,9 +3,21 @@ import {
   createBackendModule,
   readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  ANNOTATION_LOCATION,
+  parseEntityRef,
+  stringifyEntityRef,
+} from '@backstage/catalog-model';
+import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { InputError } from '@backstage/errors';
-import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import {
+  catalogProcessingExtensionPoint,
+  catalogServiceRef,
+} from '@backstage/plugin-catalog-node';
+import {
+  ANNOTATION_REGISTRY_REF,
+  MODEL_KIND,
+} from '@mlplatform/plugin-ml-common';
 import { readOciRegistryEndpoints } from '@mlplatform/plugin-ml-node';
 import {
   RegistryModelEntityProvider,
@@ -31,8 +43,10 @@ export const catalogModuleMlRegistryModels = createBackendModule({
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
         catalog: catalogProcessingExtensionPoint,
+        catalogApi: catalogServiceRef,
+        auth: coreServices.auth,
       },
-      async init({ config, logger, scheduler, catalog }) {
+      async init({ config, logger, scheduler, catalog, catalogApi, auth }) {
         const providerConfig = config.getOptionalConfig(CONFIG_KEY);
         if (!providerConfig) {
           logger.info(
@@ -89,6 +103,30 @@ export const catalogModuleMlRegistryModels = createBackendModule({
             namespace: providerConfig.getOptionalString('namespace'),
             defaultType: providerConfig.getOptionalString('defaultType'),
             taskRunner: scheduler.createScheduledTaskRunner(schedule),
+            // Hand-written Models pointing at a repository win over ours.
+            describedElsewhere: async () => {
+              const { items } = await catalogApi.getEntities(
+                {
+                  filter: {
+                    kind: MODEL_KIND,
+                    [`metadata.annotations.${ANNOTATION_REGISTRY_REF}`]:
+                      CATALOG_FILTER_EXISTS,
+                  },
+                  fields: ['metadata.annotations'],
+                },
+                { credentials: await auth.getOwnServiceCredentials() },
+              );
+              return new Set(
+                items
+                  .filter(
+                    e =>
+                      !e.metadata.annotations?.[
+                        ANNOTATION_LOCATION
+                      ]?.startsWith('ml-registry:'),
+                  )
+                  .map(e => e.metadata.annotations![ANNOTATION_REGISTRY_REF]),
+              );
+            },
           }),
         );
         logger.info(

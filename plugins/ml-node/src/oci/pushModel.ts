@@ -174,6 +174,7 @@ export async function pushModel(
     set(MODEL_ANNOTATIONS.pipeline, options.pipeline);
     set(MODEL_ANNOTATIONS.trainedOn, options.trainedOn?.join(','));
     set(MODEL_ANNOTATIONS.modelType, options.modelType);
+    set(MODEL_ANNOTATIONS.version, tag);
 
     const manifest = {
       schemaVersion: 2,
