@@ -5,8 +5,10 @@
  * @packageDocumentation
  */
 
+export * from './airflow';
 export * from './alertmanager';
 export * from './demoMetrics';
+export * from './demoOrchestrators';
 export {
   describeIfBinary,
   findBinary,
@@ -17,6 +19,7 @@ export {
 } from './binaries';
 export type { BinarySpec } from './binaries';
 export { bcryptHash, htpasswdLine } from './htpasswd';
+export * from './kubeflowPipelines';
 export * from './openMetrics';
 export { getFreePort, isPortOpen } from './ports';
 export * from './postgres';
