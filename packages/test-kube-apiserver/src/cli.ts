@@ -4,13 +4,14 @@
  *
  *   node --require /work/main/node_modules/@backstage/cli/config/nodeTransform.cjs \
  *     packages/test-kube-apiserver/src/cli.ts --port 16443 --token T \
- *     --seed examples/kube/gpu-cluster-a.yaml [--seed ...] [--no-kubeflow] [--no-kueue]
+ *     --seed examples/kube/gpu-cluster-a.yaml [--seed ...] [--no-kubeflow] [--no-kueue] [--no-argo]
  *     [--no-controllers] [--host 127.0.0.1] [--kubeconfig out.yaml]
  *
  * Prints one JSON line {"url", "caData"} on stdout when ready; runs until SIGTERM/SIGINT.
  */
 import fs from 'node:fs';
 import { loadManifests } from './manifests';
+import { CrdGroup } from './resources';
 import { startKubeApiServer } from './server';
 
 interface CliOptions {
@@ -18,7 +19,7 @@ interface CliOptions {
   port?: number;
   token?: string;
   seeds: string[];
-  crds: Array<'kueue' | 'kubeflow'>;
+  crds: CrdGroup[];
   controllers: boolean;
   kubeconfig?: string;
   readOnlyToken?: string;
@@ -27,7 +28,7 @@ interface CliOptions {
 export function parseArgs(argv: string[]): CliOptions {
   const o: CliOptions = {
     seeds: [],
-    crds: ['kueue', 'kubeflow'],
+    crds: ['kueue', 'kubeflow', 'argo'],
     controllers: true,
   };
   const value = (i: number, flag: string) => {
@@ -63,6 +64,9 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--no-kubeflow':
         o.crds = o.crds.filter(c => c !== 'kubeflow');
+        break;
+      case '--no-argo':
+        o.crds = o.crds.filter(c => c !== 'argo');
         break;
       case '--no-kueue':
         o.crds = o.crds.filter(c => c !== 'kueue');

@@ -6,6 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  CrdGroup,
   ResourceType,
   servedTypes,
   apiVersionOf,
@@ -96,7 +97,7 @@ export class Cluster {
   private draining = false;
   private readonly pendingTimers = new Set<NodeJS.Timeout>();
 
-  constructor(crds: Array<'kueue' | 'kubeflow'>) {
+  constructor(crds: CrdGroup[]) {
     this.types = servedTypes(crds);
     this.store.subscribe(e => {
       if (this.controllers.length) this.pending.push(e);
@@ -182,6 +183,11 @@ export class Cluster {
         `unable to create new content in namespace ${ns} because it is being terminated`,
       );
     }
+  }
+
+  /** Runs several writes as one: controllers react once `fn` is done. */
+  batch<T>(fn: () => T): T {
+    return this.write(fn);
   }
 
   /** Runs `fn` as one client write; controllers react once the outermost write is done. */
@@ -584,7 +590,20 @@ export class Cluster {
     return clone(next);
   }
 
-  /** Stops pending asynchronous work (namespace termination). */
+  /** Runs `fn` as one write after `ms` (a controller's later step); cancelled by close(). */
+  later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.pendingTimers.delete(timer);
+      try {
+        this.write(fn);
+      } catch (err) {
+        if (!(err instanceof StatusError)) throw err;
+      }
+    }, ms);
+    this.pendingTimers.add(timer);
+  }
+
+  /** Stops pending asynchronous work (namespace termination, controllers' later steps). */
   close(): void {
     for (const timer of this.pendingTimers) clearTimeout(timer);
     this.pendingTimers.clear();

@@ -6,7 +6,13 @@
  *   the reason message (Pending pods get PodScheduled=False/Unschedulable).
  * - StatefulSet: pods `<name>-0..N-1` in order, status counts, scale down,
  *   FailedCreate Warning events when admission (quota) rejects a pod.
- * - Job: one pod per Job unless suspended; status.active/succeeded/failed.
+ * - Job: one pod per Job unless suspended or finished (a Complete or Failed
+ *   condition, e.g. from a seed); status.active/succeeded/failed.
+ * - Argo Workflow: a new Workflow (no status.phase) goes Pending, then Running
+ *   and Succeeded after WORKFLOW_STEP_MS each; `kube-apiserver.test/phase`
+ *   (Running, Failed, Error) pins where it ends and `kube-apiserver.test/message`
+ *   its message. A `workflowTemplateRef` to a missing WorkflowTemplate ends in
+ *   Error with Argo's message. No pods, nodes or CronWorkflow scheduling.
  * - Kubeflow Notebook: a StatefulSet (replicas 0 when annotated
  *   `kubeflow-resource-stopped`) and a Service; status mirrored from the pod.
  * Kueue is not simulated: ClusterQueue/Workload status comes from seeds and
@@ -21,6 +27,8 @@ import { StoreEvent } from './store';
 export const PHASE_ANNOTATION = 'kube-apiserver.test/phase';
 export const MESSAGE_ANNOTATION = 'kube-apiserver.test/message';
 const NODE = 'test-node-1';
+/** Time a simulated Workflow spends in Pending and then in Running. */
+export const WORKFLOW_STEP_MS = 300;
 
 function now(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -59,6 +67,8 @@ export function installControllers(cluster: Cluster): void {
   const evT = T('Event')!;
   const pvcT = T('PersistentVolumeClaim')!;
   const nbT = T('Notebook');
+  const wfT = T('Workflow');
+  const wftmplT = T('WorkflowTemplate');
 
   const series = new Map<string, string>();
   const record = (
@@ -366,6 +376,11 @@ export function installControllers(cluster: Cluster): void {
   };
 
   const reconcileJob = (job: any) => {
+    const finished = (job.status?.conditions ?? []).some(
+      (c: any) =>
+        ['Complete', 'Failed'].includes(c.type) && c.status === 'True',
+    );
+    if (finished) return;
     const ns = job.metadata.namespace;
     const pods = cluster.store.list(podT, ns).filter(p => ownedBy(p, job));
     const completions = job.spec?.completions ?? 1;
@@ -561,6 +576,79 @@ export function installControllers(cluster: Cluster): void {
     }
   };
 
+  // Argo's workflow controller, reduced to its phases
+  const setWorkflowPhase = (
+    ns: string,
+    name: string,
+    uid: string,
+    phase: string,
+    message?: string,
+  ) => {
+    const current = wfT && cluster.store.get(wfT, ns, name);
+    if (!current || current.metadata.uid !== uid) return;
+    const done = !['Pending', 'Running'].includes(phase);
+    const status: any = {
+      ...(current.status ?? {}),
+      phase,
+      startedAt: current.status?.startedAt ?? now(),
+      ...(done ? { finishedAt: now() } : {}),
+      progress: phase === 'Succeeded' ? '1/1' : '0/1',
+    };
+    if (message) status.message = message;
+    else delete status.message;
+    cluster.update(wfT!, 'v1alpha1', ns, name, {
+      ...current,
+      metadata: {
+        ...current.metadata,
+        labels: {
+          ...(current.metadata.labels ?? {}),
+          'workflows.argoproj.io/phase': phase,
+          ...(done ? { 'workflows.argoproj.io/completed': 'true' } : {}),
+        },
+      },
+      status,
+    });
+  };
+
+  const startWorkflow = (wf: any) => {
+    const { namespace: ns, name, uid } = wf.metadata;
+    const ref = wf.spec?.workflowTemplateRef;
+    if (
+      ref?.name &&
+      !ref.clusterScope &&
+      !cluster.store.get(wftmplT!, ns, ref.name)
+    ) {
+      setWorkflowPhase(
+        ns,
+        name,
+        uid,
+        'Error',
+        `workflowtemplates.argoproj.io "${ref.name}" not found`,
+      );
+      return;
+    }
+    const pinned: string | undefined =
+      wf.metadata.annotations?.[PHASE_ANNOTATION];
+    const message: string | undefined =
+      wf.metadata.annotations?.[MESSAGE_ANNOTATION];
+    setWorkflowPhase(ns, name, uid, 'Pending');
+    cluster.later(WORKFLOW_STEP_MS, () => {
+      setWorkflowPhase(ns, name, uid, 'Running');
+      if (pinned === 'Running') return;
+      cluster.later(WORKFLOW_STEP_MS, () =>
+        setWorkflowPhase(
+          ns,
+          name,
+          uid,
+          pinned ?? 'Succeeded',
+          pinned && pinned !== 'Succeeded'
+            ? message ?? 'child failed'
+            : undefined,
+        ),
+      );
+    });
+  };
+
   const ownerOf = (o: any, t: ResourceType | undefined) => {
     if (!t) return undefined;
     const ref = (o.metadata.ownerReferences ?? []).find(
@@ -602,6 +690,9 @@ export function installControllers(cluster: Cluster): void {
     } else if (e.resource === jobT && e.type !== 'DELETED') {
       const job = cluster.store.get(jobT, ns, o.metadata.name);
       if (job) reconcileJob(job);
+    } else if (wfT && e.resource === wfT && e.type === 'ADDED') {
+      const wf = cluster.store.get(wfT, ns, o.metadata.name);
+      if (wf && !wf.status?.phase) startWorkflow(wf);
     } else if (nbT && e.resource === nbT && e.type !== 'DELETED') {
       const nb = cluster.store.get(nbT, ns, o.metadata.name);
       if (nb) reconcileNotebook(nb);

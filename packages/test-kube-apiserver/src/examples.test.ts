@@ -21,7 +21,11 @@ describe('examples/kube demo seeds', () => {
   beforeAll(async () => {
     [a, b] = await Promise.all([
       startKubeApiServer({ seed: seed('gpu-cluster-a.yaml') }),
-      startKubeApiServer({ seed: seed('gpu-cluster-b.yaml'), crds: ['kueue'] }),
+      // as the demo stack starts it: --no-kubeflow
+      startKubeApiServer({
+        seed: seed('gpu-cluster-b.yaml'),
+        crds: ['kueue', 'argo'],
+      }),
     ]);
   });
   afterAll(async () => {
@@ -97,5 +101,84 @@ describe('examples/kube demo seeds', () => {
     expect(() => b.list('kubeflow.org/v1', 'Notebook')).toThrow(
       'no matches for kind "Notebook" in version "kubeflow.org/v1"',
     );
+  });
+
+  it('gpu-cluster-a: pipeline runs are Jobs of their CronJob and Argo Workflows, finished ones without pods', () => {
+    const jobs = (a.list('batch/v1', 'Job', 'fraud') as any[]).filter(
+      j =>
+        j.metadata.labels?.['mlplatform.io/pipeline'] ||
+        j.metadata.ownerReferences?.some((r: any) => r.kind === 'CronJob'),
+    );
+    expect(jobs).toHaveLength(8);
+    const cronJob: any = a.get(
+      'batch/v1',
+      'CronJob',
+      'fraud',
+      'fraud-detector-training',
+    );
+    expect(cronJob.spec).toMatchObject({
+      schedule: '0 3 * * 1',
+      suspend: true,
+    });
+    const owners = new Set(
+      (a.list('v1', 'Pod', 'fraud') as any[]).map(
+        p => p.metadata.ownerReferences?.[0]?.name,
+      ),
+    );
+    // only the running run has a pod; the finished ones were not restarted
+    expect(owners.has('transaction-anomaly-training-t5v8c')).toBe(true);
+    expect(jobs.filter(j => owners.has(j.metadata.name))).toHaveLength(1);
+    const workflows = a.list(
+      'argoproj.io/v1alpha1',
+      'Workflow',
+      'recsys',
+    ) as any[];
+    expect(
+      workflows.map(w => w.status.phase).sort((x, y) => x.localeCompare(y)),
+    ).toEqual([
+      'Error',
+      'Failed',
+      'Pending',
+      'Running',
+      'Succeeded',
+      'Succeeded',
+      'Succeeded',
+      'Succeeded',
+    ]);
+    for (const id of ['recsys-features', 'recsys-batch-scoring']) {
+      expect(
+        a.get('argoproj.io/v1alpha1', 'WorkflowTemplate', 'recsys', id),
+      ).toBeDefined();
+    }
+  });
+
+  it('gpu-cluster-b: support-llm-finetuning waits in Kueue and llm-evaluation runs daily', () => {
+    const pending: any = b.get(
+      'batch/v1',
+      'Job',
+      'nlp',
+      'support-llm-finetuning-2b6a8',
+    );
+    expect(pending.spec.suspend).toBe(true);
+    expect(b.list('v1', 'Pod', 'nlp')).toHaveLength(2);
+    const cron: any = b.get(
+      'argoproj.io/v1alpha1',
+      'CronWorkflow',
+      'nlp',
+      'llm-evaluation',
+    );
+    expect(cron.spec.schedule).toBe('0 6 * * *');
+    expect(
+      (b.list('argoproj.io/v1alpha1', 'Workflow', 'nlp') as any[]).map(w => [
+        w.metadata.name,
+        w.status.phase,
+      ]),
+    ).toEqual([
+      ['llm-evaluation-1795068000', 'Error'],
+      ['llm-evaluation-1795240800', 'Failed'],
+      ['llm-evaluation-1795327200', 'Succeeded'],
+      ['llm-evaluation-1795413600', 'Running'],
+      ['llm-evaluation-q8r2t', 'Succeeded'],
+    ]);
   });
 });

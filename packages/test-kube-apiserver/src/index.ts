@@ -12,4 +12,9 @@ export type {
   KubeFault,
 } from './server';
 export { loadManifests } from './manifests';
-export { PHASE_ANNOTATION, MESSAGE_ANNOTATION } from './controllers';
+export {
+  PHASE_ANNOTATION,
+  MESSAGE_ANNOTATION,
+  WORKFLOW_STEP_MS,
+} from './controllers';
+export type { CrdGroup } from './resources';

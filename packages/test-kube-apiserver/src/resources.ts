@@ -1,8 +1,11 @@
 /*
  * The resource types this server serves, with the discovery data of the
  * real API server (names, short names, verbs, categories) and, for the
- * custom resources, of the Kueue and Kubeflow CRDs.
+ * custom resources, of the Kueue, Kubeflow and Argo Workflows CRDs.
  */
+
+/** The optional CRD groups: Kueue, Kubeflow notebooks, Argo Workflows. */
+export type CrdGroup = 'kueue' | 'kubeflow' | 'argo';
 
 /** Where a type's objects come from and how they are checked. */
 export interface ResourceType {
@@ -21,7 +24,7 @@ export interface ResourceType {
   /** kubernetes-models module of each built-in version, for validation. */
   model?: string;
   /** CRD group that must be enabled for this type to be served. */
-  crd?: 'kueue' | 'kubeflow';
+  crd?: CrdGroup;
   /** Name validation: DNS-1123 subdomain (default) or label. */
   nameRule?: 'subdomain' | 'label';
   /**
@@ -444,10 +447,48 @@ export const RESOURCE_TYPES: ResourceType[] = [
     verbs: ALL,
     crd: 'kubeflow',
   },
+  // Argo Workflows (argoproj/argo-workflows manifests/base/crds); like
+  // upstream, no status subresource: the workflow controller updates the whole object
+  {
+    group: 'argoproj.io',
+    versions: ['v1alpha1'],
+    kind: 'Workflow',
+    plural: 'workflows',
+    singular: 'workflow',
+    namespaced: true,
+    shortNames: ['wf'],
+    subresources: [],
+    verbs: ALL,
+    crd: 'argo',
+  },
+  {
+    group: 'argoproj.io',
+    versions: ['v1alpha1'],
+    kind: 'WorkflowTemplate',
+    plural: 'workflowtemplates',
+    singular: 'workflowtemplate',
+    namespaced: true,
+    shortNames: ['wftmpl'],
+    subresources: [],
+    verbs: ALL,
+    crd: 'argo',
+  },
+  {
+    group: 'argoproj.io',
+    versions: ['v1alpha1'],
+    kind: 'CronWorkflow',
+    plural: 'cronworkflows',
+    singular: 'cronworkflow',
+    namespaced: true,
+    shortNames: ['cwf', 'cronwf'],
+    subresources: [],
+    verbs: ALL,
+    crd: 'argo',
+  },
 ];
 
 /** The types served with the given CRD groups enabled. */
-export function servedTypes(crds: Array<'kueue' | 'kubeflow'>): ResourceType[] {
+export function servedTypes(crds: CrdGroup[]): ResourceType[] {
   return RESOURCE_TYPES.filter(t => !t.crd || crds.includes(t.crd));
 }
 

@@ -11,7 +11,13 @@ import { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { Cluster, PatchType, clone } from './cluster';
 import { jsonPatch, mergePatch, strategicMergePatch } from './patch';
-import { ResourceType, apiVersionOf, splitApiVersion } from './resources';
+import {
+  CrdGroup,
+  RESOURCE_TYPES,
+  ResourceType,
+  apiVersionOf,
+  splitApiVersion,
+} from './resources';
 import { StatusError, errors, statusBody as makeStatus } from './status';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import {
@@ -41,9 +47,14 @@ export interface KubeApiServerOptions {
   token?: string;
   /** Extra tokens, e.g. a read-only one for 403 tests. */
   tokens?: Record<string, { user: string; readOnly?: boolean }>;
-  /** CRD groups served: default ['kueue', 'kubeflow']; [] = plain cluster without those CRDs. */
-  crds?: Array<'kueue' | 'kubeflow'>;
-  /** Objects created at start (validated like any create; their status is then written through /status). */
+  /** CRD groups served: default ['kueue', 'kubeflow', 'argo']; [] = plain cluster without those CRDs. */
+  crds?: CrdGroup[];
+  /**
+   * Objects created at start (validated like any create; their status is then
+   * written through /status before controllers see them). Objects of a known
+   * custom resource whose CRD group is not served are skipped, so one seed
+   * fits a cluster with and without that add-on.
+   */
   seed?: object[];
   /** Run the tiny built-in controllers (default true). */
   controllers?: boolean;
@@ -214,7 +225,7 @@ export async function startKubeApiServer(
     [adminToken, { user: 'kubernetes-admin' }],
     ...Object.entries(opts.tokens ?? {}),
   ]);
-  const crds = opts.crds ?? ['kueue', 'kubeflow'];
+  const crds = opts.crds ?? ['kueue', 'kubeflow', 'argo'];
   const gitVersion = opts.gitVersion ?? 'v1.32.0';
   const cluster = new Cluster(crds);
   installQuota(cluster);
@@ -243,7 +254,7 @@ export async function startKubeApiServer(
   const byObject = (obj: any): [ResourceType, string] =>
     cluster.typeOf(obj?.apiVersion, obj?.kind);
 
-  const createDirect = (obj: any, replace: boolean) => {
+  const createWithStatus = (obj: any, replace: boolean) => {
     const [t, version] = byObject(obj);
     const ns = t.namespaced ? obj.metadata?.namespace ?? 'default' : undefined;
     const existing = cluster.store.get(t, ns, obj.metadata?.name);
@@ -274,7 +285,21 @@ export async function startKubeApiServer(
     return cluster.present(t, version, result);
   };
 
-  for (const obj of opts.seed ?? []) createDirect(obj, true);
+  // one write, so controllers see the object with its status (a finished
+  // Job from a fixture is not started again)
+  const createDirect = (obj: any, replace: boolean) =>
+    cluster.batch(() => createWithStatus(obj, replace));
+
+  const disabled = RESOURCE_TYPES.filter(t => t.crd && !crds.includes(t.crd));
+  const served = (obj: any) =>
+    !disabled.some(
+      t =>
+        t.kind === obj?.kind &&
+        t.group === splitApiVersion(obj?.apiVersion ?? '')[0],
+    );
+  for (const obj of opts.seed ?? []) {
+    if (served(obj)) createDirect(obj, true);
+  }
 
   const server = https.createServer(
     { key: certs.keyPem, cert: certs.certPem },
