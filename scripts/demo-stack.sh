@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo stack behind `scripts/start.sh`: real Prometheus, Alertmanager and
-# an OCI registry (Debian packages) on 127.0.0.1, state in .demo/.
+# an OCI registry (Debian packages) on 127.0.0.1, state in .demo/; plus test
+# stand-ins for Kubernetes, Kubeflow Pipelines and Airflow.
 #
 #   scripts/demo-stack.sh start   start what is installed, write .demo/app-config.demo.yaml
 #   scripts/demo-stack.sh stop    stop everything it started
@@ -14,6 +15,9 @@ DEMO="$ROOT/.demo"
 BASE="${ML_DEMO_PORT_BASE:-19000}"
 PROM_PORT=$((BASE + 90)) AM_PORT=$((BASE + 93)) REG_PORT=$((BASE + 50))
 KUBE_A_PORT=$((BASE + 443)) KUBE_B_PORT=$((BASE + 444))
+KFP_PORT=$((BASE + 880)) AIRFLOW_PORT=$((BASE + 881))
+# Where Alertmanager posts alerts: the ML backend's webhook (backend.baseUrl).
+ML_BACKEND_URL="${ML_DEMO_BACKEND_URL:-http://localhost:7007}"
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
@@ -102,6 +106,32 @@ start_kube_clusters() { # config
   cat "$kube_config" >>"$config"
 }
 
+# Kubeflow Pipelines and Airflow REST stand-ins (packages/test-services;
+# test infrastructure following their documented APIs), seeded with the
+# example pipelines' runs. Must run before start_kube_clusters, which ends
+# the ml: section of the generated config.
+start_orchestrators() { # config
+  local config=$1 kfp_url airflow_url
+  mkdir -p "$DEMO/orchestrators"
+  start_bg orchestrators "$DEMO/orchestrators/log" node \
+    --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+    "$ROOT/packages/test-services/src/orchestratorsCli.ts" \
+    --kubeflow-port "$KFP_PORT" --airflow-port "$AIRFLOW_PORT" \
+    --airflow-user admin --airflow-password admin
+  kfp_url=$(wait_json_line "$DEMO/orchestrators/log" kubeflowUrl "Kubeflow/Airflow stand-ins")
+  airflow_url=$(node -e 'console.log(JSON.parse(process.argv[1]).airflowUrl)' \
+    "$(grep -m1 '^{"kubeflowUrl"' "$DEMO/orchestrators/log")")
+  cat >>"$config" <<YAML
+  pipelines:
+    kubeflow:
+      url: $kfp_url
+    airflow:
+      url: $airflow_url
+      username: admin
+      password: admin
+YAML
+}
+
 start() {
   stop
   mkdir -p "$DEMO/prometheus" "$DEMO/alertmanager" "$DEMO/registry"
@@ -109,17 +139,48 @@ start() {
   echo "# Written by scripts/demo-stack.sh; the demo stack's endpoints." >"$config"
   echo "ml:" >>"$config"
 
+  # Alertmanager authenticates to the ML backend's alert webhook with this
+  # shared secret (ml.alerts.webhook.secret); a new one per demo start.
+  local alert_secret
+  alert_secret="demo-alerts-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
   if have prometheus-alertmanager; then
+    # ModelDriftHigh goes to the ML backend, which starts the Model's
+    # retraining Pipeline (ml.alerts.rules below); re-sent hourly, started once.
     cat >"$DEMO/alertmanager/alertmanager.yml" <<YAML
-route: { receiver: 'null', group_wait: 0s, group_interval: 10s, repeat_interval: 1h }
-receivers: [{ name: 'null' }]
+route:
+  receiver: 'null'
+  group_wait: 0s
+  group_interval: 10s
+  repeat_interval: 1h
+  routes:
+    - receiver: ml-portal
+      matchers: ['alertname="ModelDriftHigh"']
+receivers:
+  - name: 'null'
+  - name: ml-portal
+    webhook_configs:
+      - url: $ML_BACKEND_URL/api/ml/alerts/webhook
+        send_resolved: false
+        http_config:
+          authorization: { type: Bearer, credentials: '$alert_secret' }
 YAML
+    chmod 600 "$DEMO/alertmanager/alertmanager.yml"
     start_bg alertmanager "$DEMO/alertmanager/log" prometheus-alertmanager \
       --config.file="$DEMO/alertmanager/alertmanager.yml" --storage.path="$DEMO/alertmanager/data" \
       --web.listen-address="127.0.0.1:$AM_PORT" --web.external-url="http://127.0.0.1:$AM_PORT" \
       --cluster.listen-address=
     wait_http "http://127.0.0.1:$AM_PORT/-/ready" alertmanager "$DEMO/alertmanager/log"
     printf '  alertmanager:\n    url: http://127.0.0.1:%s\n' "$AM_PORT" >>"$config"
+    cat >>"$config" <<YAML
+  alerts:
+    webhook:
+      secret: $alert_secret
+    rateLimit: { maxPerModel: 3, windowMinutes: 60 }
+    rules:
+      - match: { alertname: ModelDriftHigh }
+        action: retrain
+YAML
   else
     echo "demo-stack: prometheus-alertmanager not installed; Alertmanager cards will say not configured" >&2
   fi
@@ -184,6 +245,7 @@ YAML
     echo "demo-stack: docker-registry not installed; registry cards will say not configured" >&2
   fi
 
+  start_orchestrators "$config"
   start_kube_clusters "$config"
 
   # The ML project template publishes to bare git repositories here and
@@ -196,6 +258,14 @@ scaffolder:
 catalog:
   ml:
     allowFileLocations: true
+  providers:
+    # Models that exist only in the demo registry (chargeback-risk,
+    # ticket-router); repositories the example Models describe stay theirs.
+    mlRegistryModels:
+      schedule:
+        frequency: { minutes: 2 }
+        timeout: { minutes: 1 }
+        initialDelay: { seconds: 20 }
 YAML
 
   echo "demo-stack: ready ($(grep -c 'url:' "$config") service(s)); config in $config" >&2

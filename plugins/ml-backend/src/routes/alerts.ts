@@ -1,0 +1,105 @@
+import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  AlertActionsResponse,
+  AlertWebhookResponse,
+  isModelEntity,
+} from '@mlplatform/plugin-ml-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import { z } from 'zod';
+import {
+  AlertWebhookService,
+  alertmanagerWebhookSchema,
+} from '../services/alerts/AlertWebhookService';
+import { databaseUnavailableErrors } from '../database/unavailable';
+
+/** @internal */
+export interface AlertsRouterOptions {
+  httpAuth: HttpAuthService;
+  catalog: CatalogService;
+  alertWebhook: AlertWebhookService;
+}
+
+const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+
+const refParams = z.object({
+  namespace: z.string().max(63).regex(NAME, 'not an entity namespace'),
+  name: z.string().max(63).regex(NAME, 'not an entity name'),
+});
+
+const listQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(200).optional() })
+  .strict();
+
+function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const issues = result.error.issues
+      .map(i => `${i.path.join('.') || what}: ${i.message}`)
+      .join('; ');
+    throw new InputError(`Invalid ${what}: ${issues}`);
+  }
+  return result.data;
+}
+
+/**
+ * The alert part of the ML backend's API: Alertmanager's webhook receiver
+ * (`POST /alerts/webhook`, no Backstage token: a shared secret in the
+ * Authorization header; the plugin registers the unauthenticated auth
+ * policy), and what it did for a Model (`GET /models/:ns/:name/alert-actions`).
+ *
+ * @internal
+ */
+export async function createAlertsRouter(
+  options: AlertsRouterOptions,
+): Promise<express.Router> {
+  const { httpAuth, catalog, alertWebhook } = options;
+  const router = Router();
+
+  router.post(
+    '/alerts/webhook',
+    // Before parsing, so an unauthenticated caller cannot make us parse a megabyte.
+    (req, _res, next) => {
+      alertWebhook.checkAuthorization(req.headers.authorization);
+      next();
+    },
+    express.json({ limit: '1mb' }),
+    async (req, res) => {
+      const payload = parse(alertmanagerWebhookSchema, req.body, 'payload');
+      const body: AlertWebhookResponse = await alertWebhook.handle(
+        payload,
+        req,
+      );
+      res.json(body);
+    },
+  );
+
+  router.get('/models/:namespace/:name/alert-actions', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const ref = parse(refParams, req.params, 'model');
+    const { limit } = parse(listQuery, req.query, 'query');
+    const entity = await catalog.getEntityByRef(
+      { kind: 'model', ...ref },
+      { credentials },
+    );
+    if (!entity || !isModelEntity(entity)) {
+      throw new NotFoundError(
+        `No Model ${ref.namespace}/${ref.name} in the catalog`,
+      );
+    }
+    const body: AlertActionsResponse = await alertWebhook.listForModel(
+      stringifyEntityRef(entity),
+      limit ?? 50,
+    );
+    res.json(body);
+  });
+
+  // A database outage is a 503 that says so, not a bare 500.
+  router.use(databaseUnavailableErrors);
+  return router;
+}
