@@ -8,6 +8,9 @@ import {
   isPipelineEntity,
 } from '@mlplatform/plugin-ml-common';
 
+const isModelWithPipeline = (entity: Entity) =>
+  isModelEntity(entity) && Boolean(entity.spec.producedBy);
+
 const hasLineage = (entity: Entity) =>
   isModelLike(entity) || isDatasetEntity(entity) || isPipelineEntity(entity);
 
@@ -158,15 +161,47 @@ export const modelVersionsEntityCard = EntityCardBlueprint.make({
   },
 });
 
+/**
+ * Recent runs of a Pipeline from its orchestrator, with a duration chart and
+ * "Start run" (`entity-card:ml/pipeline-runs`).
+ *
+ * @public
+ */
+export const pipelineRunsEntityCard = EntityCardBlueprint.make({
+  name: 'pipeline-runs',
+  params: {
+    filter: isPipelineEntity,
+    loader: () =>
+      import('./components/pipelines').then(m => <m.PipelineRunsCard />),
+  },
+});
+
+/**
+ * The latest run of the Pipeline that produces a Model, on Models with
+ * `spec.producedBy` (`entity-card:ml/model-latest-run`).
+ *
+ * @public
+ */
+export const modelLatestRunEntityCard = EntityCardBlueprint.make({
+  name: 'model-latest-run',
+  params: {
+    filter: isModelWithPipeline,
+    loader: () =>
+      import('./components/pipelines').then(m => <m.LatestTrainingRunCard />),
+  },
+});
+
 /** Every entity card of the ML plugin, in the order they appear. */
 export const mlEntityCards = [
   modelOverviewEntityCard,
   datasetOverviewEntityCard,
   pipelineOverviewEntityCard,
+  pipelineRunsEntityCard,
   gpuQuotaOverviewEntityCard,
   gpuQuotaUsageEntityCard,
   modelHealthEntityCard,
   modelAlertsEntityCard,
+  modelLatestRunEntityCard,
   modelVersionsEntityCard,
   modelCardEntityCard,
   lineageEntityCard,

@@ -26,6 +26,8 @@ export {
   overviewRouteRef,
   quotasRouteRef,
   notebooksRouteRef,
+  pipelinesRouteRef,
+  auditRouteRef,
 } from './routes';
 export {
   mlPage,
@@ -33,7 +35,10 @@ export {
   mlOverviewSubPage,
   mlQuotasSubPage,
   mlNotebooksSubPage,
+  mlPipelinesSubPage,
+  mlAuditSubPage,
 } from './plugin';
+export { AuditPage } from './components/audit';
 export * from './components/EntityCards';
 export {
   modelOverviewEntityCard,
@@ -43,7 +48,16 @@ export {
   gpuQuotaUsageEntityCard,
   lineageEntityCard,
   modelCardEntityCard,
+  pipelineRunsEntityCard,
+  modelLatestRunEntityCard,
 } from './entityCards';
+export {
+  PipelineRunsCard,
+  LatestTrainingRunCard,
+  PipelinesPage,
+  RunStatusChip,
+} from './components/pipelines';
+export { ModelAlertActions } from './components/Health/AlertActions';
 export * from './legacy';
 export {
   GpuQuotaPicker,

@@ -15,6 +15,7 @@ const apis = [
     }),
     getQuotas: async () => allQuotas,
     listNotebooks: async () => ({ items: [], unavailableClusters: [] }),
+    getAuditEvents: async () => ({ items: [], scope: 'own' as const }),
   }),
   mockApis.identity({ userEntityRef: 'user:default/guest' }),
 ] as const;
@@ -43,6 +44,7 @@ describe('mlPlugin', () => {
   it.each([
     ['/ml/quotas', 'GPU quotas', 'fraud on gpu-cluster-a'],
     ['/ml/notebooks', 'My notebooks', 'You have no notebooks yet'],
+    ['/ml/audit', 'Audit', 'No audited actions match these filters.'],
   ])('serves %s', async (path, heading, content) => {
     await renderTestApp({
       features: [mlPlugin],

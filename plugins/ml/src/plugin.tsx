@@ -9,8 +9,10 @@ import {
 import { MlClient, mlApiRef } from './api';
 import { MlIcon } from './components/MlIcon';
 import {
+  auditRouteRef,
   notebooksRouteRef,
   overviewRouteRef,
+  pipelinesRouteRef,
   quotasRouteRef,
   rootRouteRef,
 } from './routes';
@@ -59,6 +61,23 @@ export const mlOverviewSubPage = SubPageBlueprint.make({
 });
 
 /**
+ * Pipelines tab, `/ml/pipelines` (`sub-page:ml/pipelines`): the catalog's
+ * pipelines with their schedule and latest run.
+ *
+ * @public
+ */
+export const mlPipelinesSubPage = SubPageBlueprint.make({
+  name: 'pipelines',
+  params: {
+    path: 'pipelines',
+    title: 'Pipelines',
+    routeRef: pipelinesRouteRef,
+    loader: () =>
+      import('./components/pipelines').then(m => <m.PipelinesPage />),
+  },
+});
+
+/**
  * GPU quotas tab, `/ml/quotas` (`sub-page:ml/quotas`).
  *
  * @public
@@ -91,6 +110,22 @@ export const mlNotebooksSubPage = SubPageBlueprint.make({
 });
 
 /**
+ * Audit tab, `/ml/audit` (`sub-page:ml/audit`): who changed what, and how it
+ * ended; everyone's actions for holders of `ml.audit.read`, else one's own.
+ *
+ * @public
+ */
+export const mlAuditSubPage = SubPageBlueprint.make({
+  name: 'audit',
+  params: {
+    path: 'audit',
+    title: 'Audit',
+    routeRef: auditRouteRef,
+    loader: () => import('./components/audit').then(m => <m.AuditPage />),
+  },
+});
+
+/**
  * The ML platform frontend plugin for the new frontend system.
  *
  * @public
@@ -104,15 +139,19 @@ export const mlPlugin = createFrontendPlugin({
     mlApi,
     mlPage,
     mlOverviewSubPage,
+    mlPipelinesSubPage,
     mlQuotasSubPage,
     mlNotebooksSubPage,
+    mlAuditSubPage,
     gpuQuotaPickerFormField,
     ...mlEntityCards,
   ],
   routes: {
     root: rootRouteRef,
     overview: overviewRouteRef,
+    pipelines: pipelinesRouteRef,
     quotas: quotasRouteRef,
     notebooks: notebooksRouteRef,
+    audit: auditRouteRef,
   },
 });

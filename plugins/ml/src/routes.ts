@@ -11,3 +11,9 @@ export const quotasRouteRef = createRouteRef();
 
 /** The signed-in user's notebooks, `/ml/notebooks`. @public */
 export const notebooksRouteRef = createRouteRef();
+
+/** The catalog's pipelines with their latest runs, `/ml/pipelines`. @public */
+export const pipelinesRouteRef = createRouteRef();
+
+/** The ML audit trail, `/ml/audit`. @public */
+export const auditRouteRef = createRouteRef();

@@ -192,6 +192,10 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     getModelHealth: missing('getModelHealth'),
     getModelVersions: missing('getModelVersions'),
     promoteModel: missing('promoteModel'),
+    getPipelineRuns: missing('getPipelineRuns'),
+    startPipelineRun: missing('startPipelineRun'),
+    getModelAlertActions: missing('getModelAlertActions'),
+    getAuditEvents: missing('getAuditEvents'),
     ...impl,
   };
 }

@@ -1,14 +1,20 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
 import {
+  AlertActionsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  MlAuditEventsResponse,
+  MlAuditQuery,
   MlHealthResponse,
   ModelHealthResponse,
   ModelVersionsResponse,
   Notebook,
   NotebooksResponse,
+  PipelineRunsResponse,
   PromoteModelRequest,
   PromoteModelResponse,
+  StartPipelineRunRequest,
+  StartPipelineRunResponse,
 } from '@mlplatform/plugin-ml-common';
 
 /**
@@ -40,6 +46,16 @@ export interface NotebookRef {
  * @public
  */
 export interface ModelRef {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * A Pipeline entity, by the namespace and name of its entity ref.
+ *
+ * @public
+ */
+export interface PipelineRef {
   namespace: string;
   name: string;
 }
@@ -82,6 +98,36 @@ export interface MlApi {
     ref: ModelRef,
     request: PromoteModelRequest,
   ): Promise<PromoteModelResponse>;
+  /**
+   * The pipeline's recent runs from its orchestrator, newest first (at most
+   * `limit`, default 20), with its schedule and next run. Rejects with the
+   * backend's reason (503 orchestrator down or not configured).
+   */
+  getPipelineRuns(
+    ref: PipelineRef,
+    options?: { limit?: number },
+  ): Promise<PipelineRunsResponse>;
+  /**
+   * Starts a run; rejects with the backend's reason (403 not allowed, 400 bad
+   * parameters, 503 orchestrator down).
+   */
+  startPipelineRun(
+    ref: PipelineRef,
+    request: StartPipelineRunRequest,
+  ): Promise<StartPipelineRunResponse>;
+  /**
+   * What the alert webhook did about a Model's alerts (retraining started,
+   * duplicates, rate limits, failures), newest first.
+   */
+  getModelAlertActions(
+    ref: ModelRef,
+    options?: { limit?: number },
+  ): Promise<AlertActionsResponse>;
+  /**
+   * One page of the ML audit trail, newest first: everyone's for holders of
+   * `ml.audit.read`, else the caller's own (see `scope`).
+   */
+  getAuditEvents(query?: MlAuditQuery): Promise<MlAuditEventsResponse>;
 }
 
 /** @public */

@@ -373,4 +373,141 @@ describe('MlClient', () => {
       });
     });
   });
+
+  describe('pipelines', () => {
+    const ref = { namespace: 'default', name: 'fraud-detector-training' };
+    const run = {
+      id: 'fraud-detector-training-x7k2',
+      status: 'running',
+      trigger: { type: 'manual', by: 'user:default/guest' },
+      parameters: { epochs: '10' },
+    };
+
+    it('reads the runs with a limit, escaping the path', async () => {
+      let seen: URL | undefined;
+      server.use(
+        http.get('http://backstage.test/api/ml/pipelines/*', ({ request }) => {
+          seen = new URL(request.url);
+          return HttpResponse.json({ pipelineRef: 'p', runs: [run] });
+        }),
+      );
+      await expect(
+        client.getPipelineRuns(
+          { namespace: 'a/b', name: 'train' },
+          { limit: 1 },
+        ),
+      ).resolves.toEqual({ pipelineRef: 'p', runs: [run] });
+      expect(seen?.pathname).toBe('/api/ml/pipelines/a%2Fb/train/runs');
+      expect(seen?.searchParams.get('limit')).toBe('1');
+
+      await client.getPipelineRuns(ref);
+      expect(seen?.pathname).toBe(
+        '/api/ml/pipelines/default/fraud-detector-training/runs',
+      );
+      expect(seen?.search).toBe('');
+    });
+
+    it('keeps the reason when the orchestrator is down', async () => {
+      const message =
+        'kubeflow at http://127.0.0.1:8888 did not answer: connect ECONNREFUSED';
+      server.use(
+        http.get(
+          'http://backstage.test/api/ml/pipelines/:namespace/:name/runs',
+          () =>
+            HttpResponse.json(
+              {
+                error: { name: 'ServiceUnavailableError', message },
+                response: { statusCode: 503 },
+              },
+              { status: 503 },
+            ),
+        ),
+      );
+      await expect(client.getPipelineRuns(ref)).rejects.toMatchObject({
+        statusCode: 503,
+        body: { error: { message } },
+      });
+    });
+
+    it('starts a run with exactly the parameters', async () => {
+      let body: unknown;
+      server.use(
+        http.post(
+          'http://backstage.test/api/ml/pipelines/default/fraud-detector-training/runs',
+          async ({ request }) => {
+            body = await request.json();
+            return HttpResponse.json({ run }, { status: 201 });
+          },
+        ),
+      );
+      await expect(
+        client.startPipelineRun(ref, { parameters: { epochs: '10' } }),
+      ).resolves.toEqual({ run });
+      expect(body).toEqual({ parameters: { epochs: '10' } });
+
+      await client.startPipelineRun(ref, {});
+      expect(body).toEqual({ parameters: {} });
+    });
+
+    it('keeps the reason of a refused start', async () => {
+      const message =
+        'user:default/x may not run pipeline:default/fraud-detector-training';
+      server.use(
+        http.post(
+          'http://backstage.test/api/ml/pipelines/:namespace/:name/runs',
+          () =>
+            HttpResponse.json(
+              {
+                error: { name: 'NotAllowedError', message },
+                response: { statusCode: 403 },
+              },
+              { status: 403 },
+            ),
+        ),
+      );
+      await expect(
+        client.startPipelineRun(ref, { parameters: {} }),
+      ).rejects.toMatchObject({
+        statusCode: 403,
+        body: { error: { message } },
+      });
+    });
+  });
+
+  describe('alert actions', () => {
+    it("reads a model's alert actions with a limit", async () => {
+      let seen: URL | undefined;
+      const items = [
+        {
+          alertname: 'ModelDriftHigh',
+          fingerprint: 'f1',
+          startsAt: '2026-11-23T14:00:00Z',
+          action: 'retrain',
+          status: 'started',
+          summary: 'started run fraud-detector-training-x7k2',
+          runId: 'fraud-detector-training-x7k2',
+          at: '2026-11-23T14:02:00Z',
+        },
+      ];
+      server.use(
+        http.get(
+          'http://backstage.test/api/ml/models/:namespace/:name/alert-actions',
+          ({ request }) => {
+            seen = new URL(request.url);
+            return HttpResponse.json({ items });
+          },
+        ),
+      );
+      await expect(
+        client.getModelAlertActions(
+          { namespace: 'default', name: 'fraud-detector' },
+          { limit: 10 },
+        ),
+      ).resolves.toEqual({ items });
+      expect(seen?.pathname).toBe(
+        '/api/ml/models/default/fraud-detector/alert-actions',
+      );
+      expect(seen?.searchParams.get('limit')).toBe('10');
+    });
+  });
 });

@@ -1,22 +1,46 @@
 import { DiscoveryApi, FetchApi } from '@backstage/frontend-plugin-api';
 import { ResponseError } from '@backstage/errors';
 import {
+  AlertActionsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  MlAuditEventsResponse,
+  MlAuditQuery,
   MlHealthResponse,
   ModelHealthResponse,
   ModelVersionsResponse,
   Notebook,
   NotebooksResponse,
+  PipelineRunsResponse,
   PromoteModelRequest,
   PromoteModelResponse,
+  StartPipelineRunRequest,
+  StartPipelineRunResponse,
 } from '@mlplatform/plugin-ml-common';
-import { GpuQuotasFilter, MlApi, ModelRef, NotebookRef } from './MlApi';
+import {
+  GpuQuotasFilter,
+  MlApi,
+  ModelRef,
+  NotebookRef,
+  PipelineRef,
+} from './MlApi';
 
 function modelPath(ref: ModelRef): string {
   return `/models/${[ref.namespace, ref.name]
     .map(encodeURIComponent)
     .join('/')}`;
+}
+
+function pipelineRunsPath(ref: PipelineRef): string {
+  return `/pipelines/${[ref.namespace, ref.name]
+    .map(encodeURIComponent)
+    .join('/')}/runs`;
+}
+
+function limitQuery(limit: number | undefined): string {
+  return limit === undefined
+    ? ''
+    : `?${new URLSearchParams({ limit: String(limit) })}`;
 }
 
 function notebookPath(ref: NotebookRef): string {
@@ -104,6 +128,51 @@ export class MlClient implements MlApi {
       'POST',
       `${modelPath(ref)}/aliases`,
       { alias: request.alias, version: request.version },
+    );
+  }
+
+  async getPipelineRuns(
+    ref: PipelineRef,
+    options: { limit?: number } = {},
+  ): Promise<PipelineRunsResponse> {
+    return this.request<PipelineRunsResponse>(
+      'GET',
+      `${pipelineRunsPath(ref)}${limitQuery(options.limit)}`,
+    );
+  }
+
+  async startPipelineRun(
+    ref: PipelineRef,
+    request: StartPipelineRunRequest,
+  ): Promise<StartPipelineRunResponse> {
+    return this.request<StartPipelineRunResponse>(
+      'POST',
+      pipelineRunsPath(ref),
+      { parameters: request.parameters ?? {} },
+    );
+  }
+
+  async getModelAlertActions(
+    ref: ModelRef,
+    options: { limit?: number } = {},
+  ): Promise<AlertActionsResponse> {
+    return this.request<AlertActionsResponse>(
+      'GET',
+      `${modelPath(ref)}/alert-actions${limitQuery(options.limit)}`,
+    );
+  }
+
+  async getAuditEvents(
+    query: MlAuditQuery = {},
+  ): Promise<MlAuditEventsResponse> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') params.set(key, String(value));
+    }
+    const qs = params.toString();
+    return this.request<MlAuditEventsResponse>(
+      'GET',
+      `/audit${qs ? `?${qs}` : ''}`,
     );
   }
 

@@ -3,8 +3,9 @@ import {
   EntityProvider,
   entityRouteRef,
 } from '@backstage/plugin-catalog-react';
-import { configure, screen, within } from '@testing-library/react';
+import { configure, screen, waitFor, within } from '@testing-library/react';
 import { mlApiPair } from '../../__testUtils__/fixtures';
+import { AlertActionItem } from '@mlplatform/plugin-ml-common';
 import { MlApi } from '../../api';
 import { ModelAlertsCard } from './ModelAlertsCard';
 import { failingHealth, fraudModel } from './testData';
@@ -19,7 +20,12 @@ function render(impl: Partial<MlApi>) {
       <ModelAlertsCard />
     </EntityProvider>,
     {
-      apis: [mlApiPair(impl)],
+      apis: [
+        mlApiPair({
+          getModelAlertActions: async () => ({ items: [] }),
+          ...impl,
+        }),
+      ],
       mountedRoutes: { '/catalog/:namespace/:kind/:name': entityRouteRef },
     },
   );
@@ -90,5 +96,133 @@ describe('ModelAlertsCard', () => {
     expect(
       screen.getByText(/127.0.0.1:9093 did not answer: ECONNREFUSED/),
     ).toBeInTheDocument();
+  });
+
+  describe('automated reactions', () => {
+    const today = (time: string) =>
+      `${new Date().toISOString().slice(0, 10)}T${time}Z`;
+    const started: AlertActionItem = {
+      alertname: 'ModelDriftHigh',
+      fingerprint: '3f2a9c01',
+      startsAt: today('13:58:00'),
+      action: 'retrain',
+      status: 'started',
+      summary: 'started run fraud-detector-training-x7k2',
+      runId: 'fraud-detector-training-x7k2',
+      pipelineRef: 'pipeline:default/fraud-detector-training',
+      at: today('14:02:00'),
+    };
+
+    it('lists what the webhook did, with chips for what it did not do', async () => {
+      const getModelAlertActions = jest.fn(async () => ({
+        items: [
+          started,
+          {
+            ...started,
+            status: 'duplicate' as const,
+            summary: 'fingerprint 3f2a9c01 already handled at 14:02',
+            runId: undefined,
+            at: today('14:07:00'),
+          },
+          {
+            ...started,
+            alertname: 'ModelErrorRateHigh',
+            fingerprint: '77aa',
+            status: 'rate-limited' as const,
+            summary:
+              'at most 1 retraining per 6h for model:default/fraud-detector',
+            runId: undefined,
+            at: '2026-11-20T09:15:00Z',
+          },
+          {
+            ...started,
+            fingerprint: '88bb',
+            status: 'failed' as const,
+            summary: 'argo on gpu-cluster-a did not answer',
+            runId: undefined,
+          },
+        ],
+      }));
+      await render({
+        getModelHealth: async () => failingHealth,
+        getModelAlertActions,
+      });
+
+      const list = await screen.findByRole('list', {
+        name: 'Automated reactions',
+      });
+      expect(getModelAlertActions).toHaveBeenCalledWith(
+        { namespace: 'default', name: 'fraud-detector' },
+        { limit: 10 },
+      );
+      const items = within(list).getAllByRole('listitem');
+      expect(items).toHaveLength(4);
+      expect(items[0]).toHaveTextContent(
+        'Retraining started by alert ModelDriftHigh at 14:02 UTC (run fraud-detector-training-x7k2)',
+      );
+      expect(
+        within(items[0]).getByRole('link', {
+          name: 'fraud-detector-training-x7k2',
+        }),
+      ).toHaveAttribute(
+        'href',
+        '/catalog/default/pipeline/fraud-detector-training',
+      );
+      expect(
+        within(items[1]).getByTestId('alert-action-duplicate'),
+      ).toHaveTextContent('duplicate');
+      expect(items[1]).toHaveTextContent(
+        'Retraining for alert ModelDriftHigh at 14:07 UTC',
+      );
+      expect(items[1]).toHaveTextContent('already handled at 14:02');
+      expect(
+        within(items[2]).getByTestId('alert-action-rate-limited'),
+      ).toHaveTextContent('rate-limited');
+      expect(items[2]).toHaveTextContent(
+        'ModelErrorRateHigh at 20 Nov 09:15 UTC',
+      );
+      expect(
+        within(items[3]).getByTestId('alert-action-failed'),
+      ).toHaveTextContent('failed');
+      expect(items[3]).toHaveTextContent(
+        'argo on gpu-cluster-a did not answer',
+      );
+      // The firing alerts are still there.
+      expect(
+        screen.getByRole('table', { name: 'Firing alerts' }),
+      ).toBeInTheDocument();
+    });
+
+    it('explains where reactions come from when there are none', async () => {
+      await render({ getModelHealth: async () => failingHealth });
+      expect(
+        await screen.findByText(
+          /No automated reactions to this model's alerts yet/,
+        ),
+      ).toBeInTheDocument();
+      expect(screen.getByText('ml.alerts')).toBeInTheDocument();
+    });
+
+    it('keeps the alerts when the reactions cannot be read', async () => {
+      await render({
+        getModelHealth: async () => failingHealth,
+        getModelAlertActions: async () => {
+          throw Object.assign(new Error('Request failed with 500'), {
+            body: { error: { message: 'alert_actions table is missing' } },
+          });
+        },
+      });
+      expect(
+        await screen.findByText(/Could not read the automated reactions/),
+      ).toBeInTheDocument();
+      expect(
+        screen.getByText('alert_actions table is missing'),
+      ).toBeInTheDocument();
+      await waitFor(() =>
+        expect(
+          screen.getByRole('table', { name: 'Firing alerts' }),
+        ).toBeInTheDocument(),
+      );
+    });
   });
 });

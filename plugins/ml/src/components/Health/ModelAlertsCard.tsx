@@ -18,6 +18,7 @@ import { isModelEntity } from '@mlplatform/plugin-ml-common';
 import { WrongKindPanel } from '../EntityCards/common';
 import { serverMessage } from '../shared/errors';
 import { relativeTime } from '../shared/relativeTime';
+import { ModelAlertActions } from './AlertActions';
 import { useModelHealth } from './useModelHealth';
 import { SeverityChip } from './VerdictBadge';
 
@@ -30,14 +31,13 @@ function rank(severity: string) {
 
 /**
  * Alerts firing for a Model in Alertmanager (`entity-card:ml/model-alerts`),
- * most severe first.
+ * most severe first, and what the alert webhook did about them.
  *
  * @public
  */
 export function ModelAlertsCard() {
   const { entity } = useEntity();
   const isModel = isModelEntity(entity);
-  const { value, loading, error } = useModelHealth('1h', isModel);
 
   if (!isModel) {
     return (
@@ -46,40 +46,43 @@ export function ModelAlertsCard() {
       </InfoCard>
     );
   }
+  return (
+    <InfoCard title="Alerts">
+      <FiringAlerts />
+      <ModelAlertActions />
+    </InfoCard>
+  );
+}
+
+/** The firing alerts part of the card, from the model's health. */
+function FiringAlerts() {
+  const { value, loading, error } = useModelHealth('1h');
   if (error) {
     return (
-      <InfoCard title="Alerts">
-        <WarningPanel
-          severity="error"
-          title="Could not read the model's alerts"
-          message={serverMessage(error)}
-        />
-      </InfoCard>
+      <WarningPanel
+        severity="error"
+        title="Could not read the model's alerts"
+        message={serverMessage(error)}
+      />
     );
   }
   if (loading || !value) {
-    return (
-      <InfoCard title="Alerts">
-        <Progress />
-      </InfoCard>
-    );
+    return <Progress />;
   }
   const { alertmanager } = value;
   if (alertmanager.state === 'not-configured') {
     return (
-      <InfoCard title="Alerts">
-        <EmptyState
-          missing="info"
-          title="Alertmanager not configured"
-          description={
-            <>
-              Set <code>ml.alertmanager.url</code> in app-config.yaml to see
-              this model's firing alerts.
-              {alertmanager.message ? ` (${alertmanager.message})` : ''}
-            </>
-          }
-        />
-      </InfoCard>
+      <EmptyState
+        missing="info"
+        title="Alertmanager not configured"
+        description={
+          <>
+            Set <code>ml.alertmanager.url</code> in app-config.yaml to see this
+            model's firing alerts.
+            {alertmanager.message ? ` (${alertmanager.message})` : ''}
+          </>
+        }
+      />
     );
   }
   const alerts = [...value.alerts].sort(
@@ -88,7 +91,7 @@ export function ModelAlertsCard() {
       a.startsAt.localeCompare(b.startsAt),
   );
   return (
-    <InfoCard title="Alerts">
+    <>
       {alertmanager.state !== 'ok' && (
         <WarningPanel
           severity="warning"
@@ -138,6 +141,6 @@ export function ModelAlertsCard() {
           </TableBody>
         </Table>
       )}
-    </InfoCard>
+    </>
   );
 }

@@ -58,7 +58,7 @@ describe('ModelHealthCard', () => {
       '1h',
     );
     expect(screen.getByTestId('health-reason')).toHaveTextContent(
-      'driftScore 0.72 > 0.3; alert ModelDriftHigh (critical) firing',
+      'driftScore 0.72 > 0.6; alert ModelDriftHigh (critical) firing',
     );
     const table = screen.getByRole('table', { name: 'Objectives' });
     const latency = within(table).getByText('p95 latency').closest('tr')!;

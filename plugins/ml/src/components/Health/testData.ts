@@ -38,7 +38,7 @@ const empty = (): Record<ModelHealthPanel, ModelHealthPoint[]> => ({
 export const failingHealth: ModelHealthResponse = {
   entityRef: 'model:default/fraud-detector',
   verdict: 'failing',
-  reason: 'driftScore 0.72 > 0.3; alert ModelDriftHigh (critical) firing',
+  reason: 'driftScore 0.72 > 0.6; alert ModelDriftHigh (critical) firing',
   window: '1h',
   profile: 'openmetrics',
   stepSeconds: 60,
