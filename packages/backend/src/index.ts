@@ -4,7 +4,11 @@
  */
 
 import { createBackend } from '@backstage/backend-defaults';
-import { catalogModuleMlGpuQuotas } from '@mlplatform/plugin-catalog-backend-module-ml';
+import {
+  catalogModuleMlGpuQuotas,
+  catalogModuleMlRegistryModels,
+} from '@mlplatform/plugin-catalog-backend-module-ml';
+import { permissionModuleMlPolicy } from './modules/mlPermissionPolicy';
 
 const backend = createBackend();
 
@@ -37,16 +41,17 @@ backend.add(
 backend.add(import('@mlplatform/plugin-catalog-backend-module-ml'));
 // GpuQuota entities in step with the clusters (when catalog.providers.mlGpuQuotas is set)
 backend.add(catalogModuleMlGpuQuotas);
+// Model entities from the OCI registries (when catalog.providers.mlRegistryModels is set)
+backend.add(catalogModuleMlRegistryModels);
 
 // See https://backstage.io/docs/features/software-catalog/configuration#subscribing-to-catalog-errors
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));
 
-// permission plugin
+// permission plugin, with the portal's policy: owning-team members act on
+// ML resources, audit admins read everyone's trail, the rest is allowed
+// (docs/permissions.md; https://backstage.io/docs/permissions/writing-a-policy)
 backend.add(import('@backstage/plugin-permission-backend'));
-// See https://backstage.io/docs/permissions/getting-started for how to create your own permission policy
-backend.add(
-  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
-);
+backend.add(permissionModuleMlPolicy);
 
 // search plugin
 backend.add(import('@backstage/plugin-search-backend'));

@@ -1,9 +1,18 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
+import {
+  HttpAuthService,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError } from '@backstage/errors';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  MlAuditEventsResponse,
+  mlAuditReadPermission,
+} from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { AuditStore } from './database/AuditStore';
+import { databaseUnavailableErrors } from './database/unavailable';
 import { IntegrationStatusService } from './services/IntegrationStatusService';
 
 /** @internal */
@@ -11,19 +20,47 @@ export interface RouterOptions {
   httpAuth: HttpAuthService;
   integrationStatus: IntegrationStatusService;
   auditStore: AuditStore;
+  permissions: PermissionsService;
 }
+
+const isoInstant = (what: string) =>
+  z
+    .string()
+    .max(64)
+    .refine(
+      v =>
+        /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(
+          v,
+        ) && !Number.isNaN(Date.parse(v)),
+      `${what} must be an ISO 8601 date or date-time with zone, such as 2026-11-23T10:00:00Z`,
+    )
+    .transform(v => new Date(v));
 
 const auditQuery = z
   .object({
-    targetRef: z.string().min(1).optional(),
-    actor: z.string().min(1).optional(),
+    entity: z.string().min(1).max(512).optional(),
+    /** The older name of `entity`, kept for existing callers. */
+    targetRef: z.string().min(1).max(512).optional(),
+    actor: z.string().min(1).max(255).optional(),
     action: z
       .string()
-      .regex(/^[a-z]+(\.[a-z-]+)+$/)
+      .max(64)
+      .regex(
+        /^[a-z]+(\.[a-z-]+)+$/,
+        'must be an action such as ml.model.promote',
+      )
       .optional(),
-    limit: z.coerce.number().int().min(1).max(1000).optional(),
+    outcome: z.enum(['succeeded', 'failed', 'refused']).optional(),
+    from: isoInstant('from').optional(),
+    to: isoInstant('to').optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+    cursor: z.string().min(1).max(128).optional(),
   })
-  .strict();
+  .strict()
+  .refine(q => !q.from || !q.to || q.from < q.to, {
+    message: 'from must be before to',
+    path: ['from'],
+  });
 
 function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input);
@@ -45,7 +82,7 @@ function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
 export async function createRouter(
   options: RouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, integrationStatus, auditStore } = options;
+  const { httpAuth, integrationStatus, auditStore, permissions } = options;
   const router = Router();
   router.use(express.json());
 
@@ -53,11 +90,48 @@ export async function createRouter(
     res.json(await integrationStatus.getStatus());
   });
 
+  // Everyone may read their own trail; everyone's needs ml.audit.read.
   router.get('/audit', async (req, res) => {
-    await httpAuth.credentials(req, { allow: ['user', 'service'] });
-    const filter = parse(auditQuery, req.query, 'query');
-    res.json({ items: await auditStore.list(filter) });
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const { entity, targetRef, limit, ...filter } = parse(
+      auditQuery,
+      req.query,
+      'query',
+    );
+    const [decision] = await permissions.authorize(
+      [{ permission: mlAuditReadPermission }],
+      { credentials },
+    );
+    const all = decision.result === AuthorizeResult.ALLOW;
+    let actor = filter.actor;
+    if (!all) {
+      const self =
+        credentials.principal.type === 'user'
+          ? credentials.principal.userEntityRef
+          : undefined;
+      if (!self || (actor && actor !== self)) {
+        throw new NotAllowedError(
+          `${
+            self ?? 'this caller'
+          } may only read their own audit events: permission ${
+            mlAuditReadPermission.name
+          } denied`,
+        );
+      }
+      actor = self;
+    }
+    const page = await auditStore.page({
+      ...filter,
+      actor,
+      targetRef: entity ?? targetRef,
+      limit: limit ?? 50,
+    });
+    const body: MlAuditEventsResponse = { ...page, scope: all ? 'all' : 'own' };
+    res.json(body);
   });
 
+  router.use(databaseUnavailableErrors);
   return router;
 }

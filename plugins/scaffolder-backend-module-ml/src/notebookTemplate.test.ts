@@ -8,6 +8,11 @@ import {
   startTestBackend,
 } from '@backstage/backend-test-utils';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
+import permissionPlugin from '@backstage/plugin-permission-backend';
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { oboAuthServiceFactory } from '../../ml-backend/src/permissions/__testUtils__/oboAuthServiceFactory';
+// eslint-disable-next-line @backstage/no-relative-monorepo-imports
+import { mlTestPolicyModule } from '../../ml-backend/src/permissions/__testUtils__/testPolicy';
 import catalogModuleScaffolderEntityModel from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 // An integration test: the real ML backend answers the module's calls.
@@ -70,9 +75,13 @@ describe('templates/notebook through the real scaffolder and ML backend', () => 
         scaffolderPlugin,
         scaffolderModuleMl,
         mlPlugin,
+        permissionPlugin,
+        mlTestPolicyModule(),
+        oboAuthServiceFactory,
         userInfo,
         mockServices.rootConfig.factory({
           data: {
+            permission: { enabled: true },
             catalog: {
               rules: [{ allow: ['Template', 'Location'] }],
               locations: [{ type: 'file', target: TEMPLATE }],

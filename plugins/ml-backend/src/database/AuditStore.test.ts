@@ -20,14 +20,14 @@ describe('AuditStore', () => {
       const { store } = await createStore(databaseId);
       const first = await store.record({
         actor: 'user:default/ada',
-        action: 'model.promote',
+        action: 'ml.model.promote',
         targetRef: 'model:default/fraud-detector',
         outcome: 'succeeded',
         details: { alias: 'production', from: 'v3', to: 'v4' },
       });
       await store.record({
         actor: 'user:default/bob',
-        action: 'notebook.create',
+        action: 'ml.notebook.create',
         targetRef: 'gpuquota:default/fraud-team-a',
         outcome: 'refused',
         details: { gpus: 9 },
@@ -35,7 +35,7 @@ describe('AuditStore', () => {
       });
       const second = await store.record({
         actor: 'user:default/ada',
-        action: 'model.promote',
+        action: 'ml.model.promote',
         targetRef: 'model:default/fraud-detector',
         outcome: 'failed',
         details: {},
@@ -50,7 +50,7 @@ describe('AuditStore', () => {
         id: first.id,
         occurredAt: first.occurredAt,
         actor: 'user:default/ada',
-        action: 'model.promote',
+        action: 'ml.model.promote',
         targetRef: 'model:default/fraud-detector',
         outcome: 'succeeded',
         details: { alias: 'production', from: 'v3', to: 'v4' },
@@ -65,6 +65,69 @@ describe('AuditStore', () => {
       });
       expect(await store.list({ action: 'nothing.like.this' })).toEqual([]);
       expect(await store.list({ limit: 1 })).toHaveLength(1);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'filters by outcome and time range and pages with a cursor that new events do not shift, on %p',
+    async databaseId => {
+      const { knex, store } = await createStore(databaseId);
+      const at = (iso: string) => new Date(iso);
+      // Rows at known instants, two of them at the same instant.
+      const rows = [
+        ['2026-11-20T10:00:00.000Z', 'succeeded'],
+        ['2026-11-21T10:00:00.000Z', 'refused'],
+        ['2026-11-22T10:00:00.000Z', 'succeeded'],
+        ['2026-11-22T10:00:00.000Z', 'failed'],
+        ['2026-11-23T10:00:00.000Z', 'succeeded'],
+      ] as const;
+      for (const [occurredAt, outcome] of rows) {
+        await knex('ml_audit_events').insert({
+          occurred_at: at(occurredAt),
+          actor: 'user:default/ada',
+          action: 'ml.notebook.create',
+          target_ref: 'notebook:a/fraud/nb',
+          outcome,
+          details: '{}',
+        });
+      }
+      const all = await store.list();
+      expect(all.map(e => [e.occurredAt, e.outcome])).toEqual([
+        ['2026-11-23T10:00:00.000Z', 'succeeded'],
+        ['2026-11-22T10:00:00.000Z', 'failed'],
+        ['2026-11-22T10:00:00.000Z', 'succeeded'],
+        ['2026-11-21T10:00:00.000Z', 'refused'],
+        ['2026-11-20T10:00:00.000Z', 'succeeded'],
+      ]);
+      expect(
+        (await store.list({ outcome: 'refused' })).map(e => e.occurredAt),
+      ).toEqual(['2026-11-21T10:00:00.000Z']);
+      expect(
+        (
+          await store.list({
+            from: at('2026-11-21T10:00:00.000Z'),
+            to: at('2026-11-23T10:00:00.000Z'),
+          })
+        ).map(e => e.id),
+      ).toEqual([all[1].id, all[2].id, all[3].id]);
+
+      const first = await store.page({ limit: 2 });
+      expect(first.items.map(e => e.id)).toEqual([all[0].id, all[1].id]);
+      await store.record({
+        actor: 'user:default/bob',
+        action: 'ml.model.promote',
+        targetRef: 'model:default/m',
+        outcome: 'succeeded',
+        details: {},
+      });
+      const second = await store.page({ limit: 2, cursor: first.nextCursor });
+      expect(second.items.map(e => e.id)).toEqual([all[2].id, all[3].id]);
+      const last = await store.page({ limit: 2, cursor: second.nextCursor });
+      expect(last.items.map(e => e.id)).toEqual([all[4].id]);
+      expect(last.nextCursor).toBeUndefined();
+      await expect(store.page({ cursor: 'bm9wZQ' })).rejects.toThrow(
+        'Invalid query: cursor: not a cursor of this API',
+      );
     },
   );
 

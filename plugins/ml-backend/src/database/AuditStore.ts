@@ -2,6 +2,8 @@ import {
   DatabaseService,
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
+import { InputError } from '@backstage/errors';
+import { MlAuditEvent, MlAuditOutcome } from '@mlplatform/plugin-ml-common';
 import { Knex } from 'knex';
 
 const migrationsDir = resolvePackagePath(
@@ -10,18 +12,43 @@ const migrationsDir = resolvePackagePath(
 );
 
 /** @internal */
-export type AuditOutcome = 'succeeded' | 'failed' | 'refused';
+export type AuditOutcome = MlAuditOutcome;
 
 /** @internal */
-export interface AuditEvent {
-  id: number;
-  occurredAt: string;
-  actor: string;
-  action: string;
-  targetRef: string;
-  outcome: AuditOutcome;
-  details: Record<string, unknown>;
-  error?: string;
+export type AuditEvent = MlAuditEvent;
+
+/** What {@link AuditStore.list} narrows by; all optional. @internal */
+export interface AuditFilter {
+  targetRef?: string;
+  actor?: string;
+  action?: string;
+  outcome?: AuditOutcome;
+  /** Inclusive. */
+  from?: Date;
+  /** Exclusive. */
+  to?: Date;
+  limit?: number;
+  /** From a previous page's `nextCursor`: continue after that event. */
+  cursor?: string;
+}
+
+// A page ends at an event; the next page starts strictly after it in
+// (occurred_at desc, id desc) order, so new events do not shift pages.
+function encodeCursor(event: AuditEvent): string {
+  return Buffer.from(
+    `${Date.parse(event.occurredAt)}.${event.id}`,
+    'utf8',
+  ).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: Date; id: number } {
+  const match = /^(\d{1,15})\.(\d{1,18})$/.exec(
+    Buffer.from(cursor, 'base64url').toString('utf8'),
+  );
+  if (!match) {
+    throw new InputError('Invalid query: cursor: not a cursor of this API');
+  }
+  return { at: new Date(Number(match[1])), id: Number(match[2]) };
 }
 
 type AuditRow = {
@@ -85,25 +112,44 @@ export class AuditStore {
   }
 
   /** Newest first, optionally narrowed to one target, actor or action. */
-  async list(
-    filter: {
-      targetRef?: string;
-      actor?: string;
-      action?: string;
-      limit?: number;
-    } = {},
-  ): Promise<AuditEvent[]> {
+  async list(filter: AuditFilter = {}): Promise<AuditEvent[]> {
+    return (await this.page(filter)).items;
+  }
+
+  /** One page, newest first, with the cursor of the next page if any. */
+  async page(
+    filter: AuditFilter = {},
+  ): Promise<{ items: AuditEvent[]; nextCursor?: string }> {
+    const limit = Math.min(filter.limit ?? 100, 1000);
     const query = this.db<AuditRow>('ml_audit_events')
       .orderBy([
         { column: 'occurred_at', order: 'desc' },
         { column: 'id', order: 'desc' },
       ])
-      .limit(Math.min(filter.limit ?? 100, 1000));
+      .limit(limit + 1);
     if (filter.targetRef) query.where('target_ref', filter.targetRef);
     if (filter.actor) query.where('actor', filter.actor);
     if (filter.action) query.where('action', filter.action);
+    if (filter.outcome) query.where('outcome', filter.outcome);
+    if (filter.from) query.where('occurred_at', '>=', filter.from);
+    if (filter.to) query.where('occurred_at', '<', filter.to);
+    if (filter.cursor) {
+      const { at, id } = decodeCursor(filter.cursor);
+      query.where(q =>
+        q
+          .where('occurred_at', '<', at)
+          .orWhere(q2 => q2.where('occurred_at', at).andWhere('id', '<', id)),
+      );
+    }
     const rows = await query;
-    return rows.map(r => ({
+    const items = rows.slice(0, limit).map(r => this.toEvent(r));
+    return rows.length > limit
+      ? { items, nextCursor: encodeCursor(items[items.length - 1]) }
+      : { items };
+  }
+
+  private toEvent(r: AuditRow): AuditEvent {
+    return {
       id: Number(r.id),
       occurredAt: toIso(r.occurred_at),
       actor: r.actor,
@@ -112,6 +158,6 @@ export class AuditStore {
       outcome: r.outcome,
       details: r.details ? JSON.parse(r.details) : {},
       ...(r.error ? { error: r.error } : {}),
-    }));
+    };
   }
 }
