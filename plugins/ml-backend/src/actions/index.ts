@@ -1,0 +1,40 @@
+import { UserInfoService } from '@backstage/backend-plugin-api';
+import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { NotebookService } from '../services/kubernetes/NotebookService';
+import { QuotaService } from '../services/kubernetes/QuotaService';
+import { ModelHealthService } from '../services/monitoring/ModelHealthService';
+import { PipelineRunsService } from '../services/pipelines/PipelineRunsService';
+import { RegistryService } from '../services/registry/RegistryService';
+import { registerKubernetesActions } from './kubernetesActions';
+import { registerModelActions } from './modelActions';
+import { registerPipelineActions } from './pipelineActions';
+
+/** @internal */
+export interface MlActionsOptions {
+  actionsRegistry: ActionsRegistryService;
+  catalog: CatalogService;
+  userInfo: UserInfoService;
+  healthService: ModelHealthService;
+  registryService: RegistryService;
+  quotaService: QuotaService;
+  notebookService: NotebookService;
+  pipelineRuns: PipelineRunsService;
+}
+
+/**
+ * Registers the ML operations as Backstage actions (`ml:get-model-health`,
+ * `ml:list-model-versions`, `ml:get-gpu-quota`, `ml:explain-pending-workload`,
+ * `ml:create-notebook`, `ml:start-pipeline-run`), which the MCP actions
+ * backend serves to AI assistants. Each runs with the caller's credentials
+ * through the services behind the HTTP API, so the catalog's and this
+ * plugin's permissions, the quota checks and the audit trail apply as in
+ * the UI.
+ *
+ * @internal
+ */
+export function registerMlActions(options: MlActionsOptions): void {
+  registerModelActions(options);
+  registerKubernetesActions(options);
+  registerPipelineActions(options);
+}

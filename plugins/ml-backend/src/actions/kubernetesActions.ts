@@ -1,0 +1,336 @@
+import { UserInfoService } from '@backstage/backend-plugin-api';
+import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
+import { ServiceUnavailableError } from '@backstage/errors';
+import { NotebookService } from '../services/kubernetes/NotebookService';
+import { QuotaService } from '../services/kubernetes/QuotaService';
+import {
+  notebookCaller,
+  parseCreateNotebookRequest,
+  parseQuotaFilter,
+} from '../services/kubernetes/requests';
+import { explainPendingWorkloads } from './explainPending';
+import { userCredentials } from './refs';
+
+/**
+ * `get-gpu-quota`, `explain-pending-workload` and `create-notebook`: the same
+ * input validation, QuotaService and NotebookService as `GET /quotas` and
+ * `POST /notebooks`, so the permission check, the free + borrowable check
+ * and the audit record are the ones the UI gets.
+ */
+export function registerKubernetesActions(options: {
+  actionsRegistry: ActionsRegistryService;
+  userInfo: UserInfoService;
+  quotaService: QuotaService;
+  notebookService: NotebookService;
+}) {
+  const { actionsRegistry, userInfo, quotaService, notebookService } = options;
+
+  actionsRegistry.register({
+    name: 'get-gpu-quota',
+    title: 'Get GPU quota',
+    description: [
+      "Shows the GPU quotas of the ML platform's Kubernetes clusters: per cluster, namespace and owning team,",
+      "each quota's GPUs per resource (nvidia.com/gpu or a MIG slice like nvidia.com/mig-1g.10gb) and Kueue flavor:",
+      '`hard` (the quota), `used`, `free` (hard - used) and `borrowable` (what its Kueue cohort can lend now).',
+      'A new workload can get at most free + borrowable of one flavor. Each quota also lists its pending workloads.',
+      'Filter by cluster, namespace or team (e.g. fraud-team); with no filter every quota is returned.',
+      'Clusters that did not answer are listed with available=false and the error.',
+    ].join(' '),
+    attributes: { readOnly: true, idempotent: true },
+    schema: {
+      input: z =>
+        z
+          .object({
+            cluster: z
+              .string()
+              .optional()
+              .describe(
+                'Cluster name from the portal config, e.g. gpu-cluster-a',
+              ),
+            namespace: z
+              .string()
+              .optional()
+              .describe('Kubernetes namespace of a team, e.g. fraud'),
+            team: z
+              .string()
+              .optional()
+              .describe('Owning team: fraud-team or group:default/fraud-team'),
+          })
+          .strict(),
+      output: z => {
+        const gpuResource = z.object({
+          resource: z.string(),
+          flavor: z.string().optional(),
+          hard: z.number(),
+          used: z.number(),
+          reserved: z.number().optional(),
+          free: z.number(),
+          borrowable: z.number(),
+          borrowingLimit: z.number().optional(),
+        });
+        const pending = z.object({
+          kind: z.enum(['Workload', 'Pod']),
+          name: z.string(),
+          namespace: z.string(),
+          queue: z.string().optional(),
+          gpus: z.record(z.number()),
+          reason: z.string(),
+          message: z.string(),
+          since: z.string().optional(),
+        });
+        return z.object({
+          clusters: z.array(
+            z.object({
+              name: z.string(),
+              available: z.boolean(),
+              error: z.string().optional(),
+              fetchedAt: z.string().optional(),
+            }),
+          ),
+          quotas: z.array(
+            z.object({
+              cluster: z.string(),
+              namespace: z.string(),
+              team: z.string().optional(),
+              source: z.enum(['resourcequota', 'kueue']),
+              name: z.string(),
+              clusterQueue: z.string().optional(),
+              localQueue: z.string().optional(),
+              cohort: z.string().optional(),
+              resources: z.array(gpuResource),
+              pending: z.array(pending),
+            }),
+          ),
+        });
+      },
+    },
+    action: async ({ input }) => ({
+      output: await quotaService.getQuotas(parseQuotaFilter(input)),
+    }),
+  });
+
+  actionsRegistry.register({
+    name: 'explain-pending-workload',
+    title: 'Explain pending workload',
+    description: [
+      'Explains why GPU workloads in a namespace are not running: each pending Kueue Workload, or pod that a',
+      "ResourceQuota refused (FailedCreate) or the scheduler could not place, with Kueue's or the quota event's",
+      'own message, the queue, the GPUs it asks for, what its quota has free and can borrow from its cohort for',
+      'each of those resources, and a one-sentence explanation to relay to the user.',
+      'Give the workload name to explain only that one. An empty list means nothing there is waiting for GPUs.',
+    ].join(' '),
+    attributes: { readOnly: true, idempotent: true },
+    schema: {
+      input: z =>
+        z
+          .object({
+            cluster: z
+              .string()
+              .min(1)
+              .describe(
+                'Cluster name from the portal config, e.g. gpu-cluster-a',
+              ),
+            namespace: z
+              .string()
+              .min(1)
+              .describe('Kubernetes namespace, e.g. recsys'),
+            workload: z
+              .string()
+              .min(1)
+              .max(253)
+              .optional()
+              .describe(
+                'Name of one Kueue Workload or pod to explain; all pending ones when absent',
+              ),
+          })
+          .strict(),
+      output: z => {
+        const quotaRow = z.object({
+          resource: z.string(),
+          flavor: z.string().optional(),
+          hard: z.number(),
+          used: z.number(),
+          reserved: z.number().optional(),
+          free: z.number(),
+          borrowable: z.number(),
+          borrowingLimit: z.number().optional(),
+        });
+        return z.object({
+          cluster: z.string(),
+          namespace: z.string(),
+          summary: z.string(),
+          workloads: z.array(
+            z.object({
+              kind: z.enum(['Workload', 'Pod']),
+              name: z.string(),
+              namespace: z.string(),
+              cluster: z.string(),
+              queue: z.string().optional(),
+              quota: z.object({
+                source: z.enum(['resourcequota', 'kueue']),
+                name: z.string(),
+                clusterQueue: z.string().optional(),
+                cohort: z.string().optional(),
+              }),
+              reason: z.string(),
+              message: z.string(),
+              since: z.string().optional(),
+              requested: z.record(z.number()),
+              resources: z.array(
+                z.object({
+                  resource: z.string(),
+                  requested: z.number(),
+                  flavor: z.string().optional(),
+                  free: z.number(),
+                  borrowable: z.number(),
+                  quota: z.array(quotaRow),
+                }),
+              ),
+              explanation: z.string(),
+            }),
+          ),
+        });
+      },
+    },
+    action: async ({ input }) => {
+      const { cluster, namespace } = parseQuotaFilter({
+        cluster: input.cluster,
+        namespace: input.namespace,
+      });
+      const { clusters, quotas } = await quotaService.getQuotas({
+        cluster,
+        namespace,
+      });
+      const unavailable = clusters.find(c => !c.available);
+      if (unavailable) {
+        throw new ServiceUnavailableError(
+          `cluster ${unavailable.name} did not answer: ${unavailable.error}`,
+        );
+      }
+      const workloads = explainPendingWorkloads(
+        cluster!,
+        quotas,
+        input.workload,
+      );
+      const where = `${namespace} on ${cluster}`;
+      let summary: string;
+      if (workloads.length) {
+        summary = `${workloads.length} workload(s) waiting for GPUs in ${where}.`;
+      } else if (input.workload) {
+        summary = `${input.workload} is not waiting for GPUs in ${where}: it is admitted, finished, or does not exist.`;
+      } else if (!quotas.length) {
+        summary = `No GPU quota covers ${where}, so nothing there waits for quota.`;
+      } else {
+        summary = `Nothing is waiting for GPUs in ${where}.`;
+      }
+      return {
+        output: {
+          cluster: cluster!,
+          namespace: namespace!,
+          summary,
+          workloads,
+        },
+      };
+    },
+  });
+
+  actionsRegistry.register({
+    name: 'create-notebook',
+    title: 'Create notebook',
+    description: [
+      "Creates a Jupyter notebook server for the calling user on a team's GPU quota, like the portal's",
+      '"New notebook" form. Say where: `quota` (a GpuQuota entity such as gpuquota:default/fraud-a100),',
+      'or `cluster` and `namespace`. The caller must be a member of the team that owns the namespace,',
+      "and `gpus` must fit in that quota's free + borrowable GPUs (see get-gpu-quota); otherwise it is",
+      'refused with the numbers and nothing is created. Every attempt is audited.',
+      'Returns the notebook (phase Pending at first) and, when configured, its URL.',
+    ].join(' '),
+    attributes: { destructive: false, idempotent: false, readOnly: false },
+    schema: {
+      input: z =>
+        z
+          .object({
+            name: z
+              .string()
+              .describe(
+                'Notebook name: lower-case letters, digits and -, at most 52 characters',
+              ),
+            quota: z
+              .string()
+              .optional()
+              .describe(
+                'GpuQuota entity ref, e.g. gpuquota:default/fraud-a100',
+              ),
+            cluster: z
+              .string()
+              .optional()
+              .describe('Cluster name, with namespace, when no quota is given'),
+            namespace: z
+              .string()
+              .optional()
+              .describe('Team namespace, with cluster, when no quota is given'),
+            image: z
+              .string()
+              .describe(
+                'Container image, e.g. quay.io/jupyter/pytorch-notebook:2024-12-02',
+              ),
+            cpu: z
+              .string()
+              .describe('Kubernetes CPU quantity from 100m to 64, e.g. "4"'),
+            memory: z
+              .string()
+              .describe(
+                'Kubernetes memory quantity from 128Mi to 1Ti, e.g. "32Gi"',
+              ),
+            gpus: z
+              .number()
+              .int()
+              .describe('Whole GPUs, 0 to 64; 0 for a CPU-only notebook'),
+            gpuResource: z
+              .string()
+              .optional()
+              .describe(
+                'GPU resource: nvidia.com/gpu (default) or a MIG slice like nvidia.com/mig-1g.10gb',
+              ),
+            flavor: z
+              .string()
+              .optional()
+              .describe(
+                'Kueue ResourceFlavor, e.g. a100-80gb; the roomiest one when absent',
+              ),
+            storage: z
+              .string()
+              .optional()
+              .describe('Workspace volume size from 1Gi to 16Ti; default 10Gi'),
+          })
+          .strict(),
+      output: z =>
+        z.object({
+          name: z.string(),
+          cluster: z.string(),
+          namespace: z.string(),
+          team: z.string().optional(),
+          createdBy: z.string(),
+          image: z.string(),
+          cpu: z.string(),
+          memory: z.string(),
+          storage: z.string(),
+          gpus: z.number(),
+          gpuResource: z.string(),
+          flavor: z.string().optional(),
+          backend: z.enum(['kubeflow', 'statefulset']),
+          queue: z.string().optional(),
+          phase: z.enum(['Pending', 'Running', 'Stopped', 'Failed', 'Unknown']),
+          message: z.string().optional(),
+          url: z.string().optional(),
+          createdAt: z.string(),
+        }),
+    },
+    action: async ({ input, credentials }) => {
+      const user = userCredentials(credentials, 'create-notebook');
+      const request = parseCreateNotebookRequest(input);
+      const caller = await notebookCaller(userInfo, user);
+      return { output: await notebookService.create(request, caller) };
+    },
+  });
+}

@@ -1,0 +1,172 @@
+import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import type { z as zod } from 'zod/v3';
+import { listModelVersions, readModel } from '../services/modelEntities';
+import {
+  ModelHealthService,
+  parseHealthWindow,
+} from '../services/monitoring/ModelHealthService';
+import { RegistryService } from '../services/registry/RegistryService';
+import { entityParams } from './refs';
+
+const source = (z: typeof zod) =>
+  z.object({
+    state: z.enum(['ok', 'not-configured', 'unreachable', 'error']),
+    message: z.string().optional(),
+  });
+
+const MODEL_DESCRIPTION =
+  'The Model: its name (fraud-detector), namespace/name (default/fraud-detector) or entity ref (model:default/fraud-detector).';
+
+/**
+ * `get-model-health` and `list-model-versions`: the Model is read from the
+ * catalog with the caller's credentials, exactly as the HTTP routes do.
+ */
+export function registerModelActions(options: {
+  actionsRegistry: ActionsRegistryService;
+  catalog: CatalogService;
+  healthService: ModelHealthService;
+  registryService: RegistryService;
+}) {
+  const { actionsRegistry, catalog, healthService, registryService } = options;
+
+  actionsRegistry.register({
+    name: 'get-model-health',
+    title: 'Get model health',
+    description: [
+      'Answers "is this model healthy?" for a deployed ML model in the catalog.',
+      "Returns a verdict (healthy, degraded, failing or unknown) against the model's SLO objectives,",
+      'the current latency p50/p95/p99 in milliseconds, error rate (0..1), throughput (requests per second),',
+      'drift score, GPU utilisation (0..1), availability, and the Prometheus alerts firing for it.',
+      'When the verdict is unknown, `reason` says why (e.g. Prometheus not configured or no traffic).',
+      'Values cover the last `window` (default 1h). Chart series are left out; open the model page for charts.',
+    ].join(' '),
+    attributes: { readOnly: true, idempotent: true },
+    schema: {
+      input: z =>
+        z
+          .object({
+            model: z.string().min(1).max(300).describe(MODEL_DESCRIPTION),
+            window: z
+              .string()
+              .max(16)
+              .optional()
+              .describe(
+                'How far back to look, like 15m, 1h, 6h, 1d or 7d (5m to 7d). Default 1h.',
+              ),
+          })
+          .strict(),
+      output: z =>
+        z.object({
+          entityRef: z.string(),
+          verdict: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+          reason: z.string().optional(),
+          window: z.string(),
+          profile: z.string().optional(),
+          objectives: z.array(
+            z.object({
+              name: z.enum([
+                'latencyP95Ms',
+                'errorRate',
+                'availability',
+                'driftScore',
+              ]),
+              target: z.number(),
+              bound: z.enum(['max', 'min']),
+              actual: z.number().nullable(),
+              status: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+            }),
+          ),
+          current: z.object({
+            p50: z.number().nullable(),
+            p95: z.number().nullable(),
+            p99: z.number().nullable(),
+            errorRate: z.number().nullable(),
+            throughput: z.number().nullable(),
+            drift: z.number().nullable(),
+            gpuUtilization: z.number().nullable(),
+            gpuMemoryBytes: z.number().nullable(),
+            availability: z.number().nullable(),
+          }),
+          panelErrors: z.record(z.string()).optional(),
+          alerts: z.array(
+            z.object({
+              name: z.string(),
+              severity: z.string(),
+              summary: z.string().optional(),
+              startsAt: z.string(),
+              fingerprint: z.string(),
+              generatorURL: z.string().optional(),
+              labels: z.record(z.string()),
+            }),
+          ),
+          prometheus: source(z),
+          alertmanager: source(z),
+          checkedAt: z.string(),
+        }),
+    },
+    action: async ({ input, credentials }) => {
+      const window = input.window ?? '1h';
+      parseHealthWindow(window);
+      const { entity } = await readModel(
+        catalog,
+        entityParams(input.model, 'model'),
+        credentials,
+      );
+      const {
+        series: _series,
+        stepSeconds: _step,
+        ...health
+      } = await healthService.getHealth(entity, window);
+      return { output: health };
+    },
+  });
+
+  actionsRegistry.register({
+    name: 'list-model-versions',
+    title: 'List model versions',
+    description: [
+      'Lists the versions of an ML model in its model registry (OCI registry or MLflow), newest first:',
+      'version name, aliases such as production or staging pointing at it, evaluation metrics (e.g. auc),',
+      'framework, the pipeline run that produced it, dataset digests, size and creation time.',
+      'Use it to answer "which version is in production?" or "how does v3 compare to v2?".',
+    ].join(' '),
+    attributes: { readOnly: true, idempotent: true },
+    schema: {
+      input: z =>
+        z
+          .object({
+            model: z.string().min(1).max(300).describe(MODEL_DESCRIPTION),
+          })
+          .strict(),
+      output: z =>
+        z.object({
+          entityRef: z.string(),
+          registryRef: z.string(),
+          registry: z.string(),
+          versions: z.array(
+            z.object({
+              version: z.string(),
+              digest: z.string().optional(),
+              created: z.string().optional(),
+              aliases: z.array(z.string()),
+              metrics: z.record(z.number()),
+              framework: z.string().optional(),
+              sourceRun: z
+                .object({ id: z.string(), url: z.string().optional() })
+                .optional(),
+              datasetDigests: z.array(z.string()),
+              sizeBytes: z.number().optional(),
+            }),
+          ),
+        }),
+    },
+    action: async ({ input, credentials }) => ({
+      output: await listModelVersions(
+        { catalog, registryService },
+        entityParams(input.model, 'model'),
+        credentials,
+      ),
+    }),
+  });
+}

@@ -1,0 +1,98 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ANNOTATION_REGISTRY_REF,
+  isModelEntity,
+  ModelEntityV1alpha1,
+  ModelVersion,
+  ModelVersionsResponse,
+} from '@mlplatform/plugin-ml-common';
+import { RegistryService } from './registry/RegistryService';
+
+const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+
+/** Namespace and name of a Model entity, as the API and the actions take them. @internal */
+export interface ModelParams {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Reads a Model from the catalog with the caller's credentials, so the
+ * catalog's permissions decide who may see it. Shared by the HTTP routes and
+ * the actions.
+ *
+ * @throws InputError for a malformed namespace or name, NotFoundError when
+ * the caller cannot see such a Model.
+ * @internal
+ */
+export async function readModel(
+  catalog: CatalogService,
+  params: ModelParams,
+  credentials: BackstageCredentials,
+): Promise<{ entity: ModelEntityV1alpha1; entityRef: string }> {
+  for (const [key, value] of Object.entries(params)) {
+    if (!NAME.test(value) || value.length > 63) {
+      throw new InputError(`Invalid ${key} "${value}"`);
+    }
+  }
+  const entity = await catalog.getEntityByRef(
+    { kind: 'model', namespace: params.namespace, name: params.name },
+    { credentials },
+  );
+  if (!entity || !isModelEntity(entity)) {
+    throw new NotFoundError(
+      `No Model ${params.namespace}/${params.name} in the catalog`,
+    );
+  }
+  return { entity, entityRef: stringifyEntityRef(entity) };
+}
+
+/**
+ * The registry ref of a Model: the annotation, else `spec.registry`.
+ *
+ * @throws NotFoundError when it has neither.
+ * @internal
+ */
+export function registryRefOf(entity: Entity, entityRef: string): string {
+  const ref =
+    entity.metadata.annotations?.[ANNOTATION_REGISTRY_REF] ??
+    (entity.spec?.registry as string | undefined);
+  if (!ref) {
+    throw new NotFoundError(
+      `${entityRef} has no registry: set spec.registry or the ${ANNOTATION_REGISTRY_REF} annotation`,
+    );
+  }
+  return ref;
+}
+
+/**
+ * A Model's versions from its registry, newest first: the answer of
+ * `GET /models/:namespace/:name/versions` and of `list-model-versions`.
+ *
+ * @internal
+ */
+export async function listModelVersions(
+  deps: { catalog: CatalogService; registryService: RegistryService },
+  params: ModelParams,
+  credentials: BackstageCredentials,
+): Promise<ModelVersionsResponse> {
+  const { entity, entityRef } = await readModel(
+    deps.catalog,
+    params,
+    credentials,
+  );
+  const registryRef = registryRefOf(entity, entityRef);
+  const versions = await deps.registryService.listVersions(registryRef);
+  return {
+    entityRef,
+    registryRef,
+    registry: deps.registryService.registryName(registryRef),
+    // Raw annotations stay server side: they may hold anything a pipeline wrote.
+    versions: versions.map(
+      ({ annotations: _annotations, ...v }): ModelVersion => v,
+    ),
+  };
+}
