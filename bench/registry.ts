@@ -2,18 +2,22 @@
  * Registry -> catalog benchmark (DESIGN.md section 8, issue 5).
  *
  *   node --require ./node_modules/@backstage/cli/config/nodeTransform.cjs \
- *     bench/registry.ts [--models 10000] [--versions 5] [--json]
+ *     bench/registry.ts [--models 10000] [--versions 5] [--datasets 2000] \
+ *     [--dataset-versions 3] [--json]
  *
  * 1. Starts a real docker-registry and seeds it with N models x V versions
  *    through the ml-push library (pushModel), in-process; every model shares
  *    the same tiny blobs (mounted across repositories), each version has its
  *    own manifest and metrics, and `production` points at the next to last.
- * 2. Ingests it with the catalog's RegistryModelEntityProvider: wall time and
- *    requests, then a second, unchanged ingest (the incremental path).
- * 3. Compares the processing cost of the provided Models (entity generation
- *    + the catalog processors: MlEntitiesProcessor and Backstage's
- *    BuiltinKindsEntityProcessor) with the same count of plain Resource
- *    entities built and run through the same processors.
+ *    Then D datasets x DV versions the same way (pushDataset, under
+ *    datasets/), each version with its own location, rows and lineage.
+ * 2. Ingests both in one refresh with the catalog's
+ *    RegistryModelEntityProvider: wall time and requests, then a second,
+ *    unchanged ingest (the incremental path).
+ * 3. Compares the processing cost of the provided Models and Datasets
+ *    (entity generation + the catalog processors: MlEntitiesProcessor and
+ *    Backstage's BuiltinKindsEntityProcessor) with the same count of plain
+ *    Resource entities built and run through the same processors.
  */
 import { BuiltinKindsEntityProcessor } from '@backstage/plugin-catalog-backend';
 import {
@@ -30,6 +34,7 @@ import {
   OciDistributionClient,
   OciModelRepositorySummary,
   OciModelSummaryReader,
+  pushDataset,
   pushModel,
 } from '@mlplatform/plugin-ml-node';
 import { MlEntitiesProcessor } from '@mlplatform/plugin-catalog-backend-module-ml';
@@ -37,17 +42,22 @@ import { startRegistry } from '@mlplatform/test-services';
 import { parseArgs } from 'node:util';
 import { RegistryModelEntityProvider } from '../plugins/catalog-backend-module-ml/src/registryProvider/RegistryModelEntityProvider';
 import { toModelEntity } from '../plugins/catalog-backend-module-ml/src/registryProvider/modelEntity';
+import { toDatasetEntity } from '../plugins/catalog-backend-module-ml/src/registryProvider/datasetEntity';
 
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: '10000' },
     versions: { type: 'string', default: '5' },
+    datasets: { type: 'string', default: '2000' },
+    'dataset-versions': { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '16' },
     json: { type: 'boolean', default: false },
   },
 });
 const MODELS = Number(values.models);
 const VERSIONS = Number(values.versions);
+const DATASETS = Number(values.datasets);
+const DATASET_VERSIONS = Number(values['dataset-versions']);
 const CONCURRENCY = Number(values.concurrency);
 
 const silentLogger = {
@@ -77,6 +87,7 @@ class CountingConnection implements EntityProviderConnection {
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 const name = (i: number) => `model-${String(i).padStart(5, '0')}`;
+const datasetName = (i: number) => `dataset-${String(i).padStart(5, '0')}`;
 
 async function process_(
   entities: Entity[],
@@ -109,6 +120,8 @@ async function main() {
   const report: Record<string, unknown> = {
     models: MODELS,
     versionsPerModel: VERSIONS,
+    datasets: DATASETS,
+    versionsPerDataset: DATASET_VERSIONS,
   };
   try {
     // 1. Seed through the ml-push library, as CI or a training job would.
@@ -147,9 +160,42 @@ async function main() {
       CONCURRENCY,
       seedModel,
     );
+    const seedDataset = async (i: number) => {
+      for (let v = 1; v <= DATASET_VERSIONS; v++) {
+        await pushDataset({
+          client: seedClient,
+          registry: registry.url,
+          repository: `datasets/${datasetName(i)}`,
+          tag: `v${v}`,
+          location: `s3://bench-data/${datasetName(i)}/v${v}/`,
+          format: 'parquet',
+          datasetType: 'features',
+          rows: 1000 * v + i,
+          classification: 'internal',
+          owner: `group:default/team-${i % 50}`,
+          producedBy: `pipeline:default/${datasetName(i)}-etl`,
+          pipelineRun: `etl-${i}-${v}`,
+          derivedFrom: [`dataset:default/${datasetName(i)}-raw`],
+          schemaDigest: `sha256:${String(i % 97).padStart(64, '0')}`,
+          created: new Date(Date.UTC(2026, 0, 1, 0, 0, v)),
+          aliases: v === DATASET_VERSIONS - 1 ? ['production'] : [],
+          force: true,
+        });
+      }
+    };
+    const modelSeedRequests = seedClient.requestCount;
+    const modelSeedMs = ms(started);
+    started = process.hrtime.bigint();
+    await mapLimit(
+      Array.from({ length: DATASETS }, (_, i) => i),
+      CONCURRENCY,
+      seedDataset,
+    );
     report.seed = {
-      ms: Math.round(ms(started)),
-      requests: seedClient.requestCount,
+      ms: Math.round(modelSeedMs),
+      requests: modelSeedRequests,
+      datasetsMs: Math.round(ms(started)),
+      datasetRequests: seedClient.requestCount - modelSeedRequests,
     };
     seedClient.close();
 
@@ -181,9 +227,14 @@ async function main() {
     report.reingestUnchanged = { ms: Math.round(ms(started)), ...second };
     provider.close();
     OciModelSummaryReader.prototype.readRepositorySummary = original;
-    if (connection.entities !== MODELS) {
+    if (first.models !== MODELS || first.datasets !== DATASETS) {
       throw new Error(
-        `expected ${MODELS} entities, got ${connection.entities}`,
+        `expected ${MODELS} Models and ${DATASETS} Datasets, got ${first.models} and ${first.datasets}`,
+      );
+    }
+    if (connection.entities !== MODELS + DATASETS) {
+      throw new Error(
+        `expected ${MODELS + DATASETS} entities, got ${connection.entities}`,
       );
     }
 
@@ -195,14 +246,23 @@ async function main() {
     const repos = [...captured.keys()].sort();
     const build = () =>
       repos.map(repo => {
-        const e = toModelEntity({
+        const options = {
           registryName: 'bench',
           host: registry.host,
           repository: repo,
-          prefix: 'models/',
           summary: captured.get(repo)!,
-          defaults: { namespace: 'default', defaultType: 'model' },
-        });
+        };
+        const e = repo.startsWith('datasets/')
+          ? toDatasetEntity({
+              ...options,
+              prefix: 'datasets/',
+              defaults: { namespace: 'default', defaultType: 'table' },
+            })
+          : toModelEntity({
+              ...options,
+              prefix: 'models/',
+              defaults: { namespace: 'default', defaultType: 'model' },
+            });
         if ('skipped' in e) throw new Error(e.skipped);
         return e as Entity;
       });
@@ -214,9 +274,9 @@ async function main() {
           apiVersion: 'backstage.io/v1alpha1',
           kind: 'Resource',
           metadata: {
-            name: repo.slice('models/'.length),
+            name: repo.slice(repo.indexOf('/') + 1),
             namespace: 'default',
-            description: `Model versions in registry "bench": ${v.versionNames.length}`,
+            description: `Versions in registry "bench": ${v.versionNames.length}`,
             annotations: {
               [ANNOTATION_LOCATION]: location,
               [ANNOTATION_ORIGIN_LOCATION]: location,
@@ -262,6 +322,8 @@ async function main() {
     const resource = t.resourceBuild + t.resourceProcess;
     report.processing = {
       entities: repos.length,
+      models: repos.filter(r => r.startsWith('models/')).length,
+      datasets: repos.filter(r => r.startsWith('datasets/')).length,
       modelBuildMs: Math.round(t.modelBuild),
       modelProcessMs: Math.round(t.modelProcess),
       resourceBuildMs: Math.round(t.resourceBuild),
@@ -280,11 +342,12 @@ async function main() {
     const r = report as any;
     process.stdout.write(
       [
-        `registry bench: ${MODELS} models x ${VERSIONS} versions`,
-        `seed (pushModel): ${r.seed.ms} ms, ${r.seed.requests} requests`,
-        `ingest (full):    ${r.ingest.ms} ms, ${r.ingest.requests} requests, ${r.ingest.entities} Model entities`,
+        `registry bench: ${MODELS} models x ${VERSIONS} versions + ${DATASETS} datasets x ${DATASET_VERSIONS} versions`,
+        `seed (pushModel):   ${r.seed.ms} ms, ${r.seed.requests} requests`,
+        `seed (pushDataset): ${r.seed.datasetsMs} ms, ${r.seed.datasetRequests} requests`,
+        `ingest (full):    ${r.ingest.ms} ms, ${r.ingest.requests} requests, ${r.ingest.models} Model + ${r.ingest.datasets} Dataset entities`,
         `re-ingest (same): ${r.reingestUnchanged.ms} ms, ${r.reingestUnchanged.requests} requests, ${r.reingestUnchanged.changed} changed`,
-        `processing ${r.processing.entities} entities: Models build ${r.processing.modelBuildMs} + processors ${r.processing.modelProcessMs} ms`,
+        `processing ${r.processing.entities} entities (${r.processing.models} Models, ${r.processing.datasets} Datasets): build ${r.processing.modelBuildMs} + processors ${r.processing.modelProcessMs} ms`,
         `  vs Resources build ${r.processing.resourceBuildMs} + processors ${r.processing.resourceProcessMs} ms`,
         `  -> ${r.processing.ratio}x overall, ${r.processing.processorsOnlyRatio}x processors only (target <= 1.2x)`,
         '',

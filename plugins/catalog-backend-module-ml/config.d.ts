@@ -27,28 +27,41 @@ export interface Config {
         schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
         /**
          * Which registries to read, by their `ml.registries` name, and the
-         * repository prefix models live under (default `models/`). Default:
-         * every OCI registry, prefix `models/`.
+         * repository prefixes models (default `models/`) and datasets
+         * (default `datasets/`) live under. Default: every OCI registry,
+         * prefixes `models/` and `datasets/`.
          */
         registries?: Array<{
           /** Name of an OCI registry under `ml.registries`. */
           name: string;
-          /** Repository path prefix; `''` for every repository. */
+          /** Repository path prefix of models; `''` for every repository. */
           prefix?: string;
+          /**
+           * Repository path prefix of datasets, ingested as `Dataset`
+           * entities; default `datasets/`, `false` for no datasets. Must
+           * differ from `prefix`; a repository under both belongs to the
+           * longer prefix.
+           */
+          datasetPrefix?: string | false;
         }>;
         /**
-         * Owner of models none of whose versions carries the
-         * `mlplatform.io/owner` annotation; such models are skipped when
-         * this is absent.
+         * Owner of models and datasets none of whose versions carries the
+         * `mlplatform.io/owner` annotation; such repositories are skipped
+         * when this is absent.
          */
         defaultOwner?: string;
-        /** Entity namespace of the provided Models; default `default`. */
+        /** Entity namespace of the provided Models and Datasets; default `default`. */
         namespace?: string;
         /**
          * `spec.type` of models none of whose versions carries
          * `mlplatform.io/model-type`; default `model`.
          */
         defaultType?: string;
+        /**
+         * `spec.type` of datasets none of whose versions carries
+         * `mlplatform.io/dataset-type`; default `table`.
+         */
+        defaultDatasetType?: string;
       };
     };
     /** Configuration of the ML entity kinds in the catalog. */

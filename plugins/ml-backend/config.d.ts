@@ -1,6 +1,14 @@
 export interface Config {
   /** Configuration of the ML platform plugins. */
   ml?: {
+    /** Settings of the portal's sample permission policy (packages/backend, docs/permissions.md). */
+    permissions?: {
+      /**
+       * Entity refs of the groups whose members read everyone's ML audit
+       * trail (`ml.audit.read`). Default `[group:default/platform-team]`.
+       */
+      adminGroups?: string[];
+    };
     /**
      * Kubernetes clusters whose GPU quotas, Kueue queues and notebooks the ML
      * backend reads and manages. Each cluster is reached by exactly one of:
@@ -93,6 +101,86 @@ export interface Config {
        * @visibility secret
        */
       token?: string;
+    };
+    /**
+     * Settings of the orchestrators that run Pipelines (`spec.orchestrator.type`).
+     * `kubernetes-job` and `argo` use the clusters under `ml.kubernetes.clusters`.
+     */
+    pipelines?: {
+      kubernetesJob?: {
+        /**
+         * Where a Job's logs are shown, e.g. a log UI; the placeholders it may
+         * hold are listed in docs/pipelines.md.
+         */
+        logsUrl?: string;
+      };
+      argo?: {
+        /** Base URL of the Argo Workflows UI, e.g. https://argo.example.com. */
+        uiUrl?: string;
+      };
+      /** Kubeflow Pipelines (REST API v2beta1). */
+      kubeflow?: {
+        /** Base URL of the Kubeflow Pipelines API, e.g. http://ml-pipeline.kubeflow:8888. */
+        url: string;
+        /**
+         * Bearer token for the Kubeflow Pipelines API.
+         * @visibility secret
+         */
+        token?: string;
+        /** Base URL of the Kubeflow Pipelines UI, for links to runs. */
+        uiUrl?: string;
+        /** Timeout of one request, in milliseconds. */
+        timeoutMs?: number;
+      };
+      /** Apache Airflow (stable REST API v1). */
+      airflow?: {
+        /** Base URL of the Airflow webserver, e.g. http://airflow:8080. */
+        url: string;
+        /** User for basic auth; goes with `password`. */
+        username?: string;
+        /**
+         * Password for basic auth.
+         * @visibility secret
+         */
+        password?: string;
+        /**
+         * Bearer token, instead of username/password.
+         * @visibility secret
+         */
+        token?: string;
+        /** Base URL of the Airflow UI, for links to dag runs, when not `url`. */
+        uiUrl?: string;
+        /** Timeout of one request, in milliseconds. */
+        timeoutMs?: number;
+      };
+    };
+    /** Automated reactions to alerts: the Alertmanager webhook receiver. */
+    alerts?: {
+      /** Without it, `POST /api/ml/alerts/webhook` answers 404. */
+      webhook?: {
+        /**
+         * Shared secret Alertmanager sends as `Authorization: Bearer <secret>`
+         * (`http_config.authorization.credentials`); at least 16 characters.
+         * @visibility secret
+         */
+        secret: string;
+      };
+      /** How many actions may run per model in a window; more are refused as `rate-limited`. */
+      rateLimit?: {
+        /** Default 3. */
+        maxPerModel?: number;
+        /** Default 60. */
+        windowMinutes?: number;
+      };
+      /** Which firing alerts start which action, e.g. alertname ModelDriftHigh -> retrain. */
+      rules?: Array<{
+        /** Labels the alert must have, all of them, with these exact values. */
+        match: { [label: string]: string };
+        /** `retrain`, or an action id added by a backend module. */
+        action: string;
+        /** Passed to the action. */
+        params?: { [key: string]: unknown };
+      }>;
     };
   };
 }

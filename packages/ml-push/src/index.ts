@@ -1,13 +1,17 @@
 /**
- * Pushes trained models to an OCI registry as model artifacts, as a training
- * job or CI does: `ml-push push --registry URL --repository PATH --tag v3 --file model.onnx`.
+ * Pushes trained models and dataset versions to an OCI registry as
+ * artifacts, as a training job, a data pipeline or CI does:
+ * `ml-push push --registry URL --repository PATH --tag v3 --file model.onnx`,
+ * `ml-push push-dataset --registry URL --repository PATH --tag v3 --location s3://...`.
  *
  * @packageDocumentation
  */
 
 export { main } from './main';
-export { pushModel } from '@mlplatform/plugin-ml-node';
+export { pushDataset, pushModel } from '@mlplatform/plugin-ml-node';
 export type {
+  PushDatasetOptions,
+  PushDatasetResult,
   PushModelOptions,
   PushModelResult,
 } from '@mlplatform/plugin-ml-node';

@@ -14,8 +14,10 @@ export interface DemoModel {
   selector: Record<string, string>;
   /** Its `mlplatform.io/metrics-profile` (default `openmetrics`). */
   profile: 'openmetrics' | 'kserve' | 'triton';
-  /** The verdict the data is made to produce against the model's `spec.slo`. */
+  /** The verdict the data and the demo alert rule produce against the model's `spec.slo`. */
   expectedVerdict: 'healthy' | 'degraded' | 'failing';
+  /** The verdict of the objectives alone, before any alert fires. */
+  objectivesVerdict: 'healthy' | 'degraded' | 'failing';
   /** Kubernetes pod of the model server, joined with the DCGM series. */
   pod: string;
   /** Latency quantile p95 the data yields, in seconds. */
@@ -99,6 +101,7 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     selector: { namespace: 'nlp', model: 'intent-classifier' },
     profile: 'openmetrics',
     expectedVerdict: 'healthy',
+    objectivesVerdict: 'healthy',
     pod: 'intent-service-6c9f7d5b8-x2kq4',
     p95Seconds: bucketQuantile(0.95, INTENT_BUCKETS),
     errorRate: 0.002,
@@ -109,6 +112,7 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     selector: { namespace: 'recsys', model: 'product-ranker' },
     profile: 'triton',
     expectedVerdict: 'degraded',
+    objectivesVerdict: 'degraded',
     pod: 'recommendations-triton-0',
     p95Seconds: TRITON_QUANTILES_US['0.95'] / 1e6,
     errorRate: 0.005,
@@ -118,7 +122,10 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     entityRef: 'model:default/fraud-detector',
     selector: { namespace: 'fraud', model: 'fraud-detector' },
     profile: 'kserve',
+    // Drift 0.72 against its own maxDriftScore 0.6 is degraded (within 2x);
+    // the critical ModelDriftHigh alert makes it failing.
     expectedVerdict: 'failing',
+    objectivesVerdict: 'degraded',
     pod: 'fraud-detector-predictor-00003-deployment-7f8b9c-tq5zn',
     p95Seconds: bucketQuantile(0.95, FRAUD_BUCKETS),
     errorRate: 0.001,

@@ -15,6 +15,12 @@ describe('readMlConfig', () => {
       registries: [],
       prometheus: undefined,
       alertmanager: undefined,
+      pipelines: { kubernetesJob: {}, argo: {} },
+      alerts: {
+        webhook: undefined,
+        rateLimit: { maxPerModel: 3, windowMinutes: 60 },
+        rules: [],
+      },
     });
   });
 
@@ -157,6 +163,158 @@ describe('readMlConfig', () => {
         },
       },
       'cluster name "a" is used twice',
+    ],
+  ])('rejects %j', (ml, message) => {
+    expect(() => read(ml)).toThrow(message);
+  });
+});
+
+describe('readMlConfig: ml.pipelines and ml.alerts', () => {
+  it('reads the orchestrators, the webhook secret, the rate limit and the rules', () => {
+    const config = read({
+      pipelines: {
+        kubernetesJob: {
+          logsUrl: 'https://logs.example.com/{{namespace}}/{{name}}',
+        },
+        argo: { uiUrl: 'https://argo.example.com/' },
+        kubeflow: {
+          url: 'https://kfp.example.com/',
+          token: 'kfp-token',
+          timeoutMs: 5000,
+        },
+        airflow: {
+          url: 'http://airflow:8080',
+          username: 'admin',
+          password: 'admin-pw',
+          uiUrl: 'https://airflow.example.com',
+        },
+      },
+      alerts: {
+        webhook: { secret: 'a-long-enough-secret' },
+        rateLimit: { maxPerModel: 1, windowMinutes: 30 },
+        rules: [
+          { match: { alertname: 'ModelDriftHigh' }, action: 'retrain' },
+          {
+            match: { alertname: 'X', severity: 'page' },
+            action: 'page-team',
+            params: { channel: '#ml' },
+          },
+        ],
+      },
+    });
+    expect(config.pipelines).toEqual({
+      kubernetesJob: {
+        logsUrl: 'https://logs.example.com/{{namespace}}/{{name}}',
+      },
+      argo: { uiUrl: 'https://argo.example.com' },
+      kubeflow: {
+        url: 'https://kfp.example.com',
+        token: 'kfp-token',
+        uiUrl: undefined,
+        timeoutMs: 5000,
+      },
+      airflow: {
+        url: 'http://airflow:8080',
+        username: 'admin',
+        password: 'admin-pw',
+        token: undefined,
+        uiUrl: 'https://airflow.example.com',
+        timeoutMs: undefined,
+      },
+    });
+    expect(config.alerts).toEqual({
+      webhook: { secret: 'a-long-enough-secret' },
+      rateLimit: { maxPerModel: 1, windowMinutes: 30 },
+      rules: [
+        {
+          match: { alertname: 'ModelDriftHigh' },
+          action: 'retrain',
+          params: {},
+        },
+        {
+          match: { alertname: 'X', severity: 'page' },
+          action: 'page-team',
+          params: { channel: '#ml' },
+        },
+      ],
+    });
+  });
+
+  it.each([
+    [
+      { pipelines: { kubeflow: { url: 'kfp' } } },
+      'ml config: ml.pipelines.kubeflow.url is not a URL: "kfp"',
+    ],
+    [
+      { pipelines: { kubeflow: {} } },
+      "Missing required config value at 'ml.pipelines.kubeflow.url'",
+    ],
+    [
+      { pipelines: { airflow: { url: 'http://a', timeoutMs: 0 } } },
+      'ml config: ml.pipelines.airflow.timeoutMs must be a whole number between 1 and 300000, got 0',
+    ],
+    [
+      { pipelines: { airflow: { url: 'http://a', username: 'admin' } } },
+      'ml config: ml.pipelines.airflow.username and ml.pipelines.airflow.password go together',
+    ],
+    [
+      {
+        pipelines: {
+          airflow: {
+            url: 'http://a',
+            username: 'u',
+            password: 'p',
+            token: 't',
+          },
+        },
+      },
+      'ml config: ml.pipelines.airflow has both token and username/password',
+    ],
+    [
+      { pipelines: { argo: { uiUrl: 'ftp://argo' } } },
+      'ml config: ml.pipelines.argo.uiUrl must be http(s), got ftp:',
+    ],
+    [
+      { pipelines: { kubernetesJob: { logsUrl: 'logs/{{name}}' } } },
+      'ml config: ml.pipelines.kubernetesJob.logsUrl must be an http(s) URL',
+    ],
+    [
+      { alerts: { webhook: {} } },
+      "Missing required config value at 'ml.alerts.webhook.secret'",
+    ],
+    [
+      { alerts: { webhook: { secret: 'short' } } },
+      'ml config: ml.alerts.webhook.secret must be at least 16 characters',
+    ],
+    [
+      { alerts: { rateLimit: { maxPerModel: 0 } } },
+      'ml config: ml.alerts.rateLimit.maxPerModel must be a whole number between 1 and 1000, got 0',
+    ],
+    [
+      { alerts: { rateLimit: { windowMinutes: 1.5 } } },
+      'ml.alerts.rateLimit.windowMinutes must be a whole number',
+    ],
+    [
+      { alerts: { rules: [{ match: {}, action: 'retrain' }] } },
+      'ml config: ml.alerts.rules[0].match needs at least one label',
+    ],
+    [
+      {
+        alerts: {
+          rules: [{ match: { 'alert-name': 'x' }, action: 'retrain' }],
+        },
+      },
+      'ml config: ml.alerts.rules[0].match has "alert-name", which is not a Prometheus label name',
+    ],
+    [
+      {
+        alerts: { rules: [{ match: { alertname: 'x' }, action: 'Re Train' }] },
+      },
+      'ml config: ml.alerts.rules[0].action "Re Train" is not an action id',
+    ],
+    [
+      { alerts: { rules: [{ match: { alertname: 'x' } }] } },
+      "Missing required config value at 'ml.alerts.rules[0].action'",
     ],
   ])('rejects %j', (ml, message) => {
     expect(() => read(ml)).toThrow(message);

@@ -44,12 +44,57 @@ export interface HttpServiceConfig {
 }
 
 /** @internal */
+export interface KubeflowConfig {
+  url: string;
+  token?: string;
+  uiUrl?: string;
+  timeoutMs?: number;
+}
+
+/** @internal */
+export interface AirflowConfig {
+  url: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  uiUrl?: string;
+  timeoutMs?: number;
+}
+
+/** Settings of the pipeline-runs adapters (`ml.pipelines`). @internal */
+export interface PipelinesConfig {
+  kubernetesJob: { logsUrl?: string };
+  argo: { uiUrl?: string };
+  kubeflow?: KubeflowConfig;
+  airflow?: AirflowConfig;
+}
+
+/** "When an alert with these labels fires, run this action." @internal */
+export interface AlertRule {
+  /** Label values the alert must have, all of them. */
+  match: Record<string, string>;
+  /** Action id: `retrain` or one added through mlAlertActionsExtensionPoint. */
+  action: string;
+  params: Record<string, unknown>;
+}
+
+/** The alert webhook receiver (`ml.alerts`). @internal */
+export interface AlertsConfig {
+  /** Absent: the webhook answers 404. */
+  webhook?: { secret: string };
+  rateLimit: { maxPerModel: number; windowMinutes: number };
+  rules: AlertRule[];
+}
+
+/** @internal */
 export interface MlConfig {
   clusters: ClusterConfig[];
   kubernetes: KubernetesSettings;
   registries: RegistryConfig[];
   prometheus?: HttpServiceConfig;
   alertmanager?: HttpServiceConfig;
+  pipelines: PipelinesConfig;
+  alerts: AlertsConfig;
 }
 
 function readUrl(config: Config, key: string, path: string): string {
@@ -220,6 +265,163 @@ function readRegistry(config: Config, index: number): RegistryConfig {
   };
 }
 
+function readOptionalUrl(
+  config: Config | undefined,
+  key: string,
+  path: string,
+) {
+  return config?.has(key) ? readUrl(config, key, path) : undefined;
+}
+
+function readNumber(
+  config: Config | undefined,
+  key: string,
+  path: string,
+  range: { min: number; max: number; integer?: boolean },
+): number | undefined {
+  const value = config?.getOptionalNumber(key);
+  if (value === undefined) return undefined;
+  if (
+    !Number.isFinite(value) ||
+    value < range.min ||
+    value > range.max ||
+    (range.integer && !Number.isInteger(value))
+  ) {
+    throw new InputError(
+      `ml config: ${path}.${key} must be ${
+        range.integer ? 'a whole number ' : ''
+      }between ${range.min} and ${range.max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+const TIMEOUT_RANGE = { min: 1, max: 300_000, integer: true };
+
+function readPipelines(config: Config | undefined): PipelinesConfig {
+  const path = 'ml.pipelines';
+  const kubeflow = config?.getOptionalConfig('kubeflow');
+  const airflow = config?.getOptionalConfig('airflow');
+  const result: PipelinesConfig = {
+    kubernetesJob: {
+      logsUrl: config?.getOptionalString('kubernetesJob.logsUrl'),
+    },
+    argo: {
+      uiUrl: readOptionalUrl(
+        config?.getOptionalConfig('argo'),
+        'uiUrl',
+        `${path}.argo`,
+      ),
+    },
+  };
+  const logsUrl = result.kubernetesJob.logsUrl;
+  if (logsUrl !== undefined && !/^https?:\/\/[^/\s]+/.test(logsUrl)) {
+    throw new InputError(
+      `ml config: ${path}.kubernetesJob.logsUrl must be an http(s) URL, got "${logsUrl}"`,
+    );
+  }
+  if (kubeflow) {
+    const p = `${path}.kubeflow`;
+    result.kubeflow = {
+      url: readUrl(kubeflow, 'url', p),
+      token: kubeflow.getOptionalString('token'),
+      uiUrl: readOptionalUrl(kubeflow, 'uiUrl', p),
+      timeoutMs: readNumber(kubeflow, 'timeoutMs', p, TIMEOUT_RANGE),
+    };
+  }
+  if (airflow) {
+    const p = `${path}.airflow`;
+    result.airflow = {
+      url: readUrl(airflow, 'url', p),
+      username: airflow.getOptionalString('username'),
+      password: airflow.getOptionalString('password'),
+      token: airflow.getOptionalString('token'),
+      uiUrl: readOptionalUrl(airflow, 'uiUrl', p),
+      timeoutMs: readNumber(airflow, 'timeoutMs', p, TIMEOUT_RANGE),
+    };
+    const { username, password, token } = result.airflow;
+    if (Boolean(username) !== Boolean(password)) {
+      throw new InputError(
+        `ml config: ${p}.username and ${p}.password go together; set both or neither`,
+      );
+    }
+    if (token && username) {
+      throw new InputError(
+        `ml config: ${p} has both token and username/password; set one`,
+      );
+    }
+  }
+  return result;
+}
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const ACTION_ID = /^[a-z][a-z0-9-]*(:[a-z0-9-]+)*$/;
+
+function readAlertRule(config: Config, index: number): AlertRule {
+  const path = `ml.alerts.rules[${index}]`;
+  const match = config.getConfig('match');
+  const labels: Record<string, string> = {};
+  for (const key of match.keys()) {
+    if (!LABEL_NAME.test(key)) {
+      throw new InputError(
+        `ml config: ${path}.match has "${key}", which is not a Prometheus label name`,
+      );
+    }
+    labels[key] = match.getString(key);
+  }
+  if (Object.keys(labels).length === 0) {
+    throw new InputError(
+      `ml config: ${path}.match needs at least one label, e.g. alertname: ModelDriftHigh`,
+    );
+  }
+  const action = config.getString('action');
+  if (!ACTION_ID.test(action)) {
+    throw new InputError(
+      `ml config: ${path}.action "${action}" is not an action id like retrain`,
+    );
+  }
+  const params = config.getOptional('params') ?? {};
+  if (typeof params !== 'object' || Array.isArray(params)) {
+    throw new InputError(`ml config: ${path}.params must be an object`);
+  }
+  return { match: labels, action, params: params as Record<string, unknown> };
+}
+
+/** Shortest accepted webhook secret, in characters. @internal */
+export const MIN_WEBHOOK_SECRET_LENGTH = 16;
+
+function readAlerts(config: Config | undefined): AlertsConfig {
+  const webhook = config?.getOptionalConfig('webhook');
+  let secret: string | undefined;
+  if (webhook) {
+    secret = webhook.getString('secret');
+    if (secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+      throw new InputError(
+        `ml config: ml.alerts.webhook.secret must be at least ${MIN_WEBHOOK_SECRET_LENGTH} characters`,
+      );
+    }
+  }
+  const rateLimit = config?.getOptionalConfig('rateLimit');
+  return {
+    webhook: secret ? { secret } : undefined,
+    rateLimit: {
+      maxPerModel:
+        readNumber(rateLimit, 'maxPerModel', 'ml.alerts.rateLimit', {
+          min: 1,
+          max: 1000,
+          integer: true,
+        }) ?? 3,
+      windowMinutes:
+        readNumber(rateLimit, 'windowMinutes', 'ml.alerts.rateLimit', {
+          min: 1,
+          max: 7 * 24 * 60,
+          integer: true,
+        }) ?? 60,
+    },
+    rules: (config?.getOptionalConfigArray('rules') ?? []).map(readAlertRule),
+  };
+}
+
 /**
  * Reads and checks the `ml` config section. Throws an InputError naming the
  * key for anything malformed, so a bad config stops the backend at startup
@@ -253,5 +455,7 @@ export function readMlConfig(root: Config): MlConfig {
       ml?.getOptionalConfig('alertmanager'),
       'ml.alertmanager',
     ),
+    pipelines: readPipelines(ml?.getOptionalConfig('pipelines')),
+    alerts: readAlerts(ml?.getOptionalConfig('alerts')),
   };
 }

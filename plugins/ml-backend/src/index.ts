@@ -6,3 +6,4 @@
  */
 
 export { mlPlugin as default } from './plugin';
+export * from './permissions';

@@ -7,6 +7,7 @@ import {
   mockServices,
   startTestBackend,
 } from '@backstage/backend-test-utils';
+import permissionPlugin from '@backstage/plugin-permission-backend';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   GpuQuotasResponse,
@@ -28,6 +29,8 @@ import {
   clusterBSeed,
   gpuPod,
 } from './__testUtils__/kubeSeeds';
+import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
+import { mlTestPolicyModule } from './permissions/__testUtils__/testPolicy';
 import { mlPlugin } from './plugin';
 
 jest.setTimeout(60_000);
@@ -35,10 +38,12 @@ jest.setTimeout(60_000);
 const ADA = 'user:default/ada';
 const BOB = 'user:default/bob';
 const EVE = 'user:default/eve';
+const ROOT = 'user:default/root';
 const GROUPS: Record<string, string[]> = {
   [ADA]: ['group:default/fraud-team'],
   [BOB]: ['group:default/fraud-team'],
   [EVE]: ['group:default/nlp-team'],
+  [ROOT]: ['group:default/platform-team'],
 };
 
 // Membership as the catalog's userInfo would report it.
@@ -78,10 +83,16 @@ async function startBackend(
   const { server } = await startTestBackend({
     features: [
       mlPlugin,
+      // The real permission backend with the repo's kind of policy, so
+      // membership is decided by IS_OWNING_TEAM_MEMBER, not by the test.
+      permissionPlugin,
+      mlTestPolicyModule({ admins: ['group:default/platform-team'] }),
+      oboAuthServiceFactory,
       userInfoFactory,
       catalogServiceMock.factory({ entities }),
       mockServices.rootConfig.factory({
         data: {
+          permission: { enabled: true },
           ml: {
             kubernetes: {
               requestTimeoutSeconds: 2,
@@ -578,8 +589,11 @@ describe('GPU quotas and notebooks against two test API servers', () => {
         .set(as(EVE));
       expect(eve.status).toBe(403);
       expect(eve.body.error.message).toBe(
-        'user:default/eve may not start notebook ada-gpu: only its creator user:default/ada or members of group:default/fraud-team may',
+        'user:default/eve is not a member of group:default/fraud-team, which owns namespace fraud on gpu-cluster-b',
       );
+      expect(
+        obj(b, 'apps/v1', 'StatefulSet', 'fraud', 'ada-gpu').spec.replicas,
+      ).toBe(0);
 
       const start = await request(server)
         .post('/api/ml/notebooks/gpu-cluster-b/fraud/ada-gpu/start')
@@ -606,18 +620,18 @@ describe('GPU quotas and notebooks against two test API servers', () => {
       ).toEqual([]);
 
       const audit = await request(server)
-        .get('/api/ml/audit?targetRef=notebook:gpu-cluster-b/fraud/ada-gpu')
-        .set(as(ADA));
+        .get('/api/ml/audit?entity=notebook:gpu-cluster-b/fraud/ada-gpu')
+        .set(as(ROOT));
       expect(
         audit.body.items
           .map((e: any) => [e.action, e.actor, e.outcome])
           .reverse(),
       ).toEqual([
-        ['notebook.create', ADA, 'succeeded'],
-        ['notebook.stop', BOB, 'succeeded'],
-        ['notebook.start', EVE, 'refused'],
-        ['notebook.start', ADA, 'succeeded'],
-        ['notebook.delete', ADA, 'succeeded'],
+        ['ml.notebook.create', ADA, 'succeeded'],
+        ['ml.notebook.stop', BOB, 'succeeded'],
+        ['ml.notebook.start', EVE, 'refused'],
+        ['ml.notebook.start', ADA, 'succeeded'],
+        ['ml.notebook.delete', ADA, 'succeeded'],
       ]);
     });
 
@@ -920,7 +934,7 @@ describe('GPU quotas and notebooks against two test API servers', () => {
           .items,
       ).toEqual([]);
       const audit = await request(server)
-        .get('/api/ml/audit?action=notebook.create')
+        .get('/api/ml/audit?action=ml.notebook.create')
         .set(as(ADA));
       expect(audit.body.items[0]).toMatchObject({
         outcome: 'failed',
@@ -948,6 +962,14 @@ describe('GPU quotas and notebooks against two test API servers', () => {
         name: 'ada-gpu',
         phase: 'Unknown',
       });
+      // Whose namespace it is cannot be read either: a clear 503, not a 403.
+      const stop = await request(server)
+        .post('/api/ml/notebooks/gpu-cluster-b/fraud/ada-gpu/stop')
+        .set(as(ADA));
+      expect(stop.status).toBe(503);
+      expect(stop.body.error.message).toMatch(
+        /^cannot stop notebook ada-gpu: /,
+      );
       b.setFault(null);
     });
   });

@@ -3,17 +3,23 @@ import {
   createBackendPlugin,
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import {
   MetricsProfile,
   MlAlertAction,
   ModelRegistryAdapter,
+  PipelineRunsAdapter,
   mlAlertActionsExtensionPoint,
   mlMetricsProfilesExtensionPoint,
+  mlPipelineRunsExtensionPoint,
   mlRegistryAdaptersExtensionPoint,
 } from '@mlplatform/plugin-ml-node';
+import { InputError } from '@backstage/errors';
 import { readFileSync } from 'node:fs';
 import { readMlConfig } from './config';
 import { AuditStore } from './database/AuditStore';
+import { registerMlPermissions } from './permissions/register';
+import { registerMlActions } from './actions';
 import { createRouter } from './router';
 import { createKubernetesRouter } from './routes/kubernetes';
 import { IntegrationStatusService } from './services/IntegrationStatusService';
@@ -29,6 +35,16 @@ import { AlertmanagerClient } from './services/monitoring/AlertmanagerClient';
 import { ModelHealthService } from './services/monitoring/ModelHealthService';
 import { PrometheusClient } from './services/monitoring/PrometheusClient';
 import { builtInMetricsProfiles } from './services/monitoring/metricsProfiles';
+import { AlertActionStore } from './database/AlertActionStore';
+import { createAlertsRouter } from './routes/alerts';
+import { createPipelinesRouter } from './routes/pipelines';
+import { AlertWebhookService } from './services/alerts/AlertWebhookService';
+import { createRetrainAction } from './services/alerts/retrainAction';
+import { AirflowRunsAdapter } from './services/pipelines/AirflowRunsAdapter';
+import { ArgoRunsAdapter } from './services/pipelines/ArgoRunsAdapter';
+import { KubeflowRunsAdapter } from './services/pipelines/KubeflowRunsAdapter';
+import { KubernetesJobRunsAdapter } from './services/pipelines/KubernetesJobRunsAdapter';
+import { PipelineRunsService } from './services/pipelines/PipelineRunsService';
 
 function packageVersion(): string {
   const path = resolvePackagePath(
@@ -49,6 +65,7 @@ export const mlPlugin = createBackendPlugin({
     const registryAdapters = new Map<string, ModelRegistryAdapter>();
     const metricsProfiles = new Map<string, MetricsProfile>();
     const alertActions = new Map<string, MlAlertAction>();
+    const pipelineRunsAdapters = new Map<string, PipelineRunsAdapter>();
 
     env.registerExtensionPoint(mlRegistryAdaptersExtensionPoint, {
       addRegistryAdapter(...adapters) {
@@ -58,6 +75,11 @@ export const mlPlugin = createBackendPlugin({
     env.registerExtensionPoint(mlMetricsProfilesExtensionPoint, {
       addMetricsProfile(...profiles) {
         for (const p of profiles) metricsProfiles.set(p.name, p);
+      },
+    });
+    env.registerExtensionPoint(mlPipelineRunsExtensionPoint, {
+      addPipelineRunsAdapter(...adapters) {
+        for (const a of adapters) pipelineRunsAdapters.set(a.type, a);
       },
     });
     env.registerExtensionPoint(mlAlertActionsExtensionPoint, {
@@ -77,7 +99,10 @@ export const mlPlugin = createBackendPlugin({
         userInfo: coreServices.userInfo,
         auditor: coreServices.auditor,
         permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
+        auth: coreServices.auth,
         catalog: catalogServiceRef,
+        actionsRegistry: actionsRegistryServiceRef,
       },
       async init({
         config,
@@ -89,7 +114,10 @@ export const mlPlugin = createBackendPlugin({
         userInfo,
         auditor,
         permissions,
+        permissionsRegistry,
+        auth,
         catalog,
+        actionsRegistry,
       }) {
         const mlConfig = readMlConfig(config);
         const integrationStatus = IntegrationStatusService.create({
@@ -105,17 +133,29 @@ export const mlPlugin = createBackendPlugin({
         });
         lifecycle.addShutdownHook(() => clusters.close());
         const quotaService = new QuotaService(clusters, logger);
+        registerMlPermissions({
+          permissionsRegistry,
+          quotas: quotaService,
+          catalog,
+          auth,
+        });
         const notebookService = new NotebookService({
           clusters,
           quotas: quotaService,
           store: await NotebookStore.create({ database }),
           auditStore,
+          permissions,
           auditor,
           catalog,
           logger,
         });
         httpRouter.use(
-          await createRouter({ httpAuth, integrationStatus, auditStore }),
+          await createRouter({
+            httpAuth,
+            integrationStatus,
+            auditStore,
+            permissions,
+          }),
         );
         httpRouter.use(
           await createKubernetesRouter({
@@ -162,10 +202,101 @@ export const mlPlugin = createBackendPlugin({
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+
+        const { pipelines: pipelinesConfig } = mlConfig;
+        const pipelineRuns = PipelineRunsService.create({
+          // Adapters added by modules replace the built-in ones of the same type.
+          adapters: [
+            KubernetesJobRunsAdapter.create({
+              clusters,
+              logger,
+              logsUrl: pipelinesConfig.kubernetesJob.logsUrl,
+            }),
+            ArgoRunsAdapter.create({
+              clusters,
+              logger,
+              uiUrl: pipelinesConfig.argo.uiUrl,
+            }),
+            ...(pipelinesConfig.kubeflow
+              ? [
+                  KubeflowRunsAdapter.create({
+                    ...pipelinesConfig.kubeflow,
+                    logger,
+                  }),
+                ]
+              : []),
+            ...(pipelinesConfig.airflow
+              ? [
+                  AirflowRunsAdapter.create({
+                    ...pipelinesConfig.airflow,
+                    logger,
+                  }),
+                ]
+              : []),
+            ...pipelineRunsAdapters.values(),
+          ],
+          catalog,
+          permissions,
+          auditStore,
+          auditor,
+          logger,
+        });
+        lifecycle.addShutdownHook(() => pipelineRuns.close());
+        httpRouter.use(await createPipelinesRouter({ httpAuth, pipelineRuns }));
+        // The same operations for AI assistants (MCP), on the same services.
+        registerMlActions({
+          actionsRegistry,
+          catalog,
+          userInfo,
+          healthService,
+          registryService,
+          quotaService,
+          notebookService,
+          pipelineRuns,
+        });
+
+        // Modules may replace the built-in retrain action.
+        const actions = new Map<string, MlAlertAction>([
+          ['retrain', createRetrainAction({ pipelineRuns, catalog, auth })],
+          ...alertActions,
+        ]);
+        mlConfig.alerts.rules.forEach((rule, index) => {
+          if (!actions.has(rule.action)) {
+            throw new InputError(
+              `ml config: ml.alerts.rules[${index}].action "${
+                rule.action
+              }" is not an installed alert action; known: ${[
+                ...actions.keys(),
+              ].join(', ')}`,
+            );
+          }
+        });
+        const alertWebhook = AlertWebhookService.create({
+          config: mlConfig.alerts,
+          store: await AlertActionStore.create({ database }),
+          actions,
+          catalog,
+          auth,
+          auditStore,
+          auditor,
+          logger,
+        });
+        httpRouter.use(
+          await createAlertsRouter({ httpAuth, catalog, alertWebhook }),
+        );
+        // Alertmanager has no Backstage token: the shared secret authenticates it.
+        httpRouter.addAuthPolicy({
+          path: '/alerts/webhook',
+          allow: 'unauthenticated',
+        });
         logger.info(
           `ML backend: ${mlConfig.clusters.length} cluster(s), ${mlConfig.registries.length} registry(ies), ` +
             `prometheus ${mlConfig.prometheus ? 'on' : 'off'}, alertmanager ${
               mlConfig.alertmanager ? 'on' : 'off'
+            }, orchestrators ${pipelineRuns
+              .types()
+              .join(', ')}, alert webhook ${
+              alertWebhook.enabled ? 'on' : 'off'
             }`,
         );
       },

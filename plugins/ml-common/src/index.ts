@@ -5,7 +5,9 @@
  * @packageDocumentation
  */
 
+export * from './alertActionsApi';
 export * from './annotations';
+export * from './auditApi';
 export * from './healthApi';
 export * from './api';
 export * from './kinds';

@@ -58,6 +58,68 @@ export const MODEL_ANNOTATIONS = {
 } as const;
 
 /**
+ * The media type of the config blob of a dataset artifact in an OCI
+ * registry. A dataset version is a small OCI artifact that describes data
+ * living elsewhere (its `location`): the config blob says where and in which
+ * format, optional layers carry documents such as the schema. Only manifests
+ * with this config type are dataset versions. The manifest digest of a
+ * dataset version is what a model's `mlplatform.io/dataset-digests` refers to.
+ *
+ * @public
+ */
+export const DATASET_CONFIG_MEDIA_TYPE =
+  'application/vnd.mlplatform.dataset.config.v1+json';
+
+/**
+ * The media type of a file layer of a dataset artifact (a schema document, a
+ * data card, a sample). The file name travels in the layer's
+ * `org.opencontainers.image.title` annotation.
+ *
+ * @public
+ */
+export const DATASET_FILE_MEDIA_TYPE =
+  'application/vnd.mlplatform.dataset.file.v1';
+
+/**
+ * Manifest annotation keys of a dataset artifact. Keys shared with models
+ * (`created`, `owner`, `pipeline`, `pipelineRun`, `version`) have the same
+ * names and meaning as in {@link MODEL_ANNOTATIONS}.
+ *
+ * - `created`: ISO 8601 time the version was pushed (OCI standard key).
+ * - `owner`: entity ref of the owning group (the Dataset's `spec.owner`).
+ * - `datasetType`: the Dataset's `spec.type`, e.g. `table`, `images`.
+ * - `format`: storage format, e.g. `parquet`, `csv`, `jsonl`.
+ * - `location`: URI of the data itself, e.g. `s3://bucket/path/`.
+ * - `rows`: number of records, a non-negative integer.
+ * - `classification`: `public`, `internal`, `confidential` or `restricted`.
+ * - `producedBy`: entity ref of the Pipeline that produced it (lineage).
+ * - `pipelineRun`: id or URL of the run that produced this version.
+ * - `derivedFrom`: comma-separated Dataset entity refs it was derived from.
+ * - `schemaDigest`: digest of the record schema (`sha256:<hex>`), so that a
+ *   schema change between versions shows.
+ * - `schemaRef`: URI of the authoritative schema document.
+ * - `version`: the version tag it was pushed as (see {@link MODEL_ANNOTATIONS}).
+ *
+ * @public
+ */
+export const DATASET_ANNOTATIONS = {
+  created: MODEL_ANNOTATIONS.created,
+  title: MODEL_ANNOTATIONS.title,
+  owner: MODEL_ANNOTATIONS.owner,
+  datasetType: 'mlplatform.io/dataset-type',
+  format: 'mlplatform.io/format',
+  location: 'mlplatform.io/location',
+  rows: 'mlplatform.io/rows',
+  classification: 'mlplatform.io/classification',
+  producedBy: MODEL_ANNOTATIONS.pipeline,
+  pipelineRun: MODEL_ANNOTATIONS.pipelineRun,
+  derivedFrom: 'mlplatform.io/derived-from',
+  schemaDigest: 'mlplatform.io/schema-digest',
+  schemaRef: 'mlplatform.io/schema-ref',
+  version: MODEL_ANNOTATIONS.version,
+} as const;
+
+/**
  * An alias name: a registry tag or MLflow alias that moves between versions,
  * such as `production` or `staging`. Same grammar as an OCI tag.
  *

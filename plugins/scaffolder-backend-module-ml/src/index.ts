@@ -6,3 +6,4 @@
 
 export { scaffolderModuleMl as default } from './module';
 export { createWriteEntitiesAction } from './actions/writeEntities';
+export type { WriteEntitiesActionOptions } from './actions/writeEntities';

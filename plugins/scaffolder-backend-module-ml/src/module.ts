@@ -27,8 +27,16 @@ export const scaffolderModuleMl = createBackendModule({
         catalog: catalogServiceRef,
       },
       async init({ scaffolderActions, discovery, auth, config, catalog }) {
+        const registries = config.getOptionalConfigArray('ml.registries');
         scaffolderActions.addActions(
-          createWriteEntitiesAction(),
+          createWriteEntitiesAction({
+            registries: registries && {
+              ociHosts: registries
+                .filter(r => r.getString('type') === 'oci')
+                .map(r => new URL(r.getString('url')).host.toLowerCase()),
+              mlflow: registries.some(r => r.getString('type') === 'mlflow'),
+            },
+          }),
           createGpuQuotaCheckAction({ discovery, auth }),
           createNotebookCreateAction({ discovery, auth }),
           ...createPublishLocalActions({ config, catalog }),

@@ -8,6 +8,10 @@ import {
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
 import {
+  DATASET_CONFIG_MEDIA_TYPE,
+  DATASET_KIND,
+} from '@mlplatform/plugin-ml-common';
+import {
   mapLimit,
   OciDistributionClient,
   OciDistributionClientOptions,
@@ -15,16 +19,23 @@ import {
   OciRegistryEndpoint,
 } from '@mlplatform/plugin-ml-node';
 import { ModelEntityDefaults, toModelEntity } from './modelEntity';
+import { DatasetEntityDefaults, toDatasetEntity } from './datasetEntity';
 
 /**
- * One registry to ingest, and the repository prefix models live under.
+ * One registry to ingest, and the repository prefixes models and datasets
+ * live under.
  *
  * @public
  */
 export interface RegistryModelSource {
   endpoint: OciRegistryEndpoint;
-  /** Repository path prefix, e.g. `models/`; `''` for every repository. */
+  /** Repository path prefix of models, e.g. `models/`; `''` for every repository. */
   prefix: string;
+  /**
+   * Repository path prefix of datasets; default `datasets/`, `false` for no
+   * datasets. A repository under both prefixes belongs to the longer one.
+   */
+  datasetPrefix?: string | false;
 }
 
 /** @public */
@@ -39,13 +50,15 @@ export interface RegistryModelEntityProviderOptions {
   defaultOwner?: string;
   /** `spec.type` when no version says `mlplatform.io/model-type`; default `model`. */
   defaultType?: string;
+  /** Dataset `spec.type` when no version says `mlplatform.io/dataset-type`; default `table`. */
+  defaultDatasetType?: string;
   /** Repositories read in parallel per registry; default 16. */
   concurrency?: number;
   /** Passed to the registry clients, e.g. to count requests. */
   clientOptions?: OciDistributionClientOptions;
   /**
    * Registry refs (`oci://host/repository`) that other catalog entities
-   * already describe, e.g. hand-written Models with an
+   * already describe, e.g. hand-written Models or Datasets with an
    * `mlplatform.io/registry-ref` annotation. Such repositories get no
    * entity from this provider (it would clash with theirs). A throw skips
    * the refresh, so nothing clashes while the catalog cannot answer.
@@ -63,24 +76,37 @@ export interface RegistryModelRefreshResult {
   /** Entities added or updated by this refresh. */
   upserted: number;
   removed: number;
-  /** Models currently provided. */
+  /** Entities currently provided, Models and Datasets. */
   entities: number;
+  /** Models currently provided. */
+  models: number;
+  /** Datasets currently provided. */
+  datasets: number;
   /** HTTP requests sent to the registries during this refresh. */
   requests: number;
   /** Registries that could not be listed. */
   failed: string[];
 }
 
+type ArtifactKind = 'model' | 'dataset';
+
 interface Source {
   name: string;
   prefix: string;
+  datasetPrefix: string | false;
   client: OciDistributionClient;
-  reader: OciModelSummaryReader;
+  readers: Record<ArtifactKind, OciModelSummaryReader>;
+}
+
+interface Emitted {
+  fingerprint: string;
+  entity?: DeferredEntity;
 }
 
 /**
- * Ingests model repositories of OCI registries as `Model` entities: one per
- * repository under the configured prefix, versions from its tags.
+ * Ingests model repositories of OCI registries as `Model` entities and
+ * dataset repositories as `Dataset` entities: one per repository under the
+ * configured prefixes (`models/`, `datasets/`), versions from its tags.
  *
  * Reads only what the entity needs: per repository a tags/list, the newest
  * version's manifest and one manifest per alias tag (see
@@ -97,11 +123,9 @@ export class RegistryModelEntityProvider implements EntityProvider {
   private connection?: EntityProviderConnection;
   private readonly sources: Source[];
   private readonly defaults: ModelEntityDefaults;
+  private readonly datasetDefaults: DatasetEntityDefaults;
   /** Per `source/repository`: fingerprint of its tags and the entity emitted. */
-  private readonly emitted = new Map<
-    string,
-    { fingerprint: string; entity?: DeferredEntity }
-  >();
+  private readonly emitted = new Map<string, Emitted>();
   private fullDone = false;
 
   constructor(private readonly options: RegistryModelEntityProviderOptions) {
@@ -113,17 +137,27 @@ export class RegistryModelEntityProvider implements EntityProvider {
       return {
         name: s.endpoint.name,
         prefix: s.prefix,
+        datasetPrefix: s.datasetPrefix ?? 'datasets/',
         client,
         // Version tags never move (ml-push and promotion refuse to): a new
         // repository costs a tags/list, the newest version's and each alias's
         // manifest; an unchanged one a tags/list plus a HEAD per alias.
-        reader: new OciModelSummaryReader(client),
+        readers: {
+          model: new OciModelSummaryReader(client),
+          dataset: new OciModelSummaryReader(client, {
+            configMediaType: DATASET_CONFIG_MEDIA_TYPE,
+          }),
+        },
       };
     });
     this.defaults = {
       namespace: options.namespace ?? 'default',
       defaultOwner: options.defaultOwner,
       defaultType: options.defaultType ?? 'model',
+    };
+    this.datasetDefaults = {
+      ...this.defaults,
+      defaultType: options.defaultDatasetType ?? 'table',
     };
   }
 
@@ -139,7 +173,7 @@ export class RegistryModelEntityProvider implements EntityProvider {
         try {
           const r = await this.refresh();
           this.options.logger.info(
-            `Registry Model provider: ${r.mutation} mutation, ${r.entities} models, ${r.changed} changed, ${r.removed} removed, ${r.requests} requests`,
+            `Registry Model provider: ${r.mutation} mutation, ${r.models} models, ${r.datasets} datasets, ${r.changed} changed, ${r.removed} removed, ${r.requests} requests`,
           );
         } catch (error) {
           this.options.logger.warn(
@@ -178,7 +212,7 @@ export class RegistryModelEntityProvider implements EntityProvider {
           changed: 0,
           upserted: 0,
           removed: 0,
-          entities: [...this.emitted.values()].filter(e => e.entity).length,
+          ...this.counts(),
           requests: 0,
           failed: [],
         };
@@ -202,18 +236,19 @@ export class RegistryModelEntityProvider implements EntityProvider {
       removed.push(...outcome.removed);
     }
 
-    const entities = [...this.emitted.values()].filter(e => e.entity).length;
+    const counts = this.counts();
+    const { entities } = counts;
     const base = {
       repositories,
       changed,
       removed: 0,
-      entities,
+      ...counts,
       failed,
       upserted: 0,
     };
     if (!this.fullDone) {
       if (failed.length > 0) {
-        // A full mutation now would delete the models of the failed
+        // A full mutation now would delete the entities of the failed
         // registries that the catalog still holds from before a restart.
         this.emitted.clear();
         return {
@@ -257,13 +292,13 @@ export class RegistryModelEntityProvider implements EntityProvider {
     let repos: string[];
     try {
       repos = (await source.client.listRepositories()).filter(r =>
-        r.startsWith(source.prefix),
+        artifactKind(source, r),
       );
     } catch (e) {
       this.options.logger.warn(
         `Registry Model provider: cannot list ${
           source.name
-        }; keeping its models: ${(e as Error).message}`,
+        }; keeping its entities: ${(e as Error).message}`,
       );
       return undefined;
     }
@@ -276,7 +311,7 @@ export class RegistryModelEntityProvider implements EntityProvider {
       seen.add(key);
       const outcome = described.has(`oci://${source.client.host}/${repo}`)
         ? { fingerprint: 'described elsewhere' }
-        : await this.readRepository(source, repo);
+        : await this.readRepository(source, repo, artifactKind(source, repo)!);
       if (!outcome) return; // failed: keep what was emitted before
       const previous = this.emitted.get(key);
       if (previous?.fingerprint === outcome.fingerprint) return;
@@ -288,11 +323,23 @@ export class RegistryModelEntityProvider implements EntityProvider {
     for (const [key, value] of this.emitted) {
       if (key.startsWith(`${source.name}/`) && !seen.has(key)) {
         this.emitted.delete(key);
-        source.reader.forget(key.slice(source.name.length + 1));
+        const repo = key.slice(source.name.length + 1);
+        source.readers.model.forget(repo);
+        source.readers.dataset.forget(repo);
         if (value.entity) removed.push(value.entity);
       }
     }
     return { repositories: repos.length, changed, upserted, removed };
+  }
+
+  private counts() {
+    let models = 0;
+    let datasets = 0;
+    for (const { entity } of this.emitted.values()) {
+      if (entity?.entity.kind === DATASET_KIND) datasets++;
+      else if (entity) models++;
+    }
+    return { entities: models + datasets, models, datasets };
   }
 
   private requestCount(): number {
@@ -302,18 +349,29 @@ export class RegistryModelEntityProvider implements EntityProvider {
   private async readRepository(
     source: Source,
     repo: string,
-  ): Promise<{ fingerprint: string; entity?: DeferredEntity } | undefined> {
+    kind: ArtifactKind,
+  ): Promise<Emitted | undefined> {
     try {
-      const summary = await source.reader.readRepositorySummary(repo);
+      const summary = await source.readers[kind].readRepositorySummary(repo);
       const { fingerprint } = summary;
-      const entity = toModelEntity({
+      const common = {
         registryName: source.name,
         host: source.client.host,
         repository: repo,
-        prefix: source.prefix,
         summary,
-        defaults: this.defaults,
-      });
+      };
+      const entity =
+        kind === 'dataset'
+          ? toDatasetEntity({
+              ...common,
+              prefix: source.datasetPrefix as string,
+              defaults: this.datasetDefaults,
+            })
+          : toModelEntity({
+              ...common,
+              prefix: source.prefix,
+              defaults: this.defaults,
+            });
       if ('skipped' in entity) {
         if (summary.current) {
           this.options.logger.warn(
@@ -333,9 +391,23 @@ export class RegistryModelEntityProvider implements EntityProvider {
       this.options.logger.warn(
         `Registry Model provider: cannot read ${
           source.name
-        }/${repo}; keeping its model: ${(e as Error).message}`,
+        }/${repo}; keeping its ${kind}: ${(e as Error).message}`,
       );
       return undefined;
     }
   }
+}
+
+/**
+ * Whether a repository holds models or datasets, by the longer of the
+ * prefixes it is under; undefined when it is under neither.
+ */
+function artifactKind(source: Source, repo: string): ArtifactKind | undefined {
+  const model = repo.startsWith(source.prefix) ? source.prefix.length : -1;
+  const dataset =
+    source.datasetPrefix !== false && repo.startsWith(source.datasetPrefix)
+      ? source.datasetPrefix.length
+      : -1;
+  if (model < 0 && dataset < 0) return undefined;
+  return dataset > model ? 'dataset' : 'model';
 }

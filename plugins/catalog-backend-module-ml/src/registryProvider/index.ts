@@ -8,4 +8,8 @@ export type {
 export {
   ANNOTATION_REGISTRY_ALIASES,
   ANNOTATION_REGISTRY_VERSIONS,
-} from './modelEntity';
+} from './registryEntity';
+export {
+  ANNOTATION_DATASET_ROWS,
+  ANNOTATION_DATASET_SCHEMA_DIGEST,
+} from './datasetEntity';

@@ -1,27 +1,25 @@
 import {
-  ANNOTATION_LOCATION,
-  ANNOTATION_ORIGIN_LOCATION,
-} from '@backstage/catalog-model';
-import {
-  ANNOTATION_REGISTRY_REF,
   ML_API_VERSION,
   MODEL_ANNOTATIONS,
   MODEL_KIND,
   ModelEntityV1alpha1,
 } from '@mlplatform/plugin-ml-common';
 import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-node';
+import {
+  ENTITY_REF,
+  ENTITY_TYPE,
+  entityNameFor,
+  entityRefs,
+  registryAnnotations,
+} from './registryEntity';
 
-/** Annotation listing a provided Model's version names, newest first. */
-export const ANNOTATION_REGISTRY_VERSIONS = 'mlplatform.io/registry-versions';
-/** Annotation listing a provided Model's aliases as `alias=version` pairs. */
-export const ANNOTATION_REGISTRY_ALIASES = 'mlplatform.io/registry-aliases';
+export {
+  ANNOTATION_REGISTRY_ALIASES,
+  ANNOTATION_REGISTRY_VERSIONS,
+  entityNameFor,
+} from './registryEntity';
 
-const ENTITY_NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
-const ENTITY_REF =
-  /^(?:[A-Za-z][A-Za-z0-9]*:)?(?:[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*\/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
 const METRIC_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,62}$/;
-const MODEL_TYPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
-const MAX_LISTED_VERSIONS = 20;
 
 /** How registry repositories become Model entities. */
 export interface ModelEntityDefaults {
@@ -31,34 +29,6 @@ export interface ModelEntityDefaults {
   defaultOwner?: string;
   /** `spec.type` when no version carries `mlplatform.io/model-type`. */
   defaultType: string;
-}
-
-/**
- * The entity name for a repository: the path below the provider's prefix,
- * with `/` turned into `-` (`models/fraud/detector` -> `fraud-detector`).
- * Undefined when that is not a valid entity name.
- */
-export function entityNameFor(
-  repository: string,
-  prefix: string,
-): string | undefined {
-  const name = repository
-    .slice(prefix.length)
-    .split('/')
-    .join('-')
-    .replace(/[-_.]{2,}/g, '-');
-  return name.length <= 63 && ENTITY_NAME.test(name) ? name : undefined;
-}
-
-function refs(raw: string | undefined): string[] {
-  return [
-    ...new Set(
-      (raw ?? '')
-        .split(',')
-        .map(s => s.trim())
-        .filter(s => ENTITY_REF.test(s)),
-    ),
-  ];
 }
 
 /**
@@ -97,16 +67,14 @@ export function toModelEntity(options: {
   }
   const type = annotation(MODEL_ANNOTATIONS.modelType);
   const pipeline = annotation(MODEL_ANNOTATIONS.pipeline);
-  const trainedOn = refs(current.annotations[MODEL_ANNOTATIONS.trainedOn]);
+  const trainedOn = entityRefs(
+    current.annotations[MODEL_ANNOTATIONS.trainedOn],
+  );
   const metrics = Object.fromEntries(
     Object.entries(current.metrics).filter(([k]) => METRIC_NAME.test(k)),
   );
   const versionCount = Math.max(summary.versionNames.length, 1);
   const registryRef = `oci://${host}/${repository}`;
-  const location = `ml-registry:${registryRef}`;
-  const aliases = Object.entries(summary.aliases).map(
-    ([alias, version]) => `${alias}=${version}`,
-  );
 
   return {
     apiVersion: ML_API_VERSION,
@@ -115,23 +83,10 @@ export function toModelEntity(options: {
       name,
       namespace: defaults.namespace,
       description: `Model versions in registry "${registryName}": ${versionCount}, current ${current.version}`,
-      annotations: {
-        [ANNOTATION_LOCATION]: location,
-        [ANNOTATION_ORIGIN_LOCATION]: location,
-        [ANNOTATION_REGISTRY_REF]: registryRef,
-        [ANNOTATION_REGISTRY_VERSIONS]: (summary.versionNames.length
-          ? summary.versionNames
-          : [current.version]
-        )
-          .slice(0, MAX_LISTED_VERSIONS)
-          .join(','),
-        ...(aliases.length
-          ? { [ANNOTATION_REGISTRY_ALIASES]: aliases.sort().join(',') }
-          : {}),
-      },
+      annotations: registryAnnotations(registryRef, summary, current.version),
     },
     spec: {
-      type: type && MODEL_TYPE.test(type) ? type : defaults.defaultType,
+      type: type && ENTITY_TYPE.test(type) ? type : defaults.defaultType,
       lifecycle: production ? 'production' : 'experimental',
       owner,
       registry: registryRef,

@@ -16,6 +16,7 @@ import {
 } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_REGISTRY_REF,
+  DATASET_KIND,
   MODEL_KIND,
 } from '@mlplatform/plugin-ml-common';
 import { readOciRegistryEndpoints } from '@mlplatform/plugin-ml-node';
@@ -28,7 +29,8 @@ const CONFIG_KEY = 'catalog.providers.mlRegistryModels';
 
 /**
  * Ingests the model repositories of the OCI registries under
- * `ml.registries` as `Model` entities. Active when
+ * `ml.registries` as `Model` entities, and their dataset repositories as
+ * `Dataset` entities. Active when
  * `catalog.providers.mlRegistryModels` is configured.
  *
  * @public
@@ -65,12 +67,20 @@ export const catalogModuleMlRegistryModels = createBackendModule({
                   `${CONFIG_KEY}.registries[${i}].name "${name}" is not an OCI registry under ml.registries`,
                 );
               }
-              return {
-                endpoint,
-                prefix: s.getOptionalString('prefix') ?? 'models/',
-              };
+              const prefix = s.getOptionalString('prefix') ?? 'models/';
+              const datasetPrefix = readDatasetPrefix(s, i);
+              if (datasetPrefix === prefix) {
+                throw new InputError(
+                  `${CONFIG_KEY}.registries[${i}].datasetPrefix must differ from prefix ("${prefix}"), or be false for no datasets`,
+                );
+              }
+              return { endpoint, prefix, datasetPrefix };
             })
-          : endpoints.map(endpoint => ({ endpoint, prefix: 'models/' }));
+          : endpoints.map(endpoint => ({
+              endpoint,
+              prefix: 'models/',
+              datasetPrefix: 'datasets/',
+            }));
         const rawOwner = providerConfig.getOptionalString('defaultOwner');
         let defaultOwner: string | undefined;
         if (rawOwner) {
@@ -102,13 +112,16 @@ export const catalogModuleMlRegistryModels = createBackendModule({
             defaultOwner,
             namespace: providerConfig.getOptionalString('namespace'),
             defaultType: providerConfig.getOptionalString('defaultType'),
+            defaultDatasetType:
+              providerConfig.getOptionalString('defaultDatasetType'),
             taskRunner: scheduler.createScheduledTaskRunner(schedule),
-            // Hand-written Models pointing at a repository win over ours.
+            // Hand-written Models and Datasets pointing at a repository win
+            // over ours.
             describedElsewhere: async () => {
               const { items } = await catalogApi.getEntities(
                 {
                   filter: {
-                    kind: MODEL_KIND,
+                    kind: [MODEL_KIND, DATASET_KIND],
                     [`metadata.annotations.${ANNOTATION_REGISTRY_REF}`]:
                       CATALOG_FILTER_EXISTS,
                   },
@@ -131,10 +144,27 @@ export const catalogModuleMlRegistryModels = createBackendModule({
         );
         logger.info(
           `Registry Model provider: ${sources
-            .map(s => `${s.endpoint.name} (${s.prefix || 'all'})`)
+            .map(
+              s =>
+                `${s.endpoint.name} (models: ${s.prefix || 'all'}, datasets: ${
+                  s.datasetPrefix === false ? 'off' : s.datasetPrefix || 'all'
+                })`,
+            )
             .join(', ')}`,
         );
       },
     });
   },
 });
+
+function readDatasetPrefix(
+  registry: { getOptional(key: string): unknown },
+  index: number,
+): string | false {
+  const value = registry.getOptional('datasetPrefix');
+  if (value === undefined || value === true) return 'datasets/';
+  if (value === false || typeof value === 'string') return value;
+  throw new InputError(
+    `${CONFIG_KEY}.registries[${index}].datasetPrefix must be a repository prefix such as datasets/, or false`,
+  );
+}

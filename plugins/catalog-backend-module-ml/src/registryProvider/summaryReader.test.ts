@@ -1,9 +1,13 @@
 import {
   OciDistributionClient,
   OciModelSummaryReader,
+  pushDataset,
   pushModel,
 } from '@mlplatform/plugin-ml-node';
-import { MODEL_CONFIG_MEDIA_TYPE } from '@mlplatform/plugin-ml-common';
+import {
+  DATASET_CONFIG_MEDIA_TYPE,
+  MODEL_CONFIG_MEDIA_TYPE,
+} from '@mlplatform/plugin-ml-common';
 import {
   describeIfBinary,
   RegistryHandle,
@@ -142,5 +146,47 @@ describeIfBinary(serverBinaries.registry)('OciModelSummaryReader', () => {
     expect(summary.versionNames).toEqual(['v4', 'v3']);
     expect(summary.current?.version).toBe('v3');
     expect(summary.newest).toBeUndefined();
+  });
+
+  it('reads dataset repositories with the dataset config media type, and only dataset versions', async () => {
+    for (const tag of ['v1', 'v2']) {
+      await pushDataset({
+        registry: registry.url,
+        repository: 'datasets/mixed',
+        tag,
+        location: `s3://data/${tag}/`,
+        rows: Number(tag.slice(1)) * 10,
+        created: new Date(Date.UTC(2026, 0, Number(tag.slice(1)))),
+        aliases: tag === 'v1' ? ['production'] : [],
+      });
+    }
+    // A model pushed to the dataset repository by mistake, newest of all.
+    await pushModel({
+      registry: registry.url,
+      repository: 'datasets/mixed',
+      tag: 'v3',
+      file: { name: 'm.onnx', data: Buffer.from('w') },
+    });
+    const datasets = new OciModelSummaryReader(client, {
+      configMediaType: DATASET_CONFIG_MEDIA_TYPE,
+    });
+    const summary = await datasets.readRepositorySummary('datasets/mixed');
+    expect(summary.aliases).toEqual({ production: 'v1' });
+    expect(summary.current).toMatchObject({
+      version: 'v1',
+      annotations: {
+        'mlplatform.io/location': 's3://data/v1/',
+        'mlplatform.io/rows': '10',
+      },
+    });
+    expect(summary.newest).toMatchObject({
+      version: 'v2',
+      annotations: { 'mlplatform.io/location': 's3://data/v2/' },
+    });
+    // The model reader sees only the model, and no dataset alias.
+    const models = new OciModelSummaryReader(client);
+    const asModels = await models.readRepositorySummary('datasets/mixed');
+    expect(asModels.current?.version).toBe('v3');
+    expect(asModels.aliases).toEqual({});
   });
 });

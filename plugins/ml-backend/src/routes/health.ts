@@ -1,11 +1,11 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { isModelEntity } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import { createHash } from 'node:crypto';
 import Router from 'express-promise-router';
 import { z } from 'zod';
+import { readModel } from '../services/modelEntities';
 import {
   ModelHealthService,
   parseHealthWindow,
@@ -17,8 +17,6 @@ export interface HealthRouterOptions {
   catalog: CatalogService;
   healthService: ModelHealthService;
 }
-
-const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
 
 const healthQuery = z
   .object({
@@ -58,19 +56,7 @@ export async function createHealthRouter(
     });
     const { window = '1h' } = parseQuery(req.query);
     parseHealthWindow(window);
-    const { namespace, name } = req.params;
-    for (const [key, value] of Object.entries({ namespace, name })) {
-      if (!NAME.test(value) || value.length > 63) {
-        throw new InputError(`Invalid ${key} "${value}"`);
-      }
-    }
-    const entity = await catalog.getEntityByRef(
-      { kind: 'model', namespace, name },
-      { credentials },
-    );
-    if (!entity || !isModelEntity(entity)) {
-      throw new NotFoundError(`No Model ${namespace}/${name} in the catalog`);
-    }
+    const { entity } = await readModel(catalog, req.params, credentials);
     const health = await healthService.getHealth(entity, window);
     // Cached answers are the same object for every caller: serialise and
     // hash each once, not once per request (a 1h answer is ~30 kB of chart

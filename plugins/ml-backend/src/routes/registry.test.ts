@@ -7,6 +7,7 @@ import {
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import {
   describeIfBinary,
   RegistryHandle,
@@ -17,6 +18,11 @@ import express from 'express';
 import request from 'supertest';
 import { pushModel } from '@mlplatform/plugin-ml-node';
 import { AuditStore } from '../database/AuditStore';
+import {
+  createMlPermissionConditionalDecision,
+  mlIsOwningTeamMember,
+  mlPermissionRules,
+} from '../permissions';
 import { RegistryService } from '../services/registry/RegistryService';
 import { createRegistryRouter } from './registry';
 
@@ -90,10 +96,34 @@ describeIfBinary(serverBinaries.registry)('registry routes', () => {
         logger: mockServices.logger.mock(),
       }),
       auditStore,
+      // The sample policy's decision (members of the owning team), evaluated
+      // with the ML rule as the permission backend would.
       permissions: mockServices.permissions.mock({
-        authorize: async () => [
-          { result: allow ? AuthorizeResult.ALLOW : AuthorizeResult.DENY },
-        ],
+        authorize: async (requests: any, { credentials }: any) => {
+          const [{ permission, resourceRef }] = requests;
+          const entity = await catalog.getEntityByRef(resourceRef, {
+            credentials,
+          });
+          const claims =
+            credentials.principal.userEntityRef === OWNER
+              ? [OWNER, 'group:default/fraud-team']
+              : [credentials.principal.userEntityRef];
+          const decision = createMlPermissionConditionalDecision(
+            permission,
+            mlIsOwningTeamMember(permission, claims),
+          );
+          return [
+            {
+              result:
+                allow &&
+                createConditionAuthorizer(
+                  Object.values(mlPermissionRules.model),
+                )(decision, entity)
+                  ? AuthorizeResult.ALLOW
+                  : AuthorizeResult.DENY,
+            },
+          ];
+        },
       }),
       userInfo: mockServices.userInfo.mock({
         getUserInfo: async (credentials: BackstageCredentials) => {
@@ -166,7 +196,7 @@ describeIfBinary(serverBinaries.registry)('registry routes', () => {
       .send({ alias: 'production', version: 'v3' });
     expect(res.status).toBe(403);
     expect(res.body.error.message).toBe(
-      'user:default/mallory may not promote model:default/fraud-detector: owned by group:default/fraud-team',
+      'user:default/mallory may not promote model:default/fraud-detector: not a member of group:default/fraud-team, which owns it',
     );
     const versions = await request(app)
       .get('/models/default/fraud-detector/versions')

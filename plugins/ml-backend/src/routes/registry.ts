@@ -7,20 +7,12 @@ import {
   PermissionsService,
   UserInfoService,
 } from '@backstage/backend-plugin-api';
-import {
-  Entity,
-  parseEntityRef,
-  stringifyEntityRef,
-} from '@backstage/catalog-model';
-import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
-  ANNOTATION_REGISTRY_REF,
-  isModelEntity,
   MODEL_ALIAS_PATTERN,
   mlModelPromotePermission,
-  ModelVersion,
   ModelVersionsResponse,
   PromoteModelResponse,
 } from '@mlplatform/plugin-ml-common';
@@ -28,6 +20,13 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { z } from 'zod';
 import { AuditStore } from '../database/AuditStore';
+import { databaseUnavailableErrors } from '../database/unavailable';
+import { entityOwnerRefs } from '../permissions/rules';
+import {
+  listModelVersions,
+  readModel,
+  registryRefOf,
+} from '../services/modelEntities';
 import { RegistryService } from '../services/registry/RegistryService';
 
 /** @internal */
@@ -43,8 +42,6 @@ export interface RegistryRouterOptions {
   auditor?: AuditorService;
 }
 
-const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
-
 const promoteBody = z
   .object({
     alias: z
@@ -53,7 +50,14 @@ const promoteBody = z
         MODEL_ALIAS_PATTERN,
         'must be 1-128 letters, digits, _ . or -, like production',
       ),
-    version: z.string().min(1).max(256),
+    // Checked here, before the permission check and the audit trail: a
+    // version is put in registry URLs, so `../` or `?` must never reach one.
+    version: z
+      .string()
+      .regex(
+        /^(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[a-f0-9]{64})$/,
+        'must be a tag, a version number or a sha256 digest, like v3, 7 or sha256:…',
+      ),
   })
   .strict();
 
@@ -68,40 +72,11 @@ function parseBody(input: unknown) {
   return result.data;
 }
 
-function modelRefParams(params: { namespace: string; name: string }) {
-  for (const [key, value] of Object.entries(params)) {
-    if (!NAME.test(value) || value.length > 63) {
-      throw new InputError(`Invalid ${key} "${value}"`);
-    }
-  }
-  return { kind: 'model', namespace: params.namespace, name: params.name };
-}
-
-function registryRefOf(entity: Entity, entityRef: string): string {
-  const ref =
-    entity.metadata.annotations?.[ANNOTATION_REGISTRY_REF] ??
-    (entity.spec?.registry as string | undefined);
-  if (!ref) {
-    throw new NotFoundError(
-      `${entityRef} has no registry: set spec.registry or the ${ANNOTATION_REGISTRY_REF} annotation`,
-    );
-  }
-  return ref;
-}
-
-function ownerRefOf(entity: Entity): string {
-  return stringifyEntityRef(
-    parseEntityRef(String(entity.spec?.owner), {
-      defaultKind: 'group',
-      defaultNamespace: entity.metadata.namespace ?? 'default',
-    }),
-  );
-}
-
 /**
  * The registry part of the ML backend's API: a Model's versions, and moving
- * one of its aliases (promotion), which needs `ml.model.promote` and
- * membership of the owning group, and is recorded in the audit trail.
+ * one of its aliases (promotion), which needs `ml.model.promote` on the Model
+ * (the sample policy: conditional on membership of the owning group), and is
+ * recorded in the audit trail.
  *
  * @internal
  */
@@ -124,14 +99,7 @@ export async function createRegistryRouter(
     params: { namespace: string; name: string },
     credentials: BackstageCredentials,
   ) {
-    const compound = modelRefParams(params);
-    const entity = await catalog.getEntityByRef(compound, { credentials });
-    if (!entity || !isModelEntity(entity)) {
-      throw new NotFoundError(
-        `No Model ${params.namespace}/${params.name} in the catalog`,
-      );
-    }
-    const entityRef = stringifyEntityRef(entity);
+    const { entity, entityRef } = await readModel(catalog, params, credentials);
     return { entity, entityRef, registryRef: registryRefOf(entity, entityRef) };
   }
 
@@ -139,17 +107,11 @@ export async function createRegistryRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const { entityRef, registryRef } = await loadModel(req.params, credentials);
-    const versions = await registryService.listVersions(registryRef);
-    const body: ModelVersionsResponse = {
-      entityRef,
-      registryRef,
-      registry: registryService.registryName(registryRef),
-      // Raw annotations stay server side: they may hold anything a pipeline wrote.
-      versions: versions.map(
-        ({ annotations: _annotations, ...v }): ModelVersion => v,
-      ),
-    };
+    const body: ModelVersionsResponse = await listModelVersions(
+      { catalog, registryService },
+      req.params,
+      credentials,
+    );
     res.json(body);
   });
 
@@ -183,20 +145,21 @@ export async function createRegistryRouter(
       return error;
     };
 
+    // The policy decides; its conditions (e.g. IS_OWNING_TEAM_MEMBER) are
+    // evaluated by this plugin against the Model as the catalog has it.
     const [decision] = await permissions.authorize(
       [{ permission: mlModelPromotePermission, resourceRef: entityRef }],
       { credentials },
     );
     if (decision.result !== AuthorizeResult.ALLOW) {
+      const owners = entityOwnerRefs(entity);
+      const { ownershipEntityRefs } = await userInfo.getUserInfo(credentials);
       throw await refuse(
-        `${actor} may not promote ${entityRef}: permission ${mlModelPromotePermission.name} denied`,
-      );
-    }
-    const ownerRef = ownerRefOf(entity);
-    const { ownershipEntityRefs } = await userInfo.getUserInfo(credentials);
-    if (!ownershipEntityRefs.includes(ownerRef)) {
-      throw await refuse(
-        `${actor} may not promote ${entityRef}: owned by ${ownerRef}`,
+        owners.length && !owners.some(o => ownershipEntityRefs.includes(o))
+          ? `${actor} may not promote ${entityRef}: not a member of ${owners.join(
+              ' or ',
+            )}, which owns it`
+          : `${actor} may not promote ${entityRef}: permission ${mlModelPromotePermission.name} denied`,
       );
     }
 
@@ -242,5 +205,6 @@ export async function createRegistryRouter(
     }
   });
 
+  router.use(databaseUnavailableErrors);
   return router;
 }

@@ -5,7 +5,7 @@ interface CacheEntry<T> {
 }
 
 /**
- * The request cache of the monitoring clients: a call identical to one in
+ * The request cache of the monitoring clients and the registry service: a call identical to one in
  * flight shares its promise (coalescing), a successful result is reused for
  * `ttlMs`, and failures are never cached, so a recovered server is seen on
  * the next call. Bounded to `maxEntries`; in-flight entries are never evicted.
@@ -43,6 +43,11 @@ export class CoalescingCache<T> {
       },
     );
     return promise;
+  }
+
+  /** Forgets `key`, e.g. after a write, so the next call loads afresh. */
+  delete(key: string): void {
+    this.entries.delete(key);
   }
 
   private evict() {

@@ -14,6 +14,12 @@ export type ModelSlo = {
   errorRate?: number;
   /** Lowest acceptable availability, as a fraction (0.999 = 99.9 %). */
   availability?: number;
+  /**
+   * Highest acceptable drift score, 0..1; without it the ML backend's
+   * platform-wide threshold applies (0.3 unless its health service is
+   * created with another).
+   */
+  maxDriftScore?: number;
 };
 
 /**

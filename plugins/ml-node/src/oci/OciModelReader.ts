@@ -89,7 +89,24 @@ export function modelManifestInfo(
   digest: string,
   manifest: OciManifest,
 ): OciModelManifestInfo | undefined {
-  if (manifest?.config?.mediaType !== MODEL_CONFIG_MEDIA_TYPE) {
+  return artifactManifestInfo(digest, manifest, MODEL_CONFIG_MEDIA_TYPE);
+}
+
+/**
+ * Reads what a versioned artifact's manifest says, or undefined when its
+ * config media type is not `configMediaType` (for a dataset,
+ * {@link @mlplatform/plugin-ml-common#DATASET_CONFIG_MEDIA_TYPE}). The
+ * model-specific fields stay empty for artifacts that do not carry them;
+ * every annotation is in `annotations`.
+ *
+ * @public
+ */
+export function artifactManifestInfo(
+  digest: string,
+  manifest: OciManifest,
+  configMediaType: string,
+): OciModelManifestInfo | undefined {
+  if (manifest?.config?.mediaType !== configMediaType) {
     return undefined;
   }
   const annotations = manifest.annotations ?? {};
@@ -278,6 +295,18 @@ export interface OciModelRepositorySummary {
   fingerprint: string;
 }
 
+/** @public */
+export interface OciModelSummaryReaderOptions {
+  /**
+   * The config media type of the artifacts to read; manifests of any other
+   * type are skipped. Default
+   * {@link @mlplatform/plugin-ml-common#MODEL_CONFIG_MEDIA_TYPE}; pass
+   * {@link @mlplatform/plugin-ml-common#DATASET_CONFIG_MEDIA_TYPE} to read
+   * dataset repositories, whose versions and aliases follow the same rules.
+   */
+  configMediaType?: string;
+}
+
 interface SummaryState {
   tags: string;
   aliasDigests: Record<string, string>;
@@ -293,7 +322,8 @@ interface SummaryState {
  * `mlplatform.io/version` annotation (set by ml-push), else from matching
  * its digest against version tags, HEADed newest first. Reading the same
  * repository again costs a `tags/list` plus a HEAD per alias when nothing
- * changed; version tags are treated as immutable.
+ * changed; version tags are treated as immutable. Reads model repositories,
+ * or dataset repositories with the `configMediaType` option.
  *
  * @public
  */
@@ -303,8 +333,14 @@ export class OciModelSummaryReader {
     string,
     OciModelManifestInfo | undefined
   >();
+  private readonly configMediaType: string;
 
-  constructor(readonly client: OciDistributionClient) {}
+  constructor(
+    readonly client: OciDistributionClient,
+    options: OciModelSummaryReaderOptions = {},
+  ) {
+    this.configMediaType = options.configMediaType ?? MODEL_CONFIG_MEDIA_TYPE;
+  }
 
   async readRepositorySummary(
     repository: string,
@@ -343,7 +379,11 @@ export class OciModelSummaryReader {
       if (!this.manifests.has(fetched.digest)) {
         this.manifests.set(
           fetched.digest,
-          modelManifestInfo(fetched.digest, fetched.manifest),
+          artifactManifestInfo(
+            fetched.digest,
+            fetched.manifest,
+            this.configMediaType,
+          ),
         );
       }
       return fetched.digest;

@@ -8,3 +8,10 @@ export type { HttpRequest, HttpResponse } from './http';
 export { mapLimit } from './http';
 export { pushModel } from './pushModel';
 export type { PushModelOptions, PushModelResult } from './pushModel';
+export { pushDataset } from './pushDataset';
+export type { PushDatasetOptions, PushDatasetResult } from './pushDataset';
+export type {
+  PushArtifactFile,
+  PushArtifactOptions,
+  PushArtifactResult,
+} from './pushArtifact';

@@ -12,6 +12,9 @@ import { createPublishLocalAction } from './publishLocal';
 import { examples } from './publishLocal.examples';
 import { createRegisterFileAction } from './publishLocalRegister';
 
+// git runs in child processes: slow on a busy 2-core machine.
+jest.setTimeout(30_000);
+
 const roots: string[] = [];
 afterAll(async () => {
   await Promise.all(roots.map(r => fs.rm(r, { recursive: true, force: true })));

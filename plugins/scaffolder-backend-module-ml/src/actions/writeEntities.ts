@@ -1,11 +1,14 @@
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
+import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   DATASET_KIND,
+  formatMlEntityIssues,
   ML_API_VERSION,
   MODEL_KIND,
   PIPELINE_KIND,
+  validateMlEntity,
 } from '@mlplatform/plugin-ml-common';
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
@@ -17,13 +20,54 @@ import { examples } from './writeEntities.examples';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /**
- * Creates the `ml:catalog:write-entities` action: writes the Model, its
- * training Dataset and its training Pipeline of a new ML project into a
- * catalog-info.yaml, wired into lineage.
+ * Options of {@link createWriteEntitiesAction}.
  *
  * @public
  */
-export function createWriteEntitiesAction() {
+export interface WriteEntitiesActionOptions {
+  /**
+   * The portal's model registries (`ml.registries`): `host[:port]` of each
+   * OCI registry, and whether an MLflow registry is configured. When given,
+   * a `registry` elsewhere is refused, since the ML backend would refuse to
+   * contact it; when absent, any well-formed registry ref is written.
+   */
+  registries?: { ociHosts: string[]; mlflow: boolean };
+}
+
+function checkRegistry(
+  ref: string,
+  registries: WriteEntitiesActionOptions['registries'],
+) {
+  if (!registries) return;
+  const oci = /^oci:\/\/([^/]+)\//.exec(ref);
+  if (oci && !registries.ociHosts.includes(oci[1].toLowerCase())) {
+    throw new InputError(
+      `registry: host ${
+        oci[1]
+      } is not configured under ml.registries (configured: ${
+        registries.ociHosts.join(', ') || 'none'
+      })`,
+    );
+  }
+  if (ref.startsWith('mlflow://') && !registries.mlflow) {
+    throw new InputError(
+      'registry: no MLflow registry is configured under ml.registries',
+    );
+  }
+}
+
+/**
+ * Creates the `ml:catalog:write-entities` action: writes the Model, its
+ * training Dataset and its training Pipeline of a new ML project into a
+ * catalog-info.yaml, wired into lineage. The entities are validated as the
+ * catalog will validate them, so bad input fails here, before anything is
+ * published.
+ *
+ * @public
+ */
+export function createWriteEntitiesAction(
+  options: WriteEntitiesActionOptions = {},
+) {
   return createTemplateAction({
     id: 'ml:catalog:write-entities',
     description:
@@ -180,7 +224,14 @@ export function createWriteEntitiesAction() {
         },
       };
 
+      if (input.registry) checkRegistry(input.registry, options.registries);
       const entities = [model, dataset, pipeline];
+      for (const entity of entities) {
+        const issues = validateMlEntity(entity);
+        if (issues.length) {
+          throw new InputError(formatMlEntityIssues(entity, issues));
+        }
+      }
       const text = entities.map(e => stringify(e)).join('---\n');
       const target = resolveSafeChildPath(ctx.workspacePath, filePath);
       await fs.mkdir(dirname(target), { recursive: true });

@@ -2,6 +2,7 @@ import {
   AuditorService,
   BackstageCredentials,
   LoggerService,
+  PermissionsService,
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import {
@@ -13,6 +14,10 @@ import {
 } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
+  AuthorizeResult,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
   CreateNotebookRequest,
   Notebook,
   NotebookPhase,
@@ -20,9 +25,12 @@ import {
   availableGpus,
   describeGpuShortfall,
   isGpuQuotaEntity,
+  mlNotebookCreatePermission,
+  mlNotebookManagePermission,
 } from '@mlplatform/plugin-ml-common';
 import type { Request } from 'express';
 import { fillNotebookUrl } from '../../config';
+import { gpuQuotaResourceRef } from '../../permissions/register';
 import { AuditStore } from '../../database/AuditStore';
 import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
 import { ClusterService } from './ClusterService';
@@ -67,9 +75,12 @@ const target = (cluster: string, namespace: string, name: string) =>
 /**
  * Notebooks on the configured clusters: a Kubeflow Notebook where the
  * cluster serves `kubeflow.org/v1` notebooks, else a StatefulSet + headless
- * Service + PVC. Every create spends a team's GPU quota, so it checks the
- * caller's membership and the free + borrowable GPUs first; every mutation is
- * recorded in the audit store and sent to Backstage's auditor.
+ * Service + PVC. Every create spends a team's GPU quota, so it asks the
+ * permission policy (`ml.notebook.create` on `<cluster>/<namespace>`) and
+ * checks the free + borrowable GPUs first; stop / start / delete need
+ * `ml.notebook.manage` there. Every mutation is recorded in the audit store
+ * (action = the permission name, `ml.notebook.<verb>` for the managing ones)
+ * and sent to Backstage's auditor.
  *
  * @internal
  */
@@ -80,6 +91,7 @@ export class NotebookService {
       quotas: QuotaService;
       store: NotebookStore;
       auditStore: AuditStore;
+      permissions: PermissionsService;
       auditor?: AuditorService;
       catalog?: CatalogService;
       logger?: LoggerService;
@@ -107,7 +119,7 @@ export class NotebookService {
     const refuse = async (error: Error): Promise<never> => {
       await this.deps.auditStore.record({
         actor: caller.userRef,
-        action: 'notebook.create',
+        action: mlNotebookCreatePermission.name,
         targetRef: ref,
         outcome: 'refused',
         details,
@@ -142,13 +154,13 @@ export class NotebookService {
         ),
       );
     }
-    if (!caller.ownership.includes(team)) {
-      return refuse(
-        new NotAllowedError(
-          `${caller.userRef} is not a member of ${team}, which owns namespace ${namespace} on ${cluster}`,
-        ),
-      );
-    }
+    const denied = await this.authorize(
+      mlNotebookCreatePermission,
+      caller,
+      { cluster, namespace, team },
+      `may not create notebooks in namespace ${namespace} on ${cluster}`,
+    );
+    if (denied) return refuse(denied);
     if (await store.get(cluster, namespace, request.name)) {
       return refuse(
         new ConflictError(
@@ -240,7 +252,7 @@ export class NotebookService {
         : `${error.message}; nothing was left on the cluster`;
       await this.deps.auditStore.record({
         actor: caller.userRef,
-        action: 'notebook.create',
+        action: mlNotebookCreatePermission.name,
         targetRef: ref,
         outcome: 'failed',
         details: {
@@ -264,7 +276,7 @@ export class NotebookService {
     });
     await this.deps.auditStore.record({
       actor: caller.userRef,
-      action: 'notebook.create',
+      action: mlNotebookCreatePermission.name,
       targetRef: ref,
       outcome: 'succeeded',
       details: { ...details, backend, ...(queue ? { queue } : {}) },
@@ -431,7 +443,7 @@ export class NotebookService {
     ) => {
       await this.deps.auditStore.record({
         actor: caller.userRef,
-        action: `notebook.${action}`,
+        action: `ml.notebook.${action}`,
         targetRef: ref,
         outcome,
         details,
@@ -440,19 +452,28 @@ export class NotebookService {
       if (error) await audit?.fail({ error });
       else await audit?.success();
     };
-    const allowed =
-      record.createdBy === caller.userRef ||
-      (record.team !== undefined && caller.ownership.includes(record.team));
-    if (!allowed) {
-      const error = new NotAllowedError(
-        `${
-          caller.userRef
-        } may not ${action} notebook ${name}: only its creator ${
-          record.createdBy
-        }${record.team ? ` or members of ${record.team}` : ''} may`,
+    const snapshot = await this.deps.quotas.clusterQuotas(cluster);
+    // The policy's condition needs the namespace's owner from the cluster.
+    if (!snapshot.availability.available) {
+      const error = new ServiceUnavailableError(
+        `cannot ${action} notebook ${name}: ${snapshot.availability.error}`,
       );
-      await record_('refused', error);
+      await record_('failed', error);
       throw error;
+    }
+    const denied = await this.authorize(
+      mlNotebookManagePermission,
+      caller,
+      {
+        cluster,
+        namespace,
+        team: this.deps.quotas.teamOf(snapshot, namespace) ?? record.team,
+      },
+      `may not ${action} notebook ${name} in namespace ${namespace} on ${cluster}`,
+    );
+    if (denied) {
+      await record_('refused', denied);
+      throw denied;
     }
     try {
       await run(record);
@@ -661,6 +682,37 @@ export class NotebookService {
     }
     this.deps.clusters.get(request.cluster);
     return { cluster: request.cluster, namespace: request.namespace };
+  }
+
+  /**
+   * Asks the permission policy about a team's namespace; returns the error to
+   * refuse with, naming the team when the caller is not a member of it.
+   */
+  private async authorize(
+    permission: ResourcePermission,
+    caller: NotebookCaller,
+    where: { cluster: string; namespace: string; team?: string },
+    action: string,
+  ): Promise<NotAllowedError | undefined> {
+    const [decision] = await this.deps.permissions.authorize(
+      [
+        {
+          permission,
+          resourceRef: gpuQuotaResourceRef(where.cluster, where.namespace),
+        },
+      ],
+      { credentials: caller.credentials },
+    );
+    if (decision.result === AuthorizeResult.ALLOW) return undefined;
+    const { cluster, namespace, team } = where;
+    if (team && !caller.ownership.includes(team)) {
+      return new NotAllowedError(
+        `${caller.userRef} is not a member of ${team}, which owns namespace ${namespace} on ${cluster}`,
+      );
+    }
+    return new NotAllowedError(
+      `${caller.userRef} ${action}: permission ${permission.name} denied`,
+    );
   }
 
   private async auditEvent(

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { LabelMatcher } from '@mlplatform/plugin-ml-common';
-import { CoalescingCache } from './coalescingCache';
+import { CoalescingCache } from '../coalescingCache';
 
 /**
  * An alert as `GET /api/v2/alerts` returns it (Alertmanager's

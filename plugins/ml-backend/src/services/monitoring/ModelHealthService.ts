@@ -54,9 +54,9 @@ export interface ModelHealthServiceOptions {
   /** Profile of models without `mlplatform.io/metrics-profile`. Default `openmetrics`. */
   defaultProfile?: string;
   /**
-   * Drift score above which a model is out of its objective. `spec.slo` has
-   * no drift field, so this is platform wide. Default 0.3; `null` disables
-   * the drift objective.
+   * Drift score above which a model is out of its objective, for Models
+   * without `spec.slo.maxDriftScore`. Default 0.3; `null` disables the drift
+   * objective for them.
    */
   driftThreshold?: number | null;
 }
@@ -592,7 +592,7 @@ export class ModelHealthService {
         objectives: evaluateObjectives(
           model.slo,
           current,
-          this.driftThreshold(),
+          this.driftThreshold(model.slo),
         ),
         current,
         series,
@@ -603,7 +603,7 @@ export class ModelHealthService {
     const objectives = evaluateObjectives(
       model.slo,
       current,
-      this.driftThreshold(),
+      this.driftThreshold(model.slo),
     );
     const judged = combineVerdict(objectives, alerts);
     const reason = judged ? judged.reason : nothingToJudge(model, objectives);
@@ -619,7 +619,9 @@ export class ModelHealthService {
     };
   }
 
-  private driftThreshold(): number | undefined {
+  /** The Model's own `spec.slo.maxDriftScore`, else the platform-wide one. */
+  private driftThreshold(slo: ModelSlo | undefined): number | undefined {
+    if (slo?.maxDriftScore !== undefined) return slo.maxDriftScore;
     const t = this.options.driftThreshold;
     if (t === null) return undefined;
     return t ?? 0.3;

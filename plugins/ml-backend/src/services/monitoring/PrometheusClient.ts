@@ -1,5 +1,5 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { CoalescingCache } from './coalescingCache';
+import { CoalescingCache } from '../coalescingCache';
 
 /**
  * One series of an instant vector: labels and `[unix seconds, value]`.

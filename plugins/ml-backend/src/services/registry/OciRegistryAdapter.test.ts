@@ -320,6 +320,7 @@ describeIfBinary(serverBinaries.registry)('OCI registry adapter', () => {
             },
           ],
           logger: mockServices.logger.mock(),
+          versionsCacheTtlMs: 0,
         });
         const ref = `oci://${proxy.host}/models/a`;
         expect(await service.listVersions(ref)).toHaveLength(1);

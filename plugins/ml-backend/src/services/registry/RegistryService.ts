@@ -15,6 +15,7 @@ import {
 } from '@mlplatform/plugin-ml-node';
 import { readFileSync } from 'node:fs';
 import { RegistryConfig } from '../../config';
+import { CoalescingCache } from '../coalescingCache';
 import { MlflowRegistryAdapter, parseMlflowRef } from './MlflowRegistryAdapter';
 import { OciRegistryAdapter } from './OciRegistryAdapter';
 
@@ -27,6 +28,12 @@ export interface RegistryServiceOptions {
   logger: LoggerService;
   /** Passed to the OCI clients, e.g. to count requests in tests. */
   ociClientOptions?: OciDistributionClientOptions;
+  /**
+   * How long a model's version list is reused, in milliseconds; identical
+   * concurrent reads share one registry read either way. Default 5000;
+   * moving an alias through this service drops the model's entry at once.
+   */
+  versionsCacheTtlMs?: number;
 }
 
 /**
@@ -75,12 +82,17 @@ export class RegistryService {
     return new RegistryService(
       [...configured, ...(options.extraAdapters ?? [])],
       options.logger,
+      new CoalescingCache({
+        ttlMs: options.versionsCacheTtlMs ?? 5000,
+        maxEntries: 10_000,
+      }),
     );
   }
 
   private constructor(
     adapters: ModelRegistryAdapter[],
     private readonly logger: LoggerService,
+    private readonly versions: CoalescingCache<ModelRegistryVersion[]>,
   ) {
     this.adapters = adapters;
   }
@@ -132,7 +144,7 @@ export class RegistryService {
   async listVersions(ref: string): Promise<ModelRegistryVersion[]> {
     const adapter = this.resolve(ref);
     try {
-      return await adapter.listVersions(ref);
+      return await this.versions.get(ref, () => adapter.listVersions(ref));
     } catch (e) {
       this.logger.warn(
         `Listing versions of ${ref} failed: ${(e as Error).message}`,
@@ -151,6 +163,8 @@ export class RegistryService {
       return await adapter.setAlias(ref, alias, version);
     } catch (e) {
       throw toBackstageError(e);
+    } finally {
+      this.versions.delete(ref);
     }
   }
 }

@@ -1,0 +1,132 @@
+import {
+  DATASET_ANNOTATIONS,
+  DATASET_KIND,
+  DatasetClassification,
+  DatasetEntityV1alpha1,
+  ML_API_VERSION,
+} from '@mlplatform/plugin-ml-common';
+import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-node';
+import {
+  ENTITY_REF,
+  ENTITY_TYPE,
+  entityNameFor,
+  entityRefs,
+  registryAnnotations,
+} from './registryEntity';
+
+/** Annotation with the current version's record count. */
+export const ANNOTATION_DATASET_ROWS = DATASET_ANNOTATIONS.rows;
+/** Annotation with the current version's schema digest. */
+export const ANNOTATION_DATASET_SCHEMA_DIGEST =
+  DATASET_ANNOTATIONS.schemaDigest;
+
+// Same grammars as the Dataset kind's JSON schema: an annotation that would
+// make the entity invalid is left out rather than failing the entity.
+const LOCATION_URI = /^[a-z][a-z0-9+.-]*:\/\/\S+$/;
+const SCHEMA_URI = /^[a-z][a-z0-9+.-]*:\S+$/;
+const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const CLASSIFICATIONS = new Set<string>([
+  'public',
+  'internal',
+  'confidential',
+  'restricted',
+]);
+
+/** How registry repositories become Dataset entities. */
+export interface DatasetEntityDefaults {
+  /** Entity namespace of provided Datasets. */
+  namespace: string;
+  /** Owner when no version carries `mlplatform.io/owner`. */
+  defaultOwner?: string;
+  /** `spec.type` when no version carries `mlplatform.io/dataset-type`. */
+  defaultType: string;
+}
+
+/**
+ * Builds the Dataset entity of one dataset repository from its summary, the
+ * same way as Models: the current version (`production`, else the newest)
+ * gives owner, location, format, classification and lineage (`producedBy`,
+ * `derivedFrom`); rows and schema digest become annotations. Returns the
+ * reason instead when the repository cannot become an entity.
+ */
+export function toDatasetEntity(options: {
+  registryName: string;
+  host: string;
+  repository: string;
+  prefix: string;
+  summary: OciModelRepositorySummary;
+  defaults: DatasetEntityDefaults;
+}): DatasetEntityV1alpha1 | { skipped: string } {
+  const { registryName, host, repository, prefix, summary, defaults } = options;
+  const name = entityNameFor(repository, prefix);
+  if (!name) {
+    return { skipped: `"${repository}" does not map to a valid entity name` };
+  }
+  const { current, newest } = summary;
+  if (!current) return { skipped: 'it holds no dataset versions' };
+  const own = (key: string) => current.annotations[key];
+  const annotation = (key: string) => own(key) ?? newest?.annotations[key];
+
+  const owner = annotation(DATASET_ANNOTATIONS.owner) ?? defaults.defaultOwner;
+  if (!owner || !ENTITY_REF.test(owner)) {
+    return {
+      skipped: owner
+        ? `its owner annotation "${owner}" is not an entity ref`
+        : `no version has a ${DATASET_ANNOTATIONS.owner} annotation and no defaultOwner is configured`,
+    };
+  }
+  // Where the data is belongs to the version itself, never to another one.
+  const location = own(DATASET_ANNOTATIONS.location);
+  if (!location || !LOCATION_URI.test(location)) {
+    return {
+      skipped: location
+        ? `version ${current.version} has location "${location}", which is not a URI`
+        : `version ${current.version} has no ${DATASET_ANNOTATIONS.location} annotation`,
+    };
+  }
+  const type = annotation(DATASET_ANNOTATIONS.datasetType);
+  const format = own(DATASET_ANNOTATIONS.format);
+  const classification = annotation(DATASET_ANNOTATIONS.classification);
+  const producedBy = annotation(DATASET_ANNOTATIONS.producedBy);
+  const derivedFrom = entityRefs(own(DATASET_ANNOTATIONS.derivedFrom));
+  const schemaRef = own(DATASET_ANNOTATIONS.schemaRef);
+  const rows = own(DATASET_ANNOTATIONS.rows);
+  const schemaDigest = own(DATASET_ANNOTATIONS.schemaDigest);
+  const versionCount = Math.max(summary.versionNames.length, 1);
+  const registryRef = `oci://${host}/${repository}`;
+
+  return {
+    apiVersion: ML_API_VERSION,
+    kind: DATASET_KIND,
+    metadata: {
+      name,
+      namespace: defaults.namespace,
+      description: `Dataset versions in registry "${registryName}": ${versionCount}, current ${current.version}`,
+      annotations: {
+        ...registryAnnotations(registryRef, summary, current.version),
+        ...(rows && /^[0-9]{1,15}$/.test(rows)
+          ? { [ANNOTATION_DATASET_ROWS]: rows }
+          : {}),
+        ...(schemaDigest && DIGEST.test(schemaDigest)
+          ? { [ANNOTATION_DATASET_SCHEMA_DIGEST]: schemaDigest }
+          : {}),
+      },
+    },
+    spec: {
+      type: type && ENTITY_TYPE.test(type) ? type : defaults.defaultType,
+      lifecycle:
+        'production' in summary.aliases ? 'production' : 'experimental',
+      owner,
+      location,
+      ...(format ? { format } : {}),
+      ...(schemaRef && SCHEMA_URI.test(schemaRef)
+        ? { schema: { ref: schemaRef } }
+        : {}),
+      ...(classification && CLASSIFICATIONS.has(classification)
+        ? { classification: classification as DatasetClassification }
+        : {}),
+      ...(derivedFrom.length ? { derivedFrom } : {}),
+      ...(producedBy && ENTITY_REF.test(producedBy) ? { producedBy } : {}),
+    },
+  };
+}

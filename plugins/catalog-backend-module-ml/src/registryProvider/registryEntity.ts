@@ -1,0 +1,76 @@
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+} from '@backstage/catalog-model';
+import { ANNOTATION_REGISTRY_REF } from '@mlplatform/plugin-ml-common';
+import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-node';
+
+/** Annotation listing a provided entity's version names, newest first. */
+export const ANNOTATION_REGISTRY_VERSIONS = 'mlplatform.io/registry-versions';
+/** Annotation listing a provided entity's aliases as `alias=version` pairs. */
+export const ANNOTATION_REGISTRY_ALIASES = 'mlplatform.io/registry-aliases';
+
+const ENTITY_NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+export const ENTITY_REF =
+  /^(?:[A-Za-z][A-Za-z0-9]*:)?(?:[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*\/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+/** `spec.type` of Models and Datasets. */
+export const ENTITY_TYPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+const MAX_LISTED_VERSIONS = 20;
+
+/**
+ * The entity name for a repository: the path below the provider's prefix,
+ * with `/` turned into `-` (`models/fraud/detector` -> `fraud-detector`).
+ * Undefined when that is not a valid entity name.
+ */
+export function entityNameFor(
+  repository: string,
+  prefix: string,
+): string | undefined {
+  const name = repository
+    .slice(prefix.length)
+    .split('/')
+    .join('-')
+    .replace(/[-_.]{2,}/g, '-');
+  return name.length <= 63 && ENTITY_NAME.test(name) ? name : undefined;
+}
+
+/** The valid entity refs of a comma-separated annotation, deduplicated. */
+export function entityRefs(raw: string | undefined): string[] {
+  return [
+    ...new Set(
+      (raw ?? '')
+        .split(',')
+        .map(s => s.trim())
+        .filter(s => ENTITY_REF.test(s)),
+    ),
+  ];
+}
+
+/**
+ * The annotations every provided entity carries: its location, the registry
+ * ref, its version names (newest first, up to 20) and aliases.
+ */
+export function registryAnnotations(
+  registryRef: string,
+  summary: OciModelRepositorySummary,
+  currentVersion: string,
+): Record<string, string> {
+  const location = `ml-registry:${registryRef}`;
+  const aliases = Object.entries(summary.aliases).map(
+    ([alias, version]) => `${alias}=${version}`,
+  );
+  return {
+    [ANNOTATION_LOCATION]: location,
+    [ANNOTATION_ORIGIN_LOCATION]: location,
+    [ANNOTATION_REGISTRY_REF]: registryRef,
+    [ANNOTATION_REGISTRY_VERSIONS]: (summary.versionNames.length
+      ? summary.versionNames
+      : [currentVersion]
+    )
+      .slice(0, MAX_LISTED_VERSIONS)
+      .join(','),
+    ...(aliases.length
+      ? { [ANNOTATION_REGISTRY_ALIASES]: aliases.sort().join(',') }
+      : {}),
+  };
+}
