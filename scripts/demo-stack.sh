@@ -146,13 +146,15 @@ start() {
 
   if have prometheus-alertmanager; then
     # ModelDriftHigh goes to the ML backend, which starts the Model's
-    # retraining Pipeline (ml.alerts.rules below); re-sent hourly, started once.
+    # retraining Pipeline (ml.alerts.rules below). Re-sent every 2 minutes:
+    # the first deliveries reach a backend that is still starting or whose
+    # catalog has not read the Models yet; the run starts once per alert.
     cat >"$DEMO/alertmanager/alertmanager.yml" <<YAML
 route:
   receiver: 'null'
   group_wait: 0s
   group_interval: 10s
-  repeat_interval: 1h
+  repeat_interval: 2m
   routes:
     - receiver: ml-portal
       matchers: ['alertname="ModelDriftHigh"']
@@ -163,7 +165,7 @@ receivers:
       - url: $ML_BACKEND_URL/api/ml/alerts/webhook
         send_resolved: false
         http_config:
-          authorization: { type: Bearer, credentials: '$alert_secret' }
+          basic_auth: { username: alertmanager, password: '$alert_secret' }
 YAML
     chmod 600 "$DEMO/alertmanager/alertmanager.yml"
     start_bg alertmanager "$DEMO/alertmanager/log" prometheus-alertmanager \

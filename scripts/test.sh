@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check of the repo: type check, lint, and all tests (stores on SQLite
 # and PostgreSQL, integrations against real Prometheus, Alertmanager and
-# docker-registry). Ends with the line "N passed, N failed".
+# docker-registry), then the browser end-to-end tests against the demo portal
+# (scripts/e2e.sh, Debian's Chromium). Ends with the line "N passed, N failed".
 #
 # PostgreSQL: BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING, default
 # postgresql://postgres@127.0.0.1:5432 (trust auth).
@@ -14,12 +15,12 @@ export CI=true
 export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="${BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING:-postgresql://postgres@127.0.0.1:5432}"
 
 missing=()
-for bin in prometheus promtool prometheus-alertmanager docker-registry; do
+for bin in prometheus promtool prometheus-alertmanager docker-registry chromium; do
   command -v "$bin" >/dev/null || missing+=("$bin")
 done
 if ((${#missing[@]})); then
   echo "test: missing ${missing[*]}; install with:" >&2
-  echo "  apt-get install --no-install-recommends prometheus prometheus-alertmanager docker-registry" >&2
+  echo "  apt-get install --no-install-recommends prometheus prometheus-alertmanager docker-registry chromium" >&2
   exit 1
 fi
 if ! node -e "require('net').connect(new URL(process.argv[1]).port||5432,new URL(process.argv[1]).hostname).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" "$BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING"; then
@@ -42,10 +43,32 @@ step "tests"
 report="$(mktemp -t ml-jest-XXXXXX.json)"
 status=0
 ml_yarn test --json --outputFile="$report" "$@" || status=$?
-node -e '
+jest_line="$(node -e '
   const r = require(process.argv[1]);
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` +
-    (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
-' "$report" || { echo "0 passed, 1 failed"; status=1; }
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' "$report" 2>/dev/null || echo "0 passed, 1 failed")"
 rm -f "$report"
+echo "jest: $jest_line"
+
+# Browser end-to-end against the running demo portal (scripts/e2e.sh starts
+# and stops it). Skipped when Jest arguments narrow the run, or with
+# ML_SKIP_E2E=1.
+e2e_line="0 passed, 0 failed"
+if [[ $# -eq 0 && "${ML_SKIP_E2E:-}" != 1 ]]; then
+  step "browser end-to-end"
+  e2e_log="$(mktemp -t ml-e2e-XXXXXX.log)"
+  scripts/e2e.sh 2>&1 | tee "$e2e_log" || status=1
+  e2e_line="$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$e2e_log" | tail -n 1)"
+  e2e_line="${e2e_line:-0 passed, 1 failed}"
+  rm -f "$e2e_log"
+fi
+
+# The closing line CI reads: Jest and browser tests together.
+node -e '
+  const [a, b] = process.argv.slice(1).map(l => l.match(/(\d+) passed, (\d+) failed/));
+  const passed = Number(a[1]) + Number(b[1]);
+  const failed = Number(a[2]) + Number(b[2]);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+' "$jest_line" "$e2e_line" || status=1
 exit "$status"

@@ -159,8 +159,9 @@ export interface Config {
       /** Without it, `POST /api/ml/alerts/webhook` answers 404. */
       webhook?: {
         /**
-         * Shared secret Alertmanager sends as `Authorization: Bearer <secret>`
-         * (`http_config.authorization.credentials`); at least 16 characters.
+         * Shared secret Alertmanager sends as the password of HTTP basic auth
+         * (`http_config.basic_auth.password`, any user name); at least 16
+         * characters.
          * @visibility secret
          */
         secret: string;

@@ -14,13 +14,16 @@ fs.mkdirSync(SHOTS, { recursive: true });
 async function open(page: Page, url: string) {
   await page.goto(url);
   const enter = page.getByRole('button', { name: 'Enter' });
-  await enter.waitFor({ timeout: 60_000 });
+  const nav = page.getByRole('link', { name: 'Catalog', exact: true });
+  // Signed in already (same browser context) or the guest sign-in page.
+  await expect(enter.or(nav).first()).toBeVisible({ timeout: 60_000 });
   // The button can render before it is wired up: click until it is gone.
   for (let i = 0; i < 15 && (await enter.isVisible().catch(() => false)); i++) {
     await enter.click().catch(() => undefined);
     await page.waitForTimeout(1000);
   }
   await expect(enter).toBeHidden();
+  await expect(nav.first()).toBeVisible();
 }
 
 /** Waits until no card shows a progress bar any more. */
@@ -74,11 +77,19 @@ test('Model page: health, versions and lineage from the real services', async ({
   }
   await expect(versions.getByText('production').first()).toBeVisible();
 
-  // Lineage: datasets upstream, the serving component downstream.
+  // Lineage: datasets and the training pipeline upstream, serving downstream.
   const lineage = card(page, 'Lineage');
-  await expect(lineage.getByText('fraud-features').first()).toBeVisible();
   await expect(
-    lineage.getByText('fraud-detector-training').first(),
+    lineage.getByRole('link', { name: 'Fraud features' }),
+  ).toHaveAttribute('href', '/catalog/default/dataset/fraud-features');
+  await expect(
+    lineage.getByRole('link', { name: 'fraud-detector-training' }),
+  ).toHaveAttribute(
+    'href',
+    '/catalog/default/pipeline/fraud-detector-training',
+  );
+  await expect(
+    lineage.getByRole('link', { name: 'fraud-scoring-service' }),
   ).toBeVisible();
   await settled(page);
   await shot(page, 'model-page');
@@ -116,22 +127,22 @@ test('creates a GPU notebook from the template, then deletes it', async ({
   await page.getByRole('button', { name: 'Review' }).click();
   await page.getByRole('button', { name: 'Create' }).click();
 
-  await expect(page.getByText('Open notebook').first()).toBeVisible({
-    timeout: 90_000,
-  });
+  // The task's output: the notebook on the cluster, within the quota.
+  const output = page.locator('article');
+  await expect(output.getByText(name)).toBeVisible({ timeout: 90_000 });
+  await expect(output).toContainText(
+    /in namespace\s*fraud\s*on\s*gpu-cluster-a/,
+  );
   await shot(page, 'notebook-created');
 
   await open(page, '/ml/notebooks');
-  const row = page.getByRole('row').filter({ hasText: name });
-  await expect(row).toBeVisible();
-  await row.getByRole('button', { name: /delete/i }).click();
-  await page
-    .getByRole('button', { name: /^delete$/i })
-    .last()
-    .click();
-  await expect(page.getByRole('row').filter({ hasText: name })).toHaveCount(0, {
-    timeout: 60_000,
-  });
+  await page.getByRole('button', { name: `Delete ${name}` }).click();
+  const dialog = page.getByRole('dialog');
+  await expect(dialog).toContainText(`Delete notebook ${name}?`);
+  await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(
+    page.getByRole('button', { name: `Delete ${name}` }),
+  ).toHaveCount(0, { timeout: 60_000 });
 });
 
 test('Pipeline page: runs from the orchestrator, and the owner starts one', async ({

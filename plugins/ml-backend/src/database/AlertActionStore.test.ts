@@ -23,6 +23,35 @@ describe('AlertActionStore', () => {
   });
 
   it.each(databases.eachSupportedId())(
+    'lets a later delivery take over a claim left pending by a stopped backend, once, on %p',
+    async databaseId => {
+      const { knex, store } = await createStore(databaseId);
+      const first = await store.claim(key('stale'));
+      expect(first.claimed).toBe(true);
+      // Fresh pending claims are not taken over.
+      expect((await store.claim(key('stale'))).claimed).toBe(false);
+
+      // The backend stopped mid-action 20 minutes ago.
+      await knex('ml_alert_actions')
+        .where({ id: first.record.id })
+        .update({ created_at: new Date(Date.now() - 20 * 60 * 1000) });
+      const [a, b] = await Promise.all([
+        store.claim(key('stale')),
+        store.claim(key('stale')),
+      ]);
+      expect([a.claimed, b.claimed].sort()).toEqual([false, true]);
+      expect((await store.claim(key('stale'))).claimed).toBe(false);
+
+      // A finished action is never run again, however old.
+      await store.finish(first.record.id, { status: 'failed', summary: 'x' });
+      await knex('ml_alert_actions')
+        .where({ id: first.record.id })
+        .update({ created_at: new Date(Date.now() - 60 * 60 * 1000) });
+      expect((await store.claim(key('stale'))).claimed).toBe(false);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
     'claims an alert action once, finishes it and lists it on %p',
     async databaseId => {
       const { store } = await createStore(databaseId);

@@ -104,16 +104,41 @@ export class AlertActionStore {
 
   /**
    * Records that the action is about to run. Returns the existing record
-   * instead when this key was claimed before.
+   * instead when this key was claimed before, unless that claim is still
+   * `pending` after `stalePendingMs` (default 10 minutes): the backend that
+   * made it stopped mid-action, so this delivery takes it over.
    */
   async claim(
     key: AlertActionKey & { alertname: string },
+    options: { stalePendingMs?: number } = {},
   ): Promise<
     | { claimed: true; record: AlertActionRecord }
     | { claimed: false; record: AlertActionRecord }
   > {
     const existing = await this.get(key);
-    if (existing) return { claimed: false, record: existing };
+    if (existing) {
+      const staleBefore =
+        Date.now() - (options.stalePendingMs ?? 10 * 60 * 1000);
+      if (
+        existing.status !== 'pending' ||
+        Date.parse(existing.createdAt) > staleBefore
+      ) {
+        return { claimed: false, record: existing };
+      }
+      const now = new Date();
+      // Only one delivery wins the takeover: the row must still be the one read.
+      const taken = await this.db<AlertActionRow>('ml_alert_actions')
+        .where({ id: existing.id, status: 'pending' })
+        .where('created_at', '<', new Date(staleBefore))
+        .update({ created_at: now });
+      if (taken === 1) {
+        return {
+          claimed: true,
+          record: { ...existing, createdAt: now.toISOString() },
+        };
+      }
+      return { claimed: false, record: (await this.get(key)) ?? existing };
+    }
     const createdAt = new Date();
     try {
       const [row] = await this.db<AlertActionRow>('ml_alert_actions')

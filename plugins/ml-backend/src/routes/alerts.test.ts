@@ -27,6 +27,10 @@ import {
 } from '../__testUtils__/pipelinesBackend';
 import { mlPlugin } from '../plugin';
 
+/** How Alertmanager's basic_auth sends the shared secret. */
+const basic = (secret: string) =>
+  `Basic ${Buffer.from(`alertmanager:${secret}`).toString('base64')}`;
+
 jest.setTimeout(90_000);
 
 const SECRET = 'alertmanager-shared-secret-0123';
@@ -121,7 +125,7 @@ describe('POST /api/ml/alerts/webhook with the real catalog and test Kubernetes 
   const post = (body: unknown, secret = SECRET) =>
     request(backend.server)
       .post('/api/ml/alerts/webhook')
-      .set('Authorization', `Bearer ${secret}`)
+      .set('Authorization', basic(secret))
       .send(body as object);
   const jobs = () =>
     backend.kube
@@ -275,7 +279,10 @@ describe('POST /api/ml/alerts/webhook with the real catalog and test Kubernetes 
                     url: `http://127.0.0.1:${port}/api/ml/alerts/webhook`,
                     send_resolved: false,
                     http_config: {
-                      authorization: { type: 'Bearer', credentials: SECRET },
+                      basic_auth: {
+                        username: 'alertmanager',
+                        password: SECRET,
+                      },
                     },
                   },
                 ],
@@ -467,7 +474,7 @@ describe('POST /api/ml/alerts/webhook without ml.alerts.webhook', () => {
     });
     const res = await request(server)
       .post('/api/ml/alerts/webhook')
-      .set('Authorization', `Bearer ${SECRET}`)
+      .set('Authorization', basic(SECRET))
       .send(delivery([]));
     expect(res.status).toBe(404);
     expect(res.body.error.message).toBe(

@@ -127,7 +127,10 @@ export class AlertWebhookService {
   }
 
   /**
-   * Checks `Authorization: Bearer <secret>` in constant time.
+   * Checks `Authorization: Basic <base64(user:secret)>` in constant time; the
+   * user name is not checked. Not `Bearer`: Backstage's own auth middleware
+   * takes every bearer token for a Backstage token and refuses the request
+   * before the route runs.
    *
    * @throws NotFoundError when no secret is configured (the webhook is off),
    * AuthenticationError when the header is missing or wrong.
@@ -139,11 +142,20 @@ export class AlertWebhookService {
         'The alert webhook is not enabled: set ml.alerts.webhook.secret',
       );
     }
-    const match = /^Bearer\s+(.+)$/i.exec(header ?? '');
+    const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header?.trim() ?? '');
+    const decoded = match
+      ? Buffer.from(match[1], 'base64').toString('utf8')
+      : '';
+    const given = decoded.includes(':')
+      ? decoded.slice(decoded.indexOf(':') + 1)
+      : undefined;
     // Comparing digests keeps the time independent of length and content.
-    if (!match || !timingSafeEqual(digest(match[1].trim()), digest(secret))) {
+    if (
+      given === undefined ||
+      !timingSafeEqual(digest(given), digest(secret))
+    ) {
       throw new AuthenticationError(
-        'Missing or wrong webhook secret in the Authorization header',
+        'Missing or wrong webhook secret: send it as the password of HTTP basic auth (Alertmanager: http_config.basic_auth)',
       );
     }
   }

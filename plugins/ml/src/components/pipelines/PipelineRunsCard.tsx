@@ -59,62 +59,75 @@ function Parameters(props: { parameters: Record<string, string> }) {
   );
 }
 
+// Cards break long words anywhere by default; a runs table reads better with
+// whole words and scrolls sideways on narrow pages instead.
+const cell = { wordBreak: 'normal', overflowWrap: 'normal' } as const;
+const nowrap = { ...cell, whiteSpace: 'nowrap' } as const;
+
 function RunsTable(props: { runs: PipelineRun[] }) {
   return (
-    <Table size="small" aria-label="Runs">
-      <TableHead>
-        <TableRow>
-          <TableCell>Status</TableCell>
-          <TableCell>Run</TableCell>
-          <TableCell>Started</TableCell>
-          <TableCell>Duration</TableCell>
-          <TableCell>Trigger</TableCell>
-          <TableCell>Parameters</TableCell>
-          <TableCell>Model version</TableCell>
-          <TableCell>Links</TableCell>
-        </TableRow>
-      </TableHead>
-      <TableBody>
-        {props.runs.map(run => {
-          const started = run.startedAt ?? run.createdAt;
-          return (
-            <TableRow key={run.id}>
-              <TableCell>
-                <RunStatusChip
-                  status={run.status}
-                  rawStatus={run.rawStatus}
-                  message={run.message}
-                />
-              </TableCell>
-              <TableCell>
-                <strong>{run.name ?? run.id}</strong>
-                {run.message && (
-                  <Typography variant="caption" display="block">
-                    {run.message}
-                  </Typography>
-                )}
-              </TableCell>
-              <TableCell style={{ whiteSpace: 'nowrap' }}>
-                <Tooltip title={absoluteTime(started)}>
-                  <span>{relativeTime(started) ?? '—'}</span>
-                </Tooltip>
-              </TableCell>
-              <TableCell style={{ whiteSpace: 'nowrap' }}>
-                {formatDuration(run.durationSeconds) ?? '—'}
-              </TableCell>
-              <TableCell>{describeTrigger(run.trigger)}</TableCell>
-              <TableCell>
-                <Parameters parameters={run.parameters} />
-              </TableCell>
-              <TableCell>{run.producedModelVersion ?? '—'}</TableCell>
-              <TableCell>
-                <RunLinks run={run} />
-              </TableCell>
-            </TableRow>
-          );
-        })}
-      </TableBody>
-    </Table>
+    <Box style={{ overflowX: 'auto' }}>
+      <Table size="small" aria-label="Runs" style={{ minWidth: 960 }}>
+        <TableHead>
+          <TableRow>
+            <TableCell>Status</TableCell>
+            <TableCell>Run</TableCell>
+            <TableCell>Started</TableCell>
+            <TableCell>Duration</TableCell>
+            <TableCell>Trigger</TableCell>
+            <TableCell>Parameters</TableCell>
+            <TableCell>Model version</TableCell>
+            <TableCell>Links</TableCell>
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {props.runs.map(run => {
+            const started = run.startedAt ?? run.createdAt;
+            return (
+              <TableRow key={run.id}>
+                <TableCell style={nowrap}>
+                  <RunStatusChip
+                    status={run.status}
+                    rawStatus={run.rawStatus}
+                    message={run.message}
+                  />
+                </TableCell>
+                <TableCell style={{ ...cell, minWidth: 220, maxWidth: 380 }}>
+                  <strong style={{ wordBreak: 'break-all' }}>
+                    {run.name ?? run.id}
+                  </strong>
+                  {run.message && (
+                    <Typography variant="caption" display="block">
+                      {run.message}
+                    </Typography>
+                  )}
+                </TableCell>
+                <TableCell style={nowrap}>
+                  <Tooltip title={absoluteTime(started)}>
+                    <span>{relativeTime(started) ?? '—'}</span>
+                  </Tooltip>
+                </TableCell>
+                <TableCell style={nowrap}>
+                  {formatDuration(run.durationSeconds) ?? '—'}
+                </TableCell>
+                <TableCell style={{ ...cell, minWidth: 120 }}>
+                  {describeTrigger(run.trigger)}
+                </TableCell>
+                <TableCell style={{ ...cell, minWidth: 160 }}>
+                  <Parameters parameters={run.parameters} />
+                </TableCell>
+                <TableCell style={nowrap}>
+                  {run.producedModelVersion ?? '—'}
+                </TableCell>
+                <TableCell style={nowrap}>
+                  <RunLinks run={run} />
+                </TableCell>
+              </TableRow>
+            );
+          })}
+        </TableBody>
+      </Table>
+    </Box>
   );
 }
 
