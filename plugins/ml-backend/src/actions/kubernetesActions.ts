@@ -11,6 +11,13 @@ import {
 import { explainPendingWorkloads } from './explainPending';
 import { userCredentials } from './refs';
 
+/** What templates/notebook proposes by default. */
+const DEFAULT_NOTEBOOK = {
+  image: 'quay.io/jupyter/pytorch-notebook:2024-12-02',
+  cpu: '4',
+  memory: '16Gi',
+} as const;
+
 /**
  * `get-gpu-quota`, `explain-pending-workload` and `create-notebook`: the same
  * input validation, QuotaService and NotebookService as `GET /quotas` and
@@ -269,18 +276,25 @@ export function registerKubernetesActions(options: {
               .string()
               .optional()
               .describe('Team namespace, with cluster, when no quota is given'),
+            // Defaults as in the GPU notebook template, so an assistant can
+            // ask for "a notebook with 1 GPU" without knowing images.
             image: z
               .string()
+              .default(DEFAULT_NOTEBOOK.image)
               .describe(
-                'Container image, e.g. quay.io/jupyter/pytorch-notebook:2024-12-02',
+                `Container image; default ${DEFAULT_NOTEBOOK.image} (JupyterLab with PyTorch)`,
               ),
             cpu: z
               .string()
-              .describe('Kubernetes CPU quantity from 100m to 64, e.g. "4"'),
+              .default(DEFAULT_NOTEBOOK.cpu)
+              .describe(
+                `Kubernetes CPU quantity from 100m to 64; default "${DEFAULT_NOTEBOOK.cpu}"`,
+              ),
             memory: z
               .string()
+              .default(DEFAULT_NOTEBOOK.memory)
               .describe(
-                'Kubernetes memory quantity from 128Mi to 1Ti, e.g. "32Gi"',
+                `Kubernetes memory quantity from 128Mi to 1Ti; default "${DEFAULT_NOTEBOOK.memory}"`,
               ),
             gpus: z
               .number()

@@ -198,74 +198,86 @@ export function ModelVersionsCard() {
           {value.registryRef} · registry {value.registry}
         </Typography>
         <MetricSparkline versions={versions} />
-        <Table size="small" aria-label="Versions">
-          <TableHead>
-            <TableRow>
-              <TableCell>Version</TableCell>
-              <TableCell>Created</TableCell>
-              <TableCell>Aliases</TableCell>
-              <TableCell>Metrics</TableCell>
-              <TableCell>Source run</TableCell>
-              <TableCell>Size</TableCell>
-              <TableCell />
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {versions.map(v => (
-              <TableRow key={v.version}>
-                <TableCell>
-                  <Tooltip title={v.digest ?? ''}>
-                    <strong>{v.version}</strong>
-                  </Tooltip>
-                </TableCell>
-                <TableCell title={v.created}>
-                  {relativeTime(v.created) ?? '—'}
-                </TableCell>
-                <TableCell>
-                  {v.aliases.map(a => (
-                    <Chip key={a} size="small" label={a} color="primary" />
-                  ))}
-                </TableCell>
-                <TableCell>
-                  {Object.entries(v.metrics)
-                    .map(([k, n]) => `${k} ${formatNumber(n, 4)}`)
-                    .join(' · ') || '—'}
-                </TableCell>
-                <TableCell>
-                  {v.sourceRun?.url && (
-                    <Link to={v.sourceRun.url}>{v.sourceRun.id}</Link>
-                  )}
-                  {v.sourceRun && !v.sourceRun.url && v.sourceRun.id}
-                  {!v.sourceRun && '—'}
-                </TableCell>
-                <TableCell>
-                  {v.sizeBytes !== undefined ? formatBytes(v.sizeBytes) : '—'}
-                </TableCell>
-                <TableCell>
-                  <Tooltip
-                    title={
-                      !mayPromote && !permissionLoading
-                        ? 'You are not allowed to promote this model'
-                        : ''
-                    }
-                  >
-                    <span>
-                      <Button
-                        size="small"
-                        variant="outlined"
-                        disabled={!mayPromote}
-                        onClick={() => setPromoting(v)}
-                        aria-label={`Promote ${v.version}`}
-                      >
-                        Promote
-                      </Button>
-                    </span>
-                  </Tooltip>
-                </TableCell>
+        {/* Whole words, and a sideways scroll on narrow pages, instead of
+            the card's break-anywhere default. */}
+        <Box style={{ overflowX: 'auto' }}>
+          <Table
+            size="small"
+            aria-label="Versions"
+            style={{
+              minWidth: 640,
+              wordBreak: 'normal',
+              overflowWrap: 'normal',
+            }}
+          >
+            <TableHead>
+              <TableRow>
+                <TableCell>Version</TableCell>
+                <TableCell>Created</TableCell>
+                <TableCell>Aliases</TableCell>
+                <TableCell>Metrics</TableCell>
+                <TableCell>Source run</TableCell>
+                <TableCell>Size</TableCell>
+                <TableCell />
               </TableRow>
-            ))}
-          </TableBody>
-        </Table>
+            </TableHead>
+            <TableBody>
+              {versions.map(v => (
+                <TableRow key={v.version}>
+                  <TableCell>
+                    <Tooltip title={v.digest ?? ''}>
+                      <strong>{v.version}</strong>
+                    </Tooltip>
+                  </TableCell>
+                  <TableCell title={v.created}>
+                    {relativeTime(v.created) ?? '—'}
+                  </TableCell>
+                  <TableCell>
+                    {v.aliases.map(a => (
+                      <Chip key={a} size="small" label={a} color="primary" />
+                    ))}
+                  </TableCell>
+                  <TableCell>
+                    {Object.entries(v.metrics)
+                      .map(([k, n]) => `${k} ${formatNumber(n, 4)}`)
+                      .join(' · ') || '—'}
+                  </TableCell>
+                  <TableCell>
+                    {v.sourceRun?.url && (
+                      <Link to={v.sourceRun.url}>{v.sourceRun.id}</Link>
+                    )}
+                    {v.sourceRun && !v.sourceRun.url && v.sourceRun.id}
+                    {!v.sourceRun && '—'}
+                  </TableCell>
+                  <TableCell>
+                    {v.sizeBytes !== undefined ? formatBytes(v.sizeBytes) : '—'}
+                  </TableCell>
+                  <TableCell>
+                    <Tooltip
+                      title={
+                        !mayPromote && !permissionLoading
+                          ? 'You are not allowed to promote this model'
+                          : ''
+                      }
+                    >
+                      <span>
+                        <Button
+                          size="small"
+                          variant="outlined"
+                          disabled={!mayPromote}
+                          onClick={() => setPromoting(v)}
+                          aria-label={`Promote ${v.version}`}
+                        >
+                          Promote
+                        </Button>
+                      </span>
+                    </Tooltip>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Box>
         {promoting && (
           <PromoteDialog
             version={promoting}
