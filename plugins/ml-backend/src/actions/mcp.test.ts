@@ -314,9 +314,13 @@ describeIfBinary([
     expect(result.tools.length).toBeGreaterThan(tools.length);
     const byName = Object.fromEntries(tools.map((t: any) => [t.name, t]));
     const create = byName['ml.create-notebook'];
-    expect(create.inputSchema.required.sort()).toEqual(
-      ['cpu', 'gpus', 'image', 'memory', 'name'].sort(),
+    expect(create.inputSchema.required.sort()).toEqual(['gpus', 'name']);
+    // The notebook template's defaults, so "a notebook with 1 GPU" suffices.
+    expect(create.inputSchema.properties.image.default).toBe(
+      'quay.io/jupyter/pytorch-notebook:2024-12-02',
     );
+    expect(create.inputSchema.properties.cpu.default).toBe('4');
+    expect(create.inputSchema.properties.memory.default).toBe('16Gi');
     expect(create.inputSchema.additionalProperties).toBe(false);
     expect(create.inputSchema.properties.gpus.type).toBe('integer');
     expect(create.description).toMatch(/free \+ borrowable/);
