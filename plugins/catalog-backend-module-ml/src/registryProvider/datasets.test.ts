@@ -1,9 +1,5 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import {
-  EntityProviderConnection,
-  EntityProviderMutation,
-} from '@backstage/plugin-catalog-node';
 import { DATASET_CONFIG_MEDIA_TYPE } from '@mlplatform/plugin-ml-common';
 import {
   OciDistributionClient,
@@ -16,40 +12,11 @@ import {
   serverBinaries,
   startRegistry,
 } from '@mlplatform/test-services';
+import { CollectingConnection } from '../__testUtils__/collectingConnection';
 import { MlEntitiesProcessor } from '../processor/MlEntitiesProcessor';
 import { RegistryModelEntityProvider } from './RegistryModelEntityProvider';
 
 jest.setTimeout(60_000);
-
-/** Applies mutations the way the catalog does, keyed by entity ref. */
-class CollectingConnection implements EntityProviderConnection {
-  readonly mutations: EntityProviderMutation[] = [];
-  readonly entities = new Map<string, Entity>();
-
-  async applyMutation(mutation: EntityProviderMutation) {
-    this.mutations.push(mutation);
-    if (mutation.type === 'full') {
-      this.entities.clear();
-      for (const d of mutation.entities) {
-        if (this.entities.has(stringifyEntityRef(d.entity))) {
-          throw new Error(`duplicate ${stringifyEntityRef(d.entity)}`);
-        }
-        this.entities.set(stringifyEntityRef(d.entity), d.entity);
-      }
-    } else {
-      for (const d of mutation.removed) {
-        this.entities.delete(
-          'entity' in d ? stringifyEntityRef(d.entity) : d.entityRef,
-        );
-      }
-      for (const d of mutation.added) {
-        this.entities.set(stringifyEntityRef(d.entity), d.entity);
-      }
-    }
-  }
-
-  async refresh() {}
-}
 
 /** Runs an entity through the ML processor; returns its relations. */
 async function process(entity: Entity) {
