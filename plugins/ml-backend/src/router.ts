@@ -2,7 +2,7 @@ import {
   HttpAuthService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   MlAuditEventsResponse,
@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { AuditStore } from './database/AuditStore';
 import { databaseUnavailableErrors } from './database/unavailable';
 import { IntegrationStatusService } from './services/IntegrationStatusService';
+import { parseInput } from './parseInput';
 
 /** @internal */
 export interface RouterOptions {
@@ -62,17 +63,6 @@ const auditQuery = z
     path: ['from'],
   });
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues
-      .map(i => `${i.path.join('.') || what}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`Invalid ${what}: ${issues}`);
-  }
-  return result.data;
-}
-
 /**
  * Maps the ML backend's HTTP API onto its services. Errors thrown here are
  * typed `@backstage/errors` and turned into responses by the backend.
@@ -95,7 +85,7 @@ export async function createRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const { entity, targetRef, limit, ...filter } = parse(
+    const { entity, targetRef, limit, ...filter } = parseInput(
       auditQuery,
       req.query,
       'query',

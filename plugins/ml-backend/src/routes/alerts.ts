@@ -1,6 +1,6 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   AlertActionsResponse,
@@ -15,6 +15,7 @@ import {
   alertmanagerWebhookSchema,
 } from '../services/alerts/AlertWebhookService';
 import { databaseUnavailableErrors } from '../database/unavailable';
+import { parseInput } from '../parseInput';
 
 /** @internal */
 export interface AlertsRouterOptions {
@@ -33,17 +34,6 @@ const refParams = z.object({
 const listQuery = z
   .object({ limit: z.coerce.number().int().min(1).max(200).optional() })
   .strict();
-
-function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues
-      .map(i => `${i.path.join('.') || what}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`Invalid ${what}: ${issues}`);
-  }
-  return result.data;
-}
 
 /**
  * The alert part of the ML backend's API: Alertmanager's webhook receiver
@@ -68,7 +58,11 @@ export async function createAlertsRouter(
     },
     express.json({ limit: '1mb' }),
     async (req, res) => {
-      const payload = parse(alertmanagerWebhookSchema, req.body, 'payload');
+      const payload = parseInput(
+        alertmanagerWebhookSchema,
+        req.body,
+        'payload',
+      );
       const body: AlertWebhookResponse = await alertWebhook.handle(
         payload,
         req,
@@ -81,8 +75,8 @@ export async function createAlertsRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const ref = parse(refParams, req.params, 'model');
-    const { limit } = parse(listQuery, req.query, 'query');
+    const ref = parseInput(refParams, req.params, 'model');
+    const { limit } = parseInput(listQuery, req.query, 'query');
     const entity = await catalog.getEntityByRef(
       { kind: 'model', ...ref },
       { credentials },

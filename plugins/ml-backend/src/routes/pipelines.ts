@@ -1,5 +1,4 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
 import {
   PipelineRunsResponse,
   StartPipelineRunResponse,
@@ -15,6 +14,7 @@ import {
   RUNS_LIMIT,
 } from '../services/pipelines/PipelineRunsService';
 import { databaseUnavailableErrors } from '../database/unavailable';
+import { parseInput } from '../parseInput';
 
 /** @internal */
 export interface PipelinesRouterOptions {
@@ -62,17 +62,6 @@ const startBody = z
   })
   .strict();
 
-function parse<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues
-      .map(i => `${i.path.join('.') || what}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`Invalid ${what}: ${issues}`);
-  }
-  return result.data;
-}
-
 /**
  * The pipeline-runs part of the ML backend's API: a Pipeline's recent runs
  * and next scheduled time, and starting a run (`ml.pipeline.run`, audited).
@@ -90,8 +79,8 @@ export async function createPipelinesRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const ref = parse(refParams, req.params, 'pipeline');
-    const { limit } = parse(runsQuery, req.query, 'query');
+    const ref = parseInput(refParams, req.params, 'pipeline');
+    const { limit } = parseInput(runsQuery, req.query, 'query');
     const body: PipelineRunsResponse = await pipelineRuns.listRuns({
       pipelineRef: { kind: 'pipeline', ...ref },
       credentials,
@@ -102,8 +91,8 @@ export async function createPipelinesRouter(
 
   router.post('/pipelines/:namespace/:name/runs', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const ref = parse(refParams, req.params, 'pipeline');
-    const { parameters } = parse(startBody, req.body ?? {}, 'body');
+    const ref = parseInput(refParams, req.params, 'pipeline');
+    const { parameters } = parseInput(startBody, req.body ?? {}, 'body');
     const { run } = await pipelineRuns.startRun({
       pipelineRef: { kind: 'pipeline', ...ref },
       parameters,

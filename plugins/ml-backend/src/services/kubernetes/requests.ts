@@ -18,6 +18,7 @@ import type { Request } from 'express';
 import { z } from 'zod';
 import { NotebookCaller } from './NotebookService';
 import { QuotaFilter } from './QuotaService';
+import { parseInput } from '../../parseInput';
 
 /*
  * Validation of what callers send about quotas and notebooks, shared by the
@@ -110,32 +111,16 @@ const quotasQuery = z
   })
   .strict();
 
-/** Parses input with a zod schema; InputError listing every issue. @internal */
-export function parse<T>(
-  schema: z.ZodType<T>,
-  input: unknown,
-  what: string,
-): T {
-  const result = schema.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues
-      .map(i => `${i.path.join('.') || what}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`Invalid ${what}: ${issues}`);
-  }
-  return result.data;
-}
-
 /** Parses the body of `POST /notebooks` (and the `create-notebook` action). @internal */
 export function parseCreateNotebookRequest(
   input: unknown,
 ): CreateNotebookRequest {
-  return parse(createNotebookBody, input, 'notebook');
+  return parseInput(createNotebookBody, input, 'notebook');
 }
 
 /** Parses `cluster`, `namespace`, `name` of one notebook. @internal */
 export function parseNotebookParams(input: unknown) {
-  return parse(notebookParams, input, 'notebook path');
+  return parseInput(notebookParams, input, 'notebook path');
 }
 
 /**
@@ -145,7 +130,7 @@ export function parseNotebookParams(input: unknown) {
  * @internal
  */
 export function parseQuotaFilter(input: unknown): QuotaFilter {
-  const filter = parse(quotasQuery, input, 'query');
+  const filter = parseInput(quotasQuery, input, 'query');
   return {
     ...filter,
     team: filter.team ? normalizeTeam(filter.team) : undefined,
@@ -172,6 +157,8 @@ export async function notebookCaller(
   };
 }
 
+const validate = makeValidator();
+
 /** `fraud-team` and `group:fraud-team` both mean `group:default/fraud-team`. */
 function normalizeTeam(team: string): string {
   let ref;
@@ -184,7 +171,6 @@ function normalizeTeam(team: string): string {
     throw new InputError(`Invalid query: team: not an entity ref: "${team}"`);
   }
   // parseEntityRef splits but does not validate: `group:default/../x` parses.
-  const validate = makeValidator();
   if (
     !validate.isValidKind(ref.kind) ||
     !validate.isValidNamespace(ref.namespace) ||
