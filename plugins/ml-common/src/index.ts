@@ -16,4 +16,5 @@ export * from './labelMatchers';
 export * from './permissions';
 export * from './pipelinesApi';
 export * from './registryApi';
+export * from './schemas';
 export * from './quantity';
