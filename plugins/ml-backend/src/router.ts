@@ -6,11 +6,11 @@ import { NotAllowedError } from '@backstage/errors';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   MlAuditEventsResponse,
+  mlAuditQuerySchema,
   mlAuditReadPermission,
 } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import Router from 'express-promise-router';
-import { z } from 'zod';
 import { AuditStore } from './database/AuditStore';
 import { databaseUnavailableErrors } from './database/unavailable';
 import { IntegrationStatusService } from './services/IntegrationStatusService';
@@ -23,45 +23,6 @@ export interface RouterOptions {
   auditStore: AuditStore;
   permissions: PermissionsService;
 }
-
-const isoInstant = (what: string) =>
-  z
-    .string()
-    .max(64)
-    .refine(
-      v =>
-        /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(
-          v,
-        ) && !Number.isNaN(Date.parse(v)),
-      `${what} must be an ISO 8601 date or date-time with zone, such as 2026-11-23T10:00:00Z`,
-    )
-    .transform(v => new Date(v));
-
-const auditQuery = z
-  .object({
-    entity: z.string().min(1).max(512).optional(),
-    /** The older name of `entity`, kept for existing callers. */
-    targetRef: z.string().min(1).max(512).optional(),
-    actor: z.string().min(1).max(255).optional(),
-    action: z
-      .string()
-      .max(64)
-      .regex(
-        /^[a-z]+(\.[a-z-]+)+$/,
-        'must be an action such as ml.model.promote',
-      )
-      .optional(),
-    outcome: z.enum(['succeeded', 'failed', 'refused']).optional(),
-    from: isoInstant('from').optional(),
-    to: isoInstant('to').optional(),
-    limit: z.coerce.number().int().min(1).max(500).optional(),
-    cursor: z.string().min(1).max(128).optional(),
-  })
-  .strict()
-  .refine(q => !q.from || !q.to || q.from < q.to, {
-    message: 'from must be before to',
-    path: ['from'],
-  });
 
 /**
  * Maps the ML backend's HTTP API onto its services. Errors thrown here are
@@ -86,7 +47,7 @@ export async function createRouter(
       allow: ['user', 'service'],
     });
     const { entity, targetRef, limit, ...filter } = parseInput(
-      auditQuery,
+      mlAuditQuerySchema,
       req.query,
       'query',
     );

@@ -105,16 +105,6 @@ export interface PipelineRunsResponse {
 }
 
 /**
- * Body of `POST /api/ml/pipelines/:namespace/:name/runs`.
- *
- * @public
- */
-export interface StartPipelineRunRequest {
-  /** Run parameters; names `[A-Za-z_][A-Za-z0-9_.-]{0,62}`, values strings up to 1,000 characters. */
-  parameters?: Record<string, string>;
-}
-
-/**
  * Answer of `POST /api/ml/pipelines/:namespace/:name/runs` (201).
  *
  * @public

@@ -191,18 +191,6 @@ export interface ModelVersionsResponse {
 }
 
 /**
- * Body of `POST /api/ml/models/:namespace/:name/aliases`.
- *
- * @public
- */
-export interface PromoteModelRequest {
-  /** The alias to move, e.g. `production`. */
-  alias: string;
-  /** The version it should point at, e.g. `v3`. */
-  version: string;
-}
-
-/**
  * Response of `POST /api/ml/models/:namespace/:name/aliases`.
  *
  * @public

@@ -1,15 +1,18 @@
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
 import {
-  MAX_PARAMETER_VALUE_LENGTH,
-  MAX_PARAMETERS,
-  PipelineRunsService,
-} from '../services/pipelines/PipelineRunsService';
+  PIPELINE_RUNS_LIMITS,
+  startPipelineRunRequestSchema,
+} from '@mlplatform/plugin-ml-common';
+import { parseInput } from '../parseInput';
+import { PipelineRunsService } from '../services/pipelines/PipelineRunsService';
 import { entityParams, userCredentials } from './refs';
+
+const { maxParameters, maxParameterValueLength } = PIPELINE_RUNS_LIMITS;
 
 /**
  * `start-pipeline-run`: PipelineRunsService.startRun, as
  * `POST /pipelines/:namespace/:name/runs` calls it (`ml.pipeline.run`,
- * audited, parameters checked by the service).
+ * audited), its parameters checked by the API's own request schema.
  */
 export function registerPipelineActions(options: {
   actionsRegistry: ActionsRegistryService;
@@ -40,10 +43,10 @@ export function registerPipelineActions(options: {
                 'The Pipeline: name (fraud-detector-training) or entity ref (pipeline:default/fraud-detector-training)',
               ),
             parameters: z
-              .record(z.string().max(MAX_PARAMETER_VALUE_LENGTH))
+              .record(z.string().max(maxParameterValueLength))
               .optional()
               .describe(
-                `Run parameters as strings, at most ${MAX_PARAMETERS}, e.g. {"epochs": "10"}; names are letters, digits, _ . -`,
+                `Run parameters as strings, at most ${maxParameters}, e.g. {"epochs": "10"}; names are letters, digits, _ . -`,
               ),
           })
           .strict(),
@@ -82,12 +85,18 @@ export function registerPipelineActions(options: {
     },
     action: async ({ input, credentials }) => {
       const user = userCredentials(credentials, 'start-pipeline-run');
+      // The HTTP API's body schema: the same rules and the same message.
+      const { parameters } = parseInput(
+        startPipelineRunRequestSchema,
+        input.parameters ? { parameters: input.parameters } : {},
+        'body',
+      );
       const { pipelineRef, run } = await pipelineRuns.startRun({
         pipelineRef: {
           kind: 'pipeline',
           ...entityParams(input.pipeline, 'pipeline'),
         },
-        parameters: input.parameters,
+        parameters,
         credentials: user,
         trigger: { type: 'manual' },
       });

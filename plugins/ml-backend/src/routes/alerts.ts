@@ -3,17 +3,16 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
+  alertActionsQuerySchema,
   AlertActionsResponse,
+  alertmanagerWebhookSchema,
   AlertWebhookResponse,
+  entityPathParamsSchema,
   isModelEntity,
 } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import Router from 'express-promise-router';
-import { z } from 'zod';
-import {
-  AlertWebhookService,
-  alertmanagerWebhookSchema,
-} from '../services/alerts/AlertWebhookService';
+import { AlertWebhookService } from '../services/alerts/AlertWebhookService';
 import { databaseUnavailableErrors } from '../database/unavailable';
 import { parseInput } from '../parseInput';
 
@@ -23,17 +22,6 @@ export interface AlertsRouterOptions {
   catalog: CatalogService;
   alertWebhook: AlertWebhookService;
 }
-
-const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
-
-const refParams = z.object({
-  namespace: z.string().max(63).regex(NAME, 'not an entity namespace'),
-  name: z.string().max(63).regex(NAME, 'not an entity name'),
-});
-
-const listQuery = z
-  .object({ limit: z.coerce.number().int().min(1).max(200).optional() })
-  .strict();
 
 /**
  * The alert part of the ML backend's API: Alertmanager's webhook receiver
@@ -75,8 +63,8 @@ export async function createAlertsRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const ref = parseInput(refParams, req.params, 'model');
-    const { limit } = parseInput(listQuery, req.query, 'query');
+    const ref = parseInput(entityPathParamsSchema, req.params, 'model');
+    const { limit } = parseInput(alertActionsQuerySchema, req.query, 'query');
     const entity = await catalog.getEntityByRef(
       { kind: 'model', ...ref },
       { credentials },

@@ -4,14 +4,13 @@ import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_REGISTRY_REF,
+  ENTITY_NAME_PATTERN,
   isModelEntity,
   ModelEntityV1alpha1,
   ModelVersion,
   ModelVersionsResponse,
 } from '@mlplatform/plugin-ml-common';
 import { RegistryService } from './registry/RegistryService';
-
-const NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
 
 /** Namespace and name of a Model entity, as the API and the actions take them. @internal */
 export interface ModelParams {
@@ -34,7 +33,7 @@ export async function readModel(
   credentials: BackstageCredentials,
 ): Promise<{ entity: ModelEntityV1alpha1; entityRef: string }> {
   for (const [key, value] of Object.entries(params)) {
-    if (!NAME.test(value) || value.length > 63) {
+    if (!ENTITY_NAME_PATTERN.test(value) || value.length > 63) {
       throw new InputError(`Invalid ${key} "${value}"`);
     }
   }

@@ -1,2 +1,7 @@
 export * from './patterns';
 export * from './parse';
+export * from './alerts';
+export * from './audit';
+export * from './entityPath';
+export * from './pipelines';
+export * from './registry';

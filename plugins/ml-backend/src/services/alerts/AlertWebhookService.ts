@@ -9,6 +9,7 @@ import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_ALERT_SELECTOR,
   AlertActionItem,
+  AlertmanagerWebhook,
   AlertWebhookResponse,
   isModelEntity,
   LabelMatcher,
@@ -17,51 +18,14 @@ import {
 import { MlAlert, MlAlertAction } from '@mlplatform/plugin-ml-node';
 import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import { AlertsConfig } from '../../config';
 import {
   AlertActionRecord,
   AlertActionStore,
 } from '../../database/AlertActionStore';
 import { AuditStore } from '../../database/AuditStore';
-import { actorOf } from '../pipelines/PipelineRunsService';
+import { actorOf, MlAuditor } from '../audit/MlAuditor';
 import { matchesLabels } from './matchLabels';
-
-const labelSet = z.record(z.string(), z.string());
-
-/**
- * Alertmanager's webhook payload, version 4
- * (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config).
- * Unknown fields are allowed: Alertmanager adds some (`truncatedAlerts`).
- *
- * @internal
- */
-export const alertmanagerWebhookSchema = z.object({
-  version: z.literal('4'),
-  groupKey: z.string(),
-  status: z.enum(['firing', 'resolved']),
-  receiver: z.string(),
-  groupLabels: labelSet,
-  commonLabels: labelSet,
-  commonAnnotations: labelSet,
-  externalURL: z.string(),
-  alerts: z
-    .array(
-      z.object({
-        status: z.enum(['firing', 'resolved']),
-        labels: labelSet,
-        annotations: labelSet.optional().default({}),
-        startsAt: z.string().min(1).max(64),
-        endsAt: z.string().optional(),
-        generatorURL: z.string().optional(),
-        fingerprint: z.string().regex(/^[0-9a-zA-Z]{1,64}$/),
-      }),
-    )
-    .max(1000),
-});
-
-/** @internal */
-export type AlertmanagerWebhook = z.infer<typeof alertmanagerWebhookSchema>;
 
 const AUDIT_OUTCOME = {
   started: 'succeeded',
@@ -120,7 +84,11 @@ export class AlertWebhookService {
     return new AlertWebhookService(options);
   }
 
-  private constructor(private readonly options: AlertWebhookServiceOptions) {}
+  private readonly audit: MlAuditor;
+
+  private constructor(private readonly options: AlertWebhookServiceOptions) {
+    this.audit = MlAuditor.create(options);
+  }
 
   get enabled(): boolean {
     return Boolean(this.options.config.webhook);
@@ -265,8 +233,7 @@ export class AlertWebhookService {
     entityRef: string,
     request?: Request,
   ): Promise<AlertActionItem> {
-    const { store, config, actions, auditStore, auditor, auth, logger } =
-      this.options;
+    const { store, config, actions, auth, logger } = this.options;
     const alertname = alert.labels.alertname ?? '';
     const claim = await store.claim({
       fingerprint: alert.fingerprint,
@@ -289,11 +256,14 @@ export class AlertWebhookService {
       startsAt: alert.startsAt,
       action: actionId,
     };
-    const auditEvent = await auditor?.createEvent({
+    const audited = await this.audit.begin({
       eventId: 'ml-alert-action',
-      severityLevel: 'medium',
-      request,
+      action: 'ml.alert.action',
+      actor,
+      targetRef: entityRef,
+      details,
       meta: { entityRef, ...details },
+      request,
     });
     const finish = async (
       status: 'started' | 'rate-limited' | 'failed',
@@ -306,28 +276,17 @@ export class AlertWebhookService {
         runId: extra.runId,
         pipelineRef: extra.pipelineRef,
       });
-      await auditStore.record({
-        actor,
-        action: 'ml.alert.action',
-        targetRef: entityRef,
-        outcome: AUDIT_OUTCOME[status],
+      await audited.finish(AUDIT_OUTCOME[status], {
         details: {
-          ...details,
           status,
           summary,
           runId: extra.runId ?? null,
           pipelineRef: extra.pipelineRef ?? null,
         },
-        ...(extra.error ? { error: extra.error.message } : {}),
+        error: extra.error,
+        reason: summary,
+        meta: status === 'started' ? { status, summary } : { status },
       });
-      if (status === 'started') {
-        await auditEvent?.success({ meta: { status, summary } });
-      } else {
-        await auditEvent?.fail({
-          error: extra.error ?? new Error(summary),
-          meta: { status },
-        });
-      }
       return itemOf(alert, actionId, {
         ...record,
         status,

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  DNS_LABEL_PATTERN,
   PipelineEntityV1alpha1,
   PipelineRun,
   PipelineRunStatus,
@@ -54,7 +55,6 @@ const FINISHED = new Set(['SUCCEEDED', 'SKIPPED', 'FAILED', 'CANCELED']);
 // KFP pipeline ids are UUIDs, but installations that create pipelines with
 // fixed ids use names; anything without / ? # is safe in the path.
 const PIPELINE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const MAX_LIMIT = 200;
 const PAGE_SIZE = 100;
 // Runs older than the namespace's newest PAGE_SIZE * MAX_PAGES are not read.
@@ -244,7 +244,10 @@ export class KubeflowRunsAdapter implements PipelineRunsAdapter {
         `Invalid Kubeflow pipeline id "${id}" in spec.orchestrator.id`,
       );
     }
-    if (namespace !== undefined && !NAMESPACE.test(namespace)) {
+    if (
+      namespace !== undefined &&
+      !(DNS_LABEL_PATTERN.test(namespace) && namespace.length <= 63)
+    ) {
       throw new PipelineOrchestratorError(
         'invalid',
         `Invalid Kubeflow namespace "${namespace}" in spec.orchestrator.namespace`,

@@ -20,6 +20,8 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   isPipelineEntity,
   mlPipelineRunPermission,
+  PARAMETER_NAME_PATTERN,
+  PIPELINE_RUNS_LIMITS,
   PipelineEntityV1alpha1,
   PipelineRun,
   PipelineRunsResponse,
@@ -31,17 +33,11 @@ import {
 } from '@mlplatform/plugin-ml-node';
 import type { Request } from 'express';
 import { AuditStore } from '../../database/AuditStore';
+import { actorOf, MlAuditor } from '../audit/MlAuditor';
 import { nextRunAt } from './schedule';
 
-/** Default and largest number of runs listed. @internal */
-export const RUNS_LIMIT = { default: 20, max: 100 };
-
-/** Run parameter names, as documented on StartPipelineRunRequest. @internal */
-export const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/;
-/** @internal */
-export const MAX_PARAMETER_VALUE_LENGTH = 1000;
-/** @internal */
-export const MAX_PARAMETERS = 100;
+const { defaultRuns, maxRuns, maxParameters, maxParameterValueLength } =
+  PIPELINE_RUNS_LIMITS;
 
 // What to set so the built-in adapter of each orchestrator type can work.
 const CONFIG_KEYS: Record<string, string> = {
@@ -61,18 +57,6 @@ export interface PipelineRunsServiceOptions {
   /** One adapter per orchestrator type; later ones replace earlier ones. */
   adapters: Iterable<PipelineRunsAdapter>;
   logger: LoggerService;
-}
-
-/** Who acts, as recorded in the audit trail. @internal */
-export function actorOf(credentials: BackstageCredentials): string {
-  const principal = credentials.principal as {
-    type: string;
-    userEntityRef?: string;
-    subject?: string;
-  };
-  if (principal.type === 'user') return principal.userEntityRef!;
-  if (principal.type === 'service') return principal.subject!;
-  return principal.type;
 }
 
 /**
@@ -95,23 +79,23 @@ export function toHttpError(error: unknown): unknown {
   }
 }
 
+// The HTTP API and the MCP action parse with startPipelineRunRequestSchema
+// first; this also holds callers without a request, such as the alert
+// webhook's retrain action with parameters from app-config.
 function checkParameters(parameters: Record<string, string>) {
   const entries = Object.entries(parameters);
-  if (entries.length > MAX_PARAMETERS) {
-    throw new InputError(`At most ${MAX_PARAMETERS} run parameters`);
+  if (entries.length > maxParameters) {
+    throw new InputError(`At most ${maxParameters} run parameters`);
   }
   for (const [name, value] of entries) {
-    if (!PARAMETER_NAME.test(name)) {
+    if (!PARAMETER_NAME_PATTERN.test(name)) {
       throw new InputError(
         `Invalid run parameter name "${name}": use letters, digits, _ . -, starting with a letter or _`,
       );
     }
-    if (
-      typeof value !== 'string' ||
-      value.length > MAX_PARAMETER_VALUE_LENGTH
-    ) {
+    if (typeof value !== 'string' || value.length > maxParameterValueLength) {
       throw new InputError(
-        `Run parameter ${name} must be a string of at most ${MAX_PARAMETER_VALUE_LENGTH} characters`,
+        `Run parameter ${name} must be a string of at most ${maxParameterValueLength} characters`,
       );
     }
   }
@@ -131,8 +115,10 @@ export class PipelineRunsService {
   }
 
   private readonly adapters = new Map<string, PipelineRunsAdapter>();
+  private readonly audit: MlAuditor;
 
   private constructor(private readonly options: PipelineRunsServiceOptions) {
+    this.audit = MlAuditor.create(options);
     for (const adapter of options.adapters) {
       this.adapters.set(adapter.type, adapter);
     }
@@ -204,10 +190,7 @@ export class PipelineRunsService {
     credentials: BackstageCredentials;
     limit?: number;
   }): Promise<PipelineRunsResponse> {
-    const limit = Math.min(
-      Math.max(1, options.limit ?? RUNS_LIMIT.default),
-      RUNS_LIMIT.max,
-    );
+    const limit = Math.min(Math.max(1, options.limit ?? defaultRuns), maxRuns);
     const pipeline = await this.getPipeline(
       options.pipelineRef,
       options.credentials,
@@ -282,24 +265,15 @@ export class PipelineRunsService {
         ...(trigger.by ? { by: trigger.by } : {}),
       },
     };
-    const auditEvent = await this.options.auditor?.createEvent({
+    const audited = await this.audit.begin({
       eventId: 'ml-pipeline-run',
-      severityLevel: 'medium',
-      request,
+      action: 'ml.pipeline.run',
+      actor,
+      targetRef: pipelineRef,
+      details: { ...details, runId: null },
       meta: { actor, pipelineRef, ...details },
+      request,
     });
-    const record = (
-      outcome: 'succeeded' | 'failed' | 'refused',
-      extra: { runId?: string; error?: string },
-    ) =>
-      this.options.auditStore.record({
-        actor,
-        action: 'ml.pipeline.run',
-        targetRef: pipelineRef,
-        outcome,
-        details: { ...details, runId: extra.runId ?? null },
-        ...(extra.error ? { error: extra.error } : {}),
-      });
 
     const [decision] = await this.options.permissions.authorize(
       [{ permission: mlPipelineRunPermission, resourceRef: pipelineRef }],
@@ -309,24 +283,24 @@ export class PipelineRunsService {
       const error = new NotAllowedError(
         `${actor} may not run ${pipelineRef}: permission ${mlPipelineRunPermission.name} denied`,
       );
-      await record('refused', { error: error.message });
-      await auditEvent?.fail({ error });
+      await audited.refused({ error });
       throw error;
     }
 
     try {
       const adapter = this.adapterFor(pipeline);
       const run = await adapter.startRun({ pipeline, parameters, trigger });
-      await record('succeeded', { runId: run.id });
-      await auditEvent?.success({ meta: { runId: run.id } });
+      await audited.succeeded({
+        details: { runId: run.id },
+        meta: { runId: run.id },
+      });
       this.options.logger.info(
         `${actor} started run ${run.id} of ${pipelineRef} (${trigger.type})`,
       );
       return { pipelineRef, run };
     } catch (e) {
       const error = toHttpError(e) as Error;
-      await record('failed', { error: error.message });
-      await auditEvent?.fail({ error });
+      await audited.failed({ error });
       throw error;
     }
   }

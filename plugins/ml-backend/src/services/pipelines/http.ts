@@ -1,5 +1,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
+  PARAMETER_NAME_PATTERN,
+  PIPELINE_RUNS_LIMITS,
   PipelineRunTrigger,
   PipelineRunTriggerType,
 } from '@mlplatform/plugin-ml-common';
@@ -11,10 +13,12 @@ import {
 } from '@mlplatform/plugin-ml-node';
 import type http from 'node:http';
 
-/** Run parameter names the portal accepts (same rule as the ML backend API). */
-export const RUN_PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/;
-const MAX_PARAMETER_VALUE = 1000;
-const MAX_PARAMETERS = 100;
+// The ML API's limits: adapters are also called by modules, not only
+// through the API, and must never send what the API would refuse.
+const {
+  maxParameters: MAX_PARAMETERS,
+  maxParameterValueLength: MAX_PARAMETER_VALUE,
+} = PIPELINE_RUNS_LIMITS;
 
 /**
  * Throws `invalid` for parameters an orchestrator would misread or that the
@@ -44,7 +48,7 @@ export function validateRunParameters(
     );
   }
   for (const [name, value] of entries) {
-    if (!RUN_PARAMETER_NAME.test(name)) {
+    if (!PARAMETER_NAME_PATTERN.test(name)) {
       throw new PipelineOrchestratorError(
         'invalid',
         `Invalid run parameter name "${name.slice(

@@ -1,6 +1,8 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
 import {
+  DNS_LABEL_PATTERN,
+  DNS_SUBDOMAIN_PATTERN,
   PipelineEntityV1alpha1,
   PipelineRun,
   PipelineRunTrigger,
@@ -34,8 +36,6 @@ const TRIGGERS: PipelineRunTriggerType[] = [
   'alert',
   'unknown',
 ];
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** Where a pipeline's runs live. @internal */
 export interface RunsTarget {
@@ -65,13 +65,13 @@ export function runsTarget(
       `${product} runs of ${id} need a cluster, and ml.kubernetes.clusters is empty`,
     );
   }
-  if (!OBJECT_NAME.test(id) || id.length > 253) {
+  if (!DNS_SUBDOMAIN_PATTERN.test(id) || id.length > 253) {
     throw new PipelineOrchestratorError(
       'invalid',
       `"${id.slice(0, 80)}" is not a valid Kubernetes object name`,
     );
   }
-  if (!NAMESPACE.test(namespace)) {
+  if (!DNS_LABEL_PATTERN.test(namespace) || namespace.length > 63) {
     throw new PipelineOrchestratorError(
       'invalid',
       `"${namespace.slice(0, 80)}" is not a valid Kubernetes namespace`,

@@ -1,5 +1,9 @@
 import { parseEntityRef } from '@backstage/catalog-model';
-import { PipelineRunTrigger } from '@mlplatform/plugin-ml-common';
+import {
+  PARAMETER_NAME_PATTERN,
+  PIPELINE_RUNS_LIMITS,
+  PipelineRunTrigger,
+} from '@mlplatform/plugin-ml-common';
 
 /** `1 h 5 min`, `12 min 5 s`, `45 s`; undefined when unknown. */
 export function formatDuration(
@@ -170,8 +174,8 @@ export function describeOrchestrator(orchestrator: {
   return `${orchestrator.type} ${orchestrator.id}${where ? ` (${where})` : ''}`;
 }
 
-/** Run parameter names: a letter or `_`, then up to 62 of `A-Za-z0-9_.-`. */
-export const PARAMETER_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,62}$/;
+/** Run parameter names: the API's rule, from ml-common. */
+export const PARAMETER_NAME = PARAMETER_NAME_PATTERN;
 
 /** Longest parameter value the backend accepts. */
-export const MAX_PARAMETER_VALUE = 1000;
+export const MAX_PARAMETER_VALUE = PIPELINE_RUNS_LIMITS.maxParameterValueLength;
