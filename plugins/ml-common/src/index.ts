@@ -1,6 +1,6 @@
 /**
  * Isomorphic parts of the ML platform plugins: entity kinds, annotation keys,
- * permissions and the types of the ML backend's HTTP API.
+ * permissions, the types of the ML backend's HTTP API and its one client.
  *
  * @packageDocumentation
  */
@@ -8,6 +8,7 @@
 export * from './alertActionsApi';
 export * from './annotations';
 export * from './auditApi';
+export * from './client';
 export * from './healthApi';
 export * from './api';
 export * from './kinds';

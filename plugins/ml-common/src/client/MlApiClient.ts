@@ -1,0 +1,249 @@
+import { ResponseError } from '@backstage/errors';
+// From the package's barrel: the request and response types move between its
+// files as the contract is consolidated, the names stay.
+import type {
+  AlertActionsResponse,
+  CreateNotebookRequest,
+  GpuQuotasResponse,
+  MlAuditEventsResponse,
+  MlAuditQuery,
+  MlHealthResponse,
+  ModelHealthResponse,
+  ModelVersionsResponse,
+  Notebook,
+  NotebooksResponse,
+  PipelineRunsResponse,
+  PromoteModelRequest,
+  PromoteModelResponse,
+  StartPipelineRunRequest,
+  StartPipelineRunResponse,
+} from '..';
+import {
+  GpuQuotasFilter,
+  MlApiClientOptions,
+  MlRequestOptions,
+  ModelRef,
+  NotebookRef,
+  PipelineRef,
+} from './types';
+
+function path(...segments: string[]): string {
+  return `/${segments.map(encodeURIComponent).join('/')}`;
+}
+
+const modelPath = (ref: ModelRef) => path('models', ref.namespace, ref.name);
+const pipelineRunsPath = (ref: PipelineRef) =>
+  `${path('pipelines', ref.namespace, ref.name)}/runs`;
+const notebookPath = (ref: NotebookRef) =>
+  path('notebooks', ref.cluster, ref.namespace, ref.name);
+
+/** `?a=1&b=2` of the values that are set, or nothing. */
+function query(values: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined && value !== '') params.set(key, String(value));
+  }
+  const search = params.toString();
+  return search ? `?${search}` : '';
+}
+
+/**
+ * The one client of the ML backend's HTTP API (`/api/ml`), for the browser
+ * and for backend modules alike (modelled on `@backstage/catalog-client`).
+ *
+ * A refusal rejects with the `ResponseError` of `@backstage/errors`: its
+ * `statusCode`, `body` and `cause` tell a 403 (`body.error.name`
+ * `NotAllowedError`) from a 400 or a 503, and its `message` is the ML
+ * backend's own reason (e.g. "asked for 4 nvidia.com/gpu in fraud on
+ * gpu-cluster-a; 3 free, 0 borrowable"), which is what a scaffolder log or a
+ * provider warning has to show.
+ *
+ * Not covered: `POST /alerts/webhook`, which only Alertmanager calls, with a
+ * shared secret instead of a Backstage token.
+ *
+ * @public
+ */
+export class MlApiClient {
+  private readonly discoveryApi: MlApiClientOptions['discoveryApi'];
+  private readonly fetchApi: { fetch: typeof fetch };
+
+  constructor(options: MlApiClientOptions) {
+    this.discoveryApi = options.discoveryApi;
+    this.fetchApi = options.fetchApi ?? { fetch: (...args) => fetch(...args) };
+  }
+
+  /** `GET /health`: the backend's version and each integration's status. */
+  async getHealth(options?: MlRequestOptions): Promise<MlHealthResponse> {
+    return this.request('GET', '/health', options);
+  }
+
+  /** `GET /quotas`: GPU quotas (ResourceQuota and Kueue) and which clusters answered. */
+  async getQuotas(
+    filter: GpuQuotasFilter = {},
+    options?: MlRequestOptions,
+  ): Promise<GpuQuotasResponse> {
+    const { cluster, namespace, team } = filter;
+    return this.request(
+      'GET',
+      `/quotas${query({ cluster, namespace, team })}`,
+      options,
+    );
+  }
+
+  /** `GET /notebooks`: the calling user's notebooks on every cluster. */
+  async listNotebooks(options?: MlRequestOptions): Promise<NotebooksResponse> {
+    return this.request('GET', '/notebooks', options);
+  }
+
+  /** `POST /notebooks`: creates a notebook as the calling user. */
+  async createNotebook(
+    request: CreateNotebookRequest,
+    options?: MlRequestOptions,
+  ): Promise<Notebook> {
+    return this.request('POST', '/notebooks', options, request);
+  }
+
+  /** `POST /notebooks/:cluster/:namespace/:name/stop`: scales it to zero, keeping its workspace. */
+  async stopNotebook(
+    ref: NotebookRef,
+    options?: MlRequestOptions,
+  ): Promise<void> {
+    await this.request('POST', `${notebookPath(ref)}/stop`, options);
+  }
+
+  /** `POST /notebooks/:cluster/:namespace/:name/start`: starts a stopped notebook. */
+  async startNotebook(
+    ref: NotebookRef,
+    options?: MlRequestOptions,
+  ): Promise<void> {
+    await this.request('POST', `${notebookPath(ref)}/start`, options);
+  }
+
+  /** `DELETE /notebooks/:cluster/:namespace/:name`: deletes it and its workspace. */
+  async deleteNotebook(
+    ref: NotebookRef,
+    options?: MlRequestOptions,
+  ): Promise<void> {
+    await this.request('DELETE', notebookPath(ref), options);
+  }
+
+  /**
+   * `GET /models/:namespace/:name/health`: the Model's health against its
+   * SLO over `window` (`5m`..`7d`; the backend's default is `1h`).
+   */
+  async getModelHealth(
+    ref: ModelRef,
+    request: { window?: string } = {},
+    options?: MlRequestOptions,
+  ): Promise<ModelHealthResponse> {
+    return this.request(
+      'GET',
+      `${modelPath(ref)}/health${query({ window: request.window })}`,
+      options,
+    );
+  }
+
+  /** `GET /models/:namespace/:name/versions`: its versions in its registry, newest first. */
+  async getModelVersions(
+    ref: ModelRef,
+    options?: MlRequestOptions,
+  ): Promise<ModelVersionsResponse> {
+    return this.request('GET', `${modelPath(ref)}/versions`, options);
+  }
+
+  /** `POST /models/:namespace/:name/aliases`: moves an alias to a version (promotion). */
+  async promoteModel(
+    ref: ModelRef,
+    request: PromoteModelRequest,
+    options?: MlRequestOptions,
+  ): Promise<PromoteModelResponse> {
+    // Exactly the contract's fields: the backend refuses unknown ones.
+    const { alias, version } = request;
+    return this.request('POST', `${modelPath(ref)}/aliases`, options, {
+      alias,
+      version,
+    });
+  }
+
+  /** `GET /models/:namespace/:name/alert-actions`: what the alert webhook did, newest first. */
+  async getModelAlertActions(
+    ref: ModelRef,
+    request: { limit?: number } = {},
+    options?: MlRequestOptions,
+  ): Promise<AlertActionsResponse> {
+    return this.request(
+      'GET',
+      `${modelPath(ref)}/alert-actions${query({ limit: request.limit })}`,
+      options,
+    );
+  }
+
+  /** `GET /pipelines/:namespace/:name/runs`: recent runs, schedule and next run. */
+  async getPipelineRuns(
+    ref: PipelineRef,
+    request: { limit?: number } = {},
+    options?: MlRequestOptions,
+  ): Promise<PipelineRunsResponse> {
+    return this.request(
+      'GET',
+      `${pipelineRunsPath(ref)}${query({ limit: request.limit })}`,
+      options,
+    );
+  }
+
+  /** `POST /pipelines/:namespace/:name/runs`: starts a run as the calling user. */
+  async startPipelineRun(
+    ref: PipelineRef,
+    request: StartPipelineRunRequest,
+    options?: MlRequestOptions,
+  ): Promise<StartPipelineRunResponse> {
+    return this.request('POST', pipelineRunsPath(ref), options, {
+      parameters: request.parameters ?? {},
+    });
+  }
+
+  /** `GET /audit`: one page of the ML audit trail, newest first. */
+  async getAuditEvents(
+    request: MlAuditQuery = {},
+    options?: MlRequestOptions,
+  ): Promise<MlAuditEventsResponse> {
+    return this.request('GET', `/audit${query({ ...request })}`, options);
+  }
+
+  private async request<T>(
+    method: 'GET' | 'POST' | 'DELETE',
+    pathAndQuery: string,
+    options: MlRequestOptions | undefined,
+    body?: unknown,
+  ): Promise<T> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('ml');
+    const headers: Record<string, string> = {};
+    if (options?.token) headers.Authorization = `Bearer ${options.token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await this.fetchApi.fetch(`${baseUrl}${pathAndQuery}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    if (!response.ok) {
+      throw await responseError(response);
+    }
+    if (response.status === 204) {
+      return undefined as T;
+    }
+    return (await response.json()) as T;
+  }
+}
+
+/**
+ * `ResponseError.fromResponse`, with the backend's reason as the message:
+ * its own message only says "Request failed with 403 Forbidden", and the
+ * scaffolder logs an action's error as `name: message`. Type, status code,
+ * body and cause are left as they are.
+ */
+async function responseError(response: Response): Promise<ResponseError> {
+  const error = await ResponseError.fromResponse(response);
+  const reason = error.body?.error?.message;
+  if (reason) error.message = reason;
+  return error;
+}

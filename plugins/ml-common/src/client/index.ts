@@ -1,0 +1,9 @@
+export { MlApiClient } from './MlApiClient';
+export type {
+  GpuQuotasFilter,
+  MlApiClientOptions,
+  MlRequestOptions,
+  ModelRef,
+  NotebookRef,
+  PipelineRef,
+} from './types';
