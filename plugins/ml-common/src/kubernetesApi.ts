@@ -1,7 +1,8 @@
 /**
  * Types of the ML backend's Kubernetes API: GPU quotas and notebooks.
  * Shared by the backend (which produces them), the frontend (which shows them),
- * the catalog provider and the scaffolder actions.
+ * the catalog provider and the scaffolder actions. The requests are zod
+ * schemas with their types in `schemas/kubernetes.ts`.
  */
 
 /**
@@ -105,36 +106,6 @@ export interface ClusterAvailability {
 export interface GpuQuotasResponse {
   clusters: ClusterAvailability[];
   quotas: NamespaceGpuQuota[];
-}
-
-/**
- * Body of `POST /api/ml/notebooks`.
- *
- * Either `quota` (a GpuQuota entity ref) or `cluster` + `namespace` says where
- * the notebook runs and whose GPUs it spends.
- *
- * @public
- */
-export interface CreateNotebookRequest {
-  /** DNS-1123 label, at most 52 characters. */
-  name: string;
-  quota?: string;
-  cluster?: string;
-  namespace?: string;
-  /** Container image. */
-  image: string;
-  /** Kubernetes CPU quantity, e.g. `2` or `500m`. */
-  cpu: string;
-  /** Kubernetes memory quantity, e.g. `8Gi`. */
-  memory: string;
-  /** Whole devices of `gpuResource`; 0 for a CPU-only notebook. */
-  gpus: number;
-  /** GPU resource name; default `nvidia.com/gpu`. */
-  gpuResource?: string;
-  /** Kueue ResourceFlavor to ask for, when the quota has several. */
-  flavor?: string;
-  /** Workspace volume size; default `10Gi`. */
-  storage?: string;
 }
 
 /**
@@ -259,4 +230,64 @@ export function describeGpuShortfall(options: {
   }
   const flavor = availability.flavor ? ` (flavor ${availability.flavor})` : '';
   return `asked for ${gpus} ${resource} in ${where}; ${availability.free} free, ${availability.borrowable} borrowable${flavor}`;
+}
+
+/**
+ * Whether a GPU request fits a namespace's quota: {@link GpuFit}.
+ *
+ * @public
+ */
+export interface GpuFit {
+  /** True when the quota can give the GPUs now; a CPU-only request always fits. */
+  fits: boolean;
+  /** What the quota can give, when it provides the resource at all. */
+  availability?: GpuAvailability;
+  /**
+   * Why the namespace cannot give `gpus` of the resource
+   * ({@link describeGpuShortfall}); set even for 0 GPUs when no quota there
+   * provides the resource.
+   */
+  shortfall?: string;
+}
+
+/**
+ * The one GPU check of the platform: can `namespace` on `cluster` give `gpus`
+ * of `gpuResource` (and `flavor`) now, from its free and borrowable GPUs? The
+ * backend runs it before it creates or starts a notebook, the scaffolder's
+ * quota check and dry run and the "New notebook" form before they send.
+ *
+ * @public
+ */
+export function fitGpus(
+  quotas: NamespaceGpuQuota[],
+  request: {
+    cluster: string;
+    namespace: string;
+    gpus: number;
+    gpuResource: string;
+    flavor?: string;
+  },
+): GpuFit {
+  const { cluster, namespace, gpus, gpuResource, flavor } = request;
+  const availability = availableGpus(
+    quotas.filter(q => q.cluster === cluster && q.namespace === namespace),
+    gpuResource,
+    flavor,
+  );
+  const enough = !!availability && availability.available >= gpus;
+  return {
+    fits: gpus === 0 || enough,
+    ...(availability ? { availability } : {}),
+    ...(enough
+      ? {}
+      : {
+          shortfall: describeGpuShortfall({
+            gpus,
+            resource: gpuResource,
+            namespace,
+            cluster,
+            availability,
+          }),
+        }),
+  };
 }

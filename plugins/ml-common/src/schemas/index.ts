@@ -5,3 +5,4 @@ export * from './audit';
 export * from './entityPath';
 export * from './pipelines';
 export * from './registry';
+export * from './kubernetes';

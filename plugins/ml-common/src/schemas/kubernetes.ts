@@ -5,8 +5,13 @@ import {
 } from '@backstage/catalog-model';
 import { z } from 'zod';
 import { GPU_RESOURCE_PATTERN } from '../kubernetesApi';
-import { boundedQuantity, clusterName, dnsLabel, dnsSubdomain } from './patterns';
-import { imageReference } from './patterns';
+import {
+  boundedQuantity,
+  clusterName,
+  dnsLabel,
+  dnsSubdomain,
+  imageReference,
+} from './patterns';
 
 /*
  * The notebook and GPU-quota requests of `/api/ml`. The backend route, the
