@@ -1,13 +1,6 @@
-import {
-  DatabaseService,
-  resolvePackagePath,
-} from '@backstage/backend-plugin-api';
+import { DatabaseService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
-
-const migrationsDir = resolvePackagePath(
-  '@mlplatform/plugin-ml-backend',
-  'migrations',
-);
+import { migratedClient } from './migrations';
 
 /**
  * Where an alert action stands: `pending` while it runs, then what it did.
@@ -93,11 +86,7 @@ export class AlertActionStore {
   static async create(options: {
     database: DatabaseService;
   }): Promise<AlertActionStore> {
-    const client = await options.database.getClient();
-    if (!options.database.migrations?.skip) {
-      await client.migrate.latest({ directory: migrationsDir });
-    }
-    return new AlertActionStore(client);
+    return new AlertActionStore(await migratedClient(options.database));
   }
 
   private constructor(private readonly db: Knex) {}

@@ -1,15 +1,8 @@
-import {
-  DatabaseService,
-  resolvePackagePath,
-} from '@backstage/backend-plugin-api';
+import { DatabaseService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { MlAuditEvent, MlAuditOutcome } from '@mlplatform/plugin-ml-common';
 import { Knex } from 'knex';
-
-const migrationsDir = resolvePackagePath(
-  '@mlplatform/plugin-ml-backend',
-  'migrations',
-);
+import { migratedClient } from './migrations';
 
 /** @internal */
 export type AuditOutcome = MlAuditOutcome;
@@ -83,11 +76,7 @@ export class AuditStore {
   static async create(options: {
     database: DatabaseService;
   }): Promise<AuditStore> {
-    const client = await options.database.getClient();
-    if (!options.database.migrations?.skip) {
-      await client.migrate.latest({ directory: migrationsDir });
-    }
-    return new AuditStore(client);
+    return new AuditStore(await migratedClient(options.database));
   }
 
   private constructor(private readonly db: Knex) {}

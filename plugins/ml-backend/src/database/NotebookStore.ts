@@ -1,13 +1,6 @@
-import {
-  DatabaseService,
-  resolvePackagePath,
-} from '@backstage/backend-plugin-api';
+import { DatabaseService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
-
-const migrationsDir = resolvePackagePath(
-  '@mlplatform/plugin-ml-backend',
-  'migrations',
-);
+import { migratedClient } from './migrations';
 
 /** What was asked for when the notebook was created. @internal */
 export interface NotebookSpec {
@@ -82,11 +75,7 @@ export class NotebookStore {
   static async create(options: {
     database: DatabaseService;
   }): Promise<NotebookStore> {
-    const client = await options.database.getClient();
-    if (!options.database.migrations?.skip) {
-      await client.migrate.latest({ directory: migrationsDir });
-    }
-    return new NotebookStore(client);
+    return new NotebookStore(await migratedClient(options.database));
   }
 
   private constructor(private readonly db: Knex) {}
