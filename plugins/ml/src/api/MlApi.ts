@@ -2,14 +2,18 @@ import { createApiRef } from '@backstage/frontend-plugin-api';
 import {
   AlertActionsResponse,
   CreateNotebookRequest,
+  GpuQuotasFilter,
   GpuQuotasResponse,
   MlAuditEventsResponse,
   MlAuditQuery,
   MlHealthResponse,
   ModelHealthResponse,
+  ModelRef,
   ModelVersionsResponse,
   Notebook,
+  NotebookRef,
   NotebooksResponse,
+  PipelineRef,
   PipelineRunsResponse,
   PromoteModelRequest,
   PromoteModelResponse,
@@ -17,48 +21,13 @@ import {
   StartPipelineRunResponse,
 } from '@mlplatform/plugin-ml-common';
 
-/**
- * Narrows `GET /api/ml/quotas` to one cluster, namespace or team.
- *
- * @public
- */
-export interface GpuQuotasFilter {
-  cluster?: string;
-  namespace?: string;
-  /** Team entity ref, e.g. `group:default/fraud-team`. */
-  team?: string;
-}
-
-/**
- * Where a notebook lives; together these name it uniquely.
- *
- * @public
- */
-export interface NotebookRef {
-  cluster: string;
-  namespace: string;
-  name: string;
-}
-
-/**
- * A Model entity, by the namespace and name of its entity ref.
- *
- * @public
- */
-export interface ModelRef {
-  namespace: string;
-  name: string;
-}
-
-/**
- * A Pipeline entity, by the namespace and name of its entity ref.
- *
- * @public
- */
-export interface PipelineRef {
-  namespace: string;
-  name: string;
-}
+// Defined with the common client; re-exported so this package's API keeps them.
+export type {
+  GpuQuotasFilter,
+  ModelRef,
+  NotebookRef,
+  PipelineRef,
+} from '@mlplatform/plugin-ml-common';
 
 /**
  * Talks to the ML backend (`/api/ml`).

@@ -1,9 +1,9 @@
 import { DiscoveryApi, FetchApi } from '@backstage/frontend-plugin-api';
-import { ResponseError } from '@backstage/errors';
 import {
   AlertActionsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  MlApiClient,
   MlAuditEventsResponse,
   MlAuditQuery,
   MlHealthResponse,
@@ -25,178 +25,88 @@ import {
   PipelineRef,
 } from './MlApi';
 
-function modelPath(ref: ModelRef): string {
-  return `/models/${[ref.namespace, ref.name]
-    .map(encodeURIComponent)
-    .join('/')}`;
-}
-
-function pipelineRunsPath(ref: PipelineRef): string {
-  return `/pipelines/${[ref.namespace, ref.name]
-    .map(encodeURIComponent)
-    .join('/')}/runs`;
-}
-
-function limitQuery(limit: number | undefined): string {
-  return limit === undefined
-    ? ''
-    : `?${new URLSearchParams({ limit: String(limit) })}`;
-}
-
-function notebookPath(ref: NotebookRef): string {
-  return `/notebooks/${[ref.cluster, ref.namespace, ref.name]
-    .map(encodeURIComponent)
-    .join('/')}`;
-}
-
 /**
- * Default {@link MlApi} implementation over the backend's HTTP API.
+ * Default {@link MlApi} implementation: the common `MlApiClient` over the
+ * app's discovery and fetch APIs (the latter adds the user's token). It
+ * rejects with that client's `ResponseError`s.
  *
  * @public
  */
 export class MlClient implements MlApi {
-  private readonly discoveryApi: DiscoveryApi;
-  private readonly fetchApi: FetchApi;
+  private readonly client: MlApiClient;
 
   constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
-    this.discoveryApi = options.discoveryApi;
-    this.fetchApi = options.fetchApi;
+    this.client = new MlApiClient(options);
   }
 
-  async getHealth(): Promise<MlHealthResponse> {
-    return this.request<MlHealthResponse>('GET', '/health');
+  getHealth(): Promise<MlHealthResponse> {
+    return this.client.getHealth();
   }
 
-  async getQuotas(filter: GpuQuotasFilter = {}): Promise<GpuQuotasResponse> {
-    const query = new URLSearchParams();
-    for (const key of ['cluster', 'namespace', 'team'] as const) {
-      const value = filter[key];
-      if (value) query.set(key, value);
-    }
-    const search = query.toString();
-    return this.request<GpuQuotasResponse>(
-      'GET',
-      `/quotas${search ? `?${search}` : ''}`,
-    );
+  getQuotas(filter?: GpuQuotasFilter): Promise<GpuQuotasResponse> {
+    return this.client.getQuotas(filter);
   }
 
-  async listNotebooks(): Promise<NotebooksResponse> {
-    return this.request<NotebooksResponse>('GET', '/notebooks');
+  listNotebooks(): Promise<NotebooksResponse> {
+    return this.client.listNotebooks();
   }
 
-  async createNotebook(request: CreateNotebookRequest): Promise<Notebook> {
-    return this.request<Notebook>('POST', '/notebooks', request);
+  createNotebook(request: CreateNotebookRequest): Promise<Notebook> {
+    return this.client.createNotebook(request);
   }
 
-  // The backend answers 204; a body, should it send one, is not needed
-  // because the caller lists the notebooks again for their new phase.
-  async stopNotebook(ref: NotebookRef): Promise<void> {
-    await this.request<unknown>('POST', `${notebookPath(ref)}/stop`);
+  stopNotebook(ref: NotebookRef): Promise<void> {
+    return this.client.stopNotebook(ref);
   }
 
-  async startNotebook(ref: NotebookRef): Promise<void> {
-    await this.request<unknown>('POST', `${notebookPath(ref)}/start`);
+  startNotebook(ref: NotebookRef): Promise<void> {
+    return this.client.startNotebook(ref);
   }
 
-  async deleteNotebook(ref: NotebookRef): Promise<void> {
-    await this.request<void>('DELETE', notebookPath(ref));
+  deleteNotebook(ref: NotebookRef): Promise<void> {
+    return this.client.deleteNotebook(ref);
   }
 
-  async getModelHealth(
+  getModelHealth(
     ref: ModelRef,
     window: string = '1h',
   ): Promise<ModelHealthResponse> {
-    const query = new URLSearchParams({ window });
-    return this.request<ModelHealthResponse>(
-      'GET',
-      `${modelPath(ref)}/health?${query}`,
-    );
+    return this.client.getModelHealth(ref, { window });
   }
 
-  async getModelVersions(ref: ModelRef): Promise<ModelVersionsResponse> {
-    return this.request<ModelVersionsResponse>(
-      'GET',
-      `${modelPath(ref)}/versions`,
-    );
+  getModelVersions(ref: ModelRef): Promise<ModelVersionsResponse> {
+    return this.client.getModelVersions(ref);
   }
 
-  async promoteModel(
+  promoteModel(
     ref: ModelRef,
     request: PromoteModelRequest,
   ): Promise<PromoteModelResponse> {
-    return this.request<PromoteModelResponse>(
-      'POST',
-      `${modelPath(ref)}/aliases`,
-      { alias: request.alias, version: request.version },
-    );
+    return this.client.promoteModel(ref, request);
   }
 
-  async getPipelineRuns(
+  getPipelineRuns(
     ref: PipelineRef,
-    options: { limit?: number } = {},
+    options?: { limit?: number },
   ): Promise<PipelineRunsResponse> {
-    return this.request<PipelineRunsResponse>(
-      'GET',
-      `${pipelineRunsPath(ref)}${limitQuery(options.limit)}`,
-    );
+    return this.client.getPipelineRuns(ref, options);
   }
 
-  async startPipelineRun(
+  startPipelineRun(
     ref: PipelineRef,
     request: StartPipelineRunRequest,
   ): Promise<StartPipelineRunResponse> {
-    return this.request<StartPipelineRunResponse>(
-      'POST',
-      pipelineRunsPath(ref),
-      { parameters: request.parameters ?? {} },
-    );
+    return this.client.startPipelineRun(ref, request);
   }
 
-  async getModelAlertActions(
+  getModelAlertActions(
     ref: ModelRef,
-    options: { limit?: number } = {},
+    options?: { limit?: number },
   ): Promise<AlertActionsResponse> {
-    return this.request<AlertActionsResponse>(
-      'GET',
-      `${modelPath(ref)}/alert-actions${limitQuery(options.limit)}`,
-    );
+    return this.client.getModelAlertActions(ref, options);
   }
 
-  async getAuditEvents(
-    query: MlAuditQuery = {},
-  ): Promise<MlAuditEventsResponse> {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(query)) {
-      if (value !== undefined && value !== '') params.set(key, String(value));
-    }
-    const qs = params.toString();
-    return this.request<MlAuditEventsResponse>(
-      'GET',
-      `/audit${qs ? `?${qs}` : ''}`,
-    );
-  }
-
-  private async request<T>(
-    method: 'GET' | 'POST' | 'DELETE',
-    path: string,
-    body?: unknown,
-  ): Promise<T> {
-    const baseUrl = await this.discoveryApi.getBaseUrl('ml');
-    const response = await this.fetchApi.fetch(`${baseUrl}${path}`, {
-      method,
-      ...(body !== undefined
-        ? {
-            headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify(body),
-          }
-        : {}),
-    });
-    if (!response.ok) {
-      throw await ResponseError.fromResponse(response);
-    }
-    if (response.status === 204) {
-      return undefined as T;
-    }
-    return (await response.json()) as T;
+  getAuditEvents(query?: MlAuditQuery): Promise<MlAuditEventsResponse> {
+    return this.client.getAuditEvents(query);
   }
 }
