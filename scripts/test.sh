@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Every check of the repo: type check, lint, and all tests (stores on SQLite
-# and PostgreSQL, integrations against real Prometheus, Alertmanager and
-# docker-registry), then the browser end-to-end tests against the demo portal
-# (scripts/e2e.sh, Debian's Chromium). Ends with the line "N passed, N failed".
+# and PostgreSQL, integrations against real Prometheus, Alertmanager,
+# docker-registry and MLflow), then the browser end-to-end tests against the
+# demo portal (scripts/e2e.sh, Debian's Chromium). Ends with the line "N passed, N failed".
 #
 # PostgreSQL: BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING, default
 # postgresql://postgres@127.0.0.1:5432 (trust auth).
@@ -14,13 +14,20 @@ cd "$ROOT"
 export CI=true
 export BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING="${BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING:-postgresql://postgres@127.0.0.1:5432}"
 
+# scripts/bootstrap.sh (sourced above) installs these when running as root;
+# otherwise it printed the command to run, and we refuse to run half the tests.
 missing=()
 for bin in prometheus promtool prometheus-alertmanager docker-registry chromium; do
   command -v "$bin" >/dev/null || missing+=("$bin")
 done
+/usr/bin/python3 -c 'import torch, pytest' 2>/dev/null || missing+=("python3-torch python3-pytest")
 if ((${#missing[@]})); then
   echo "test: missing ${missing[*]}; install with:" >&2
-  echo "  apt-get install --no-install-recommends prometheus prometheus-alertmanager docker-registry chromium" >&2
+  echo "  sudo apt-get install --no-install-recommends ${ML_APT_PACKAGES[*]}" >&2
+  exit 1
+fi
+if [[ ! -x "$ML_PY_BIN/mlflow" ]]; then
+  echo "test: MLflow is not installed in .toolchain/py (scripts/bootstrap.sh failed to pip install requirements-services.txt; see its output above)" >&2
   exit 1
 fi
 if ! node -e "require('net').connect(new URL(process.argv[1]).port||5432,new URL(process.argv[1]).hostname).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" "$BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING"; then
