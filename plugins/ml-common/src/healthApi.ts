@@ -104,13 +104,48 @@ export interface ModelHealthAlert {
 }
 
 /**
+ * Where an upstream (Prometheus, Alertmanager) stands for one answer:
+ *
+ * - `ok`: it was asked and answered.
+ * - `not-configured`: the backend has no URL for it (`ml.prometheus.url`,
+ *   `ml.alertmanager.url`), so nothing can be asked.
+ * - `not-queried`: it is configured but was not asked for this model,
+ *   because the model says nothing to ask it about (no
+ *   `mlplatform.io/metrics-selector` annotation). Nothing is known about
+ *   the model from it: no alerts listed does not mean none fire.
+ * - `unreachable`: it did not answer (network, timeout, 5xx).
+ * - `error`: it answered with an error, e.g. refused a query.
+ *
+ * @public
+ */
+export type ModelHealthSourceState =
+  | 'ok'
+  | 'not-configured'
+  | 'not-queried'
+  | 'unreachable'
+  | 'error';
+
+/**
+ * Every {@link ModelHealthSourceState}, for schemas that list them.
+ *
+ * @public
+ */
+export const MODEL_HEALTH_SOURCE_STATES = [
+  'ok',
+  'not-configured',
+  'not-queried',
+  'unreachable',
+  'error',
+] as const satisfies readonly ModelHealthSourceState[];
+
+/**
  * Where an upstream stands for this answer.
  *
  * @public
  */
 export interface ModelHealthSource {
-  state: 'ok' | 'not-configured' | 'unreachable' | 'error';
-  /** What went wrong, or which selector was used. */
+  state: ModelHealthSourceState;
+  /** What went wrong, which selector was used, or why it was not asked. */
   message?: string;
 }
 
