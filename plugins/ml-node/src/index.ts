@@ -8,6 +8,7 @@
 
 export * from './alerts';
 export * from './metrics';
+export * from './mlService';
 export * from './registry';
 export * from './oci';
 export * from './pipelines';
