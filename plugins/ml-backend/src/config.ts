@@ -1,5 +1,9 @@
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
+import {
+  MlRegistryConfig,
+  readMlRegistries,
+} from '@mlplatform/plugin-ml-common';
 
 /** @internal */
 export interface ClusterConfig {
@@ -26,16 +30,8 @@ export interface KubernetesSettings {
   requestTimeoutMs: number;
 }
 
-/** @internal */
-export interface RegistryConfig {
-  name: string;
-  type: 'oci' | 'mlflow';
-  url: string;
-  username?: string;
-  password?: string;
-  token?: string;
-  caFile?: string;
-}
+/** An entry of `ml.registries`, as ml-common's one reader reads it. @internal */
+export type RegistryConfig = MlRegistryConfig;
 
 /** @internal */
 export interface HttpServiceConfig {
@@ -245,26 +241,6 @@ function readCluster(config: Config, index: number): ClusterConfig {
   return cluster;
 }
 
-function readRegistry(config: Config, index: number): RegistryConfig {
-  const type = config.getString('type');
-  if (type !== 'oci' && type !== 'mlflow') {
-    throw new InputError(
-      `ml config: registry "${config.getString(
-        'name',
-      )}" has type "${type}"; expected oci or mlflow`,
-    );
-  }
-  return {
-    name: config.getString('name'),
-    type,
-    url: readUrl(config, 'url', `ml.registries[${index}]`),
-    username: config.getOptionalString('username'),
-    password: config.getOptionalString('password'),
-    token: config.getOptionalString('token'),
-    caFile: config.getOptionalString('caFile'),
-  };
-}
-
 function readOptionalUrl(
   config: Config | undefined,
   key: string,
@@ -444,9 +420,7 @@ export function readMlConfig(root: Config): MlConfig {
   return {
     clusters,
     kubernetes: readKubernetesSettings(ml?.getOptionalConfig('kubernetes')),
-    registries: (ml?.getOptionalConfigArray('registries') ?? []).map(
-      readRegistry,
-    ),
+    registries: readMlRegistries(root),
     prometheus: readHttpService(
       ml?.getOptionalConfig('prometheus'),
       'ml.prometheus',

@@ -204,3 +204,5 @@ export interface PromoteModelResponse {
   /** OCI manifest digest the alias now points at. */
   digest?: string;
 }
+
+export * from './registriesConfig';

@@ -1,0 +1,82 @@
+import { InputError } from '@backstage/errors';
+
+/**
+ * The part of `@backstage/config`'s `Config` that {@link readMlRegistries}
+ * uses, so that this isomorphic package need not depend on it.
+ *
+ * @public
+ */
+export interface MlConfigReader {
+  getOptionalConfigArray(key: string): MlConfigReader[] | undefined;
+  getString(key: string): string;
+  getOptionalString(key: string): string | undefined;
+}
+
+/**
+ * One entry of `ml.registries`: where model (and dataset) versions live.
+ *
+ * @public
+ */
+export interface MlRegistryConfig {
+  name: string;
+  type: 'oci' | 'mlflow';
+  /** http(s), without credentials and without a trailing slash. */
+  url: string;
+  username?: string;
+  password?: string;
+  token?: string;
+  /** Path of a PEM CA bundle for a registry with a private CA. */
+  caFile?: string;
+}
+
+function readUrl(config: MlConfigReader, path: string): string {
+  const value = config.getString('url');
+  const name = `${path}.url`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(`ml config: ${name} is not a URL: "${value}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(
+      `ml config: ${name} must be http(s), got ${url.protocol}`,
+    );
+  }
+  if (url.username || url.password) {
+    throw new InputError(
+      `ml config: ${name} must not carry credentials; use the username/password/token keys`,
+    );
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * Reads `ml.registries` from the root config: the one reader of that key,
+ * for the ML backend and for the backend modules that talk to the same
+ * registries (the catalog's Model provider).
+ *
+ * @throws InputError naming the entry when one is malformed.
+ * @public
+ */
+export function readMlRegistries(root: MlConfigReader): MlRegistryConfig[] {
+  const entries = root.getOptionalConfigArray('ml.registries') ?? [];
+  return entries.map((config, index) => {
+    const name = config.getString('name');
+    const type = config.getString('type');
+    if (type !== 'oci' && type !== 'mlflow') {
+      throw new InputError(
+        `ml config: registry "${name}" has type "${type}"; expected oci or mlflow`,
+      );
+    }
+    return {
+      name,
+      type,
+      url: readUrl(config, `ml.registries[${index}]`),
+      username: config.getOptionalString('username'),
+      password: config.getOptionalString('password'),
+      token: config.getOptionalString('token'),
+      caFile: config.getOptionalString('caFile'),
+    };
+  });
+}
