@@ -58,7 +58,8 @@ export async function startKubeApiServer(
       cluster,
       tokens,
       gitVersion: opts.gitVersion ?? 'v1.32.0',
-      address: () => `${host}:${(server.address() as AddressInfo).port}`,
+      address: (): string =>
+        `${host}:${(server.address() as AddressInfo).port}`,
       requests,
       fault: () => fault,
       watches,
