@@ -36,7 +36,7 @@ import {
   OciModelSummaryReader,
   pushDataset,
   pushModel,
-} from '@mlplatform/plugin-ml-node';
+} from '@mlplatform/plugin-ml-oci';
 import { MlEntitiesProcessor } from '@mlplatform/plugin-catalog-backend-module-ml';
 import { startRegistry } from '@mlplatform/test-services';
 import { parseArgs } from 'node:util';

@@ -13,7 +13,7 @@
  * dialog have something to compare. Pushing again is a no-op (same tags,
  * same digests).
  */
-import { pushModel } from '@mlplatform/plugin-ml-node';
+import { pushModel } from '@mlplatform/plugin-ml-oci';
 
 interface SeedVersion {
   tag: string;

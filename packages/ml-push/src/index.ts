@@ -8,10 +8,10 @@
  */
 
 export { main } from './main';
-export { pushDataset, pushModel } from '@mlplatform/plugin-ml-node';
+export { pushDataset, pushModel } from '@mlplatform/plugin-ml-oci';
 export type {
   PushDatasetOptions,
   PushDatasetResult,
   PushModelOptions,
   PushModelResult,
-} from '@mlplatform/plugin-ml-node';
+} from '@mlplatform/plugin-ml-oci';

@@ -8,7 +8,7 @@ import {
   DATASET_FILE_MEDIA_TYPE,
   MODEL_CONFIG_MEDIA_TYPE,
 } from '@mlplatform/plugin-ml-common';
-import { OciDistributionClient } from '@mlplatform/plugin-ml-node';
+import { OciDistributionClient } from '@mlplatform/plugin-ml-oci';
 import {
   describeIfBinary,
   RegistryHandle,

@@ -7,7 +7,7 @@ import {
   PushArtifactOptions,
   PushArtifactResult,
   pushModel,
-} from '@mlplatform/plugin-ml-node';
+} from '@mlplatform/plugin-ml-oci';
 import { DatasetClassification } from '@mlplatform/plugin-ml-common';
 
 const COMMON_USAGE = `  --registry URL           registry base URL, e.g. http://127.0.0.1:5000

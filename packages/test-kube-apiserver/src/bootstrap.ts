@@ -3,7 +3,8 @@
  * controllers, the CRD objects, the system namespaces, then the seed — and
  * the direct writes (KubeApiServer.create/apply) that bypass HTTP.
  */
-import { Cluster, clone } from './cluster';
+import { Cluster } from './cluster';
+import { clone } from './json';
 import { installControllers } from './controllers';
 import { installCrdObjects } from './crdObjects';
 import { installQuota } from './quota';

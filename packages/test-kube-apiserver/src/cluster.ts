@@ -1,8 +1,11 @@
 /*
- * API semantics on top of the store: defaulting, metadata the server owns
- * (uid, resourceVersion, generation, creationTimestamp), optimistic
- * concurrency, status subresources, admission (namespace existence, quota),
- * patches, cascading deletes, and the hook the built-in controllers use.
+ * API semantics on top of the store: the write verbs (create, update,
+ * patch, delete) with defaulting, metadata the server owns (uid,
+ * resourceVersion, generation, creationTimestamp), optimistic concurrency,
+ * status subresources and admission. The namespace lifecycle, the garbage
+ * collector, when controllers run and the patch algorithms have files of
+ * their own. A little over 400 lines because the four verbs read best side
+ * by side: each takes the same steps in the same order.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
@@ -12,12 +15,17 @@ import {
   apiVersionOf,
   splitApiVersion,
 } from './resources';
-import { Store, StoreEvent } from './store';
-import { StatusError, errors } from './status';
+import { Store } from './store';
+import { errors } from './status';
 import { FieldValidation, validateObject, validateUpdate } from './validation';
-import { jsonPatch, mergePatch, strategicMergePatch } from './patch';
+import { PatchType, applyPatch } from './patch';
 import { applyDefaults } from './defaults';
 import { converts, fromStorage, toStorage } from './conversion';
+import { canonical, clone } from './json';
+import { Controller, Reactor } from './reactor';
+import { collectGarbage } from './garbageCollector';
+import { requireNamespace, terminateNamespace } from './namespaces';
+import { hasGeneration, now, serverOrder, specOf } from './serverOwned';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -41,67 +49,14 @@ export type Admission = (
   old: any | undefined,
 ) => void;
 
-/** A controller: sees every committed change; may write through the cluster. */
-export type Controller = (e: StoreEvent) => void;
-
-export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
-
-/** How long a deleted namespace stays Terminating before it and its objects are gone. */
-export const NAMESPACE_TERMINATION_MS = 100;
-
-const GENERATION_GROUPS = new Set([
-  'apps',
-  'batch',
-  'autoscaling',
-  'networking.k8s.io',
-]);
-
-function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-/** A deep copy; stored objects are plain JSON, for which this is the fastest copy. */
-export function clone<T>(o: T): T {
-  return o === undefined ? o : JSON.parse(JSON.stringify(o));
-}
-
-function hasGeneration(t: ResourceType): boolean {
-  return !!t.crd || GENERATION_GROUPS.has(t.group);
-}
-
-/** JSON with sorted keys, to compare objects whatever order their fields came in. */
-export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(
-          Object.keys(x)
-            .sort()
-            .map(k => [k, x[k]]),
-        )
-      : x,
-  );
-}
-
-function specOf(o: any): string {
-  const { metadata, status, apiVersion, kind, ...rest } = o;
-  return canonical(rest);
-}
-
 export class Cluster {
   readonly store = new Store();
   readonly types: ResourceType[];
   private readonly admissions: Admission[] = [];
-  private readonly controllers: Controller[] = [];
-  private readonly pending: StoreEvent[] = [];
-  private depth = 0;
-  private draining = false;
-  private readonly pendingTimers = new Set<NodeJS.Timeout>();
+  private readonly reactor = new Reactor(this.store);
 
   constructor(crds: CrdGroup[]) {
     this.types = servedTypes(crds);
-    this.store.subscribe(e => {
-      if (this.controllers.length) this.pending.push(e);
-    });
   }
 
   addAdmission(a: Admission): void {
@@ -109,7 +64,7 @@ export class Cluster {
   }
 
   addController(c: Controller): void {
-    this.controllers.push(c);
+    this.reactor.addController(c);
   }
 
   /** The type served at group/version/plural, if any. */
@@ -161,30 +116,6 @@ export class Cluster {
     return o;
   }
 
-  private requireNamespace(
-    t: ResourceType,
-    ns: string | undefined,
-    create = false,
-    name?: string,
-  ): void {
-    if (!t.namespaced) return;
-    if (!ns)
-      throw errors.badRequest(
-        'the server could not find the requested resource',
-      );
-    const nsType = this.types.find(x => x.kind === 'Namespace')!;
-    const namespace = this.store.get(nsType, undefined, ns);
-    if (!namespace) {
-      throw errors.notFound({ group: '', resource: 'namespaces', name: ns });
-    }
-    if (namespace.metadata.deletionTimestamp && create) {
-      throw errors.forbidden(
-        { group: t.group, resource: t.plural, name },
-        `unable to create new content in namespace ${ns} because it is being terminated`,
-      );
-    }
-  }
-
   /** Runs several writes as one: controllers react once `fn` is done. */
   batch<T>(fn: () => T): T {
     return this.write(fn);
@@ -192,36 +123,17 @@ export class Cluster {
 
   /** Runs `fn` as one client write; controllers react once the outermost write is done. */
   private write<T>(fn: () => T): T {
-    this.depth++;
-    try {
-      return fn();
-    } finally {
-      this.depth--;
-      if (this.depth === 0) this.drain();
-    }
+    return this.reactor.write(fn);
   }
 
-  private drain(): void {
-    if (this.draining) return;
-    this.draining = true;
-    try {
-      let guard = 0;
-      while (this.pending.length && guard++ < 10000) {
-        const e = this.pending.shift()!;
-        for (const c of this.controllers) {
-          this.depth++;
-          try {
-            c(e);
-          } catch (err) {
-            if (!(err instanceof StatusError)) throw err;
-          } finally {
-            this.depth--;
-          }
-        }
-      }
-    } finally {
-      this.draining = false;
-    }
+  /** Runs `fn` as one write after `ms` (a controller's later step); cancelled by close(). */
+  later(ms: number, fn: () => void): void {
+    this.reactor.later(ms, fn);
+  }
+
+  /** Stops pending asynchronous work (namespace termination, controllers' later steps). */
+  close(): void {
+    this.reactor.close();
   }
 
   create(
@@ -282,7 +194,14 @@ export class Cluster {
         obj,
         opts.fieldValidation ?? 'Warn',
       );
-      this.requireNamespace(t, obj.metadata.namespace, true, obj.metadata.name);
+      requireNamespace(
+        this.store,
+        this.types,
+        t,
+        obj.metadata.namespace,
+        true,
+        obj.metadata.name,
+      );
       const name = obj.metadata.name;
       if (this.store.get(t, obj.metadata.namespace, name)) {
         throw errors.alreadyExists({
@@ -310,36 +229,10 @@ export class Cluster {
       else delete meta.generation;
       if (opts.dryRun) return { object: toStorage(t, version, obj), warnings };
       meta.resourceVersion = String(this.store.nextResourceVersion());
-      const stored = this.order(toStorage(t, version, obj));
+      const stored = serverOrder(toStorage(t, version, obj));
       this.store.put(t, stored, 'ADDED');
       return { object: clone(stored), warnings };
     });
-  }
-
-  /** Keys in the server's order: apiVersion, kind, metadata, spec…, status. */
-  private order(obj: any): any {
-    const { apiVersion, kind, metadata, status, ...rest } = obj;
-    const m: any = {};
-    for (const k of [
-      'name',
-      'generateName',
-      'namespace',
-      'uid',
-      'resourceVersion',
-      'generation',
-      'creationTimestamp',
-      'deletionTimestamp',
-      'labels',
-      'annotations',
-      'ownerReferences',
-      'finalizers',
-    ]) {
-      if (metadata[k] !== undefined) m[k] = metadata[k];
-    }
-    Object.assign(m, metadata);
-    const out: any = { apiVersion, kind, metadata: m, ...rest };
-    if (status !== undefined) out.status = status;
-    return out;
   }
 
   update(
@@ -424,7 +317,7 @@ export class Cluster {
       } else delete next.metadata.generation;
       if (!opts.status) validateUpdate(t, next, old);
       for (const a of this.admissions) a('update', t, next, old);
-      const converted = this.order(toStorage(t, version, next));
+      const converted = serverOrder(toStorage(t, version, next));
       const unchanged =
         canonical({
           ...converted,
@@ -473,31 +366,7 @@ export class Cluster {
         throw errors.notFound({ group: t.group, resource: t.plural, name });
       }
       const current = this.present(t, version, existing);
-      let next: any;
-      switch (type) {
-        case 'json':
-          next = jsonPatch(current, patchBody);
-          break;
-        case 'merge':
-          next = mergePatch(current, patchBody);
-          break;
-        case 'strategic':
-          if (t.crd) {
-            throw new StatusError({
-              ...errors.notAcceptableType(
-                'application/strategic-merge-patch+json',
-              ).status,
-              message:
-                'strategic merge patch is not supported for custom resources',
-            });
-          }
-          next = strategicMergePatch(current, patchBody);
-          break;
-        default:
-          next = t.crd
-            ? mergePatch(current, patchBody)
-            : strategicMergePatch(current, patchBody);
-      }
+      const next: any = applyPatch(t, type, current, patchBody);
       if (!next || typeof next !== 'object')
         throw errors.badRequest('the patch did not produce an object');
       next.metadata = next.metadata ?? {};
@@ -543,108 +412,22 @@ export class Cluster {
         );
       }
       if (opts.dryRun) return clone(obj);
-      if (t.kind === 'Namespace') return this.terminateNamespace(t, obj);
+      if (t.kind === 'Namespace')
+        return terminateNamespace(
+          this.store,
+          this.types,
+          (ms, fn) => this.later(ms, fn),
+          t,
+          obj,
+        );
       this.store.remove(t, obj);
-      this.collectGarbage(obj.metadata.uid, opts.propagationPolicy);
+      collectGarbage(
+        this.store,
+        this.types,
+        obj.metadata.uid,
+        opts.propagationPolicy,
+      );
       return clone(obj);
     });
-  }
-
-  /**
-   * Namespaces terminate asynchronously, as on a cluster: the namespace turns
-   * Terminating at once (no new objects may be created in it), its contents
-   * and then the namespace itself go away NAMESPACE_TERMINATION_MS later.
-   */
-  private terminateNamespace(t: ResourceType, ns: any): any {
-    if (ns.metadata.deletionTimestamp) return clone(ns);
-    const next = clone(ns);
-    next.metadata.deletionTimestamp = now();
-    next.metadata.deletionGracePeriodSeconds = 0;
-    next.status = {
-      phase: 'Terminating',
-      conditions: [
-        {
-          type: 'NamespaceDeletionDiscoveryFailure',
-          status: 'False',
-          lastTransitionTime: now(),
-          reason: 'ResourcesDiscovered',
-          message: 'All resources successfully discovered',
-        },
-      ],
-    };
-    next.metadata.resourceVersion = String(this.store.nextResourceVersion());
-    this.store.put(t, next, 'MODIFIED');
-    const timer = setTimeout(() => {
-      this.pendingTimers.delete(timer);
-      this.write(() => {
-        const name = ns.metadata.name;
-        for (const nt of this.types.filter(x => x.namespaced)) {
-          for (const o of this.store.list(nt, name)) this.store.remove(nt, o);
-        }
-        const current = this.store.get(t, undefined, name);
-        if (current && current.metadata.uid === ns.metadata.uid)
-          this.store.remove(t, current);
-      });
-    }, NAMESPACE_TERMINATION_MS);
-    this.pendingTimers.add(timer);
-    return clone(next);
-  }
-
-  /** Runs `fn` as one write after `ms` (a controller's later step); cancelled by close(). */
-  later(ms: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.pendingTimers.delete(timer);
-      try {
-        this.write(fn);
-      } catch (err) {
-        if (!(err instanceof StatusError)) throw err;
-      }
-    }, ms);
-    this.pendingTimers.add(timer);
-  }
-
-  /** Stops pending asynchronous work (namespace termination, controllers' later steps). */
-  close(): void {
-    for (const timer of this.pendingTimers) clearTimeout(timer);
-    this.pendingTimers.clear();
-  }
-
-  /** Deletes (or orphans) the dependents of a deleted owner, like the garbage collector. */
-  private collectGarbage(uid: string, policy?: string): void {
-    for (const t of this.types) {
-      for (const o of this.store.list(t)) {
-        const refs: any[] = o.metadata.ownerReferences ?? [];
-        if (!refs.some(r => r.uid === uid)) continue;
-        if (policy === 'Orphan') {
-          const next = clone(o);
-          next.metadata.ownerReferences = refs.filter(r => r.uid !== uid);
-          if (!next.metadata.ownerReferences.length)
-            delete next.metadata.ownerReferences;
-          next.metadata.resourceVersion = String(
-            this.store.nextResourceVersion(),
-          );
-          this.store.put(t, next, 'MODIFIED');
-          continue;
-        }
-        const others = refs.filter(
-          r => r.uid !== uid && this.ownerExists(r, o.metadata.namespace),
-        );
-        if (
-          others.length === 0 &&
-          this.store.get(t, o.metadata.namespace, o.metadata.name)
-        ) {
-          this.store.remove(t, o);
-          this.collectGarbage(o.metadata.uid, policy);
-        }
-      }
-    }
-  }
-
-  private ownerExists(ref: any, ns: string | undefined): boolean {
-    const [group] = splitApiVersion(ref.apiVersion ?? '');
-    const t = this.types.find(x => x.group === group && x.kind === ref.kind);
-    if (!t) return false;
-    const o = this.store.get(t, ns, ref.name);
-    return !!o && o.metadata.uid === ref.uid;
   }
 }

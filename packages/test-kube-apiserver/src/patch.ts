@@ -4,7 +4,11 @@
  * sends with merge keys) and server-side apply (as a merge of the applied
  * configuration, without field ownership).
  */
-import { errors } from './status';
+import { ResourceType } from './resources';
+import { StatusError, errors } from './status';
+
+/** The patch types, by the Content-Type of a PATCH. */
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
 const isObject = (v: unknown): v is Record<string, any> =>
   !!v && typeof v === 'object' && !Array.isArray(v);
@@ -252,4 +256,37 @@ export function strategicMergePatch(target: unknown, patch: unknown): unknown {
     }
   }
   return out;
+}
+
+/**
+ * `current` (an object of `t`) with a patch of `type` applied. Custom
+ * resources take no strategic merge patch; apply is a merge (strategic for
+ * built-in kinds).
+ */
+export function applyPatch(
+  t: ResourceType,
+  type: PatchType,
+  current: unknown,
+  patchBody: unknown,
+): unknown {
+  switch (type) {
+    case 'json':
+      return jsonPatch(current, patchBody);
+    case 'merge':
+      return mergePatch(current, patchBody);
+    case 'strategic':
+      if (t.crd) {
+        throw new StatusError({
+          ...errors.notAcceptableType('application/strategic-merge-patch+json')
+            .status,
+          message:
+            'strategic merge patch is not supported for custom resources',
+        });
+      }
+      return strategicMergePatch(current, patchBody);
+    default:
+      return t.crd
+        ? mergePatch(current, patchBody)
+        : strategicMergePatch(current, patchBody);
+  }
 }

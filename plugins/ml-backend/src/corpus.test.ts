@@ -11,7 +11,7 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import catalogModuleMlEntityModel from '@mlplatform/plugin-catalog-backend-module-ml';
-import { pushModel } from '@mlplatform/plugin-ml-node';
+import { pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   KubeApiServer,
   startKubeApiServer,

@@ -13,7 +13,7 @@ import {
   GpuQuotasResponse,
   ModelHealthResponse,
 } from '@mlplatform/plugin-ml-common';
-import { pushModel } from '@mlplatform/plugin-ml-node';
+import { pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   KubeApiServer,
   startKubeApiServer,

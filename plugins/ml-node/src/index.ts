@@ -1,7 +1,9 @@
 /**
  * Node.js library of the ML platform plugins: the extension points through
- * which backend modules add model registries, metrics profiles and alert
- * actions to the ML backend.
+ * which backend modules add model registries, pipeline orchestrators,
+ * metrics profiles and alert actions to the ML backend, and `mlServiceRef`,
+ * through which they call it with the caller's credentials. Clients of other
+ * systems live elsewhere (the OCI client in `@mlplatform/plugin-ml-oci`).
  *
  * @packageDocumentation
  */
@@ -10,5 +12,4 @@ export * from './alerts';
 export * from './metrics';
 export * from './mlService';
 export * from './registry';
-export * from './oci';
 export * from './pipelines';

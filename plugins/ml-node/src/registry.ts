@@ -2,6 +2,42 @@ import { createExtensionPoint } from '@backstage/backend-plugin-api';
 import { ModelVersion } from '@mlplatform/plugin-ml-common';
 
 /**
+ * Why a registry call failed, so the ML backend can map it to an HTTP status:
+ * `invalid-ref` and `host-not-allowed` are the caller's fault and nothing was
+ * sent (400); `not-found` is 404 and `conflict` 409; `unauthorized` and
+ * `server` are the registry's answer, `unreachable` is the network and
+ * `protocol` a reply that breaks the registry's API (all 503).
+ *
+ * @public
+ */
+export type ModelRegistryErrorKind =
+  | 'invalid-ref'
+  | 'host-not-allowed'
+  | 'unauthorized'
+  | 'not-found'
+  | 'server'
+  | 'unreachable'
+  | 'protocol'
+  | 'conflict';
+
+/**
+ * An error from a model registry adapter. The message names the registry and
+ * what was asked, never its credentials.
+ *
+ * @public
+ */
+export class ModelRegistryError extends Error {
+  constructor(
+    readonly kind: ModelRegistryErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ModelRegistryError';
+  }
+}
+
+/**
  * One version of a model as a registry stores it: the API's
  * {@link @mlplatform/plugin-ml-common#ModelVersion} plus the raw annotations
  * or tags the registry holds.
@@ -31,8 +67,9 @@ export interface ModelRegistryAliasResult {
  * through {@link mlRegistryAdaptersExtensionPoint}.
  *
  * Adapters must refuse refs they cannot serve before sending any request,
- * and throw {@link ModelRegistryError} so the backend can map failures to
- * clear HTTP errors.
+ * and throw {@link ModelRegistryError} or an `@backstage/errors` type (as the
+ * OCI client of `@mlplatform/plugin-ml-oci` does), so the backend can map
+ * failures to clear HTTP errors; other errors become 500.
  *
  * @public
  */

@@ -1,113 +1,26 @@
-import crypto from 'node:crypto';
+import {
+  InputError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import type http from 'node:http';
-import { ModelRegistryError } from './errors';
 import { createAgent, httpRequest, HttpResponse } from './http';
+import {
+  header,
+  MANIFEST_ACCEPT,
+  MAX_PAGES,
+  parseChallenge,
+  registryMessage,
+  scopeOf,
+  sha256,
+} from './protocol';
 import { validateOciRepository } from './refs';
-
-/**
- * Where an OCI registry is and how to authenticate to it; the shape of one
- * `ml.registries[]` entry of type `oci`.
- *
- * @public
- */
-export interface OciRegistryEndpoint {
-  /** Name from config, used in messages. */
-  name: string;
-  /** Base URL, e.g. `https://registry.example.com:5000`. */
-  url: string;
-  username?: string;
-  password?: string;
-  /** A static bearer token; takes precedence over username/password. */
-  token?: string;
-  /** PEM CA bundle trusted for this registry only. */
-  ca?: string | Buffer;
-}
-
-/** @public */
-export interface OciDistributionClientOptions {
-  /** Per-request deadline; default 15 s. */
-  timeoutMs?: number;
-  /** Parallel connections to the registry; default 16. */
-  maxSockets?: number;
-  /** Called before every HTTP request, e.g. to count them. */
-  onRequest?: (method: string, url: URL) => void;
-}
-
-/**
- * An OCI image manifest, as far as model artifacts use it.
- *
- * @public
- */
-export interface OciManifest {
-  schemaVersion: number;
-  mediaType?: string;
-  artifactType?: string;
-  config: OciDescriptor;
-  layers: OciDescriptor[];
-  annotations?: Record<string, string>;
-}
-
-/** @public */
-export interface OciDescriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
-
-/** @public */
-export interface FetchedManifest {
-  digest: string;
-  mediaType: string;
-  /** The exact bytes, so re-tagging keeps the digest. */
-  raw: Buffer;
-  manifest: OciManifest;
-}
-
-const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-].join(', ');
-
-// Upper bound on pages followed, so a registry that links a page to itself
-// cannot loop us forever.
-const MAX_PAGES = 100_000;
-
-function sha256(data: Buffer): string {
-  return `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
-}
-
-function header(res: HttpResponse, name: string): string | undefined {
-  const value = res.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function parseChallenge(value: string): Record<string, string> | undefined {
-  const m = /^Bearer\s+(.*)$/i.exec(value.trim());
-  if (!m) return undefined;
-  const params: Record<string, string> = {};
-  for (const p of m[1].matchAll(/([a-zA-Z_]+)="([^"]*)"/g)) {
-    params[p[1].toLowerCase()] = p[2];
-  }
-  return params.realm ? params : undefined;
-}
-
-function registryMessage(res: HttpResponse): string {
-  try {
-    const body = JSON.parse(res.body.toString('utf8'));
-    const errors = body?.errors as Array<{ code?: string; message?: string }>;
-    if (Array.isArray(errors) && errors.length > 0) {
-      return errors
-        .map(e => `${e.code ?? ''} ${e.message ?? ''}`.trim())
-        .join('; ');
-    }
-  } catch {
-    // Not a distribution error body.
-  }
-  return res.body.toString('utf8').slice(0, 200).trim();
-}
+import {
+  FetchedManifest,
+  OciDistributionClientOptions,
+  OciManifest,
+  OciRegistryEndpoint,
+} from './types';
 
 /**
  * A client of the OCI distribution API (Docker Registry v2) for one
@@ -117,6 +30,14 @@ function registryMessage(res: HttpResponse): string {
  * Authentication: a static bearer token, or basic auth, or the registry's
  * `WWW-Authenticate: Bearer realm=...` token flow (realm on the same host)
  * with the configured username/password.
+ *
+ * Failures are `@backstage/errors` types, so a backend answers them with the
+ * right status as they are: `InputError` for a ref or tag that breaks the
+ * distribution spec and for a registry that points at another host (nothing
+ * is sent there), `NotFoundError` for a 404, and `ServiceUnavailableError`
+ * for everything the registry or the network did wrong, including refusing
+ * the configured credentials. Messages name the registry, never its
+ * credentials.
  *
  * @public
  */
@@ -192,8 +113,7 @@ export class OciDistributionClient {
     this.check(res, `manifest ${repository}:${reference}`);
     const digest = header(res, 'docker-content-digest');
     if (!digest) {
-      throw new ModelRegistryError(
-        'protocol',
+      throw new ServiceUnavailableError(
         `Registry "${this.name}" (${this.host}) sent no Docker-Content-Digest for ${repository}:${reference}`,
       );
     }
@@ -216,8 +136,7 @@ export class OciDistributionClient {
     const digest = sha256(res.body);
     const claimed = header(res, 'docker-content-digest');
     if (claimed && claimed !== digest) {
-      throw new ModelRegistryError(
-        'protocol',
+      throw new ServiceUnavailableError(
         `Registry "${this.name}" (${this.host}) sent ${what} whose content does not match its digest ${claimed}`,
       );
     }
@@ -225,8 +144,7 @@ export class OciDistributionClient {
     try {
       manifest = JSON.parse(res.body.toString('utf8'));
     } catch {
-      throw new ModelRegistryError(
-        'protocol',
+      throw new ServiceUnavailableError(
         `Registry "${this.name}" (${this.host}) sent ${what} that is not JSON`,
       );
     }
@@ -299,8 +217,7 @@ export class OciDistributionClient {
       this.check(start, what, [202]);
       const location = header(start, 'location');
       if (!location) {
-        throw new ModelRegistryError(
-          'protocol',
+        throw new ServiceUnavailableError(
           `Registry "${this.name}" (${this.host}) sent no upload location for ${repository}`,
         );
       }
@@ -326,8 +243,7 @@ export class OciDistributionClient {
     let next: string | undefined = first;
     for (let page = 0; next; page++) {
       if (page >= MAX_PAGES) {
-        throw new ModelRegistryError(
-          'protocol',
+        throw new ServiceUnavailableError(
           `Registry "${this.name}" (${this.host}) returned more than ${MAX_PAGES} pages of ${what}`,
         );
       }
@@ -348,8 +264,7 @@ export class OciDistributionClient {
   private sameOrigin(location: string, what: string): URL {
     const url = new URL(location, this.base);
     if (url.origin !== this.base.origin) {
-      throw new ModelRegistryError(
-        'host-not-allowed',
+      throw new InputError(
         `Registry "${this.name}" (${this.host}) pointed ${what} at ${url.host}, which is not the configured registry; refused`,
       );
     }
@@ -407,8 +322,7 @@ export class OciDistributionClient {
       });
     } catch (e) {
       const err = e as { code?: string; message?: string };
-      throw new ModelRegistryError(
-        'unreachable',
+      throw new ServiceUnavailableError(
         `Registry "${this.name}" (${this.host}) is unreachable: ${
           err.code ?? err.message
         }`,
@@ -421,8 +335,7 @@ export class OciDistributionClient {
   private async fetchToken(challenge: Record<string, string>, scope: string) {
     const realm = new URL(challenge.realm, this.base);
     if (realm.host !== this.base.host) {
-      throw new ModelRegistryError(
-        'host-not-allowed',
+      throw new InputError(
         `Registry "${this.name}" (${this.host}) asks for a token from ${realm.host}, which is not configured under ml.registries; refused`,
       );
     }
@@ -444,8 +357,7 @@ export class OciDistributionClient {
       agent: this.agent,
       timeoutMs: this.timeoutMs,
     }).catch(e => {
-      throw new ModelRegistryError(
-        'unreachable',
+      throw new ServiceUnavailableError(
         `Token service of registry "${this.name}" (${
           realm.host
         }) is unreachable: ${
@@ -457,8 +369,7 @@ export class OciDistributionClient {
     const body = JSON.parse(res.body.toString('utf8'));
     const token = body.token ?? body.access_token;
     if (typeof token !== 'string') {
-      throw new ModelRegistryError(
-        'protocol',
+      throw new ServiceUnavailableError(
         `Token service of registry "${this.name}" (${realm.host}) answered without a token`,
       );
     }
@@ -474,35 +385,23 @@ export class OciDistributionClient {
       else if (this.endpoint.username) {
         configured = `the configured credentials of user "${this.endpoint.username}"`;
       }
-      throw new ModelRegistryError(
-        'unauthorized',
+      // Not NotAllowedError: the registry refused the portal's own
+      // credentials, which the person asking can neither see nor fix.
+      throw new ServiceUnavailableError(
         `The ${where} refused ${configured} for ${what} (HTTP ${res.status})`,
-        res.status,
       );
     }
     if (res.status === 404) {
-      throw new ModelRegistryError(
-        'not-found',
+      throw new NotFoundError(
         `${what[0].toUpperCase()}${what.slice(1)} not found in ${where}${
           res.body.length ? `: ${registryMessage(res)}` : ''
         }`,
-        404,
       );
     }
-    throw new ModelRegistryError(
-      res.status >= 500 ? 'server' : 'protocol',
+    throw new ServiceUnavailableError(
       `The ${where} failed with HTTP ${res.status} on ${what}${
         res.body.length ? `: ${registryMessage(res)}` : ''
       }`,
-      res.status,
     );
   }
-}
-
-function scopeOf(pathname: string, method: string): string {
-  if (pathname.startsWith('/v2/_catalog')) return 'registry:catalog:*';
-  const m = /^\/v2\/(.+?)\/(?:tags|manifests|blobs)\//.exec(pathname);
-  if (!m) return '';
-  const actions = method === 'GET' || method === 'HEAD' ? 'pull' : 'pull,push';
-  return `repository:${m[1]}:${actions}`;
 }

@@ -3,7 +3,7 @@ import {
   compareVersionsNewestFirst,
   modelManifestInfo,
   versionsFromTags,
-} from './OciModelReader';
+} from './manifestInfo';
 
 const manifest = (
   annotations: Record<string, string>,

@@ -4,11 +4,10 @@ import {
   MODEL_VERSION_TAG_PATTERN,
   OCI_IMAGE_MANIFEST_MEDIA_TYPE,
 } from '@mlplatform/plugin-ml-common';
-import {
-  OciDistributionClient,
-  OciRegistryEndpoint,
-} from './OciDistributionClient';
+import { ConflictError, InputError } from '@backstage/errors';
+import { OciDistributionClient } from './OciDistributionClient';
 import { validateOciRepository } from './refs';
+import { OciRegistryEndpoint } from './types';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -78,13 +77,13 @@ export interface ArtifactContent {
 }
 
 /**
- * Checks the repository, the version tag and the aliases; throws a message
- * naming the bad value. Runs before any request is sent.
+ * Checks the repository, the version tag and the aliases; throws an
+ * `InputError` naming the bad value. Runs before any request is sent.
  */
 export function validateArtifactOptions(options: PushArtifactOptions): void {
   validateOciRepository(options.repository);
   if (!MODEL_VERSION_TAG_PATTERN.test(options.tag)) {
-    throw new Error(
+    throw new InputError(
       `Tag "${options.tag}" is not a version tag; use something like v3 or 1.2.0 (aliases such as production are set separately)`,
     );
   }
@@ -93,7 +92,7 @@ export function validateArtifactOptions(options: PushArtifactOptions): void {
       !MODEL_ALIAS_PATTERN.test(alias) ||
       MODEL_VERSION_TAG_PATTERN.test(alias)
     ) {
-      throw new Error(
+      throw new InputError(
         `Alias "${alias}" is not an alias name; use a word like production or staging`,
       );
     }
@@ -105,7 +104,7 @@ export function validateArtifactOptions(options: PushArtifactOptions): void {
     protocol = undefined;
   }
   if (protocol !== 'http:' && protocol !== 'https:') {
-    throw new Error(
+    throw new InputError(
       `Registry "${options.registry}" is not an http or https URL; use something like http://127.0.0.1:5000`,
     );
   }
@@ -120,8 +119,9 @@ async function loadFile(file: PushArtifactFile) {
 /**
  * Pushes one version of an artifact: the config blob, one layer per file, an
  * OCI image manifest with the annotations, tagged with the version and the
- * aliases. Refuses to move an existing version tag unless `force` is set.
- * The caller validates first (see {@link validateArtifactOptions}).
+ * aliases. Refuses to move an existing version tag unless `force` is set
+ * (`ConflictError`). The caller validates first (see
+ * {@link validateArtifactOptions}).
  */
 export async function pushArtifact(
   options: PushArtifactOptions,
@@ -144,7 +144,7 @@ export async function pushArtifact(
     if (!options.force) {
       const existing = await client.headManifest(repository, tag);
       if (existing) {
-        throw new Error(
+        throw new ConflictError(
           `${repository}:${tag} already exists (${existing}); pick a new version tag, or overwrite it with force (ml-push --force)`,
         );
       }

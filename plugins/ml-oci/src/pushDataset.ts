@@ -1,3 +1,4 @@
+import { InputError } from '@backstage/errors';
 import {
   DATASET_ANNOTATIONS,
   DATASET_CONFIG_MEDIA_TYPE,
@@ -65,14 +66,14 @@ const CLASSIFICATIONS: DatasetClassification[] = [
 function validate(options: PushDatasetOptions) {
   validateArtifactOptions(options);
   if (!options.location || !LOCATION_URI.test(options.location)) {
-    throw new Error(
+    throw new InputError(
       `location "${
         options.location ?? ''
       }" must be a URI with a scheme, like s3://bucket/path or pvc://claim/path`,
     );
   }
   if (options.datasetType && !DATASET_TYPE.test(options.datasetType)) {
-    throw new Error(
+    throw new InputError(
       `dataset type "${options.datasetType}" must be lower-case words joined by dashes, like table or time-series`,
     );
   }
@@ -80,13 +81,15 @@ function validate(options: PushDatasetOptions) {
     options.rows !== undefined &&
     !(Number.isSafeInteger(options.rows) && options.rows >= 0)
   ) {
-    throw new Error(`rows "${options.rows}" must be a whole number, 0 or more`);
+    throw new InputError(
+      `rows "${options.rows}" must be a whole number, 0 or more`,
+    );
   }
   if (
     options.classification &&
     !CLASSIFICATIONS.includes(options.classification)
   ) {
-    throw new Error(
+    throw new InputError(
       `classification "${
         options.classification
       }" must be one of ${CLASSIFICATIONS.join(', ')}`,
@@ -102,18 +105,18 @@ function validate(options: PushDatasetOptions) {
   ];
   for (const [field, ref] of refs) {
     if (ref !== undefined && !ENTITY_REF.test(ref)) {
-      throw new Error(
+      throw new InputError(
         `${field} "${ref}" must be an entity reference like group:default/fraud-team or pipeline:fraud-features`,
       );
     }
   }
   if (options.schemaDigest && !DIGEST.test(options.schemaDigest)) {
-    throw new Error(
+    throw new InputError(
       `schema digest "${options.schemaDigest}" must look like sha256:<hex>`,
     );
   }
   if (options.schemaRef && !SCHEMA_URI.test(options.schemaRef)) {
-    throw new Error(
+    throw new InputError(
       `schema ref "${options.schemaRef}" must be a URI, like https://host/schema.json`,
     );
   }

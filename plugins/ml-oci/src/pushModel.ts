@@ -1,3 +1,4 @@
+import { InputError } from '@backstage/errors';
 import {
   MODEL_ANNOTATIONS,
   MODEL_CONFIG_MEDIA_TYPE,
@@ -42,17 +43,17 @@ function validate(options: PushModelOptions) {
   validateArtifactOptions(options);
   for (const [name, value] of Object.entries(options.metrics ?? {})) {
     if (!/^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,62}$/.test(name)) {
-      throw new Error(
+      throw new InputError(
         `metric name "${name}" must be letters, digits and _ . @ / -`,
       );
     }
     if (!Number.isFinite(value)) {
-      throw new Error(`metric "${name}" must be a finite number`);
+      throw new InputError(`metric "${name}" must be a finite number`);
     }
   }
   for (const d of options.datasetDigests ?? []) {
     if (!/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(d)) {
-      throw new Error(`dataset digest "${d}" must look like sha256:<hex>`);
+      throw new InputError(`dataset digest "${d}" must look like sha256:<hex>`);
     }
   }
 }

@@ -1,4 +1,4 @@
-import { ModelRegistryError } from './errors';
+import { InputError } from '@backstage/errors';
 import { parseOciModelRef, validateOciTag } from './refs';
 
 describe('parseOciModelRef', () => {
@@ -30,7 +30,7 @@ describe('parseOciModelRef', () => {
     [`oci://h/${'a'.repeat(256)}`, /longer than 255/],
   ])('refuses %s', (ref, message) => {
     expect(() => parseOciModelRef(ref)).toThrow(message);
-    expect(() => parseOciModelRef(ref)).toThrow(ModelRegistryError);
+    expect(() => parseOciModelRef(ref)).toThrow(InputError);
   });
 });
 

@@ -1,4 +1,4 @@
-import { ModelRegistryError } from './errors';
+import { InputError } from '@backstage/errors';
 
 /**
  * A model repository in an OCI registry, parsed from
@@ -20,16 +20,13 @@ const TAG = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 function invalid(ref: string, why: string): never {
-  throw new ModelRegistryError(
-    'invalid-ref',
-    `Invalid registry ref "${ref}": ${why}`,
-  );
+  throw new InputError(`Invalid registry ref "${ref}": ${why}`);
 }
 
 /**
- * Checks a repository path against the distribution spec and says which part
- * is wrong: `..` and empty segments (path traversal), upper case, characters
- * outside `[a-z0-9._-]`.
+ * Checks a repository path against the distribution spec and throws an
+ * `InputError` saying which part is wrong: `..` and empty segments (path
+ * traversal), upper case, characters outside `[a-z0-9._-]`.
  *
  * @public
  */
@@ -58,8 +55,8 @@ export function validateOciRepository(repository: string, ref = repository) {
 }
 
 /**
- * Parses `oci://host[:port]/repository`. Throws a
- * {@link ModelRegistryError} of kind `invalid-ref` naming what is wrong.
+ * Parses `oci://host[:port]/repository`. Throws an `InputError` naming what
+ * is wrong.
  *
  * @public
  */
@@ -76,14 +73,14 @@ export function parseOciModelRef(ref: string): OciModelRef {
 }
 
 /**
- * Checks a tag (a version like `v3` or an alias like `production`).
+ * Checks a tag (a version like `v3` or an alias like `production`); throws an
+ * `InputError`.
  *
  * @public
  */
 export function validateOciTag(tag: string, what = 'tag'): void {
   if (!TAG.test(tag)) {
-    throw new ModelRegistryError(
-      'invalid-ref',
+    throw new InputError(
       `Invalid ${what} "${tag}": must be 1-128 letters, digits, _ . or -, not starting with . or -`,
     );
   }

@@ -16,7 +16,7 @@ import mlPlugin from '@mlplatform/plugin-ml-backend';
 // Test infrastructure of the ML backend: mock auth with the on-behalf-of actor.
 // eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import { oboAuthServiceFactory } from '../../../../plugins/ml-backend/src/permissions/__testUtils__/oboAuthServiceFactory';
-import { pushModel } from '@mlplatform/plugin-ml-node';
+import { pushModel } from '@mlplatform/plugin-ml-oci';
 import { MlAuditEventsResponse } from '@mlplatform/plugin-ml-common';
 import {
   KubeApiServer,

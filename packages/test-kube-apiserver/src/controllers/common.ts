@@ -47,10 +47,7 @@ export function controllerKinds(cluster: Cluster): ControllerKinds {
   };
 }
 
-/** Timestamps as the API server writes them: seconds, UTC. */
-export function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+export { now } from '../serverOwned';
 
 /** The controller owner reference to `owner`, of type `t`. */
 export function ownerRef(t: ResourceType, owner: any) {

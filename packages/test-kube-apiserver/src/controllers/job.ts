@@ -4,7 +4,7 @@
  * finished (a Complete or Failed condition, e.g. from a seed);
  * status.active/ready/succeeded/failed and the Complete condition.
  */
-import { clone } from '../cluster';
+import { clone } from '../json';
 import { StatusError } from '../status';
 import { ControllerContext, isReady, now, ownedBy, ownerRef } from './common';
 

@@ -3,7 +3,7 @@
  * when annotated `kubeflow-resource-stopped`) and a Service, and the
  * Notebook's status mirrored from its pod.
  */
-import { clone } from '../cluster';
+import { clone } from '../json';
 import { ControllerContext, ownerRef } from './common';
 
 /** Brings a Notebook's StatefulSet and Service to its spec and writes its status. */

@@ -4,7 +4,7 @@
  * from volumeClaimTemplates, scale down, status counts, and FailedCreate
  * Warning events when admission (quota) rejects a pod.
  */
-import { clone } from '../cluster';
+import { clone } from '../json';
 import { StatusError } from '../status';
 import { ControllerContext, hash, isReady, ownedBy, ownerRef } from './common';
 

@@ -3,7 +3,7 @@
  * strategic merge patch, server-side apply), then the object, its status or
  * its Scale patched. An apply of a missing object creates it (201).
  */
-import { PatchType } from '../cluster';
+import { PatchType } from '../patch';
 import { errors } from '../status';
 import { authorize } from './auth';
 import { ResourceRequest } from './context';

@@ -3,8 +3,12 @@
  * replicas through autoscaling/v1 Scale, and patching only the status.
  * (A PUT of status is a plain update with `status: true`.)
  */
-import { PatchType } from '../cluster';
-import { jsonPatch, mergePatch, strategicMergePatch } from '../patch';
+import {
+  PatchType,
+  jsonPatch,
+  mergePatch,
+  strategicMergePatch,
+} from '../patch';
 import { ResourceType } from '../resources';
 import { errors } from '../status';
 import { ResourceRequest } from './context';

@@ -1,6 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
-import { OciDistributionClient, pushModel } from '@mlplatform/plugin-ml-node';
+import { OciDistributionClient, pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   describeIfBinary,
   RegistryHandle,

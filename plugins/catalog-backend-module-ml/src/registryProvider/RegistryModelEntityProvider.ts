@@ -17,7 +17,7 @@ import {
   OciDistributionClientOptions,
   OciModelSummaryReader,
   OciRegistryEndpoint,
-} from '@mlplatform/plugin-ml-node';
+} from '@mlplatform/plugin-ml-oci';
 import { ModelEntityDefaults, toModelEntity } from './modelEntity';
 import { DatasetEntityDefaults, toDatasetEntity } from './datasetEntity';
 

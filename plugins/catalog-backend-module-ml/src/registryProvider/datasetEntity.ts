@@ -5,7 +5,7 @@ import {
   DatasetEntityV1alpha1,
   ML_API_VERSION,
 } from '@mlplatform/plugin-ml-common';
-import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-node';
+import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-oci';
 import {
   ENTITY_REF,
   ENTITY_TYPE,

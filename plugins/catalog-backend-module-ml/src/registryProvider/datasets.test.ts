@@ -5,7 +5,7 @@ import {
   OciDistributionClient,
   pushDataset,
   pushModel,
-} from '@mlplatform/plugin-ml-node';
+} from '@mlplatform/plugin-ml-oci';
 import {
   describeIfBinary,
   RegistryHandle,

@@ -4,7 +4,7 @@ import {
   MODEL_KIND,
   ModelEntityV1alpha1,
 } from '@mlplatform/plugin-ml-common';
-import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-node';
+import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-oci';
 import {
   ENTITY_REF,
   ENTITY_TYPE,

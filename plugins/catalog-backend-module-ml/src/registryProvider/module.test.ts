@@ -5,7 +5,7 @@ import {
   EntityProvider,
 } from '@backstage/plugin-catalog-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { pushDataset, pushModel } from '@mlplatform/plugin-ml-node';
+import { pushDataset, pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   describeIfBinary,
   serverBinaries,

@@ -19,7 +19,7 @@ import {
   DATASET_KIND,
   MODEL_KIND,
 } from '@mlplatform/plugin-ml-common';
-import { readOciRegistryEndpoints } from '@mlplatform/plugin-ml-node';
+import { readOciRegistryEndpoints } from '@mlplatform/plugin-ml-oci';
 import {
   RegistryModelEntityProvider,
   RegistryModelSource,

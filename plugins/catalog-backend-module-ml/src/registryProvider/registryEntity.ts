@@ -3,7 +3,7 @@ import {
   ANNOTATION_ORIGIN_LOCATION,
 } from '@backstage/catalog-model';
 import { ANNOTATION_REGISTRY_REF } from '@mlplatform/plugin-ml-common';
-import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-node';
+import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-oci';
 
 /** Annotation listing a provided entity's version names, newest first. */
 export const ANNOTATION_REGISTRY_VERSIONS = 'mlplatform.io/registry-versions';

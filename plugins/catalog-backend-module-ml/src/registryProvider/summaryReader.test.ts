@@ -3,7 +3,7 @@ import {
   OciModelSummaryReader,
   pushDataset,
   pushModel,
-} from '@mlplatform/plugin-ml-node';
+} from '@mlplatform/plugin-ml-oci';
 import {
   DATASET_CONFIG_MEDIA_TYPE,
   MODEL_CONFIG_MEDIA_TYPE,

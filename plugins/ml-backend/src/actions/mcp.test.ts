@@ -25,7 +25,7 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import mcpActionsPlugin from '@backstage/plugin-mcp-actions-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import catalogModuleMlEntityModel from '@mlplatform/plugin-catalog-backend-module-ml';
-import { pushModel } from '@mlplatform/plugin-ml-node';
+import { pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   KubeApiServer,
   loadManifests,

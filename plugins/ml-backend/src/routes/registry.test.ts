@@ -16,7 +16,7 @@ import {
 } from '@mlplatform/test-services';
 import express from 'express';
 import request from 'supertest';
-import { pushModel } from '@mlplatform/plugin-ml-node';
+import { pushModel } from '@mlplatform/plugin-ml-oci';
 import { AuditStore } from '../database/AuditStore';
 import {
   createMlPermissionConditionalDecision,

@@ -6,11 +6,10 @@ import {
   PipelineRunTriggerType,
 } from '@mlplatform/plugin-ml-common';
 import {
-  createAgent,
-  httpRequest,
   PipelineOrchestratorError,
   PipelineOrchestratorErrorKind,
 } from '@mlplatform/plugin-ml-node';
+import { createAgent, httpRequest } from '@mlplatform/plugin-ml-oci';
 import type http from 'node:http';
 
 // The ML API's limits: adapters are also called by modules, not only

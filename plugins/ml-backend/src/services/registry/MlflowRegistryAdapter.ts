@@ -1,13 +1,15 @@
 import { MODEL_ALIAS_PATTERN } from '@mlplatform/plugin-ml-common';
 import {
-  compareVersionsNewestFirst,
-  createAgent,
-  httpRequest,
   ModelRegistryAdapter,
   ModelRegistryAliasResult,
   ModelRegistryError,
   ModelRegistryVersion,
 } from '@mlplatform/plugin-ml-node';
+import {
+  compareVersionsNewestFirst,
+  createAgent,
+  httpRequest,
+} from '@mlplatform/plugin-ml-oci';
 import type http from 'node:http';
 
 /** @internal */

@@ -5,7 +5,7 @@ import {
   serverBinaries,
   startRegistry,
 } from '@mlplatform/test-services';
-import { OciDistributionClient } from '@mlplatform/plugin-ml-node';
+import { OciDistributionClient } from '@mlplatform/plugin-ml-oci';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

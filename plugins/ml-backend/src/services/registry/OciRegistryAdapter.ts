@@ -1,17 +1,19 @@
 import { MODEL_VERSION_TAG_PATTERN } from '@mlplatform/plugin-ml-common';
 import {
-  isOciDigest,
   ModelRegistryAdapter,
   ModelRegistryAliasResult,
   ModelRegistryError,
   ModelRegistryVersion,
+} from '@mlplatform/plugin-ml-node';
+import {
+  isOciDigest,
   OciDistributionClient,
   OciDistributionClientOptions,
   OciModelReader,
   OciRegistryEndpoint,
   parseOciModelRef,
   validateOciTag,
-} from '@mlplatform/plugin-ml-node';
+} from '@mlplatform/plugin-ml-oci';
 
 /**
  * Model versions in one OCI distribution registry. Versions are version-like

@@ -10,9 +10,11 @@ import {
   ModelRegistryAliasResult,
   ModelRegistryError,
   ModelRegistryVersion,
+} from '@mlplatform/plugin-ml-node';
+import {
   OciDistributionClientOptions,
   parseOciModelRef,
-} from '@mlplatform/plugin-ml-node';
+} from '@mlplatform/plugin-ml-oci';
 import { readFileSync } from 'node:fs';
 import { RegistryConfig } from '../../config';
 import { CoalescingCache } from '../coalescingCache';
