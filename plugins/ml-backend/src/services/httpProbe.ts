@@ -1,5 +1,4 @@
-import http from 'node:http';
-import https from 'node:https';
+import { createAgent, httpRequest } from '@mlplatform/plugin-ml-oci';
 
 /** @internal */
 export interface ProbeOptions {
@@ -16,43 +15,33 @@ export interface ProbeResult {
 }
 
 /**
- * One GET with a deadline, reading only the status. Uses node:http(s) rather
- * than fetch because registries with a private CA need a per-request `ca`.
+ * One GET with a deadline, for its status. On the upstream clients' one
+ * transport (`httpRequest` of ml-oci, node:http(s) rather than fetch because
+ * registries with a private CA need a per-registry `ca`); the agent lives
+ * for this probe only, so no connection is left open between probes.
  *
  * @internal
  */
-export function httpProbe(
+export async function httpProbe(
   url: string,
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
-  const started = performance.now();
   const target = new URL(url);
-  const client = target.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = client.request(
-      target,
-      {
-        method: 'GET',
-        headers: options.headers,
-        ca: options.ca,
-        timeout: options.timeoutMs ?? 3000,
-      },
-      res => {
-        res.resume();
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            latencyMs: Math.round(performance.now() - started),
-          }),
-        );
-      },
-    );
-    req.on('timeout', () =>
-      req.destroy(
-        new Error(`no answer within ${options.timeoutMs ?? 3000} ms`),
-      ),
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  const agent = createAgent(target, { ca: options.ca, maxSockets: 1 });
+  const started = performance.now();
+  try {
+    const res = await httpRequest({
+      method: 'GET',
+      url: target,
+      headers: options.headers,
+      agent,
+      timeoutMs: options.timeoutMs ?? 3000,
+    });
+    return {
+      status: res.status,
+      latencyMs: Math.round(performance.now() - started),
+    };
+  } finally {
+    agent.destroy();
+  }
 }
