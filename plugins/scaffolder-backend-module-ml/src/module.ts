@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
+import { mlServiceRef } from '@mlplatform/plugin-ml-node';
 import { createGpuQuotaCheckAction } from './actions/gpuQuotaCheck';
 import { createNotebookCreateAction } from './actions/notebookCreate';
 import { createPublishLocalActions } from './actions/publishLocalActions';
@@ -21,12 +22,11 @@ export const scaffolderModuleMl = createBackendModule({
     registerInit({
       deps: {
         scaffolderActions: scaffolderActionsExtensionPoint,
-        discovery: coreServices.discovery,
-        auth: coreServices.auth,
         config: coreServices.rootConfig,
         catalog: catalogServiceRef,
+        ml: mlServiceRef,
       },
-      async init({ scaffolderActions, discovery, auth, config, catalog }) {
+      async init({ scaffolderActions, config, catalog, ml }) {
         const registries = config.getOptionalConfigArray('ml.registries');
         scaffolderActions.addActions(
           createWriteEntitiesAction({
@@ -37,8 +37,8 @@ export const scaffolderModuleMl = createBackendModule({
               mlflow: registries.some(r => r.getString('type') === 'mlflow'),
             },
           }),
-          createGpuQuotaCheckAction({ discovery, auth }),
-          createNotebookCreateAction({ discovery, auth }),
+          createGpuQuotaCheckAction({ ml }),
+          createNotebookCreateAction({ ml }),
           ...createPublishLocalActions({ config, catalog }),
         );
       },

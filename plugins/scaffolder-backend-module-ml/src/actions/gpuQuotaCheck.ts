@@ -1,11 +1,10 @@
-import { AuthService, DiscoveryService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   availableGpus,
   describeGpuShortfall,
 } from '@mlplatform/plugin-ml-common';
-import { MlBackendClient } from '../mlBackendClient';
+import { MlService } from '@mlplatform/plugin-ml-node';
 import { examples } from './gpuQuotaCheck.examples';
 import { placementInput } from './notebookInput';
 
@@ -15,11 +14,8 @@ import { placementInput } from './notebookInput';
  *
  * @public
  */
-export function createGpuQuotaCheckAction(options: {
-  discovery: DiscoveryService;
-  auth: AuthService;
-}) {
-  const client = new MlBackendClient(options);
+export function createGpuQuotaCheckAction(options: { ml: MlService }) {
+  const { ml } = options;
   return createTemplateAction({
     id: 'ml:gpu-quota:check',
     description:
@@ -39,9 +35,9 @@ export function createGpuQuotaCheckAction(options: {
     async handler(ctx) {
       const { cluster, namespace, gpus } = ctx.input;
       const resource = ctx.input.gpuResource ?? 'nvidia.com/gpu';
-      const response = await client.getQuotas(
-        await ctx.getInitiatorCredentials(),
+      const response = await ml.getQuotas(
         { cluster, namespace },
+        { credentials: await ctx.getInitiatorCredentials() },
       );
       const status = response.clusters.find(c => c.name === cluster);
       if (status && !status.available) {

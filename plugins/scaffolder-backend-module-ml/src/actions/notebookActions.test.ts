@@ -1,4 +1,6 @@
 import { mockServices } from '@backstage/backend-test-utils';
+import { MlApiClient } from '@mlplatform/plugin-ml-common';
+import { DefaultMlService } from '@mlplatform/plugin-ml-node';
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils';
 import { GpuQuotasResponse } from '@mlplatform/plugin-ml-common';
 import http from 'node:http';
@@ -40,10 +42,16 @@ const quotas: GpuQuotasResponse = {
 let server: http.Server;
 const posts: any[] = [];
 let baseUrl = '';
-const exampleDeps = () => ({
-  discovery: mockServices.discovery.mock({ getBaseUrl: async () => baseUrl }),
-  auth: mockServices.auth(),
+// The real ML service over the stand-in, as the module's default factory builds it.
+const mlDeps = () => ({
+  ml: new DefaultMlService({
+    auth: mockServices.auth(),
+    client: new MlApiClient({
+      discoveryApi: { getBaseUrl: async () => baseUrl },
+    }),
+  }),
 });
+const exampleDeps = mlDeps;
 
 describe('notebook actions', () => {
   beforeAll(async () => {
@@ -102,10 +110,7 @@ describe('notebook actions', () => {
   });
   afterAll(() => new Promise<void>(r => server.close(() => r())));
 
-  const deps = () => ({
-    discovery: mockServices.discovery.mock({ getBaseUrl: async () => baseUrl }),
-    auth: mockServices.auth(),
-  });
+  const deps = mlDeps;
 
   describe('ml:gpu-quota:check', () => {
     it('outputs free and borrowable when the request fits', async () => {

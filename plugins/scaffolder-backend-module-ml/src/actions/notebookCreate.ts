@@ -1,11 +1,10 @@
-import { AuthService, DiscoveryService } from '@backstage/backend-plugin-api';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   availableGpus,
   describeGpuShortfall,
 } from '@mlplatform/plugin-ml-common';
-import { MlBackendClient } from '../mlBackendClient';
+import { MlService } from '@mlplatform/plugin-ml-node';
 import { examples } from './notebookCreate.examples';
 import { NOTEBOOK_NAME, QUANTITY, placementInput } from './notebookInput';
 
@@ -16,11 +15,8 @@ import { NOTEBOOK_NAME, QUANTITY, placementInput } from './notebookInput';
  *
  * @public
  */
-export function createNotebookCreateAction(options: {
-  discovery: DiscoveryService;
-  auth: AuthService;
-}) {
-  const client = new MlBackendClient(options);
+export function createNotebookCreateAction(options: { ml: MlService }) {
+  const { ml } = options;
   return createTemplateAction({
     id: 'ml:notebook:create',
     description:
@@ -79,10 +75,10 @@ export function createNotebookCreateAction(options: {
 
       if (ctx.isDryRun) {
         // Read-only: say whether it would fit, create nothing.
-        const response = await client.getQuotas(credentials, {
-          cluster: input.cluster,
-          namespace: input.namespace,
-        });
+        const response = await ml.getQuotas(
+          { cluster: input.cluster, namespace: input.namespace },
+          { credentials },
+        );
         const availability = availableGpus(
           response.quotas,
           request.gpuResource,
@@ -115,7 +111,7 @@ export function createNotebookCreateAction(options: {
       const notebook = await ctx.checkpoint({
         key: `ml-notebook-create:${input.cluster}:${input.namespace}:${input.name}`,
         fn: async () => {
-          const created = await client.createNotebook(credentials, request);
+          const created = await ml.createNotebook(request, { credentials });
           return {
             name: created.name,
             cluster: created.cluster,
