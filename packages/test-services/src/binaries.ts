@@ -16,6 +16,8 @@ export interface BinarySpec {
    * Defaults to `[name]`.
    */
   candidates?: string[];
+  /** What to run when the binary is missing, for binaries not from Debian. */
+  installHint?: string;
 }
 
 /**
@@ -112,6 +114,21 @@ export function isCI(): boolean {
   return ci !== '' && ci !== '0' && ci !== 'false';
 }
 
+function installCommand(specs: BinarySpec[]): string {
+  const hints = [
+    ...new Set(specs.filter(s => s.installHint).map(s => s.installHint)),
+  ];
+  const packages = [
+    ...new Set(specs.filter(s => !s.installHint).map(s => s.aptPackage)),
+  ];
+  if (packages.length) {
+    hints.unshift(
+      `apt-get install --no-install-recommends ${packages.join(' ')}`,
+    );
+  }
+  return hints.join('; ');
+}
+
 /**
  * Error thrown when a required server binary is not installed.
  *
@@ -122,8 +139,7 @@ export class MissingBinaryError extends Error {
     super(
       `Required binary '${spec.name}' was not found (tried ${(
         spec.candidates ?? [spec.name]
-      ).join(', ')}). Install it with: ` +
-        `apt-get install --no-install-recommends ${spec.aptPackage}`,
+      ).join(', ')}). Install it with: ${installCommand([spec])}`,
     );
     this.name = 'MissingBinaryError';
   }
@@ -167,10 +183,9 @@ export function describeIfBinary(
     )
     .filter(s => !findBinary(s));
   if (missing.length === 0) return describe;
-  const packages = [...new Set(missing.map(s => s.aptPackage))].join(' ');
-  const message =
-    `Missing ${missing.map(s => s.name).join(', ')}; install with: ` +
-    `apt-get install --no-install-recommends ${packages}`;
+  const message = `Missing ${missing
+    .map(s => s.name)
+    .join(', ')}; install with: ${installCommand(missing)}`;
   if (isCI()) {
     throw new Error(`${message} (CI is set, so these tests are not skipped)`);
   }

@@ -1,6 +1,7 @@
 /**
- * Helpers that start real servers (Prometheus, Alertmanager, an OCI
- * registry, PostgreSQL) from Debian packages for integration tests.
+ * Helpers that start real servers for integration tests: Prometheus,
+ * Alertmanager, an OCI registry and PostgreSQL from Debian packages, MLflow
+ * from the venv that scripts/bootstrap.sh installs.
  *
  * @packageDocumentation
  */
@@ -20,6 +21,8 @@ export {
 export type { BinarySpec } from './binaries';
 export { bcryptHash, htpasswdLine } from './htpasswd';
 export * from './kubeflowPipelines';
+export * from './mlflow';
+export * from './mlflowClient';
 export * from './openMetrics';
 export { getFreePort, isPortOpen } from './ports';
 export * from './postgres';
