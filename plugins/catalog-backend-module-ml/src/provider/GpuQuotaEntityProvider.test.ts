@@ -2,8 +2,10 @@ import { mockServices } from '@backstage/backend-test-utils';
 import { EntityProviderConnection } from '@backstage/plugin-catalog-node';
 import {
   GpuQuotasResponse,
+  MlApiClient,
   NamespaceGpuQuota,
 } from '@mlplatform/plugin-ml-common';
+import { DefaultMlService } from '@mlplatform/plugin-ml-node';
 import { MlEntitiesProcessor } from '../processor/MlEntitiesProcessor';
 import { GpuQuotaEntityProvider, toEntities } from './GpuQuotaEntityProvider';
 import http from 'node:http';
@@ -153,11 +155,18 @@ describe('GpuQuotaEntityProvider', () => {
       },
       refresh: async () => {},
     };
+    const auth = mockServices.auth();
     const provider = new GpuQuotaEntityProvider({
-      discovery: mockServices.discovery.mock({
-        getBaseUrl: async () => `http://127.0.0.1:${port}/api/ml`,
+      // The real ML service over the stand-in, as the module's default factory builds it.
+      ml: new DefaultMlService({
+        auth,
+        client: new MlApiClient({
+          discoveryApi: {
+            getBaseUrl: async () => `http://127.0.0.1:${port}/api/ml`,
+          },
+        }),
       }),
-      auth: mockServices.auth(),
+      auth,
       logger: mockServices.logger.mock(),
       taskRunner: { run: async () => {} },
     });

@@ -1,6 +1,5 @@
 import {
   AuthService,
-  DiscoveryService,
   LoggerService,
   SchedulerServiceTaskRunner,
 } from '@backstage/backend-plugin-api';
@@ -8,7 +7,6 @@ import {
   ANNOTATION_LOCATION,
   ANNOTATION_ORIGIN_LOCATION,
 } from '@backstage/catalog-model';
-import { ResponseError } from '@backstage/errors';
 import {
   EntityProvider,
   EntityProviderConnection,
@@ -16,24 +14,23 @@ import {
 import {
   GPU_QUOTA_KIND,
   GpuQuotaEntityV1alpha1,
-  GpuQuotasResponse,
   ML_API_VERSION,
   NamespaceGpuQuota,
 } from '@mlplatform/plugin-ml-common';
+import { MlService } from '@mlplatform/plugin-ml-node';
 
 /** Annotation naming the Kubernetes object a provided GpuQuota mirrors. */
 export const ANNOTATION_QUOTA_SOURCE = 'mlplatform.io/quota-source';
 
 /** @public */
 export interface GpuQuotaEntityProviderOptions {
-  discovery: DiscoveryService;
+  /** The ML backend, called with this module's own service credentials. */
+  ml: MlService;
   auth: AuthService;
   logger: LoggerService;
   taskRunner: SchedulerServiceTaskRunner;
   /** Owner for quotas whose namespace names no team; such quotas are skipped when absent. */
   defaultOwner?: string;
-  /** Fetch implementation; defaults to the global fetch. */
-  fetch?: typeof fetch;
 }
 
 /**
@@ -84,7 +81,11 @@ export class GpuQuotaEntityProvider implements EntityProvider {
     if (!this.connection) {
       throw new Error('GPU quota provider: not connected');
     }
-    const response = await this.fetchQuotas();
+    const { ml, auth } = this.options;
+    const response = await ml.getQuotas(
+      {},
+      { credentials: await auth.getOwnServiceCredentials() },
+    );
     const unavailable: string[] = [];
     for (const cluster of response.clusters) {
       if (cluster.available) {
@@ -129,28 +130,6 @@ export class GpuQuotaEntityProvider implements EntityProvider {
       );
     }
     return { applied: true, entities: entities.length, unavailable };
-  }
-
-  private async fetchQuotas(): Promise<GpuQuotasResponse> {
-    const { discovery, auth } = this.options;
-    const baseUrl = await discovery.getBaseUrl('ml');
-    const { token } = await auth.getPluginRequestToken({
-      onBehalfOf: await auth.getOwnServiceCredentials(),
-      targetPluginId: 'ml',
-    });
-    const doFetch = this.options.fetch ?? fetch;
-    const response = await doFetch(`${baseUrl}/quotas`, {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    if (!response.ok) {
-      const error = await ResponseError.fromResponse(response);
-      throw new Error(
-        `ML backend answered ${response.status} on /quotas: ${
-          error.body?.error?.message ?? error.message
-        }`,
-      );
-    }
-    return (await response.json()) as GpuQuotasResponse;
   }
 }
 

@@ -6,6 +6,7 @@ import {
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { mlServiceRef } from '@mlplatform/plugin-ml-node';
 import { GpuQuotaEntityProvider } from './GpuQuotaEntityProvider';
 
 const CONFIG_KEY = 'catalog.providers.mlGpuQuotas';
@@ -25,12 +26,12 @@ export const catalogModuleMlGpuQuotas = createBackendModule({
       deps: {
         config: coreServices.rootConfig,
         logger: coreServices.logger,
-        discovery: coreServices.discovery,
         auth: coreServices.auth,
+        ml: mlServiceRef,
         scheduler: coreServices.scheduler,
         catalog: catalogProcessingExtensionPoint,
       },
-      async init({ config, logger, discovery, auth, scheduler, catalog }) {
+      async init({ config, logger, auth, ml, scheduler, catalog }) {
         const providerConfig = config.getOptionalConfig(CONFIG_KEY);
         if (!providerConfig) {
           logger.info(
@@ -64,7 +65,7 @@ export const catalogModuleMlGpuQuotas = createBackendModule({
         }
         catalog.addEntityProvider(
           new GpuQuotaEntityProvider({
-            discovery,
+            ml,
             auth,
             logger,
             defaultOwner,
