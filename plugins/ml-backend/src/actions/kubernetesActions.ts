@@ -1,6 +1,7 @@
 import { UserInfoService } from '@backstage/backend-plugin-api';
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
 import { ServiceUnavailableError } from '@backstage/errors';
+import { NOTEBOOK_DEFAULTS } from '@mlplatform/plugin-ml-common';
 import { NotebookService } from '../services/kubernetes/NotebookService';
 import { QuotaService } from '../services/kubernetes/QuotaService';
 import {
@@ -10,13 +11,6 @@ import {
 } from '../services/kubernetes/requests';
 import { explainPendingWorkloads } from './explainPending';
 import { userCredentials } from './refs';
-
-/** What templates/notebook proposes by default. */
-const DEFAULT_NOTEBOOK = {
-  image: 'quay.io/jupyter/pytorch-notebook:2024-12-02',
-  cpu: '4',
-  memory: '16Gi',
-} as const;
 
 /**
  * `get-gpu-quota`, `explain-pending-workload` and `create-notebook`: the same
@@ -276,25 +270,26 @@ export function registerKubernetesActions(options: {
               .string()
               .optional()
               .describe('Team namespace, with cluster, when no quota is given'),
-            // Defaults as in the GPU notebook template, so an assistant can
-            // ask for "a notebook with 1 GPU" without knowing images.
+            // The notebook defaults (the ones the API applies), shown to the
+            // assistant so it can ask for "a notebook with 1 GPU" without
+            // knowing images; the handler parses with the API's schema.
             image: z
               .string()
-              .default(DEFAULT_NOTEBOOK.image)
+              .default(NOTEBOOK_DEFAULTS.image)
               .describe(
-                `Container image; default ${DEFAULT_NOTEBOOK.image} (JupyterLab with PyTorch)`,
+                `Container image; default ${NOTEBOOK_DEFAULTS.image} (JupyterLab with PyTorch)`,
               ),
             cpu: z
               .string()
-              .default(DEFAULT_NOTEBOOK.cpu)
+              .default(NOTEBOOK_DEFAULTS.cpu)
               .describe(
-                `Kubernetes CPU quantity from 100m to 64; default "${DEFAULT_NOTEBOOK.cpu}"`,
+                `Kubernetes CPU quantity from 100m to 64; default "${NOTEBOOK_DEFAULTS.cpu}"`,
               ),
             memory: z
               .string()
-              .default(DEFAULT_NOTEBOOK.memory)
+              .default(NOTEBOOK_DEFAULTS.memory)
               .describe(
-                `Kubernetes memory quantity from 128Mi to 1Ti; default "${DEFAULT_NOTEBOOK.memory}"`,
+                `Kubernetes memory quantity from 128Mi to 1Ti; default "${NOTEBOOK_DEFAULTS.memory}"`,
               ),
             gpus: z
               .number()
@@ -304,7 +299,7 @@ export function registerKubernetesActions(options: {
               .string()
               .optional()
               .describe(
-                'GPU resource: nvidia.com/gpu (default) or a MIG slice like nvidia.com/mig-1g.10gb',
+                `GPU resource: ${NOTEBOOK_DEFAULTS.gpuResource} (default) or a MIG slice like nvidia.com/mig-1g.10gb`,
               ),
             flavor: z
               .string()
@@ -315,7 +310,9 @@ export function registerKubernetesActions(options: {
             storage: z
               .string()
               .optional()
-              .describe('Workspace volume size from 1Gi to 16Ti; default 10Gi'),
+              .describe(
+                `Workspace volume size from 1Gi to 16Ti; default ${NOTEBOOK_DEFAULTS.storage}`,
+              ),
           })
           .strict(),
       output: z =>

@@ -101,12 +101,13 @@ describe('notebook manifests', () => {
   });
 
   it.each([
-    [{ name: 'Ada_GPU' }, 'name "Ada_GPU" is not a DNS-1123 label'],
+    [{ name: 'Ada_GPU' }, 'name: must be a DNS-1123 label'],
     [{ name: 'a'.repeat(53) }, 'at most 52 characters'],
-    [{ cpu: 'two' }, 'cpu "two" is not a Kubernetes quantity'],
-    [{ memory: '8GB' }, 'memory "8GB" is not a Kubernetes quantity'],
-    [{ gpus: 1.5 }, 'gpus must be a whole number'],
-    [{ gpus: -1 }, 'gpus must be a whole number'],
+    [{ cpu: 'two' }, 'cpu: cpu must be a Kubernetes quantity'],
+    [{ memory: '8GB' }, 'memory: memory must be a Kubernetes quantity'],
+    [{ gpus: 1.5 }, 'gpus: must be a whole number'],
+    [{ gpus: -1 }, 'gpus: Too small'],
+    [{ queue: 'Fraud_Queue' }, 'queue: must be a DNS-1123 label'],
   ])('rejects %j', (override, message) => {
     expect(() =>
       buildNotebookObjects({ ...input, ...override } as any, 'statefulset'),

@@ -3,7 +3,13 @@ import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Service } from 'kubernetes-models/v1/Service';
-import { isQuantity } from '@mlplatform/plugin-ml-common';
+import {
+  createNotebookRequestSchema,
+  DNS_LABEL_PATTERN,
+  dnsLabel,
+  parseMlInput,
+} from '@mlplatform/plugin-ml-common';
+import { z } from 'zod';
 
 /** Labels every object the portal creates carries. @internal */
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
@@ -20,7 +26,6 @@ export const KUBEFLOW_STOPPED = 'kubeflow-resource-stopped';
 /** Where the full creator ref lives; label values cannot hold `:` or `/`. */
 const ANNOTATION_CREATED_BY = 'mlplatform.io/created-by';
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NOTEBOOK_PORT = 8888;
 
 /** What a notebook is made of; already validated by the API. @internal */
@@ -64,29 +69,28 @@ export function labelValue(value: string): string {
     .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 }
 
+/*
+ * The API parsed the request already; the builders check their input again
+ * with the same schema (not rules of their own), so no caller can build an
+ * object from input that skipped the API.
+ */
+const { name, image, cpu, memory, storage, gpus, gpuResource } =
+  createNotebookRequestSchema.shape;
+const manifestInputSchema = z.object({
+  name,
+  image,
+  cpu,
+  memory,
+  storage,
+  gpus,
+  gpuResource,
+  namespace: dnsLabel(),
+  createdBy: z.string().min(1),
+  queue: dnsLabel().optional(),
+});
+
 function checkInput(input: NotebookManifestInput): void {
-  const problems: string[] = [];
-  if (!DNS1123_LABEL.test(input.name) || input.name.length > 52) {
-    problems.push(
-      `name "${input.name}" is not a DNS-1123 label of at most 52 characters`,
-    );
-  }
-  if (!DNS1123_LABEL.test(input.namespace) || input.namespace.length > 63) {
-    problems.push(`namespace "${input.namespace}" is not a DNS-1123 label`);
-  }
-  for (const key of ['cpu', 'memory', 'storage'] as const) {
-    if (!isQuantity(input[key]))
-      problems.push(`${key} "${input[key]}" is not a Kubernetes quantity`);
-  }
-  if (!Number.isInteger(input.gpus) || input.gpus < 0) {
-    problems.push(`gpus must be a whole number ≥ 0, got ${input.gpus}`);
-  }
-  if (input.queue !== undefined && !DNS1123_LABEL.test(input.queue)) {
-    problems.push(`queue "${input.queue}" is not a DNS-1123 label`);
-  }
-  if (problems.length) {
-    throw new Error(`invalid notebook: ${problems.join('; ')}`);
-  }
+  parseMlInput(manifestInputSchema, input, 'notebook');
 }
 
 function labels(input: NotebookManifestInput): Record<string, string> {
@@ -229,10 +233,14 @@ const notebookSchema = {
       type: 'object',
       required: ['name', 'namespace'],
       properties: {
-        name: { type: 'string', pattern: DNS1123_LABEL.source, maxLength: 52 },
+        name: {
+          type: 'string',
+          pattern: DNS_LABEL_PATTERN.source,
+          maxLength: 52,
+        },
         namespace: {
           type: 'string',
-          pattern: DNS1123_LABEL.source,
+          pattern: DNS_LABEL_PATTERN.source,
           maxLength: 63,
         },
         labels: { type: 'object', additionalProperties: { type: 'string' } },
