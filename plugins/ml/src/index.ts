@@ -29,15 +29,7 @@ export {
   pipelinesRouteRef,
   auditRouteRef,
 } from './routes';
-export {
-  mlPage,
-  mlApi,
-  mlOverviewSubPage,
-  mlQuotasSubPage,
-  mlNotebooksSubPage,
-  mlPipelinesSubPage,
-  mlAuditSubPage,
-} from './plugin';
+export { mlPage, mlApi } from './plugin';
 export { AuditPage } from './components/audit';
 export * from './components/EntityCards';
 export {

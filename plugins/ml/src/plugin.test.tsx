@@ -39,6 +39,14 @@ describe('mlPlugin', () => {
     expect(
       screen.getByRole('tab', { name: 'My notebooks' }),
     ).toBeInTheDocument();
+    // The same tabs, in the same order, as the legacy page (MlPage.test.tsx).
+    expect(screen.getAllByRole('tab').map(tab => tab.textContent)).toEqual([
+      'Overview',
+      'Pipelines',
+      'GPU quotas',
+      'My notebooks',
+      'Audit',
+    ]);
   });
 
   it.each([

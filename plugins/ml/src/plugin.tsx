@@ -16,6 +16,7 @@ import {
   quotasRouteRef,
   rootRouteRef,
 } from './routes';
+import { mlPageTabs } from './tabs';
 import { mlEntityCards } from './entityCards';
 import { gpuQuotaPickerFormField } from './components/GpuQuotaPicker/extension';
 
@@ -46,84 +47,20 @@ export const mlPage = PageBlueprint.make({
 });
 
 /**
- * Overview tab, `/ml/overview` (`sub-page:ml/overview`): integrations.
- *
- * @public
+ * The ML page's tabs, `sub-page:ml/<name>` at `/ml/<path>`, from the table
+ * the legacy page uses too.
  */
-export const mlOverviewSubPage = SubPageBlueprint.make({
-  name: 'overview',
-  params: {
-    path: 'overview',
-    title: 'Overview',
-    routeRef: overviewRouteRef,
-    loader: () => import('./components/MlPage').then(m => <m.MlOverview />),
-  },
-});
-
-/**
- * Pipelines tab, `/ml/pipelines` (`sub-page:ml/pipelines`): the catalog's
- * pipelines with their schedule and latest run.
- *
- * @public
- */
-export const mlPipelinesSubPage = SubPageBlueprint.make({
-  name: 'pipelines',
-  params: {
-    path: 'pipelines',
-    title: 'Pipelines',
-    routeRef: pipelinesRouteRef,
-    loader: () =>
-      import('./components/pipelines').then(m => <m.PipelinesPage />),
-  },
-});
-
-/**
- * GPU quotas tab, `/ml/quotas` (`sub-page:ml/quotas`).
- *
- * @public
- */
-export const mlQuotasSubPage = SubPageBlueprint.make({
-  name: 'quotas',
-  params: {
-    path: 'quotas',
-    title: 'GPU quotas',
-    routeRef: quotasRouteRef,
-    loader: () =>
-      import('./components/GpuQuotas').then(m => <m.GpuQuotasPage />),
-  },
-});
-
-/**
- * My notebooks tab, `/ml/notebooks` (`sub-page:ml/notebooks`).
- *
- * @public
- */
-export const mlNotebooksSubPage = SubPageBlueprint.make({
-  name: 'notebooks',
-  params: {
-    path: 'notebooks',
-    title: 'My notebooks',
-    routeRef: notebooksRouteRef,
-    loader: () =>
-      import('./components/Notebooks').then(m => <m.MyNotebooksPage />),
-  },
-});
-
-/**
- * Audit tab, `/ml/audit` (`sub-page:ml/audit`): who changed what, and how it
- * ended; everyone's actions for holders of `ml.audit.read`, else one's own.
- *
- * @public
- */
-export const mlAuditSubPage = SubPageBlueprint.make({
-  name: 'audit',
-  params: {
-    path: 'audit',
-    title: 'Audit',
-    routeRef: auditRouteRef,
-    loader: () => import('./components/audit').then(m => <m.AuditPage />),
-  },
-});
+const mlSubPages = mlPageTabs.map(tab =>
+  SubPageBlueprint.make({
+    name: tab.name,
+    params: {
+      path: tab.path,
+      title: tab.title,
+      routeRef: tab.routeRef,
+      loader: () => tab.loadContent().then(Content => <Content />),
+    },
+  }),
+);
 
 /**
  * The ML platform frontend plugin for the new frontend system.
@@ -138,11 +75,7 @@ export const mlPlugin = createFrontendPlugin({
   extensions: [
     mlApi,
     mlPage,
-    mlOverviewSubPage,
-    mlPipelinesSubPage,
-    mlQuotasSubPage,
-    mlNotebooksSubPage,
-    mlAuditSubPage,
+    ...mlSubPages,
     gpuQuotaPickerFormField,
     ...mlEntityCards,
   ],

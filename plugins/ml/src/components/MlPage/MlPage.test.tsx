@@ -1,4 +1,4 @@
-import { renderInTestApp } from '@backstage/frontend-test-utils';
+import { mockApis, renderInTestApp } from '@backstage/frontend-test-utils';
 import { entityRouteRef } from '@backstage/plugin-catalog-react';
 import { screen } from '@testing-library/react';
 import { allQuotas, mlApiPair } from '../../__testUtils__/fixtures';
@@ -15,17 +15,26 @@ const apis = [
     }),
     getQuotas: async () => allQuotas,
     listNotebooks: async () => ({ items: [], unavailableClusters: [] }),
+    getAuditEvents: async () => ({ items: [], scope: 'own' as const }),
   }),
+  mockApis.identity({ userEntityRef: 'user:default/guest' }),
 ] as const;
 
 describe('MlPage (legacy apps)', () => {
-  it('shows the overview with tabs to quotas and notebooks', async () => {
+  it('opens on the overview and has every tab of the ML page, in its order', async () => {
     await renderInTestApp(<MlPage />, { apis });
     expect(await screen.findByText(/ML backend 0\.1\.0/)).toBeInTheDocument();
-    expect(screen.getByRole('tab', { name: 'GPU quotas' })).toBeInTheDocument();
-    expect(
-      screen.getByRole('tab', { name: 'My notebooks' }),
-    ).toBeInTheDocument();
+    expect(screen.getAllByRole('tab').map(tab => tab.textContent)).toEqual([
+      'Overview',
+      'Pipelines',
+      'GPU quotas',
+      'My notebooks',
+      'Audit',
+    ]);
+    expect(screen.getByRole('tab', { name: 'Overview' })).toHaveAttribute(
+      'aria-selected',
+      'true',
+    );
   });
 
   it('serves the GPU quotas tab', async () => {
@@ -36,6 +45,16 @@ describe('MlPage (legacy apps)', () => {
     });
     expect(
       await screen.findByText('fraud on gpu-cluster-a'),
+    ).toBeInTheDocument();
+  });
+
+  it('serves the Audit tab', async () => {
+    await renderInTestApp(<MlPage />, {
+      apis,
+      initialRouteEntries: ['/audit'],
+    });
+    expect(
+      await screen.findByText('No audited actions match these filters.'),
     ).toBeInTheDocument();
   });
 });

@@ -1,12 +1,22 @@
-import { Header, Page, TabbedLayout } from '@backstage/core-components';
-import { GpuQuotasPage } from '../GpuQuotas';
-import { MyNotebooksPage } from '../Notebooks';
-import { MlOverview } from './MlOverview';
+import {
+  Header,
+  Page,
+  Progress,
+  TabbedLayout,
+} from '@backstage/core-components';
+import { lazy, Suspense } from 'react';
+import { mlPageTabs } from '../../tabs';
+
+// Created once, so a tab's content keeps its state across re-renders.
+const tabs = mlPageTabs.map(tab => ({
+  ...tab,
+  Content: lazy(() => tab.loadContent().then(c => ({ default: c }))),
+}));
 
 /**
- * The whole ML page with its tabs (Overview, GPU quotas, My notebooks), for
- * legacy apps. The new frontend system builds the same tabs from sub-page
- * extensions instead.
+ * The whole ML page with its tabs, for legacy apps: the same tabs as the new
+ * frontend system's sub-pages (Overview, Pipelines, GPU quotas, My notebooks,
+ * Audit), from the same table. `/ml` opens the first.
  *
  * @public
  */
@@ -18,15 +28,13 @@ export function MlPage() {
         subtitle="Models, datasets, pipelines and GPUs"
       />
       <TabbedLayout>
-        <TabbedLayout.Route path="/" title="Overview">
-          <MlOverview />
-        </TabbedLayout.Route>
-        <TabbedLayout.Route path="/quotas" title="GPU quotas">
-          <GpuQuotasPage />
-        </TabbedLayout.Route>
-        <TabbedLayout.Route path="/notebooks" title="My notebooks">
-          <MyNotebooksPage />
-        </TabbedLayout.Route>
+        {tabs.map(({ path, title, Content }) => (
+          <TabbedLayout.Route key={path} path={`/${path}`} title={title}>
+            <Suspense fallback={<Progress />}>
+              <Content />
+            </Suspense>
+          </TabbedLayout.Route>
+        ))}
       </TabbedLayout>
     </Page>
   );
