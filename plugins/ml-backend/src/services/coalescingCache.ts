@@ -1,48 +1,80 @@
 interface CacheEntry<T> {
-  promise: Promise<T>;
-  /** `Infinity` while in flight; set when the load succeeds. */
+  /** The last kept result, settled; the same promise for every caller. */
+  value?: Promise<T>;
+  /** Until when `value` is fresh. */
   expiresAt: number;
+  /** The load in flight. */
+  pending?: Promise<T>;
 }
 
 /**
- * The request cache of the monitoring clients and the registry service: a call identical to one in
- * flight shares its promise (coalescing), a successful result is reused for
- * `ttlMs`, and failures are never cached, so a recovered server is seen on
- * the next call. Bounded to `maxEntries`; in-flight entries are never evicted.
+ * Options of {@link CoalescingCache}.
+ *
+ * @internal
+ */
+export interface CoalescingCacheOptions<T> {
+  /** How long a result is fresh. */
+  ttlMs: number;
+  maxEntries: number;
+  /**
+   * Stale-while-revalidate: for this long after expiry a result is still
+   * answered at once while one load refreshes it in the background, so no
+   * caller waits once a key is warm. Default 0: an expired result is loaded
+   * afresh and the caller waits.
+   */
+  staleMs?: number;
+  /**
+   * Whether a result may be kept. A result not kept is still the answer of
+   * the calls that shared its load, but the next call loads again (and any
+   * stale result is dropped), e.g. an answer made while an upstream is down.
+   * Default: every result is kept.
+   */
+  keep?: (value: T) => boolean;
+}
+
+/**
+ * The request cache of the monitoring clients, the health service and the
+ * registry service: a call identical to one in flight shares its promise
+ * (coalescing), a successful result is reused for `ttlMs` (and, with
+ * `staleMs`, answered stale while it is refreshed), and failures are never
+ * cached, so a recovered server is seen on the next call. Bounded to
+ * `maxEntries`; in-flight entries are never evicted.
  *
  * @internal
  */
 export class CoalescingCache<T> {
   private readonly entries = new Map<string, CacheEntry<T>>();
-  /** Calls answered from a settled entry, and calls that joined one in flight. */
-  readonly counters = { cacheHits: 0, coalesced: 0 };
+  /**
+   * Calls answered from a fresh result, calls that joined a load in flight,
+   * and calls answered from a stale result while it was refreshed.
+   */
+  readonly counters = { cacheHits: 0, coalesced: 0, staleHits: 0 };
 
-  constructor(
-    private readonly options: { ttlMs: number; maxEntries: number },
-  ) {}
+  constructor(private readonly options: CoalescingCacheOptions<T>) {}
 
   get(key: string, load: () => Promise<T>): Promise<T> {
-    const entry = this.entries.get(key);
-    if (entry && entry.expiresAt > Date.now()) {
-      if (entry.expiresAt === Infinity) this.counters.coalesced += 1;
-      else this.counters.cacheHits += 1;
-      return entry.promise;
+    const now = Date.now();
+    let entry = this.entries.get(key);
+    if (entry?.value) {
+      if (now < entry.expiresAt) {
+        this.counters.cacheHits += 1;
+        return entry.value;
+      }
+      if (now < entry.expiresAt + this.staleMs()) {
+        if (!entry.pending) this.load(key, entry, load);
+        this.counters.staleHits += 1;
+        return entry.value;
+      }
     }
-    const promise = load();
-    const fresh: CacheEntry<T> = { promise, expiresAt: Infinity };
+    if (entry?.pending) {
+      this.counters.coalesced += 1;
+      return entry.pending;
+    }
+    entry = { expiresAt: 0 };
     this.entries.delete(key);
-    this.entries.set(key, fresh);
+    this.entries.set(key, entry);
     this.evict();
-    promise.then(
-      () => {
-        fresh.expiresAt = Date.now() + this.options.ttlMs;
-      },
-      () => {
-        // Only drop our own entry: a newer request may have replaced it.
-        if (this.entries.get(key) === fresh) this.entries.delete(key);
-      },
-    );
-    return promise;
+    return this.load(key, entry, load);
   }
 
   /** Forgets `key`, e.g. after a write, so the next call loads afresh. */
@@ -50,18 +82,49 @@ export class CoalescingCache<T> {
     this.entries.delete(key);
   }
 
+  private staleMs(): number {
+    return this.options.staleMs ?? 0;
+  }
+
+  private load(
+    key: string,
+    entry: CacheEntry<T>,
+    load: () => Promise<T>,
+  ): Promise<T> {
+    const pending = load();
+    entry.pending = pending;
+    const drop = () => {
+      entry.pending = undefined;
+      entry.value = undefined;
+      // Only drop our own entry: a newer request may have replaced it.
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+    };
+    pending.then(value => {
+      if (this.options.keep && !this.options.keep(value)) {
+        drop();
+        return;
+      }
+      entry.pending = undefined;
+      entry.value = pending;
+      entry.expiresAt = Date.now() + this.options.ttlMs;
+    }, drop);
+    return pending;
+  }
+
   private evict() {
     const max = this.options.maxEntries;
     if (this.entries.size <= max) return;
     const now = Date.now();
     for (const [key, entry] of this.entries) {
-      if (entry.expiresAt <= now) this.entries.delete(key);
+      if (!entry.pending && entry.expiresAt + this.staleMs() <= now) {
+        this.entries.delete(key);
+      }
     }
     // Still full of live entries: drop the oldest settled ones (Map keeps
     // insertion order). In-flight entries stay so coalescing keeps working.
     for (const [key, entry] of this.entries) {
       if (this.entries.size <= max) break;
-      if (entry.expiresAt !== Infinity) this.entries.delete(key);
+      if (!entry.pending) this.entries.delete(key);
     }
   }
 }

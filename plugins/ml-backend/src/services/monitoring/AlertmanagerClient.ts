@@ -148,7 +148,8 @@ export class AlertmanagerClient {
 
   /** A snapshot of the counters. */
   stats(): AlertmanagerClientStats {
-    return { requests: this.requests, ...this.cache.counters };
+    const { cacheHits, coalesced } = this.cache.counters;
+    return { requests: this.requests, cacheHits, coalesced };
   }
 
   /** Lists alerts matching all `matchers`, by default only active ones. */

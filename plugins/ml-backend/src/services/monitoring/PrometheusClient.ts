@@ -133,7 +133,8 @@ export class PrometheusClient {
 
   /** A snapshot of the counters. */
   stats(): PrometheusClientStats {
-    return { requests: this.requests, ...this.cache.counters };
+    const { cacheHits, coalesced } = this.cache.counters;
+    return { requests: this.requests, cacheHits, coalesced };
   }
 
   /**
