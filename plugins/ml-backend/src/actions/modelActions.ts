@@ -1,17 +1,21 @@
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import type { z as zod } from 'zod/v3';
-import { listModelVersions, readModel } from '../services/modelEntities';
 import {
-  ModelHealthService,
+  HEALTH_WINDOW_LIMITS,
+  MODEL_HEALTH_SOURCE_STATES,
+  modelHealthQuerySchema,
   parseHealthWindow,
-} from '../services/monitoring/ModelHealthService';
+} from '@mlplatform/plugin-ml-common';
+import type { z as zod } from 'zod/v3';
+import { parseInput } from '../parseInput';
+import { listModelVersions, readModel } from '../services/modelEntities';
+import { ModelHealthService } from '../services/monitoring/ModelHealthService';
 import { RegistryService } from '../services/registry/RegistryService';
 import { entityParams } from './refs';
 
 const source = (z: typeof zod) =>
   z.object({
-    state: z.enum(['ok', 'not-configured', 'unreachable', 'error']),
+    state: z.enum(MODEL_HEALTH_SOURCE_STATES),
     message: z.string().optional(),
   });
 
@@ -47,12 +51,12 @@ export function registerModelActions(options: {
         z
           .object({
             model: z.string().min(1).max(300).describe(MODEL_DESCRIPTION),
+            // Checked by the HTTP API's own query schema in `action`.
             window: z
               .string()
-              .max(16)
               .optional()
               .describe(
-                'How far back to look, like 15m, 1h, 6h, 1d or 7d (5m to 7d). Default 1h.',
+                `How far back to look, like 15m, 1h, 6h, 1d or 7d (5m to 7d). Default ${HEALTH_WINDOW_LIMITS.default}.`,
               ),
           })
           .strict(),
@@ -106,8 +110,14 @@ export function registerModelActions(options: {
         }),
     },
     action: async ({ input, credentials }) => {
-      const window = input.window ?? '1h';
-      parseHealthWindow(window);
+      // The HTTP API's query schema and window parser: the same rules and
+      // the same messages as `GET /models/:namespace/:name/health`.
+      const query = parseInput(
+        modelHealthQuerySchema,
+        input.window === undefined ? {} : { window: input.window },
+        'query',
+      );
+      const window = parseHealthWindow(query.window);
       const { entity } = await readModel(
         catalog,
         entityParams(input.model, 'model'),

@@ -5,7 +5,10 @@ import {
 } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { ModelHealthResponse } from '@mlplatform/plugin-ml-common';
+import {
+  ModelHealthResponse,
+  parseHealthWindow,
+} from '@mlplatform/plugin-ml-common';
 import {
   AlertmanagerHandle,
   describeIfBinary,
@@ -450,7 +453,7 @@ describeIfBinary([
       profiles: new Map(Object.entries(builtInMetricsProfiles)),
       logger: mockServices.logger.mock(),
     });
-    const none = await unconfigured.getHealth(entity, '1h');
+    const none = await unconfigured.getHealth(entity, parseHealthWindow('1h'));
     expect(none.verdict).toBe('unknown');
     expect(none.reason).toBe(
       'Prometheus is not configured: set ml.prometheus.url in app-config.yaml',
@@ -467,7 +470,10 @@ describeIfBinary([
       profiles: new Map(Object.entries(builtInMetricsProfiles)),
       logger: mockServices.logger.mock(),
     });
-    const judged = await withoutAlerts.getHealth(entity, '1h');
+    const judged = await withoutAlerts.getHealth(
+      entity,
+      parseHealthWindow('1h'),
+    );
     expect(judged.verdict).toBe('degraded');
     expect(judged.alertmanager).toEqual({
       state: 'unreachable',

@@ -1,38 +1,21 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  modelHealthQuerySchema,
+  parseHealthWindow,
+} from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import { createHash } from 'node:crypto';
 import Router from 'express-promise-router';
-import { z } from 'zod';
+import { parseInput } from '../parseInput';
 import { readModel } from '../services/modelEntities';
-import {
-  ModelHealthService,
-  parseHealthWindow,
-} from '../services/monitoring/ModelHealthService';
+import { ModelHealthService } from '../services/monitoring/ModelHealthService';
 
 /** @internal */
 export interface HealthRouterOptions {
   httpAuth: HttpAuthService;
   catalog: CatalogService;
   healthService: ModelHealthService;
-}
-
-const healthQuery = z
-  .object({
-    window: z.string().max(16).optional(),
-  })
-  .strict();
-
-function parseQuery(input: unknown) {
-  const result = healthQuery.safeParse(input);
-  if (!result.success) {
-    const issues = result.error.issues
-      .map(i => `${i.path.join('.') || 'query'}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`Invalid query: ${issues}`);
-  }
-  return result.data;
 }
 
 /**
@@ -54,8 +37,10 @@ export async function createHealthRouter(
     const credentials = await httpAuth.credentials(req, {
       allow: ['user', 'service'],
     });
-    const { window = '1h' } = parseQuery(req.query);
-    parseHealthWindow(window);
+    // The window is parsed here, once; the service takes the result.
+    const query = parseInput(modelHealthQuerySchema, req.query, 'query');
+    const window = parseHealthWindow(query.window);
+    // readModel checks the path's namespace and name.
     const { entity } = await readModel(catalog, req.params, credentials);
     const health = await healthService.getHealth(entity, window);
     // Cached answers are the same object for every caller: serialise and

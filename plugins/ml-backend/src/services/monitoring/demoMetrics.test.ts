@@ -1,6 +1,9 @@
 import { mockServices } from '@backstage/backend-test-utils';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { parseLabelMatchers } from '@mlplatform/plugin-ml-common';
+import {
+  parseHealthWindow,
+  parseLabelMatchers,
+} from '@mlplatform/plugin-ml-common';
 import {
   AlertmanagerHandle,
   DEMO_MODELS,
@@ -113,7 +116,10 @@ describeIfBinary([
   it.each(DEMO_MODELS.map(m => [m.entityRef, m] as const))(
     'gives %s its verdict with data on every panel',
     async (ref, demo) => {
-      const health = await service.getHealth(exampleModel(ref), '1h');
+      const health = await service.getHealth(
+        exampleModel(ref),
+        parseHealthWindow('1h'),
+      );
       expect(health.profile).toBe(demo.profile);
       expect(health.current.p95).toBeCloseTo(demo.p95Seconds, 6);
       expect(health.current.errorRate).toBeCloseTo(demo.errorRate, 6);
@@ -137,10 +143,16 @@ describeIfBinary([
   it('fires ModelDriftHigh into Alertmanager for the failing model only', async () => {
     const failing = DEMO_MODELS.find(m => m.expectedVerdict === 'failing')!;
     const deadline = Date.now() + 30_000;
-    let health = await service.getHealth(exampleModel(failing.entityRef), '1h');
+    let health = await service.getHealth(
+      exampleModel(failing.entityRef),
+      parseHealthWindow('1h'),
+    );
     while (health.alerts.length === 0 && Date.now() < deadline) {
       await new Promise(r => setTimeout(r, 500));
-      health = await service.getHealth(exampleModel(failing.entityRef), '1h');
+      health = await service.getHealth(
+        exampleModel(failing.entityRef),
+        parseHealthWindow('1h'),
+      );
     }
     expect(health.alerts).toEqual([
       expect.objectContaining({
@@ -157,7 +169,10 @@ describeIfBinary([
     );
 
     for (const other of DEMO_MODELS.filter(m => m !== failing)) {
-      const h = await service.getHealth(exampleModel(other.entityRef), '1h');
+      const h = await service.getHealth(
+        exampleModel(other.entityRef),
+        parseHealthWindow('1h'),
+      );
       expect(h.alerts).toEqual([]);
     }
   });

@@ -1,5 +1,9 @@
 import type { MetricsProfile } from '@mlplatform/plugin-ml-node';
-import { LabelMatcher, parseLabelMatchers } from '@mlplatform/plugin-ml-common';
+import {
+  durationSeconds,
+  LabelMatcher,
+  parseLabelMatchers,
+} from '@mlplatform/plugin-ml-common';
 
 /*
  * Template convention: `{{selector}}` expands to the model's matchers joined
@@ -148,13 +152,6 @@ export const DEFAULT_METRICS_PROFILE = 'openmetrics';
 
 /** Longest accepted `{{window}}`: longer ranges are costly for Prometheus. */
 const MAX_WINDOW_SECONDS = 30 * 24 * 3600;
-const UNIT_SECONDS: Record<string, number> = {
-  s: 1,
-  m: 60,
-  h: 3600,
-  d: 86400,
-  w: 604800,
-};
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const OPS = new Set(['=', '!=', '=~', '!~']);
 // A lone UTF-16 surrogate would become a `\udXXX` escape that PromQL (Go)
@@ -163,7 +160,8 @@ const LONE_SURROGATE =
   /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * Parses a PromQL range duration of one unit (`30s`, `5m`, `1h`, `7d`, `2w`),
+ * Parses a PromQL range duration of one unit (`30s`, `5m`, `1h`, `7d`, `2w`:
+ * ml-common's `DURATION_PATTERN`),
  * greater than zero and at most 30 days.
  *
  * @returns the duration in seconds.
@@ -171,8 +169,7 @@ const LONE_SURROGATE =
  * @internal
  */
 export function parseWindow(window: string): number {
-  const match = /^(\d{1,7})([smhdw])$/.exec(window);
-  const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2]] : NaN;
+  const seconds = durationSeconds(window) ?? NaN;
   if (!(seconds > 0) || seconds > MAX_WINDOW_SECONDS) {
     throw new TypeError(
       `window must be a duration like 5m, 1h or 7d, between 1s and 30d; got ${JSON.stringify(

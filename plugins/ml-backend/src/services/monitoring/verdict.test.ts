@@ -3,7 +3,7 @@ import {
   ModelHealthCurrent,
 } from '@mlplatform/plugin-ml-common';
 import { combineVerdict, evaluateObjectives } from './verdict';
-import { stepFor } from './ModelHealthService';
+import { stepFor } from './evaluateHealth';
 
 const none: ModelHealthCurrent = {
   p50: null,
