@@ -8,7 +8,7 @@ import { mlApiPair } from '../../__testUtils__/fixtures';
 import { AlertActionItem } from '@mlplatform/plugin-ml-common';
 import { MlApi } from '../../api';
 import { ModelAlertsCard } from './ModelAlertsCard';
-import { failingHealth, fraudModel } from './testData';
+import { failingHealth, fraudModel, unknownHealth } from './testData';
 
 jest.setTimeout(30_000);
 // The machine is shared; give slow renders time before failing.
@@ -75,6 +75,23 @@ describe('ModelAlertsCard', () => {
     expect(screen.getByText('ml.alertmanager.url')).toBeInTheDocument();
     expect(
       screen.queryByText('No alerts firing for this model'),
+    ).not.toBeInTheDocument();
+  });
+
+  it('says the alerts were not queried for a model without a metrics selector', async () => {
+    await render({ getModelHealth: async () => unknownHealth });
+    expect(await screen.findByText('Alerts not queried')).toBeInTheDocument();
+    expect(
+      screen.getByText(/Not queried: this model has no/),
+    ).toHaveTextContent(
+      'Not queried: this model has no mlplatform.io/metrics-selector annotation, so Alertmanager was not asked about it.',
+    );
+    // Not asked is not "nothing fires", nor an Alertmanager failure.
+    expect(
+      screen.queryByText('No alerts firing for this model'),
+    ).not.toBeInTheDocument();
+    expect(
+      screen.queryByText(/Alertmanager returned an error/),
     ).not.toBeInTheDocument();
   });
 

@@ -85,6 +85,25 @@ function FiringAlerts() {
       />
     );
   }
+  if (alertmanager.state === 'not-queried') {
+    // Not asked is not "nothing firing": say so, and how to get an answer.
+    return (
+      <EmptyState
+        missing="field"
+        title="Alerts not queried"
+        description={
+          <>
+            Not queried: this model has no{' '}
+            <code>mlplatform.io/metrics-selector</code> annotation, so
+            Alertmanager was not asked about it. Add one, with Prometheus label
+            matchers such as{' '}
+            <code>namespace="fraud", model="fraud-detector"</code>, to see the
+            alerts firing for this model.
+          </>
+        }
+      />
+    );
+  }
   const alerts = [...value.alerts].sort(
     (a, b) =>
       rank(a.severity) - rank(b.severity) ||

@@ -127,6 +127,19 @@ describe('ModelHealthCard', () => {
     expect(screen.queryByRole('figure')).not.toBeInTheDocument();
   });
 
+  it('says Prometheus was not queried for a model without a metrics selector', async () => {
+    await render(fraudModel, { getModelHealth: async () => unknownHealth });
+
+    expect(await screen.findByTestId('verdict-unknown')).toBeInTheDocument();
+    expect(
+      screen.getByText(
+        /^Not queried: this model has no mlplatform.io\/metrics-selector annotation, so nothing was measured/,
+      ),
+    ).toBeInTheDocument();
+    // Nothing was measured, so the empty objectives say nothing about spec.slo.
+    expect(screen.queryByText(/No objectives/)).not.toBeInTheDocument();
+  });
+
   it('advises per cause of an unknown verdict', () => {
     expect(
       unknownAdvice({
@@ -146,6 +159,7 @@ describe('ModelHealthCard', () => {
       unknownAdvice({
         ...unknownHealth,
         reason: 'Prometheus has no series for {model="x"} in the last 1h',
+        prometheus: { state: 'ok', message: 'selector model="x"' },
       }),
     ).toMatch(/exposes its metrics/);
   });

@@ -1,20 +1,9 @@
 import { InfoCard, Progress, WarningPanel } from '@backstage/core-components';
-import {
-  Box,
-  Grid,
-  MenuItem,
-  Table,
-  TableBody,
-  TableCell,
-  TableHead,
-  TableRow,
-  TextField,
-  Typography,
-} from '@material-ui/core';
+import { Box, Grid, MenuItem, TextField, Typography } from '@material-ui/core';
 import { useEntity } from '@backstage/plugin-catalog-react';
 import {
+  HEALTH_WINDOW_LIMITS,
   isModelEntity,
-  ModelHealthObjective,
   ModelHealthResponse,
 } from '@mlplatform/plugin-ml-common';
 import { useState } from 'react';
@@ -29,25 +18,19 @@ import {
   formatRate,
 } from './format';
 import { HealthChart } from './HealthChart';
+import { ObjectivesTable } from './ObjectivesTable';
 import { useModelHealth } from './useModelHealth';
 import { VerdictBadge } from './VerdictBadge';
 
 /** The windows the card offers; the backend accepts `5m`..`7d`. */
-export const HEALTH_WINDOWS = ['15m', '1h', '6h', '24h', '7d'] as const;
-
-const OBJECTIVES: Record<
-  ModelHealthObjective['name'],
-  { label: string; format: (v: number) => string }
-> = {
-  latencyP95Ms: { label: 'p95 latency', format: formatMs },
-  errorRate: { label: 'Error rate', format: formatPercent },
-  availability: { label: 'Availability', format: formatPercent },
-  driftScore: { label: 'Drift score', format: v => formatNumber(v) },
-};
+export const HEALTH_WINDOWS = HEALTH_WINDOW_LIMITS.choices;
 
 /** What to do about an `unknown` verdict, from its reason and sources. */
 export function unknownAdvice(health: ModelHealthResponse): string | undefined {
   const reason = health.reason ?? '';
+  if (health.prometheus.state === 'not-queried') {
+    return 'Not queried: this model has no mlplatform.io/metrics-selector annotation, so nothing was measured. Add the mlplatform.io/metrics-selector annotation to the Model, e.g. mlplatform.io/metrics-selector: namespace="fraud", model="fraud-detector", to see its latency, error rate, drift and alerts.';
+  }
   if (/metrics-selector/.test(reason)) {
     return 'Add the mlplatform.io/metrics-selector annotation to the Model, e.g. mlplatform.io/metrics-selector: namespace="fraud", model="fraud-detector".';
   }
@@ -64,51 +47,6 @@ export function unknownAdvice(health: ModelHealthResponse): string | undefined {
     return "Check that the model server exposes its metrics with the selector's labels and that Prometheus scrapes it (see docs/health.md).";
   }
   return undefined;
-}
-
-function ObjectivesTable(props: { objectives: ModelHealthObjective[] }) {
-  if (props.objectives.length === 0) {
-    return (
-      <Typography variant="body2" color="textSecondary">
-        No objectives: add spec.slo (latencyP95Ms, errorRate, availability) to
-        the Model.
-      </Typography>
-    );
-  }
-  return (
-    <Table size="small" aria-label="Objectives">
-      <TableHead>
-        <TableRow>
-          <TableCell>Objective</TableCell>
-          <TableCell>Target</TableCell>
-          <TableCell>Actual</TableCell>
-          <TableCell>Status</TableCell>
-        </TableRow>
-      </TableHead>
-      <TableBody>
-        {props.objectives.map(o => {
-          const { label, format } = OBJECTIVES[o.name] ?? {
-            label: o.name,
-            format: (v: number) => formatNumber(v),
-          };
-          return (
-            <TableRow key={o.name}>
-              <TableCell>{label}</TableCell>
-              <TableCell>
-                {o.bound === 'max' ? '≤' : '≥'} {format(o.target)}
-              </TableCell>
-              <TableCell>
-                {o.actual === null ? 'no data' : format(o.actual)}
-              </TableCell>
-              <TableCell>
-                <VerdictBadge verdict={o.status} size="small" />
-              </TableCell>
-            </TableRow>
-          );
-        })}
-      </TableBody>
-    </Table>
-  );
 }
 
 function targetOf(health: ModelHealthResponse, name: string) {
@@ -362,7 +300,13 @@ export function ModelHealthCard() {
           </Typography>
         )}
         <CurrentValues health={value} />
-        <ObjectivesTable objectives={value.objectives} />
+        <ObjectivesTable
+          objectives={value.objectives}
+          measured={
+            value.prometheus.state === 'ok' ||
+            value.prometheus.state === 'error'
+          }
+        />
         {value.prometheus.state === 'ok' &&
           Object.values(value.series).some(s => s.length > 0) && (
             <Box mt={2}>

@@ -138,5 +138,14 @@ export const unknownHealth: ModelHealthResponse = {
   series: empty(),
   panelErrors: undefined,
   alerts: [],
-  prometheus: { state: 'ok' },
+  prometheus: {
+    state: 'not-queried',
+    message:
+      'The Model has no mlplatform.io/metrics-selector annotation, so its metrics were not read',
+  },
+  alertmanager: {
+    state: 'not-queried',
+    message:
+      'The Model has no mlplatform.io/metrics-selector annotation, so its alerts were not read',
+  },
 };
