@@ -31,6 +31,8 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { createHealthRouter } from './routes/health';
 import { createRegistryRouter } from './routes/registry';
 import { RegistryService } from './services/registry/RegistryService';
+import { PromotionService } from './services/registry/PromotionService';
+import { MlAuditor } from './services/audit/MlAuditor';
 import { AlertmanagerClient } from './services/monitoring/AlertmanagerClient';
 import { ModelHealthService } from './services/monitoring/ModelHealthService';
 import { PrometheusClient } from './services/monitoring/PrometheusClient';
@@ -126,6 +128,7 @@ export const mlPlugin = createBackendPlugin({
           version: packageVersion(),
         });
         const auditStore = await AuditStore.create({ database });
+        const audit = MlAuditor.create({ auditStore, auditor });
         const clusters = ClusterService.create({
           clusters: mlConfig.clusters,
           settings: mlConfig.kubernetes,
@@ -199,6 +202,13 @@ export const mlPlugin = createBackendPlugin({
             userInfo,
             auditor,
             logger,
+            promotion: PromotionService.create({
+              catalog,
+              registryService,
+              permissions,
+              userInfo,
+              audit,
+            }),
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
