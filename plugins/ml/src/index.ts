@@ -2,25 +2,16 @@
  * The ML platform frontend plugin: ML pages and entity cards for models,
  * datasets, pipelines and GPU quotas.
  *
+ * Public API: the plugin (default export) for the new frontend system,
+ * `legacyMlPlugin` / `LegacyMlPage` for legacy apps, the API ref and client,
+ * and the route refs. Pages, cards and the scaffolder field are reached
+ * through the plugin's extensions, not imported.
+ *
  * @packageDocumentation
  */
 
 export { mlPlugin as default } from './plugin';
 export * from './api';
-export { MlIcon } from './components/MlIcon';
-export { IntegrationsCard, MlOverview } from './components/MlPage';
-export {
-  GpuQuotasPage,
-  GpuGauge,
-  GpuGaugeLegend,
-  PendingWorkloadsTable,
-  QuotaUsageCard,
-} from './components/GpuQuotas';
-export {
-  MyNotebooksPage,
-  NewNotebookDialog,
-  NotebookPhase,
-} from './components/Notebooks';
 export {
   rootRouteRef,
   overviewRouteRef,
@@ -29,31 +20,4 @@ export {
   pipelinesRouteRef,
   auditRouteRef,
 } from './routes';
-export { mlPage, mlApi } from './plugin';
-export { AuditPage } from './components/audit';
-export * from './components/EntityCards';
-export {
-  modelOverviewEntityCard,
-  datasetOverviewEntityCard,
-  pipelineOverviewEntityCard,
-  gpuQuotaOverviewEntityCard,
-  gpuQuotaUsageEntityCard,
-  lineageEntityCard,
-  modelCardEntityCard,
-  pipelineRunsEntityCard,
-  modelLatestRunEntityCard,
-} from './entityCards';
-export {
-  PipelineRunsCard,
-  LatestTrainingRunCard,
-  PipelinesPage,
-  RunStatusChip,
-} from './components/pipelines';
-export { ModelAlertActions } from './components/Health/AlertActions';
 export * from './legacy';
-export {
-  GpuQuotaPicker,
-  gpuQuotaPickerFormField,
-  validatePlacement,
-} from './components/GpuQuotaPicker';
-export type { GpuPlacement } from './components/GpuQuotaPicker';

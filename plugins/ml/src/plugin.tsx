@@ -20,8 +20,7 @@ import { mlPageTabs } from './tabs';
 import { mlEntityCards } from './entityCards';
 import { gpuQuotaPickerFormField } from './components/GpuQuotaPicker/extension';
 
-/** @public */
-export const mlApi = ApiBlueprint.make({
+const mlApi = ApiBlueprint.make({
   params: defineParams =>
     defineParams({
       api: mlApiRef,
@@ -34,10 +33,8 @@ export const mlApi = ApiBlueprint.make({
 /**
  * The ML page, `/ml` (`page:ml`). Its content comes from the sub-pages
  * below, shown as tabs in the page header; `/ml` opens the first one.
- *
- * @public
  */
-export const mlPage = PageBlueprint.make({
+const mlPage = PageBlueprint.make({
   params: {
     path: '/ml',
     title: 'ML',
