@@ -96,7 +96,12 @@ export async function startMlflow(
   const binary = requireBinary(mlflowBinary);
   const dir = makeTempDir('mlflow');
   const logFile = path.join(dir, 'mlflow.log');
-  const env: NodeJS.ProcessEnv = { ...process.env, ...mlflowQuietEnv };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...mlflowQuietEnv,
+    // The access log is read by tests counting requests: no stdio buffering.
+    PYTHONUNBUFFERED: '1',
+  };
   const args: string[] = [];
   let authorization: string | undefined;
   if (options.basicAuth) {

@@ -78,8 +78,17 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
   private readonly base: URL;
   private readonly agent: http.Agent;
   private readonly runs = new Map<string, MlflowRun | undefined>();
+  private readonly pageSize: number;
 
-  constructor(private readonly endpoint: MlflowEndpoint) {
+  /**
+   * @param options - `pageSize`: versions per `model-versions/search` page
+   *   (default 200; small in tests, to walk several pages).
+   */
+  constructor(
+    private readonly endpoint: MlflowEndpoint,
+    options: { pageSize?: number } = {},
+  ) {
+    this.pageSize = options.pageSize ?? 200;
     this.name = endpoint.name;
     this.base = new URL(endpoint.url.replace(/\/+$/, ''));
     this.agent = createAgent(this.base, { ca: endpoint.ca, maxSockets: 8 });
@@ -91,11 +100,9 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
 
   async listVersions(ref: string): Promise<ModelRegistryVersion[]> {
     const name = parseMlflowRef(ref);
-    const model = await this.call<{
-      registered_model: { aliases?: Array<{ alias: string; version: string }> };
-    }>('GET', 'registered-models/get', { name }, `registered model "${name}"`);
+    const model = await this.registeredModel(name);
     const aliasesByVersion = new Map<string, string[]>();
-    for (const a of model.registered_model.aliases ?? []) {
+    for (const a of model.aliases ?? []) {
       aliasesByVersion.set(a.version, [
         ...(aliasesByVersion.get(a.version) ?? []),
         a.alias,
@@ -113,7 +120,7 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
         'model-versions/search',
         {
           filter: `name='${name.replace(/'/g, "\\'")}'`,
-          max_results: '200',
+          max_results: String(this.pageSize),
           ...(pageToken ? { page_token: pageToken } : {}),
         },
         `versions of "${name}"`,
@@ -189,18 +196,12 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
         `Invalid version "${version}": MLflow versions are numbers`,
       );
     }
-    let previousVersion: string | undefined;
-    try {
-      const current = await this.call<{ model_version: { version: string } }>(
-        'GET',
-        'registered-models/get-model-version-by-alias',
-        { name, alias },
-        `alias "${alias}" of "${name}"`,
-      );
-      previousVersion = current.model_version.version;
-    } catch (e) {
-      if ((e as ModelRegistryError).kind !== 'not-found') throw e;
-    }
+    // The model's aliases, rather than a GET of the alias: MLflow answers an
+    // alias that is not set yet with 400 INVALID_PARAMETER_VALUE, not 404.
+    const model = await this.registeredModel(name);
+    const previousVersion = model.aliases?.find(
+      a => a.alias === alias,
+    )?.version;
     // Fails with 404 when the version does not exist, before moving anything.
     await this.call(
       'GET',
@@ -215,6 +216,13 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
       `setting alias "${alias}" of "${name}"`,
     );
     return { previousVersion };
+  }
+
+  private async registeredModel(name: string) {
+    const res = await this.call<{
+      registered_model: { aliases?: Array<{ alias: string; version: string }> };
+    }>('GET', 'registered-models/get', { name }, `registered model "${name}"`);
+    return res.registered_model;
   }
 
   private async run(runId: string): Promise<MlflowRun | undefined> {
@@ -299,10 +307,10 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
         res.status,
       );
     }
-    if (
-      res.status === 404 ||
-      parsed?.error_code === 'RESOURCE_DOES_NOT_EXIST'
-    ) {
+    // Only MLflow's own error body means the model or version is missing; a
+    // bare 404 is a path the server does not serve (a wrong URL prefix, or
+    // not an MLflow), which must not read as "no such version".
+    if (parsed?.error_code === 'RESOURCE_DOES_NOT_EXIST') {
       throw new ModelRegistryError(
         'not-found',
         `${what[0].toUpperCase()}${what.slice(
