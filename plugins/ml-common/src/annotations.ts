@@ -41,3 +41,13 @@ export const ANNOTATION_KUBERNETES_ID = 'backstage.io/kubernetes-id';
 /** @public */
 export const ANNOTATION_KUBERNETES_LABEL_SELECTOR =
   'backstage.io/kubernetes-label-selector';
+
+/**
+ * The MLflow experiment of a Model or a Pipeline, whose runs the entity page
+ * lists and compares: the experiment's name (e.g. `fraud-detector`), or
+ * `<registry name>/<experiment name>` to pick one of several `ml.registries`
+ * entries of type `mlflow`. See docs/experiments.md.
+ *
+ * @public
+ */
+export const ANNOTATION_MLFLOW_EXPERIMENT = 'mlplatform.io/mlflow-experiment';

@@ -3,6 +3,11 @@ import { ResponseError } from '@backstage/errors';
 // files as the contract is consolidated, the names stay.
 import type {
   AlertActionsResponse,
+  CompareRunsRequest,
+  CompareRunsResponse,
+  ExperimentEntityRef,
+  ExperimentRunsRequest,
+  ExperimentRunsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
   MlAuditEventsResponse,
@@ -34,6 +39,8 @@ function path(...segments: string[]): string {
 const modelPath = (ref: ModelRef) => path('models', ref.namespace, ref.name);
 const pipelineRunsPath = (ref: PipelineRef) =>
   `${path('pipelines', ref.namespace, ref.name)}/runs`;
+const experimentPath = (ref: ExperimentEntityRef) =>
+  `${path(`${ref.kind}s`, ref.namespace, ref.name)}/experiment`;
 const notebookPath = (ref: NotebookRef) =>
   path('notebooks', ref.cluster, ref.namespace, ref.name);
 
@@ -208,6 +215,42 @@ export class MlApiClient {
     options?: MlRequestOptions,
   ): Promise<MlAuditEventsResponse> {
     return this.request('GET', `/audit${query({ ...request })}`, options);
+  }
+
+  /**
+   * `GET /{models,pipelines}/:namespace/:name/experiment/runs`: the runs of
+   * the entity's MLflow experiment, or `configured: false` with the reason.
+   */
+  async getExperimentRuns(
+    ref: ExperimentEntityRef,
+    request: ExperimentRunsRequest = {},
+    options?: MlRequestOptions,
+  ): Promise<ExperimentRunsResponse> {
+    return this.request(
+      'GET',
+      `${experimentPath(ref)}/runs${query({ ...request })}`,
+      options,
+    );
+  }
+
+  /**
+   * `GET /{models,pipelines}/:namespace/:name/experiment/compare?runs=a,b`:
+   * 2-5 runs of the entity's experiment, each metric's history per run and
+   * the parameter diff.
+   */
+  async compareExperimentRuns(
+    ref: ExperimentEntityRef,
+    request: CompareRunsRequest,
+    options?: MlRequestOptions,
+  ): Promise<CompareRunsResponse> {
+    return this.request(
+      'GET',
+      `${experimentPath(ref)}/compare${query({
+        runs: request.runs.join(','),
+        metrics: request.metrics?.join(','),
+      })}`,
+      options,
+    );
   }
 
   private async request<T>(

@@ -3,6 +3,7 @@ export * from './parse';
 export * from './alerts';
 export * from './audit';
 export * from './entityPath';
+export * from './experiments';
 export * from './health';
 export * from './pipelines';
 export * from './registry';
