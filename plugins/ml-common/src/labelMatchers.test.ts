@@ -1,4 +1,4 @@
-import { parseLabelMatchers } from './labelMatchers';
+import { checkLabelMatcher, parseLabelMatchers } from './labelMatchers';
 
 describe('parseLabelMatchers', () => {
   it('parses every operator, escapes and a trailing comma', () => {
@@ -23,5 +23,25 @@ describe('parseLabelMatchers', () => {
     ['a="\\q"', 'invalid escape sequence'],
   ])('rejects %j', (text, problem) => {
     expect(() => parseLabelMatchers(text)).toThrow(problem);
+  });
+});
+
+describe('checkLabelMatcher', () => {
+  it('accepts what the parser produces', () => {
+    for (const m of parseLabelMatchers('a="1", _b!="2", c9=~"3", d!~"4"')) {
+      expect(() => checkLabelMatcher(m)).not.toThrow();
+    }
+  });
+
+  it('refuses names and operators built in code that PromQL would not read', () => {
+    expect(() =>
+      checkLabelMatcher({ name: 'a"}) or vector(1', op: '=', value: 'x' }),
+    ).toThrow('invalid label name "a\\"}) or vector(1"');
+    expect(() =>
+      checkLabelMatcher({ name: '9a', op: '=', value: 'x' }),
+    ).toThrow('invalid label name "9a"');
+    expect(() =>
+      checkLabelMatcher({ name: 'a', op: '==' as any, value: 'x' }),
+    ).toThrow('invalid matcher operator "=="');
   });
 });

@@ -12,8 +12,48 @@ export interface LabelMatcher {
   value: string;
 }
 
-const MATCHER =
-  /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)/;
+const LABEL_NAME = '[a-zA-Z_][a-zA-Z0-9_]*';
+
+/**
+ * A Prometheus label name, as Prometheus and Alertmanager accept it.
+ *
+ * @public
+ */
+export const LABEL_NAME_PATTERN = new RegExp(`^${LABEL_NAME}$`);
+
+/**
+ * The operators of a {@link LabelMatcher}.
+ *
+ * @public
+ */
+export const LABEL_MATCHER_OPS: ReadonlyArray<LabelMatcher['op']> = [
+  '=',
+  '!=',
+  '=~',
+  '!~',
+];
+
+const MATCHER = new RegExp(
+  String.raw`^\s*(${LABEL_NAME})\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)`,
+);
+
+/**
+ * Checks a matcher built in code rather than by {@link parseLabelMatchers}
+ * before it is written into a query: its name and operator.
+ *
+ * @throws TypeError naming the bad name or operator.
+ * @public
+ */
+export function checkLabelMatcher(matcher: LabelMatcher): void {
+  if (!LABEL_NAME_PATTERN.test(matcher.name)) {
+    throw new TypeError(`invalid label name ${JSON.stringify(matcher.name)}`);
+  }
+  if (!LABEL_MATCHER_OPS.includes(matcher.op)) {
+    throw new TypeError(
+      `invalid matcher operator ${JSON.stringify(matcher.op)}`,
+    );
+  }
+}
 
 function unquote(quoted: string): string {
   try {

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { LabelMatcher } from '@mlplatform/plugin-ml-common';
+import { checkLabelMatcher, LabelMatcher } from '@mlplatform/plugin-ml-common';
 import { CoalescingCache } from '../coalescingCache';
 
 /**
@@ -90,9 +90,6 @@ export interface AlertmanagerClientStats {
   coalesced: number;
 }
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const OPS = new Set(['=', '!=', '=~', '!~']);
-
 /**
  * Writes one matcher in the syntax of Alertmanager's `filter` parameter.
  * The value is quoted with `\\`, `\"` and `\n` escaped, which is what
@@ -101,12 +98,7 @@ const OPS = new Set(['=', '!=', '=~', '!~']);
  * @internal
  */
 export function formatAlertmanagerMatcher(m: LabelMatcher): string {
-  if (!LABEL_NAME.test(m.name)) {
-    throw new TypeError(`invalid label name ${JSON.stringify(m.name)}`);
-  }
-  if (!OPS.has(m.op)) {
-    throw new TypeError(`invalid matcher operator ${JSON.stringify(m.op)}`);
-  }
+  checkLabelMatcher(m);
   const value = m.value
     .replace(/\\/g, '\\\\')
     .replace(/"/g, '\\"')

@@ -1,5 +1,6 @@
 import type { MetricsProfile } from '@mlplatform/plugin-ml-node';
 import {
+  checkLabelMatcher,
   durationSeconds,
   LabelMatcher,
   parseLabelMatchers,
@@ -152,8 +153,6 @@ export const DEFAULT_METRICS_PROFILE = 'openmetrics';
 
 /** Longest accepted `{{window}}`: longer ranges are costly for Prometheus. */
 const MAX_WINDOW_SECONDS = 30 * 24 * 3600;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const OPS = new Set(['=', '!=', '=~', '!~']);
 // A lone UTF-16 surrogate would become a `\udXXX` escape that PromQL (Go)
 // rejects; refuse it here with a clear message instead.
 const LONE_SURROGATE =
@@ -194,12 +193,7 @@ export function formatLabelMatchers(matchers: LabelMatcher[]): string {
   return matchers
     .map(m => {
       // Re-checked because matchers may come from code, not only the parser.
-      if (!LABEL_NAME.test(m.name)) {
-        throw new TypeError(`invalid label name ${JSON.stringify(m.name)}`);
-      }
-      if (!OPS.has(m.op)) {
-        throw new TypeError(`invalid matcher operator ${JSON.stringify(m.op)}`);
-      }
+      checkLabelMatcher(m);
       if (typeof m.value !== 'string' || LONE_SURROGATE.test(m.value)) {
         throw new TypeError(`invalid value for label ${m.name}`);
       }
