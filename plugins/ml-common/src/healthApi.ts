@@ -14,6 +14,18 @@
 export type ModelHealthVerdict = 'healthy' | 'degraded' | 'failing' | 'unknown';
 
 /**
+ * Every {@link ModelHealthVerdict}, for schemas that list them.
+ *
+ * @public
+ */
+export const MODEL_HEALTH_VERDICTS = [
+  'healthy',
+  'degraded',
+  'failing',
+  'unknown',
+] as const satisfies readonly ModelHealthVerdict[];
+
+/**
  * The panels of the health card, one PromQL query each.
  *
  * @public
@@ -30,13 +42,25 @@ export type ModelHealthPanel =
   | 'availability';
 
 /**
+ * The objectives a health answer judges: three from `spec.slo`, plus drift.
+ *
+ * @public
+ */
+export const MODEL_HEALTH_OBJECTIVE_NAMES = [
+  'latencyP95Ms',
+  'errorRate',
+  'availability',
+  'driftScore',
+] as const;
+
+/**
  * One service level objective and how the model fares against it.
  *
  * @public
  */
 export interface ModelHealthObjective {
   /** `latencyP95Ms`, `errorRate`, `availability` (from `spec.slo`) or `driftScore`. */
-  name: 'latencyP95Ms' | 'errorRate' | 'availability' | 'driftScore';
+  name: (typeof MODEL_HEALTH_OBJECTIVE_NAMES)[number];
   /** The target, in the unit of its name (ms, fraction, score). */
   target: number;
   /** `max`: the actual value must stay at or below target; `min`: at or above. */

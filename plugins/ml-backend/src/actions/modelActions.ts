@@ -2,7 +2,9 @@ import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   HEALTH_WINDOW_LIMITS,
+  MODEL_HEALTH_OBJECTIVE_NAMES,
   MODEL_HEALTH_SOURCE_STATES,
+  MODEL_HEALTH_VERDICTS,
   modelHealthQuerySchema,
   parseHealthWindow,
 } from '@mlplatform/plugin-ml-common';
@@ -63,22 +65,17 @@ export function registerModelActions(options: {
       output: z =>
         z.object({
           entityRef: z.string(),
-          verdict: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+          verdict: z.enum(MODEL_HEALTH_VERDICTS),
           reason: z.string().optional(),
           window: z.string(),
           profile: z.string().optional(),
           objectives: z.array(
             z.object({
-              name: z.enum([
-                'latencyP95Ms',
-                'errorRate',
-                'availability',
-                'driftScore',
-              ]),
+              name: z.enum(MODEL_HEALTH_OBJECTIVE_NAMES),
               target: z.number(),
               bound: z.enum(['max', 'min']),
               actual: z.number().nullable(),
-              status: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+              status: z.enum(MODEL_HEALTH_VERDICTS),
             }),
           ),
           current: z.object({
