@@ -8,6 +8,7 @@ import { StatusCause } from './status';
 export const q = (v: unknown) =>
   JSON.stringify(typeof v === 'string' ? v : String(v));
 
+/** FieldValueInvalid: `Invalid value: "v": detail`. */
 export const invalid = (
   field: string,
   value: unknown,
@@ -18,6 +19,7 @@ export const invalid = (
   field,
 });
 
+/** FieldValueRequired: `Required value[: detail]`. */
 export const required = (field: string, detail?: string): StatusCause => ({
   reason: 'FieldValueRequired',
   message: detail ? `Required value: ${detail}` : 'Required value',

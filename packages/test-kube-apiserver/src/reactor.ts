@@ -11,6 +11,7 @@ import { Store, StoreEvent } from './store';
 /** A controller: sees every committed change; may write through the cluster. */
 export type Controller = (e: StoreEvent) => void;
 
+/** Runs the controllers after each outermost write, and the delayed writes of later(). */
 export class Reactor {
   private readonly controllers: Controller[] = [];
   private readonly pending: StoreEvent[] = [];

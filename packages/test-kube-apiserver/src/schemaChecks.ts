@@ -23,6 +23,7 @@ export function fieldOf(e: ErrorObject): string {
     }, '');
 }
 
+/** The value at an ajv instancePath (`/spec/replicas`). */
 export function valueAt(obj: any, instancePath: string): unknown {
   let cur = obj;
   for (const p of instancePath.split('/').slice(1))
@@ -30,11 +31,13 @@ export function valueAt(obj: any, instancePath: string): unknown {
   return cur;
 }
 
+/** The JSON type of a value (array, null, string, number, ...), as the decoder names it. */
 export function jsonType(v: unknown): string {
   if (Array.isArray(v)) return 'array';
   return v === null ? 'null' : typeof v;
 }
 
+/** The Go type a schema type decodes into, for the decoder's "cannot unmarshal" message. */
 export function goType(t: string): string {
   return (
     (
@@ -146,6 +149,7 @@ export function schemaCauses(errs: ErrorObject[], obj: any): StatusCause[] {
   return out;
 }
 
+/** The kubernetes-models class of a built-in kind, by module path. */
 export function builtinClass(module: string): any {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(module);
@@ -155,6 +159,7 @@ export function builtinClass(module: string): any {
 
 const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
 const crdValidators = new Map<string, ValidateFunction | null>();
+/** The compiled ajv validator of a custom type's schema in `version`, or null without one. */
 export function crdValidator(
   t: ResourceType,
   version: string,

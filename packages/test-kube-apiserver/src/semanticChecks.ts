@@ -17,6 +17,7 @@ const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
+/** metadata.name against the kind's name rule (DNS subdomain, label or RFC 1035 label). */
 export function nameCauses(t: ResourceType, name: string): StatusCause[] {
   let rule: 'dns1035' | 'label' | 'subdomain' = t.nameRule ?? 'subdomain';
   if (t.kind === 'Service') rule = 'dns1035';
@@ -32,6 +33,7 @@ export function nameCauses(t: ResourceType, name: string): StatusCause[] {
   return out;
 }
 
+/** Label keys and values as the API server checks them. */
 export function labelCauses(
   labels: unknown,
   field = 'metadata.labels',
@@ -222,6 +224,7 @@ function workloadControllerCauses(obj: any): StatusCause[] {
   return out;
 }
 
+/** The kind-specific checks the schemas cannot express; [] when the object passes. */
 export function semanticCauses(obj: any): StatusCause[] {
   switch (obj.kind) {
     case 'Pod':

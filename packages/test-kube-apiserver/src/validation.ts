@@ -63,6 +63,7 @@ export function validateUpdate(t: ResourceType, next: any, old: any): void {
     throw errors.invalid(t.kind, t.group, next.metadata.name, causes);
 }
 
+/** The `fieldValidation` query parameter: reject, warn about, or silently drop unknown fields. */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
 /**

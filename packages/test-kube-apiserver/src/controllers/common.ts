@@ -32,6 +32,7 @@ export interface ControllerContext {
   record: RecordEvent;
 }
 
+/** Looks up the kinds the controllers use in the cluster's served types. */
 export function controllerKinds(cluster: Cluster): ControllerKinds {
   const T = (kind: string) => cluster.types.find(t => t.kind === kind);
   return {
@@ -47,6 +48,7 @@ export function controllerKinds(cluster: Cluster): ControllerKinds {
   };
 }
 
+/** Timestamps as the API server writes them. */
 export { now } from '../serverOwned';
 
 /** The controller owner reference to `owner`, of type `t`. */
@@ -61,6 +63,7 @@ export function ownerRef(t: ResourceType, owner: any) {
   };
 }
 
+/** Whether `owner` is the controller owner of `o`. */
 export function ownedBy(o: any, owner: any): boolean {
   return (o.metadata.ownerReferences ?? []).some(
     (r: any) => r.uid === owner.metadata.uid && r.controller,
@@ -75,6 +78,7 @@ export function hash(o: unknown): string {
     .slice(0, 10);
 }
 
+/** A Running pod with condition Ready=True. */
 export function isReady(p: any): boolean {
   return (
     p.status?.phase === 'Running' &&

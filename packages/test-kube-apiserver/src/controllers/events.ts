@@ -18,6 +18,7 @@ export type RecordEvent = (
   component: string,
 ) => void;
 
+/** An event recorder writing Events of type `evT` into `cluster`. */
 export function eventRecorder(
   cluster: Cluster,
   evT: ResourceType,

@@ -53,6 +53,7 @@ export function sendWarnings(res: ServerResponse, ws: string[]): void {
     );
 }
 
+/** The whole request body as text. */
 export async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
