@@ -40,6 +40,8 @@ import { builtInMetricsProfiles } from './services/monitoring/metricsProfiles';
 import { AlertActionStore } from './database/AlertActionStore';
 import { createAlertsRouter } from './routes/alerts';
 import { createPipelinesRouter } from './routes/pipelines';
+import { createExperimentsRouter } from './routes/experiments';
+import { ExperimentsService } from './services/experiments/ExperimentsService';
 import { AlertWebhookService } from './services/alerts/AlertWebhookService';
 import { createRetrainAction } from './services/alerts/retrainAction';
 import { AirflowRunsAdapter } from './services/pipelines/AirflowRunsAdapter';
@@ -253,6 +255,16 @@ export const mlPlugin = createBackendPlugin({
         });
         lifecycle.addShutdownHook(() => pipelineRuns.close());
         httpRouter.use(await createPipelinesRouter({ httpAuth, pipelineRuns }));
+        // MLflow experiments of Models and Pipelines, from ml.registries (type mlflow).
+        const experiments = ExperimentsService.create({
+          registries: mlConfig.registries,
+          catalog,
+          logger,
+        });
+        lifecycle.addShutdownHook(() => experiments.close());
+        httpRouter.use(
+          await createExperimentsRouter({ httpAuth, experiments }),
+        );
         // The same operations for AI assistants (MCP), on the same services.
         registerMlActions({
           actionsRegistry,
