@@ -1,12 +1,9 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import {
-  availableGpus,
-  describeGpuShortfall,
-} from '@mlplatform/plugin-ml-common';
+import { fitGpus } from '@mlplatform/plugin-ml-common';
 import { MlService } from '@mlplatform/plugin-ml-node';
 import { examples } from './gpuQuotaCheck.examples';
-import { placementInput } from './notebookInput';
+import { parsePlacementInput, placementInput } from './notebookInput';
 
 /**
  * Creates `ml:gpu-quota:check`: fails the run, with the numbers, when a team's
@@ -33,8 +30,8 @@ export function createGpuQuotaCheckAction(options: { ml: MlService }) {
       },
     },
     async handler(ctx) {
-      const { cluster, namespace, gpus } = ctx.input;
-      const resource = ctx.input.gpuResource ?? 'nvidia.com/gpu';
+      const placement = parsePlacementInput(ctx.input);
+      const { cluster, namespace, gpus, gpuResource: resource } = placement;
       const response = await ml.getQuotas(
         { cluster, namespace },
         { credentials: await ctx.getInitiatorCredentials() },
@@ -51,18 +48,9 @@ export function createGpuQuotaCheckAction(options: { ml: MlService }) {
           `namespace ${namespace} on ${cluster} has no GPU quota; pick a namespace of your team`,
         );
       }
-      const availability = availableGpus(quotas, resource, ctx.input.flavor);
-      if (!availability || availability.available < gpus) {
-        throw new InputError(
-          describeGpuShortfall({
-            gpus,
-            resource,
-            namespace,
-            cluster,
-            availability,
-          }),
-        );
-      }
+      // Stricter than a notebook: even 0 GPUs must name a resource the quota has.
+      const { availability, shortfall } = fitGpus(quotas, placement);
+      if (!availability || shortfall) throw new InputError(shortfall);
       ctx.logger.info(
         `${gpus} ${resource} fit in ${namespace} on ${cluster}: ${availability.free} free, ${availability.borrowable} borrowable`,
       );

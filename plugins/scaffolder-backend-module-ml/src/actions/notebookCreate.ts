@@ -1,12 +1,9 @@
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import {
-  availableGpus,
-  describeGpuShortfall,
-} from '@mlplatform/plugin-ml-common';
+import { fitGpus } from '@mlplatform/plugin-ml-common';
 import { MlService } from '@mlplatform/plugin-ml-node';
 import { examples } from './notebookCreate.examples';
-import { NOTEBOOK_NAME, QUANTITY, placementInput } from './notebookInput';
+import { notebookInput, parseNotebookInput } from './notebookInput';
 
 /**
  * Creates `ml:notebook:create`: creates a GPU notebook through the ML
@@ -24,30 +21,7 @@ export function createNotebookCreateAction(options: { ml: MlService }) {
     supportsDryRun: true,
     examples,
     schema: {
-      input: {
-        name: z =>
-          z
-            .string()
-            .regex(NOTEBOOK_NAME)
-            .describe(
-              'Notebook name: lowercase letters, digits and "-", at most 52 characters',
-            ),
-        ...placementInput,
-        image: z =>
-          z
-            .string()
-            .regex(/^[a-z0-9]+([._\-/:@][a-zA-Z0-9_.\-]+)*$/)
-            .max(512)
-            .describe('Container image'),
-        cpu: z => z.string().regex(QUANTITY).describe('CPU, e.g. 4 or 500m'),
-        memory: z => z.string().regex(QUANTITY).describe('Memory, e.g. 16Gi'),
-        storage: z =>
-          z
-            .string()
-            .regex(QUANTITY)
-            .optional()
-            .describe('Workspace volume; 10Gi when not given'),
-      },
+      input: notebookInput,
       output: {
         name: z => z.string(),
         cluster: z => z.string(),
@@ -60,18 +34,7 @@ export function createNotebookCreateAction(options: { ml: MlService }) {
     async handler(ctx) {
       const { input } = ctx;
       const credentials = await ctx.getInitiatorCredentials();
-      const request = {
-        name: input.name,
-        cluster: input.cluster,
-        namespace: input.namespace,
-        image: input.image,
-        cpu: input.cpu,
-        memory: input.memory,
-        storage: input.storage ?? '10Gi',
-        gpus: input.gpus,
-        gpuResource: input.gpuResource ?? 'nvidia.com/gpu',
-        ...(input.flavor ? { flavor: input.flavor } : {}),
-      };
+      const request = parseNotebookInput(input);
 
       if (ctx.isDryRun) {
         // Read-only: say whether it would fit, create nothing.
@@ -79,25 +42,12 @@ export function createNotebookCreateAction(options: { ml: MlService }) {
           { cluster: input.cluster, namespace: input.namespace },
           { credentials },
         );
-        const availability = availableGpus(
-          response.quotas,
-          request.gpuResource,
-          input.flavor,
-        );
-        if (
-          request.gpus > 0 &&
-          (!availability || availability.available < request.gpus)
-        ) {
-          throw new InputError(
-            describeGpuShortfall({
-              gpus: request.gpus,
-              resource: request.gpuResource,
-              namespace: input.namespace,
-              cluster: input.cluster,
-              availability,
-            }),
-          );
-        }
+        const fit = fitGpus(response.quotas, {
+          ...request,
+          cluster: input.cluster,
+          namespace: input.namespace,
+        });
+        if (!fit.fits) throw new InputError(fit.shortfall);
         ctx.logger.info(
           `Dry run: would create notebook ${input.name} in ${input.namespace} on ${input.cluster}`,
         );

@@ -13,11 +13,10 @@ import {
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
-import { examples } from './writeEntities.examples';
-
 // Entity names: what the catalog accepts and, because names become Kubernetes
-// objects too, DNS-1123 labels.
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+// objects too, DNS-1123 labels of at most 63 characters (ml-common's rule).
+import { DNS_LABEL } from './notebookInput';
+import { examples } from './writeEntities.examples';
 
 /**
  * Options of {@link createWriteEntitiesAction}.
