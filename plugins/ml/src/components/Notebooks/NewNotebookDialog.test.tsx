@@ -127,8 +127,9 @@ describe('NewNotebookDialog', () => {
       cluster: 'gpu-cluster-a',
       namespace: 'fraud',
       image: 'quay.io/jupyter/tensorflow-notebook:2024-12-02',
-      cpu: '2',
-      memory: '8Gi',
+      // The notebook defaults (ml-common's NOTEBOOK_DEFAULTS), as everywhere.
+      cpu: '4',
+      memory: '16Gi',
       gpus: 3,
       gpuResource: 'nvidia.com/gpu',
     });

@@ -1,10 +1,11 @@
 import {
-  availableGpus,
+  checkMlInput,
+  createNotebookRequestSchema,
   CreateNotebookRequest,
-  describeGpuShortfall,
+  fitGpus,
   GpuResourceQuota,
   NamespaceGpuQuota,
-  parseQuantity,
+  NOTEBOOK_DEFAULTS,
 } from '@mlplatform/plugin-ml-common';
 
 /**
@@ -15,7 +16,7 @@ import {
 export const NOTEBOOK_IMAGES = [
   {
     label: 'JupyterLab · PyTorch',
-    image: 'quay.io/jupyter/pytorch-notebook:2024-12-02',
+    image: NOTEBOOK_DEFAULTS.image,
   },
   {
     label: 'JupyterLab · TensorFlow',
@@ -40,12 +41,13 @@ export interface NotebookForm {
   resource: string;
 }
 
+/** A new form starts from the notebook defaults every other caller gets. */
 export const EMPTY_FORM: NotebookForm = {
   name: '',
   quota: '',
-  image: NOTEBOOK_IMAGES[0].image,
-  cpu: '2',
-  memory: '8Gi',
+  image: NOTEBOOK_DEFAULTS.image,
+  cpu: NOTEBOOK_DEFAULTS.cpu,
+  memory: NOTEBOOK_DEFAULTS.memory,
   gpus: '1',
   resource: '',
 };
@@ -53,93 +55,29 @@ export const EMPTY_FORM: NotebookForm = {
 export const resourceKey = (r: Pick<GpuResourceQuota, 'resource' | 'flavor'>) =>
   r.flavor ? `${r.resource}@${r.flavor}` : r.resource;
 
-// Same grammar (ml-common's parseQuantity) and bounds as the backend's request
-// schema, so the dialog refuses what the backend would refuse before a round trip.
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-function checkQuantity(
-  what: string,
-  value: string,
-  min: number,
-  max: number,
-  range: string,
-): string | undefined {
-  const n = parseQuantity(value);
-  if (n === undefined) {
-    return `${what} must be a Kubernetes quantity such as ${
-      range.split('..')[0]
-    }`;
-  }
-  if (n < min || n > max) return `${what} must be between ${range}`;
-  return undefined;
-}
+/** The form's field that shows a problem with a field of the request. */
+const FIELD_OF: Record<string, keyof NotebookForm> = {
+  name: 'name',
+  cluster: 'quota',
+  namespace: 'quota',
+  image: 'image',
+  cpu: 'cpu',
+  memory: 'memory',
+  gpus: 'gpus',
+  gpuResource: 'resource',
+  flavor: 'resource',
+};
 
-/** Problems with the form, by field; empty when it may be sent. */
-export function validateNotebookForm(
+/** What the form asks for; only a number input's text becomes a number. */
+function toRequest(
   form: NotebookForm,
   quota: NamespaceGpuQuota | undefined,
-): Partial<Record<keyof NotebookForm, string>> {
-  const errors: Partial<Record<keyof NotebookForm, string>> = {};
-  if (!form.name) {
-    errors.name = 'Give the notebook a name';
-  } else if (form.name.length > 52) {
-    errors.name = 'must be at most 52 characters';
-  } else if (!DNS1123_LABEL.test(form.name)) {
-    errors.name =
-      'must be a DNS-1123 label: lower-case letters, digits and -, starting and ending with a letter or digit';
-  }
-  if (!quota) errors.quota = 'Choose whose GPU quota the notebook uses';
-  if (!form.image) errors.image = 'Choose an image';
-
-  const cpu = checkQuantity('cpu', form.cpu, 0.1, 64, '100m..64');
-  if (cpu) errors.cpu = cpu;
-  const memory = checkQuantity(
-    'memory',
-    form.memory,
-    2 ** 27,
-    2 ** 40,
-    '128Mi..1Ti',
-  );
-  if (memory) errors.memory = memory;
-
-  if (!/^\d+$/.test(form.gpus.trim())) {
-    errors.gpus = 'must be a whole number, 0 or more';
-    return errors;
-  }
-  const gpus = Number(form.gpus);
-  if (gpus > 64) {
-    errors.gpus = 'must be at most 64';
-    return errors;
-  }
-  if (gpus === 0 || !quota) return errors;
-  const chosen = quota.resources.find(r => resourceKey(r) === form.resource);
-  if (!chosen) {
-    errors.resource = 'Choose which GPUs to use';
-    return errors;
-  }
-  const availability = availableGpus([quota], chosen.resource, chosen.flavor);
-  if (!availability || gpus > availability.available) {
-    errors.gpus = describeGpuShortfall({
-      gpus,
-      resource: chosen.resource,
-      namespace: quota.namespace,
-      cluster: quota.cluster,
-      availability,
-    });
-  }
-  return errors;
-}
-
-/** The request for a valid form. */
-export function toCreateRequest(
-  form: NotebookForm,
-  quota: NamespaceGpuQuota,
 ): CreateNotebookRequest {
   const gpus = Number(form.gpus);
-  const chosen = quota.resources.find(r => resourceKey(r) === form.resource);
+  const chosen = quota?.resources.find(r => resourceKey(r) === form.resource);
   return {
     name: form.name,
-    cluster: quota.cluster,
-    namespace: quota.namespace,
+    ...(quota ? { cluster: quota.cluster, namespace: quota.namespace } : {}),
     image: form.image,
     cpu: form.cpu.trim(),
     memory: form.memory.trim(),
@@ -151,4 +89,52 @@ export function toCreateRequest(
         }
       : {}),
   };
+}
+
+/**
+ * Problems with the form, by field; empty when it may be sent. The request
+ * is checked with the API's own schema (so a field shows the API's message)
+ * and against the chosen quota with the backend's GPU check.
+ */
+export function validateNotebookForm(
+  form: NotebookForm,
+  quota: NamespaceGpuQuota | undefined,
+): Partial<Record<keyof NotebookForm, string>> {
+  const errors: Partial<Record<keyof NotebookForm, string>> = {};
+  // Empty fields get a prompt rather than the schema's complaint.
+  if (!form.name) errors.name = 'Give the notebook a name';
+  if (!quota) errors.quota = 'Choose whose GPU quota the notebook uses';
+  if (!form.image) errors.image = 'Choose an image';
+  if (!form.gpus.trim()) errors.gpus = 'Say how many GPUs, 0 for none';
+
+  const request = toRequest(form, quota);
+  const checked = checkMlInput(createNotebookRequestSchema, request);
+  if (!checked.success) {
+    for (const issue of checked.issues) {
+      const field = FIELD_OF[issue.path];
+      if (field && !errors[field]) errors[field] = issue.message;
+    }
+    return errors;
+  }
+  const { gpus } = checked.data;
+  if (gpus === 0 || !quota) return errors;
+  if (!request.gpuResource) {
+    errors.resource = 'Choose which GPUs to use';
+    return errors;
+  }
+  const fit = fitGpus([quota], {
+    ...checked.data,
+    cluster: quota.cluster,
+    namespace: quota.namespace,
+  });
+  if (!fit.fits) errors.gpus = fit.shortfall;
+  return errors;
+}
+
+/** The request for a valid form; the backend applies the defaults it leaves out. */
+export function toCreateRequest(
+  form: NotebookForm,
+  quota: NamespaceGpuQuota,
+): CreateNotebookRequest {
+  return toRequest(form, quota);
 }
