@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo stack behind `scripts/start.sh`: real Prometheus, Alertmanager and
-# an OCI registry (Debian packages) on 127.0.0.1, state in .demo/; plus test
-# stand-ins for Kubernetes, Kubeflow Pipelines and Airflow.
+# an OCI registry (Debian packages) and a real MLflow (.toolchain/py, from
+# scripts/bootstrap.sh) on 127.0.0.1, state in .demo/; plus test stand-ins for
+# Kubernetes, Kubeflow Pipelines and Airflow.
 #
 #   scripts/demo-stack.sh start   start what is installed, write .demo/app-config.demo.yaml
 #   scripts/demo-stack.sh stop    stop everything it started
@@ -16,6 +17,7 @@ BASE="${ML_DEMO_PORT_BASE:-19000}"
 PROM_PORT=$((BASE + 90)) AM_PORT=$((BASE + 93)) REG_PORT=$((BASE + 50))
 KUBE_A_PORT=$((BASE + 443)) KUBE_B_PORT=$((BASE + 444))
 KFP_PORT=$((BASE + 880)) AIRFLOW_PORT=$((BASE + 881))
+MLFLOW_PORT=$((BASE + 500))
 # Where Alertmanager posts alerts: the ML backend's webhook (backend.baseUrl).
 ML_BACKEND_URL="${ML_DEMO_BACKEND_URL:-http://localhost:7007}"
 
@@ -132,8 +134,40 @@ start_orchestrators() { # config
 YAML
 }
 
+# A real MLflow 3 (tracking server + model registry) with the example
+# Models' versions (packages/test-services/src/demoMlflow.ts). It takes 6-30 s
+# to boot, so it is started first and waited for in seed_mlflow.
+MLFLOW_BIN="${ML_PY_BIN:-$ROOT/.toolchain/py/bin}/mlflow"
+start_mlflow() {
+  [[ -x "$MLFLOW_BIN" ]] || return 0
+  rm -rf "$DEMO/mlflow"
+  mkdir -p "$DEMO/mlflow"
+  # No telemetry (on by default in MLflow 3), no background job runner.
+  start_bg mlflow "$DEMO/mlflow/log" env MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true \
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false "$MLFLOW_BIN" server \
+    --host 127.0.0.1 --port "$MLFLOW_PORT" --workers 1 \
+    --backend-store-uri "sqlite:///$DEMO/mlflow/mlflow.db" --artifacts-destination "$DEMO/mlflow/artifacts"
+}
+seed_mlflow() { # config (inside ml:)
+  local config=$1 url="http://127.0.0.1:$MLFLOW_PORT"
+  if [[ ! -x "$MLFLOW_BIN" ]]; then
+    echo "demo-stack: MLflow not installed (run scripts/bootstrap.sh); MLflow Models' Versions cards will say not configured" >&2
+    return 0
+  fi
+  for _ in $(seq 1 600); do
+    curl -fsS -o /dev/null "$url/health" 2>/dev/null && break
+    sleep 0.2
+  done
+  node --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+    "$ROOT/packages/test-services/src/demoMlflow.ts" seed "$url" >"$DEMO/mlflow/seed.log" 2>&1 ||
+    { echo "demo-stack: seeding MLflow failed:" >&2; tail -n 20 "$DEMO/mlflow/seed.log" "$DEMO/mlflow/log" >&2; return 1; }
+  grep -q '^  registries:' "$config" || printf '  registries:\n' >>"$config"
+  printf '    - name: demo-mlflow\n      type: mlflow\n      url: %s\n' "$url" >>"$config"
+}
+
 start() {
   stop
+  start_mlflow
   mkdir -p "$DEMO/prometheus" "$DEMO/alertmanager" "$DEMO/registry"
   local config="$DEMO/app-config.demo.yaml"
   echo "# Written by scripts/demo-stack.sh; the demo stack's endpoints." >"$config"
@@ -247,6 +281,7 @@ YAML
     echo "demo-stack: docker-registry not installed; registry cards will say not configured" >&2
   fi
 
+  seed_mlflow "$config"
   start_orchestrators "$config"
   start_kube_clusters "$config"
 

@@ -9,6 +9,7 @@
 export * from './airflow';
 export * from './alertmanager';
 export * from './demoMetrics';
+export * from './demoMlflow';
 export * from './demoOrchestrators';
 export {
   describeIfBinary,
