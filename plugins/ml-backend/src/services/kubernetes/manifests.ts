@@ -74,16 +74,15 @@ export function labelValue(value: string): string {
  * with the same schema (not rules of their own), so no caller can build an
  * object from input that skipped the API.
  */
-const { name, image, cpu, memory, storage, gpus, gpuResource } =
-  createNotebookRequestSchema.shape;
+const request = createNotebookRequestSchema.shape;
 const manifestInputSchema = z.object({
-  name,
-  image,
-  cpu,
-  memory,
-  storage,
-  gpus,
-  gpuResource,
+  name: request.name,
+  image: request.image,
+  cpu: request.cpu,
+  memory: request.memory,
+  storage: request.storage,
+  gpus: request.gpus,
+  gpuResource: request.gpuResource,
   namespace: dnsLabel(),
   createdBy: z.string().min(1),
   queue: dnsLabel().optional(),
