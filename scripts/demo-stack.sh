@@ -6,6 +6,9 @@
 #
 #   scripts/demo-stack.sh start   start what is installed, write .demo/app-config.demo.yaml
 #   scripts/demo-stack.sh stop    stop everything it started
+#   scripts/demo-stack.sh wait-portal [seconds]
+#                                 wait until the portal (scripts/start.sh) shows the demo
+#                                 in its documented state (see wait_portal below)
 #
 # A server whose package is missing is left out of the generated config, so its
 # cards say "not configured" instead of failing. Ports: ML_DEMO_PORT_BASE (19000) + offset.
@@ -51,6 +54,65 @@ wait_json_line() { # logfile key name -> prints the key's value of the first JSO
     return 1
   fi
   node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$line" "$2"
+}
+
+# The documented demo state (docs/health.md) has ModelDriftHigh firing for
+# fraud-detector. Prometheus evaluates the rule within one evaluation interval
+# of starting and only then sends it to Alertmanager; a portal read before
+# that judges the model `degraded`, so "ready" waits for it.
+wait_drift_alert() {
+  local url="http://127.0.0.1:$AM_PORT/api/v2/alerts?active=true&filter=alertname%3D%22ModelDriftHigh%22"
+  for _ in $(seq 1 120); do
+    curl -fsS "$url" 2>/dev/null | grep -q '"alertname":"ModelDriftHigh"' && return 0
+    sleep 0.5
+  done
+  echo "demo-stack: ModelDriftHigh did not fire in Alertmanager within 60 s; last Prometheus log lines:" >&2
+  tail -n 20 "$DEMO/prometheus/log" >&2
+  return 1
+}
+
+# The portal shows the demo as documented once the catalog holds the demo
+# entities and the backend judges fraud-detector `failing` (drift alert
+# firing; docs/health.md). The backend caches health answers, so one read
+# before the alert fired would keep showing `degraded` for a while: waiting
+# for `failing` also leaves the documented answer in that cache.
+PORTAL_DEADLINE=0 PORTAL_TOKEN=""
+until_portal_deadline() { # what cmd...
+  local what=$1
+  shift
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS > PORTAL_DEADLINE)); then
+      echo "demo-stack: $what not reached in time" >&2
+      return 1
+    fi
+    sleep 2
+  done
+}
+guest_sign_in() {
+  PORTAL_TOKEN=$(curl -fsS "$ML_BACKEND_URL/api/auth/guest/refresh" |
+    node -pe 'JSON.parse(require("fs").readFileSync(0)).backstageIdentity.token')
+}
+as_guest() { curl -fsS -H "authorization: Bearer $PORTAL_TOKEN" "$ML_BACKEND_URL$1"; }
+demo_entities_ingested() {
+  as_guest /api/catalog/entities/by-name/model/default/fraud-detector &&
+    as_guest /api/catalog/entities/by-name/gpuquota/default/fraud-gpu-quota
+}
+fraud_detector_failing() {
+  as_guest '/api/ml/models/default/fraud-detector/health?window=1h' |
+    node -e 'process.exit(JSON.parse(require("fs").readFileSync(0)).verdict === "failing" ? 0 : 1)'
+}
+wait_portal() { # [seconds]
+  local config="$DEMO/app-config.demo.yaml" frontend="${ML_DEMO_FRONTEND_URL:-http://localhost:3000}"
+  PORTAL_DEADLINE=$((SECONDS + ${1:-420}))
+  until_portal_deadline "the ML backend at $ML_BACKEND_URL" curl -fsS "$ML_BACKEND_URL/api/ml/health" &&
+    until_portal_deadline "the frontend at $frontend" curl -fsS "$frontend" &&
+    until_portal_deadline "a guest sign-in" guest_sign_in &&
+    until_portal_deadline "the demo entities in the catalog" demo_entities_ingested || return 1
+  if grep -q '^  alertmanager:' "$config" && grep -q '^  prometheus:' "$config"; then
+    until_portal_deadline "fraud-detector judged failing (ModelDriftHigh firing)" fraud_detector_failing ||
+      return 1
+  fi
+  echo "demo-stack: portal ready at $frontend, the demo in its documented state" >&2
 }
 
 start_bg() { # name logfile cmd...
@@ -305,11 +367,16 @@ catalog:
         initialDelay: { seconds: 20 }
 YAML
 
+  if have prometheus && have prometheus-alertmanager; then
+    wait_drift_alert
+  fi
+
   echo "demo-stack: ready ($(grep -c 'url:' "$config") service(s)); config in $config" >&2
 }
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  wait-portal) wait_portal "${2:-}" ;;
+  *) echo "usage: $0 start|stop|wait-portal [seconds]" >&2; exit 2 ;;
 esac

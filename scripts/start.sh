@@ -12,4 +12,9 @@ cd "$ROOT"
 scripts/demo-stack.sh start
 trap 'scripts/demo-stack.sh stop' EXIT INT TERM
 
+# The portal builds for a minute or more; say when it shows the demo in its
+# documented state (demo entities in the catalog, fraud-detector failing),
+# not merely when it answers.
+(scripts/demo-stack.sh wait-portal 900 && echo "start: ready, open http://localhost:3000") &
+
 ml_yarn start --config "$ROOT/app-config.yaml" --config "$ROOT/.demo/app-config.demo.yaml" "$@"
