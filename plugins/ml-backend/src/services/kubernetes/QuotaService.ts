@@ -3,6 +3,7 @@ import {
   ClusterAvailability,
   GpuQuotasResponse,
   NamespaceGpuQuota,
+  ParsedGpuQuotasQuery,
 } from '@mlplatform/plugin-ml-common';
 import { ClusterService, KUEUE_GROUP } from './ClusterService';
 import {
@@ -20,12 +21,8 @@ export interface ClusterQuotas {
   namespaces: Map<string, KubeObject>;
 }
 
-/** @internal */
-export interface QuotaFilter {
-  cluster?: string;
-  namespace?: string;
-  team?: string;
-}
+/** The `GET /quotas` query as ml-common's schema parses it (`team` a full group ref). @internal */
+export type QuotaFilter = ParsedGpuQuotasQuery;
 
 /**
  * GPU quotas of every configured cluster. Each refresh of a cluster lists
