@@ -1,15 +1,22 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { InputError, NotAllowedError } from '@backstage/errors';
+import {
+  EntityPathParams,
+  entityPathParamsSchema,
+} from '@mlplatform/plugin-ml-common';
+import { parseInput } from '../parseInput';
 
 /**
  * `fraud-detector`, `default/fraud-detector` and `model:default/fraud-detector`
- * all name the same Model: assistants use whichever they saw last.
+ * all name the same Model: assistants use whichever they saw last. The
+ * namespace and name then pass the HTTP API's path schema, so a tool refuses
+ * them with the message the route gives.
  */
 export function entityParams(
   ref: string,
   kind: 'model' | 'pipeline',
-): { namespace: string; name: string } {
+): EntityPathParams {
   let parsed;
   try {
     parsed = parseEntityRef(ref, {
@@ -22,7 +29,11 @@ export function entityParams(
   if (parsed.kind.toLocaleLowerCase('en-US') !== kind) {
     throw new InputError(`"${ref}" is a ${parsed.kind}, not a ${kind}`);
   }
-  return { namespace: parsed.namespace, name: parsed.name };
+  return parseInput(
+    entityPathParamsSchema,
+    { namespace: parsed.namespace, name: parsed.name },
+    kind,
+  );
 }
 
 /** Mutations act for a person, as in the UI: a service token cannot spend a team's GPUs. */

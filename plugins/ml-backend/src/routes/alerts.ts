@@ -1,6 +1,4 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   alertActionsQuerySchema,
@@ -8,13 +6,13 @@ import {
   alertmanagerWebhookSchema,
   AlertWebhookResponse,
   entityPathParamsSchema,
-  isModelEntity,
 } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { AlertWebhookService } from '../services/alerts/AlertWebhookService';
 import { databaseUnavailableErrors } from '../database/unavailable';
 import { parseInput } from '../parseInput';
+import { readModel } from '../services/modelEntities';
 
 /** @internal */
 export interface AlertsRouterOptions {
@@ -65,17 +63,9 @@ export async function createAlertsRouter(
     });
     const ref = parseInput(entityPathParamsSchema, req.params, 'model');
     const { limit } = parseInput(alertActionsQuerySchema, req.query, 'query');
-    const entity = await catalog.getEntityByRef(
-      { kind: 'model', ...ref },
-      { credentials },
-    );
-    if (!entity || !isModelEntity(entity)) {
-      throw new NotFoundError(
-        `No Model ${ref.namespace}/${ref.name} in the catalog`,
-      );
-    }
+    const { entityRef } = await readModel(catalog, ref, credentials);
     const body: AlertActionsResponse = await alertWebhook.listForModel(
-      stringifyEntityRef(entity),
+      entityRef,
       limit ?? 50,
     );
     res.json(body);

@@ -1,30 +1,30 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_REGISTRY_REF,
-  ENTITY_NAME_PATTERN,
+  EntityPathParams,
+  entityPathParamsSchema,
   isModelEntity,
   ModelEntityV1alpha1,
   ModelVersion,
   ModelVersionsResponse,
 } from '@mlplatform/plugin-ml-common';
+import { parseInput } from '../parseInput';
 import { RegistryService } from './registry/RegistryService';
 
 /** Namespace and name of a Model entity, as the API and the actions take them. @internal */
-export interface ModelParams {
-  namespace: string;
-  name: string;
-}
+export type ModelParams = EntityPathParams;
 
 /**
  * Reads a Model from the catalog with the caller's credentials, so the
  * catalog's permissions decide who may see it. Shared by the HTTP routes and
  * the actions.
  *
- * @throws InputError for a malformed namespace or name, NotFoundError when
- * the caller cannot see such a Model.
+ * @throws InputError for a namespace or name that ml-common's
+ * `entityPathParamsSchema` refuses (the message of every `/api/ml` entity
+ * path), NotFoundError when the caller cannot see such a Model.
  * @internal
  */
 export async function readModel(
@@ -32,19 +32,19 @@ export async function readModel(
   params: ModelParams,
   credentials: BackstageCredentials,
 ): Promise<{ entity: ModelEntityV1alpha1; entityRef: string }> {
-  for (const [key, value] of Object.entries(params)) {
-    if (!ENTITY_NAME_PATTERN.test(value) || value.length > 63) {
-      throw new InputError(`Invalid ${key} "${value}"`);
-    }
-  }
+  // Every caller (routes, actions, PromotionService) comes through here, so
+  // the path rule is checked once for all of them, before the catalog.
+  const { namespace, name } = parseInput(
+    entityPathParamsSchema,
+    params,
+    'model',
+  );
   const entity = await catalog.getEntityByRef(
-    { kind: 'model', namespace: params.namespace, name: params.name },
+    { kind: 'model', namespace, name },
     { credentials },
   );
   if (!entity || !isModelEntity(entity)) {
-    throw new NotFoundError(
-      `No Model ${params.namespace}/${params.name} in the catalog`,
-    );
+    throw new NotFoundError(`No Model ${namespace}/${name} in the catalog`);
   }
   return { entity, entityRef: stringifyEntityRef(entity) };
 }

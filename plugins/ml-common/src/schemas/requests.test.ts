@@ -11,11 +11,10 @@ import {
 } from './pipelines';
 import { promoteModelRequestSchema } from './registry';
 
-// The promotion, pipeline-run and audit cases of the bad-input corpus
-// (test/corpus/api.yaml) that the request schemas decide: each must be
-// refused here with the message the API answers. The model path cases are
-// decided by the backend's catalog lookup (`Invalid name ".."`), oversized
-// bodies by the body parser.
+// The promotion, model path, pipeline-run and audit cases of the bad-input
+// corpus (test/corpus/api.yaml) that the request schemas decide: each must be
+// refused here with the message the API answers. Oversized bodies are
+// decided by the body parser, health windows by the health schema's own test.
 
 interface ApiCase {
   name: string;
@@ -77,23 +76,29 @@ function parseAsTheRouter(c: ApiCase): void {
     }
     return;
   }
-  parseMlInput(promoteModelRequestSchema, body, 'body');
+  // The backend checks a Model's path before its catalog lookup.
+  parseMlInput(entityPathParamsSchema, { namespace, name }, 'model');
+  if (segments[3] === 'aliases') {
+    parseMlInput(promoteModelRequestSchema, body, 'body');
+  }
 }
 
 const schemaCases = cases.filter(
   c =>
     c.status === 400 &&
     (/^\/api\/ml\/(pipelines|audit)\b/.test(c.request.path) ||
-      /^\/api\/ml\/models\/default\/corpus-model\/aliases$/.test(
+      /^\/api\/ml\/models\/[^/]+\/[^/]+\/(aliases|versions)$/.test(
         c.request.path,
-      )),
+      ) ||
+      /^\/api\/ml\/models\/default\/[^/]+\/health$/.test(c.request.path)),
 );
 
-describe('registry, pipeline and audit request schemas', () => {
-  it('covers the corpus cases of the promotion, pipeline-run and audit API', () => {
+describe('registry, entity path, pipeline and audit request schemas', () => {
+  it('covers the corpus cases of the promotion, model path, pipeline-run and audit API', () => {
     const count = (re: RegExp) =>
       schemaCases.filter(c => re.test(c.request.path)).length;
     expect(count(/aliases$/)).toBeGreaterThanOrEqual(8);
+    expect(count(/^\/api\/ml\/models\/(?!default\/corpus-model\/)/)).toBe(5);
     expect(count(/\/pipelines\//)).toBeGreaterThanOrEqual(10);
     expect(count(/\/audit\b/)).toBeGreaterThanOrEqual(10);
   });
