@@ -1,3 +1,6 @@
+import type { EntityPathParams } from '../schemas/entityPath';
+import type { GpuQuotasQuery, NotebookPath } from '../schemas/kubernetes';
+
 /**
  * Per-call options of {@link MlApiClient}.
  *
@@ -26,44 +29,33 @@ export interface MlApiClientOptions {
 }
 
 /**
- * Narrows `GET /api/ml/quotas` to one cluster, namespace or team.
+ * Narrows `GET /api/ml/quotas` to one cluster, namespace or team: the
+ * query as the API's schema takes it.
  *
  * @public
  */
-export interface GpuQuotasFilter {
-  cluster?: string;
-  namespace?: string;
-  /** Team entity ref, e.g. `group:default/fraud-team`. */
-  team?: string;
-}
+export type GpuQuotasFilter = GpuQuotasQuery;
 
 /**
- * Where a notebook lives; together these name it uniquely.
+ * Where a notebook lives; together these name it uniquely. The path the
+ * API's notebook path schema takes.
  *
  * @public
  */
-export interface NotebookRef {
-  cluster: string;
-  namespace: string;
-  name: string;
-}
+export type NotebookRef = NotebookPath;
 
 /**
- * A Model entity, by the namespace and name of its entity ref.
+ * A Model entity, by the namespace and name of its entity ref: the
+ * `:namespace/:name` of its `/api/ml` paths.
  *
  * @public
  */
-export interface ModelRef {
-  namespace: string;
-  name: string;
-}
+export type ModelRef = EntityPathParams;
 
 /**
- * A Pipeline entity, by the namespace and name of its entity ref.
+ * A Pipeline entity, by the namespace and name of its entity ref: the
+ * `:namespace/:name` of its `/api/ml` paths.
  *
  * @public
  */
-export interface PipelineRef {
-  namespace: string;
-  name: string;
-}
+export type PipelineRef = EntityPathParams;
