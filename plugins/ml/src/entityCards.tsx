@@ -191,6 +191,25 @@ export const modelLatestRunEntityCard = EntityCardBlueprint.make({
   },
 });
 
+const isModelOrPipeline = (entity: Entity) =>
+  isModelEntity(entity) || isPipelineEntity(entity);
+
+/**
+ * Runs of the MLflow experiment a Model or a Pipeline names
+ * (`mlplatform.io/mlflow-experiment`), with filter, sort and "Compare runs"
+ * (`entity-card:ml/experiment-runs`).
+ *
+ * @public
+ */
+export const experimentRunsEntityCard = EntityCardBlueprint.make({
+  name: 'experiment-runs',
+  params: {
+    filter: isModelOrPipeline,
+    loader: () =>
+      import('./components/experiments').then(m => <m.ExperimentRunsCard />),
+  },
+});
+
 /** Every entity card of the ML plugin, in the order they appear. */
 export const mlEntityCards = [
   modelOverviewEntityCard,
@@ -203,6 +222,7 @@ export const mlEntityCards = [
   modelAlertsEntityCard,
   modelLatestRunEntityCard,
   modelVersionsEntityCard,
+  experimentRunsEntityCard,
   modelCardEntityCard,
   lineageEntityCard,
 ];

@@ -196,6 +196,8 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     startPipelineRun: missing('startPipelineRun'),
     getModelAlertActions: missing('getModelAlertActions'),
     getAuditEvents: missing('getAuditEvents'),
+    getExperimentRuns: missing('getExperimentRuns'),
+    compareExperimentRuns: missing('compareExperimentRuns'),
     ...impl,
   };
 }

@@ -1,6 +1,11 @@
 import { createApiRef } from '@backstage/frontend-plugin-api';
 import {
   AlertActionsResponse,
+  CompareRunsRequest,
+  CompareRunsResponse,
+  ExperimentEntityRef,
+  ExperimentRunsRequest,
+  ExperimentRunsResponse,
   CreateNotebookRequest,
   GpuQuotasFilter,
   GpuQuotasResponse,
@@ -97,6 +102,24 @@ export interface MlApi {
    * `ml.audit.read`, else the caller's own (see `scope`).
    */
   getAuditEvents(query?: MlAuditQuery): Promise<MlAuditEventsResponse>;
+  /**
+   * The runs of a Model's or Pipeline's MLflow experiment (filtered, ordered,
+   * limited), or `configured: false` with what to set. Rejects with the
+   * backend's reason (404 unknown experiment, 503 MLflow down).
+   */
+  getExperimentRuns(
+    ref: ExperimentEntityRef,
+    request?: ExperimentRunsRequest,
+  ): Promise<ExperimentRunsResponse>;
+  /**
+   * 2-5 runs of the entity's experiment side by side: each metric's history
+   * per run and the parameter diff. Rejects with the backend's reason (400
+   * more than 5 runs or a run of another experiment, 404 unknown runs).
+   */
+  compareExperimentRuns(
+    ref: ExperimentEntityRef,
+    request: CompareRunsRequest,
+  ): Promise<CompareRunsResponse>;
 }
 
 /** @public */

@@ -1,6 +1,11 @@
 import { DiscoveryApi, FetchApi } from '@backstage/frontend-plugin-api';
 import {
   AlertActionsResponse,
+  CompareRunsRequest,
+  CompareRunsResponse,
+  ExperimentEntityRef,
+  ExperimentRunsRequest,
+  ExperimentRunsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
   MlApiClient,
@@ -108,5 +113,19 @@ export class MlClient implements MlApi {
 
   getAuditEvents(query?: MlAuditQuery): Promise<MlAuditEventsResponse> {
     return this.client.getAuditEvents(query);
+  }
+
+  getExperimentRuns(
+    ref: ExperimentEntityRef,
+    request?: ExperimentRunsRequest,
+  ): Promise<ExperimentRunsResponse> {
+    return this.client.getExperimentRuns(ref, request);
+  }
+
+  compareExperimentRuns(
+    ref: ExperimentEntityRef,
+    request: CompareRunsRequest,
+  ): Promise<CompareRunsResponse> {
+    return this.client.compareExperimentRuns(ref, request);
   }
 }

@@ -1,0 +1,145 @@
+import { Link } from '@backstage/core-components';
+import {
+  Box,
+  Checkbox,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  Tooltip,
+  Typography,
+} from '@material-ui/core';
+import { EXPERIMENT_LIMITS, ExperimentRun } from '@mlplatform/plugin-ml-common';
+import { formatDuration } from '../pipelines/format';
+import { RunStatusChip } from '../pipelines/RunStatusChip';
+import { absoluteTime } from '../pipelines/usePipelineRuns';
+import { relativeTime } from '../shared/relativeTime';
+import { CHIP_STATUS, formatMetric, shortCommit } from './format';
+
+const cell = { wordBreak: 'normal', overflowWrap: 'normal' } as const;
+const nowrap = { ...cell, whiteSpace: 'nowrap' } as const;
+
+/** The metric columns shown; the rest are in the comparison. */
+const MAX_METRIC_COLUMNS = 4;
+
+/**
+ * The runs of an experiment, one row each, with a checkbox to pick runs
+ * for the comparison (at most five).
+ */
+export function ExperimentRunsTable(props: {
+  runs: ExperimentRun[];
+  keyParams: string[];
+  metricNames: string[];
+  selected: string[];
+  onToggle: (runId: string) => void;
+}) {
+  const { runs, keyParams, selected, onToggle } = props;
+  const metrics = props.metricNames.slice(0, MAX_METRIC_COLUMNS);
+  const full = selected.length >= EXPERIMENT_LIMITS.maxCompare;
+  return (
+    <Box style={{ overflowX: 'auto' }}>
+      <Table size="small" aria-label="Experiment runs">
+        <TableHead>
+          <TableRow>
+            <TableCell padding="checkbox" />
+            <TableCell>Status</TableCell>
+            <TableCell>Run</TableCell>
+            <TableCell>Started</TableCell>
+            <TableCell>Duration</TableCell>
+            <TableCell>User</TableCell>
+            <TableCell>Commit</TableCell>
+            {keyParams.map(p => (
+              <TableCell key={`p-${p}`}>{p}</TableCell>
+            ))}
+            {metrics.map(m => (
+              <TableCell key={`m-${m}`} align="right">
+                {m}
+              </TableCell>
+            ))}
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {runs.map(run => {
+            const label = run.name ?? run.id;
+            const checked = selected.includes(run.id);
+            return (
+              <TableRow key={run.id} selected={checked}>
+                <TableCell padding="checkbox">
+                  <Tooltip
+                    title={
+                      full && !checked
+                        ? `At most ${EXPERIMENT_LIMITS.maxCompare} runs can be compared`
+                        : ''
+                    }
+                  >
+                    <span>
+                      <Checkbox
+                        size="small"
+                        checked={checked}
+                        disabled={full && !checked}
+                        onChange={() => onToggle(run.id)}
+                        inputProps={{ 'aria-label': `Compare ${label}` }}
+                      />
+                    </span>
+                  </Tooltip>
+                </TableCell>
+                <TableCell style={nowrap}>
+                  <RunStatusChip
+                    status={CHIP_STATUS[run.status]}
+                    rawStatus={run.status.toUpperCase()}
+                  />
+                </TableCell>
+                <TableCell style={{ ...cell, minWidth: 160 }}>
+                  <Link to={run.url} aria-label={`${label} in MLflow`}>
+                    {label}
+                  </Link>
+                  {run.modelVersions.map(v => (
+                    <Typography
+                      key={`${v.name}/${v.version}`}
+                      variant="caption"
+                      display="block"
+                    >
+                      produced{' '}
+                      <Link to={v.url}>
+                        {v.name} v{v.version}
+                      </Link>
+                    </Typography>
+                  ))}
+                </TableCell>
+                <TableCell style={nowrap}>
+                  <Tooltip title={absoluteTime(run.startedAt)}>
+                    <span>{relativeTime(run.startedAt) ?? '—'}</span>
+                  </Tooltip>
+                </TableCell>
+                <TableCell style={nowrap}>
+                  {formatDuration(run.durationSeconds) ?? '—'}
+                </TableCell>
+                <TableCell style={nowrap}>{run.user ?? '—'}</TableCell>
+                <TableCell style={nowrap}>
+                  {run.gitCommit ? (
+                    <Tooltip title={run.gitCommit}>
+                      <code>{shortCommit(run.gitCommit)}</code>
+                    </Tooltip>
+                  ) : (
+                    '—'
+                  )}
+                </TableCell>
+                {keyParams.map(p => (
+                  <TableCell key={`p-${p}`} style={nowrap}>
+                    {run.params[p] ?? '—'}
+                  </TableCell>
+                ))}
+                {metrics.map(m => (
+                  <TableCell key={`m-${m}`} style={nowrap} align="right">
+                    {formatMetric(run.metrics[m])}
+                  </TableCell>
+                ))}
+              </TableRow>
+            );
+          })}
+        </TableBody>
+      </Table>
+    </Box>
+  );
+}

@@ -1,0 +1,1 @@
+export { ExperimentRunsCard } from './ExperimentRunsCard';
