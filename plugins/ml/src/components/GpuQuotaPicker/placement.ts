@@ -1,8 +1,9 @@
 import { ApiHolder, identityApiRef } from '@backstage/frontend-plugin-api';
 import {
-  availableGpus,
-  describeGpuShortfall,
+  fitGpus,
+  gpuRequestSchema,
   GpuQuotasResponse,
+  MAX_NOTEBOOK_GPUS,
   NamespaceGpuQuota,
 } from '@mlplatform/plugin-ml-common';
 import { mlApiRef } from '../../api';
@@ -24,7 +25,8 @@ export interface GpuPlacement {
   flavor?: string;
 }
 
-export const MAX_GPUS = 64;
+/** Most GPUs the picker offers: the API's limit for one notebook. */
+export const MAX_GPUS = MAX_NOTEBOOK_GPUS;
 
 /** GPU resources a quota offers, in order of first appearance. */
 export function resourcesOf(quota: NamespaceGpuQuota | undefined): string[] {
@@ -60,22 +62,18 @@ export function checkPlacementShape(p: GpuPlacement | undefined): string[] {
     errors.push("Choose one of your teams' GPU quotas");
   }
   const gpus = p?.gpus;
-  if (
-    typeof gpus !== 'number' ||
-    !Number.isInteger(gpus) ||
-    gpus < 0 ||
-    gpus > MAX_GPUS
-  ) {
+  // The count rule is the API's (placement schema); the sentence is the field's.
+  if (!gpuRequestSchema.shape.gpus.safeParse(gpus).success) {
     errors.push(`GPUs must be a whole number from 0 to ${MAX_GPUS}`);
-  } else if (gpus > 0 && !p?.gpuResource) {
+  } else if (gpus! > 0 && !p?.gpuResource) {
     errors.push('Choose which GPUs to use');
   }
   return errors;
 }
 
 /**
- * Checks a placement against the given quotas: the same check and sentence
- * as the backend (`describeGpuShortfall`).
+ * Checks a placement against the given quotas with ml-common's `fitGpus`:
+ * the backend's check and sentence.
  */
 export function checkPlacementFits(
   p: GpuPlacement,
@@ -87,22 +85,14 @@ export function checkPlacementFits(
   }
   const gpus = p.gpus ?? 0;
   if (gpus === 0 || !p.gpuResource) return [];
-  const here = response.quotas.filter(
-    q => q.cluster === p.cluster && q.namespace === p.namespace,
-  );
-  const availability = availableGpus(here, p.gpuResource, p.flavor);
-  if (!availability || gpus > availability.available) {
-    return [
-      describeGpuShortfall({
-        gpus,
-        resource: p.gpuResource,
-        namespace: p.namespace!,
-        cluster: p.cluster!,
-        availability,
-      }),
-    ];
-  }
-  return [];
+  const fit = fitGpus(response.quotas, {
+    cluster: p.cluster!,
+    namespace: p.namespace!,
+    gpus,
+    gpuResource: p.gpuResource,
+    ...(p.flavor ? { flavor: p.flavor } : {}),
+  });
+  return fit.fits ? [] : [fit.shortfall!];
 }
 
 /**
