@@ -10,6 +10,26 @@ import { isQuantity, parseQuantity } from '../quantity';
 /** A DNS-1123 label: lower-case letters, digits and `-`, at most 63 characters. @public */
 export const DNS_LABEL_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** What a caller is told when a value is not a DNS-1123 label. @public */
+export const DNS_LABEL_MESSAGE =
+  'must be a DNS-1123 label (lower-case letters, digits and -)';
+
+/**
+ * A DNS-1123 label of 1 to 63 characters in one pattern, length included:
+ * for JSON schemas (the scaffolder's action inputs), which cannot give a
+ * pattern and a length one message.
+ *
+ * @public
+ */
+export const DNS_LABEL_63_PATTERN = new RegExp(
+  `^(?=.{1,63}$)${DNS_LABEL_PATTERN.source.slice(1)}`,
+);
+
+/** Whether `value` is a DNS-1123 label of at most `max` characters. @public */
+export function isDnsLabel(value: string, max = 63): boolean {
+  return value.length <= max && DNS_LABEL_PATTERN.test(value);
+}
+
 /** A DNS-1123 subdomain: dot-separated DNS labels, at most 253 characters. @public */
 export const DNS_SUBDOMAIN_PATTERN =
   /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -29,10 +49,7 @@ export function dnsLabel(max = 63) {
   return z
     .string()
     .max(max, `must be at most ${max} characters`)
-    .regex(
-      DNS_LABEL_PATTERN,
-      'must be a DNS-1123 label (lower-case letters, digits and -)',
-    );
+    .regex(DNS_LABEL_PATTERN, DNS_LABEL_MESSAGE);
 }
 
 /** A DNS-1123 subdomain such as a ResourceFlavor name. @public */

@@ -1,6 +1,5 @@
 import {
   createNotebookRequestSchema,
-  DNS_LABEL_PATTERN,
   gpuRequestSchema,
   MAX_NOTEBOOK_GPUS,
   NOTEBOOK_DEFAULTS,
@@ -19,14 +18,6 @@ type Z = typeof zv3;
  * API's own schemas (ml-common), so a bad input fails the task with the
  * message the API, the MCP tool and the portal's form give.
  */
-
-/**
- * A DNS-1123 label of at most 63 characters, as a JSON-schema pattern (which
- * has no separate length): the ml-common label pattern behind a length check.
- */
-export const DNS_LABEL = new RegExp(
-  `^(?=.{1,63}$)${DNS_LABEL_PATTERN.source.slice(1)}`,
-);
 
 /** Where a workload runs and whose GPUs it spends. */
 export const placementInput = {

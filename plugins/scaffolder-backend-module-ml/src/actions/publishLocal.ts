@@ -5,10 +5,13 @@ import {
 import { UserEntity } from '@backstage/catalog-model';
 import { ConflictError, InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
+import {
+  DNS_LABEL_63_PATTERN,
+  DNS_LABEL_MESSAGE,
+} from '@mlplatform/plugin-ml-common';
 import { existsSync, promises as fs } from 'node:fs';
 import { basename, resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DNS_LABEL } from './notebookInput';
 import { examples } from './publishLocal.examples';
 import { git, GitAuthor } from './publishLocalGit';
 
@@ -93,9 +96,10 @@ export function createPublishLocalAction(options: {
         repoName: z =>
           z
             .string()
-            .regex(DNS_LABEL, {
-              message:
-                'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters',
+            // ml-common's label rule: the name is also a directory and,
+            // through the template, a catalog and Kubernetes name.
+            .regex(DNS_LABEL_63_PATTERN, {
+              message: `${DNS_LABEL_MESSAGE}, at most 63 characters`,
             })
             .describe('Repository name; the bare repository is <name>.git'),
         sourcePath: z =>

@@ -4,6 +4,8 @@ import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
   DATASET_KIND,
+  DNS_LABEL_63_PATTERN,
+  DNS_LABEL_MESSAGE,
   formatMlEntityIssues,
   ML_API_VERSION,
   MODEL_KIND,
@@ -13,9 +15,6 @@ import {
 import { promises as fs } from 'node:fs';
 import { dirname } from 'node:path';
 import { stringify } from 'yaml';
-// Entity names: what the catalog accepts and, because names become Kubernetes
-// objects too, DNS-1123 labels of at most 63 characters (ml-common's rule).
-import { DNS_LABEL } from './notebookInput';
 import { examples } from './writeEntities.examples';
 
 /**
@@ -75,10 +74,11 @@ export function createWriteEntitiesAction(
     supportsDryRun: true,
     schema: {
       input: {
+        // Entity names: what the catalog accepts and, because names become
+        // Kubernetes objects too, ml-common's DNS-1123 label rule.
         name: z =>
-          z.string().regex(DNS_LABEL, {
-            message:
-              'must be a DNS-1123 label: lowercase letters, digits and "-", at most 63 characters',
+          z.string().regex(DNS_LABEL_63_PATTERN, {
+            message: `${DNS_LABEL_MESSAGE}, at most 63 characters`,
           }),
         owner: z =>
           z
@@ -135,7 +135,7 @@ export function createWriteEntitiesAction(
         kubernetesId: z =>
           z
             .string()
-            .regex(DNS_LABEL)
+            .regex(DNS_LABEL_63_PATTERN)
             .optional()
             .describe(
               'Value of the backstage.io/kubernetes-id label on the workloads (Model and Pipeline pages show them); the name when not given',

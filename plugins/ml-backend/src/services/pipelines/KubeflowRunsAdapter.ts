@@ -1,6 +1,6 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
-  DNS_LABEL_PATTERN,
+  isDnsLabel,
   PipelineEntityV1alpha1,
   PipelineRun,
   PipelineRunStatus,
@@ -244,10 +244,7 @@ export class KubeflowRunsAdapter implements PipelineRunsAdapter {
         `Invalid Kubeflow pipeline id "${id}" in spec.orchestrator.id`,
       );
     }
-    if (
-      namespace !== undefined &&
-      !(DNS_LABEL_PATTERN.test(namespace) && namespace.length <= 63)
-    ) {
+    if (namespace !== undefined && !isDnsLabel(namespace)) {
       throw new PipelineOrchestratorError(
         'invalid',
         `Invalid Kubeflow namespace "${namespace}" in spec.orchestrator.namespace`,

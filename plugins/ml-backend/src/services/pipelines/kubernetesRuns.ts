@@ -1,8 +1,8 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
 import {
-  DNS_LABEL_PATTERN,
   DNS_SUBDOMAIN_PATTERN,
+  isDnsLabel,
   PipelineEntityV1alpha1,
   PipelineRun,
   PipelineRunTrigger,
@@ -71,7 +71,7 @@ export function runsTarget(
       `"${id.slice(0, 80)}" is not a valid Kubernetes object name`,
     );
   }
-  if (!DNS_LABEL_PATTERN.test(namespace) || namespace.length > 63) {
+  if (!isDnsLabel(namespace)) {
     throw new PipelineOrchestratorError(
       'invalid',
       `"${namespace.slice(0, 80)}" is not a valid Kubernetes namespace`,
