@@ -275,6 +275,7 @@ export const mlPlugin = createBackendPlugin({
           quotaService,
           notebookService,
           pipelineRuns,
+          experiments,
         });
 
         // Modules may replace the built-in retrain action.

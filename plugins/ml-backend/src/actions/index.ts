@@ -1,11 +1,13 @@
 import { UserInfoService } from '@backstage/backend-plugin-api';
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
+import { ExperimentsService } from '../services/experiments/ExperimentsService';
 import { NotebookService } from '../services/kubernetes/NotebookService';
 import { QuotaService } from '../services/kubernetes/QuotaService';
 import { ModelHealthService } from '../services/monitoring/ModelHealthService';
 import { PipelineRunsService } from '../services/pipelines/PipelineRunsService';
 import { RegistryService } from '../services/registry/RegistryService';
+import { registerExperimentActions } from './experimentActions';
 import { registerKubernetesActions } from './kubernetesActions';
 import { registerModelActions } from './modelActions';
 import { registerPipelineActions } from './pipelineActions';
@@ -20,12 +22,13 @@ export interface MlActionsOptions {
   quotaService: QuotaService;
   notebookService: NotebookService;
   pipelineRuns: PipelineRunsService;
+  experiments: ExperimentsService;
 }
 
 /**
  * Registers the ML operations as Backstage actions (`ml:get-model-health`,
  * `ml:list-model-versions`, `ml:get-gpu-quota`, `ml:explain-pending-workload`,
- * `ml:create-notebook`, `ml:start-pipeline-run`), which the MCP actions
+ * `ml:create-notebook`, `ml:start-pipeline-run`, `ml:compare-runs`), which the MCP actions
  * backend serves to AI assistants. Each runs with the caller's credentials
  * through the services behind the HTTP API, so the catalog's and this
  * plugin's permissions, the quota checks and the audit trail apply as in
@@ -37,4 +40,5 @@ export function registerMlActions(options: MlActionsOptions): void {
   registerModelActions(options);
   registerKubernetesActions(options);
   registerPipelineActions(options);
+  registerExperimentActions(options);
 }

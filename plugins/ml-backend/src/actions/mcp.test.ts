@@ -77,6 +77,7 @@ const as = (user: string) => ({
 });
 
 const TOOLS = [
+  'ml.compare-runs',
   'ml.create-notebook',
   'ml.explain-pending-workload',
   'ml.get-gpu-quota',
@@ -298,7 +299,7 @@ describeIfBinary([
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('initializes and lists the six ML tools with their input schemas', async () => {
+  it('initializes and lists the seven ML tools with their input schemas', async () => {
     const init = await mcp(ADA, 'initialize', {
       protocolVersion: '2025-06-18',
       capabilities: {},
