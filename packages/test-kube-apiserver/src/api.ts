@@ -4,6 +4,9 @@
  * they live apart from startKubeApiServer.
  */
 import { CrdGroup } from './resources';
+import { KueueVisibilityMode } from './http/visibility';
+
+export type { KueueVisibilityMode } from './http/visibility';
 
 /** @public */
 export interface KubeApiServerOptions {
@@ -28,6 +31,12 @@ export interface KubeApiServerOptions {
   controllers?: boolean;
   /** Kubernetes version reported by /version, default v1.32.0. */
   gitVersion?: string;
+  /**
+   * Kueue's visibility API (pending workloads with their queue positions):
+   * `served` (default, with the kueue CRDs), `absent` (404, not in
+   * discovery) or `forbidden` (RBAC's 403 for every caller).
+   */
+  kueueVisibility?: KueueVisibilityMode;
 }
 
 /** One request as the server saw it. @public */
@@ -89,6 +98,8 @@ export interface KubeApiServer {
     name: string,
   ): object | undefined;
   list(apiVersion: string, kind: string, namespace?: string): object[];
+  /** Switches Kueue's visibility API between served, absent and forbidden. */
+  setKueueVisibility(mode: KueueVisibilityMode): void;
   /** Fault injection; null clears. */
   setFault(fault: KubeFault | null): void;
   stop(): Promise<void>;

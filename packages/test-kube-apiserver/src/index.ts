@@ -10,6 +10,7 @@ export type {
   KubeApiServerOptions,
   KubeRequestRecord,
   KubeFault,
+  KueueVisibilityMode,
 } from './server';
 export { loadManifests } from './manifests';
 export {

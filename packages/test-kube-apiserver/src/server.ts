@@ -22,6 +22,7 @@ import { TokenUser } from './http/auth';
 import { createRequestHandler } from './http/handler';
 
 export type {
+  KueueVisibilityMode,
   KubeApiServer,
   KubeApiServerOptions,
   KubeFault,
@@ -47,6 +48,7 @@ export async function startKubeApiServer(
 
   const requests: KubeRequestRecord[] = [];
   let fault: KubeFault | null = null;
+  let kueueVisibility = opts.kueueVisibility ?? 'served';
   const watches = new Set<ServerResponse>();
 
   const certs = await generateCerts(host);
@@ -63,6 +65,7 @@ export async function startKubeApiServer(
       requests,
       fault: () => fault,
       watches,
+      kueueVisibility: () => kueueVisibility,
     }),
   );
 
@@ -115,6 +118,9 @@ export async function startKubeApiServer(
       return cluster.store
         .list(t, namespace)
         .map(o => cluster.present(t, version, o));
+    },
+    setKueueVisibility(mode) {
+      kueueVisibility = mode;
     },
     setFault(f) {
       fault = f;

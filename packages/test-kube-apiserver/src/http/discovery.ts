@@ -15,6 +15,12 @@ import {
 } from '../discovery';
 import { openApiV2, openApiV3Root, openApiV3GroupVersion } from '../openapi';
 import { send } from './wire';
+import {
+  KueueVisibilityMode,
+  visibilityDiscoveryItem,
+  visibilityGroupEntry,
+  visibilityServed,
+} from './visibility';
 
 /** What the non-resource paths describe. */
 export interface ServerInfo {
@@ -23,6 +29,8 @@ export interface ServerInfo {
   gitVersion: string;
   /** host:port clients reach the server at (APIVersions' serverAddress). */
   address(): string;
+  /** Whether Kueue's visibility API is listed (absent: not at all). */
+  kueueVisibility?(): KueueVisibilityMode;
 }
 
 /**
@@ -59,19 +67,25 @@ export function serveNonResource(
     return true;
   }
   if (pathname === '/api' || pathname === '/apis') {
+    // the aggregated visibility group is listed after the CRD groups, as
+    // the real server lists APIService-backed groups
+    const visibility =
+      pathname === '/apis' &&
+      visibilityServed(info.cluster, info.kueueVisibility?.() ?? 'served');
     if (
       accept.includes('as=APIGroupDiscoveryList') &&
       accept.includes('v=v2')
     ) {
-      send(
-        res,
-        200,
-        aggregatedDiscovery(types, pathname === '/api'),
-        AGGREGATED_V2,
-      );
+      const doc = aggregatedDiscovery(types, pathname === '/api');
+      if (visibility) doc.items.push(visibilityDiscoveryItem() as any);
+      send(res, 200, doc, AGGREGATED_V2);
     } else if (pathname === '/api') {
       send(res, 200, apiVersions(info.address()));
-    } else send(res, 200, apiGroupList(types));
+    } else {
+      const doc = apiGroupList(types);
+      if (visibility) doc.groups.push(visibilityGroupEntry());
+      send(res, 200, doc);
+    }
     return true;
   }
   if (pathname === '/openapi/v2') {

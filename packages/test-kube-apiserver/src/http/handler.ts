@@ -21,6 +21,7 @@ import {
 } from './objects';
 import { patchObject } from './patch';
 import { describeRequest, route } from './route';
+import { KueueVisibilityMode, serveVisibility } from './visibility';
 import { send, sendError } from './wire';
 
 /** What the handler serves and where it reports. */
@@ -36,6 +37,8 @@ export interface HandlerOptions {
   fault(): KubeFault | null;
   /** Open watch responses. */
   watches: Set<ServerResponse>;
+  /** Whether Kueue's visibility API is served, absent or refused. */
+  kueueVisibility(): KueueVisibilityMode;
 }
 
 /** The https server's request listener. */
@@ -80,6 +83,21 @@ async function handle(
   const user = authenticate(opts.tokens, req, url.pathname);
   record.user = user?.user;
 
+  if (
+    serveVisibility(
+      {
+        cluster,
+        mode: opts.kueueVisibility(),
+        user: user?.user,
+        record,
+      },
+      res,
+      method,
+      url.pathname,
+      query,
+    )
+  )
+    return;
   const accept = String(req.headers.accept ?? '');
   if (serveNonResource(opts, res, url.pathname, accept, r === 'discovery'))
     return;
