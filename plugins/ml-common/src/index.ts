@@ -19,3 +19,4 @@ export * from './pipelinesApi';
 export * from './registryApi';
 export * from './schemas';
 export * from './quantity';
+export * from './pendingReason';

@@ -62,6 +62,16 @@ export interface PendingWorkload {
   message: string;
   /** When it started waiting (ISO 8601), when known. */
   since?: string;
+  /** Kueue's QuotaReserved condition reason, e.g. `Pending`, `WaitingForQuota`, `Inadmissible`. */
+  kueueReason?: string;
+  /** ClusterQueue the workload waits in (Kueue). */
+  clusterQueue?: string;
+  /** 0-based place in its ClusterQueue, from Kueue's visibility API when it answered. */
+  positionInClusterQueue?: number;
+  /** 0-based place in its LocalQueue, from Kueue's visibility API when it answered. */
+  positionInLocalQueue?: number;
+  /** Why it waits, in plain words (`describePendingReason`). */
+  explanation?: string;
 }
 
 /**
@@ -96,6 +106,14 @@ export interface ClusterAvailability {
   error?: string;
   /** When its data was read (ISO 8601). */
   fetchedAt?: string;
+  /**
+   * Whether Kueue's visibility API gave queue positions in the last refresh:
+   * `available`, `absent` (not installed, 404), `forbidden` (403) or
+   * `unavailable` (another error); absent without pending Kueue workloads.
+   */
+  queuePositions?: 'available' | 'absent' | 'forbidden' | 'unavailable';
+  /** Things the user should know about this cluster's data, e.g. why positions are missing. */
+  notes?: string[];
 }
 
 /**
