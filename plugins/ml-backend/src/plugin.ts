@@ -194,6 +194,14 @@ export const mlPlugin = createBackendPlugin({
           logger,
         });
         lifecycle.addShutdownHook(() => registryService.close());
+        // One promotion service for the HTTP API and the MCP action.
+        const promotion = PromotionService.create({
+          catalog,
+          registryService,
+          permissions,
+          userInfo,
+          audit,
+        });
         httpRouter.use(
           await createRegistryRouter({
             httpAuth,
@@ -204,13 +212,7 @@ export const mlPlugin = createBackendPlugin({
             userInfo,
             auditor,
             logger,
-            promotion: PromotionService.create({
-              catalog,
-              registryService,
-              permissions,
-              userInfo,
-              audit,
-            }),
+            promotion,
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
@@ -272,6 +274,7 @@ export const mlPlugin = createBackendPlugin({
           userInfo,
           healthService,
           registryService,
+          promotion,
           quotaService,
           notebookService,
           pipelineRuns,

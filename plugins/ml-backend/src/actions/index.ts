@@ -6,6 +6,7 @@ import { NotebookService } from '../services/kubernetes/NotebookService';
 import { QuotaService } from '../services/kubernetes/QuotaService';
 import { ModelHealthService } from '../services/monitoring/ModelHealthService';
 import { PipelineRunsService } from '../services/pipelines/PipelineRunsService';
+import { PromotionService } from '../services/registry/PromotionService';
 import { RegistryService } from '../services/registry/RegistryService';
 import { registerExperimentActions } from './experimentActions';
 import { registerKubernetesActions } from './kubernetesActions';
@@ -19,6 +20,7 @@ export interface MlActionsOptions {
   userInfo: UserInfoService;
   healthService: ModelHealthService;
   registryService: RegistryService;
+  promotion: PromotionService;
   quotaService: QuotaService;
   notebookService: NotebookService;
   pipelineRuns: PipelineRunsService;
@@ -27,8 +29,9 @@ export interface MlActionsOptions {
 
 /**
  * Registers the ML operations as Backstage actions (`ml:get-model-health`,
- * `ml:list-model-versions`, `ml:get-gpu-quota`, `ml:explain-pending-workload`,
- * `ml:create-notebook`, `ml:start-pipeline-run`, `ml:compare-runs`), which the MCP actions
+ * `ml:list-model-versions`, `ml:promote-model-version`, `ml:get-gpu-quota`,
+ * `ml:explain-pending-workload`, `ml:create-notebook`,
+ * `ml:start-pipeline-run`, `ml:compare-runs`), which the MCP actions
  * backend serves to AI assistants. Each runs with the caller's credentials
  * through the services behind the HTTP API, so the catalog's and this
  * plugin's permissions, the quota checks and the audit trail apply as in

@@ -83,6 +83,7 @@ const TOOLS = [
   'ml.get-gpu-quota',
   'ml.get-model-health',
   'ml.list-model-versions',
+  'ml.promote-model-version',
   'ml.start-pipeline-run',
 ];
 
@@ -299,7 +300,7 @@ describeIfBinary([
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('initializes and lists the seven ML tools with their input schemas', async () => {
+  it('initializes and lists the eight ML tools with their input schemas', async () => {
     const init = await mcp(ADA, 'initialize', {
       protocolVersion: '2025-06-18',
       capabilities: {},
@@ -333,6 +334,14 @@ describeIfBinary([
       readOnlyHint: true,
       destructiveHint: false,
     });
+    // Repointing production is a change an assistant should confirm.
+    expect(byName['ml.promote-model-version'].annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+    });
+    expect(
+      byName['ml.promote-model-version'].inputSchema.required.sort(),
+    ).toEqual(['alias', 'model', 'version']);
     expect(byName['ml.explain-pending-workload'].inputSchema.required).toEqual([
       'cluster',
       'namespace',
@@ -681,5 +690,121 @@ describeIfBinary([
     expect(refused.content[0].text).toBe(
       `NotAllowedError: ${http.body.error.message}`,
     );
+  });
+
+  describe('promote-model-version', () => {
+    const versions = async () => {
+      const res = await request(backend.server)
+        .get('/api/ml/models/default/mcp-model/versions')
+        .set(as(ADA));
+      expect(res.status).toBe(200);
+      return Object.fromEntries(
+        res.body.versions.map((v: any) => [v.version, v.aliases]),
+      );
+    };
+    const promoteAudit = async () => {
+      const res = await request(backend.server)
+        .get('/api/ml/audit?action=ml.model.promote')
+        .set(as(ADA));
+      expect(res.status).toBe(200);
+      return res.body.items as any[];
+    };
+
+    it('moves the alias for a member of the owning team, audited', async () => {
+      const before = (await promoteAudit()).length;
+      const result = await call(ADA, 'ml.promote-model-version', {
+        model: 'mcp-model',
+        alias: 'production',
+        version: 'v1',
+      });
+      expect(result.isError).toBeFalsy();
+      expect(result.structuredContent).toMatchObject({
+        entityRef: 'model:default/mcp-model',
+        alias: 'production',
+        version: 'v1',
+        previousVersion: 'v2',
+      });
+      // The registry the HTTP API reads has moved.
+      expect(await versions()).toEqual({ v2: [], v1: ['production'] });
+      const audit = await promoteAudit();
+      expect(audit.length).toBe(before + 1);
+      expect(audit[0]).toMatchObject({
+        action: 'ml.model.promote',
+        actor: ADA,
+        targetRef: 'model:default/mcp-model',
+        outcome: 'succeeded',
+      });
+
+      // Back where the other tests expect it.
+      const back = await call(ADA, 'ml.promote-model-version', {
+        model: 'model:default/mcp-model',
+        alias: 'production',
+        version: 'v2',
+      });
+      expect(back.structuredContent.previousVersion).toBe('v1');
+      expect(await versions()).toEqual({ v2: ['production'], v1: [] });
+    });
+
+    it('refuses a non-member with the HTTP 403 sentence, moving nothing', async () => {
+      const http = await request(backend.server)
+        .post('/api/ml/models/default/mcp-model/aliases')
+        .set(as(EVE))
+        .send({ alias: 'production', version: 'v1' });
+      expect(http.status).toBe(403);
+      const result = await call(EVE, 'ml.promote-model-version', {
+        model: 'default/mcp-model',
+        alias: 'production',
+        version: 'v1',
+      });
+      expect(result.isError).toBe(true);
+      expect(result.content[0].text).toBe(
+        `NotAllowedError: ${http.body.error.message}`,
+      );
+      expect(http.body.error.message).toBe(
+        'user:default/eve may not promote model:default/mcp-model: not a member of group:default/fraud-team, which owns it',
+      );
+      expect(await versions()).toEqual({ v2: ['production'], v1: [] });
+    });
+
+    it('refuses bad input with the HTTP 400 sentence, moving nothing', async () => {
+      const before = (await promoteAudit()).length;
+      const body = { alias: 'prod/../x', version: 'v1?x=1' };
+      const http = await request(backend.server)
+        .post('/api/ml/models/default/mcp-model/aliases')
+        .set(as(ADA))
+        .send(body);
+      expect(http.status).toBe(400);
+      const result = await call(ADA, 'ml.promote-model-version', {
+        model: 'mcp-model',
+        ...body,
+      });
+      expect(result.isError).toBe(true);
+      expect(result.content[0].text).toBe(
+        `InputError: ${http.body.error.message}`,
+      );
+      expect(http.body.error.message).toMatch(
+        /^Invalid body: alias: .*; version: /,
+      );
+      // A bad Model name is refused as the HTTP API's path schema refuses it.
+      const httpPath = await request(backend.server)
+        .post('/api/ml/models/default/a..b/aliases')
+        .set(as(ADA))
+        .send({ alias: 'production', version: 'v1' });
+      expect(httpPath.status).toBe(400);
+      const badModel = await call(ADA, 'ml.promote-model-version', {
+        model: 'default/a..b',
+        alias: 'production',
+        version: 'v1',
+      });
+      expect(badModel.isError).toBe(true);
+      expect(badModel.content[0].text).toBe(
+        `InputError: ${httpPath.body.error.message}`,
+      );
+      expect(httpPath.body.error.message).toBe(
+        'Invalid model: name: not an entity name',
+      );
+      expect(await versions()).toEqual({ v2: ['production'], v1: [] });
+      expect((await promoteAudit()).length).toBe(before);
+    });
   });
 });

@@ -7,13 +7,15 @@ import {
   MODEL_HEALTH_VERDICTS,
   modelHealthQuerySchema,
   parseHealthWindow,
+  promoteModelRequestSchema,
 } from '@mlplatform/plugin-ml-common';
 import type { z as zod } from 'zod/v3';
 import { parseInput } from '../parseInput';
 import { listModelVersions, readModel } from '../services/modelEntities';
 import { ModelHealthService } from '../services/monitoring/ModelHealthService';
+import { PromotionService } from '../services/registry/PromotionService';
 import { RegistryService } from '../services/registry/RegistryService';
-import { entityParams } from './refs';
+import { entityParams, userCredentials } from './refs';
 
 const source = (z: typeof zod) =>
   z.object({
@@ -25,16 +27,21 @@ const MODEL_DESCRIPTION =
   'The Model: its name (fraud-detector), namespace/name (default/fraud-detector) or entity ref (model:default/fraud-detector).';
 
 /**
- * `get-model-health` and `list-model-versions`: the Model is read from the
- * catalog with the caller's credentials, exactly as the HTTP routes do.
+ * `get-model-health`, `list-model-versions` and `promote-model-version`: the
+ * Model is read from the catalog with the caller's credentials, exactly as
+ * the HTTP routes do, and promotion goes through the same
+ * {@link PromotionService} (permission check and audit) as
+ * `POST /models/:namespace/:name/aliases`.
  */
 export function registerModelActions(options: {
   actionsRegistry: ActionsRegistryService;
   catalog: CatalogService;
   healthService: ModelHealthService;
   registryService: RegistryService;
+  promotion: PromotionService;
 }) {
   const { actionsRegistry, catalog, healthService, registryService } = options;
+  const { promotion } = options;
 
   actionsRegistry.register({
     name: 'get-model-health',
@@ -175,5 +182,60 @@ export function registerModelActions(options: {
         credentials,
       ),
     }),
+  });
+
+  actionsRegistry.register({
+    name: 'promote-model-version',
+    title: 'Promote model version',
+    description: [
+      'Moves an alias of an ML model (production, staging, ...) to one of its versions in the model registry,',
+      'as the "Promote" button on the model page does: only members of the team that owns the model may,',
+      'and every attempt is audited (ml.model.promote). Returns the version the alias pointed at before.',
+      'Use list-model-versions first to pick the version.',
+    ].join(' '),
+    // Repointing production changes what serves traffic: ask before doing it.
+    // Moving an alias to where it already points changes nothing.
+    attributes: { destructive: true, idempotent: true, readOnly: false },
+    schema: {
+      input: z =>
+        z
+          .object({
+            model: z.string().min(1).max(300).describe(MODEL_DESCRIPTION),
+            // Checked by the HTTP API's own body schema in `action`.
+            alias: z
+              .string()
+              .describe('The alias to move, e.g. production or staging'),
+            version: z
+              .string()
+              .describe(
+                'The version it should point at: a tag (v3), a version number (7) or a sha256 digest',
+              ),
+          })
+          .strict(),
+      output: z =>
+        z.object({
+          entityRef: z.string(),
+          alias: z.string(),
+          version: z.string(),
+          previousVersion: z.string().optional(),
+          digest: z.string().optional(),
+        }),
+    },
+    action: async ({ input, credentials }) => {
+      const user = userCredentials(credentials, 'promote-model-version');
+      // The HTTP API's body schema: the same rules and the same message.
+      const request = parseInput(
+        promoteModelRequestSchema,
+        { alias: input.alias, version: input.version },
+        'body',
+      );
+      return {
+        output: await promotion.promote({
+          model: entityParams(input.model, 'model'),
+          request,
+          credentials: user,
+        }),
+      };
+    },
   });
 }
