@@ -100,6 +100,17 @@ export interface KubeApiServer {
   list(apiVersion: string, kind: string, namespace?: string): object[];
   /** Switches Kueue's visibility API between served, absent and forbidden. */
   setKueueVisibility(mode: KueueVisibilityMode): void;
+  /**
+   * Appends lines to a running container's log (`pods/log`), as if the
+   * container printed them; followers see them at once. Throws when the pod
+   * or container does not exist.
+   */
+  appendPodLog(
+    namespace: string,
+    pod: string,
+    container: string,
+    ...lines: string[]
+  ): void;
   /** Fault injection; null clears. */
   setFault(fault: KubeFault | null): void;
   stop(): Promise<void>;

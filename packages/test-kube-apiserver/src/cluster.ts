@@ -16,6 +16,7 @@ import {
   splitApiVersion,
 } from './resources';
 import { Store } from './store';
+import { PodLogs } from './podLogs';
 import { errors } from './status';
 import { FieldValidation, validateObject, validateUpdate } from './validation';
 import { PatchType, applyPatch } from './patch';
@@ -51,6 +52,8 @@ export type Admission = (
 
 export class Cluster {
   readonly store = new Store();
+  /** Container logs the kubelet writes and `pods/log` serves. */
+  readonly podLogs = new PodLogs();
   readonly types: ResourceType[];
   private readonly admissions: Admission[] = [];
   private readonly reactor = new Reactor(this.store);

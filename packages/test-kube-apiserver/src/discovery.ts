@@ -5,6 +5,8 @@
 import { ResourceType } from './resources';
 
 const SUB_VERBS = ['get', 'patch', 'update'];
+/** Verbs of a subresource: `pods/log` is read-only. */
+const subVerbs = (s: string) => (s === 'log' ? ['get'] : SUB_VERBS);
 
 export const AGGREGATED_V2 =
   'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -83,7 +85,7 @@ export function apiResourceList(
         ...(s === 'scale'
           ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
           : { kind: t.kind }),
-        verbs: SUB_VERBS,
+        verbs: subVerbs(s),
       });
     }
   }
@@ -112,7 +114,7 @@ function discoveryResource(t: ResourceType, version: string) {
               s === 'scale'
                 ? { group: 'autoscaling', version: 'v1', kind: 'Scale' }
                 : { group: t.group, version, kind: t.kind },
-            verbs: SUB_VERBS,
+            verbs: subVerbs(s),
           })),
         }
       : {}),

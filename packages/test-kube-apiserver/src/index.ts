@@ -19,3 +19,4 @@ export {
   WORKFLOW_STEP_MS,
 } from './controllers';
 export type { CrdGroup } from './resources';
+export { LOGS_ANNOTATION } from './podLogs';

@@ -20,7 +20,7 @@ export interface ResourceType {
   namespaced: boolean;
   shortNames?: string[];
   categories?: string[];
-  subresources: Array<'status' | 'scale'>;
+  subresources: Array<'status' | 'scale' | 'log'>;
   /** Verbs; read-only types lack the writes. */
   verbs: string[];
   /** kubernetes-models module of each built-in version, for validation. */
@@ -79,7 +79,7 @@ export const RESOURCE_TYPES: ResourceType[] = [
     namespaced: true,
     shortNames: ['po'],
     categories: ['all'],
-    subresources: ['status'],
+    subresources: ['status', 'log'],
     verbs: ALL,
     model: 'kubernetes-models/v1/Pod',
     columns: [

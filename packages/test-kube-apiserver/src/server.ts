@@ -122,6 +122,17 @@ export async function startKubeApiServer(
     setKueueVisibility(mode) {
       kueueVisibility = mode;
     },
+    appendPodLog(namespace, pod, container, ...lines) {
+      const [t] = cluster.typeOf('v1', 'Pod');
+      const o = cluster.store.get(t, namespace, pod);
+      if (!o) throw new Error(`pod ${namespace}/${pod} not found`);
+      if (!o.spec?.containers?.some((c: any) => c.name === container))
+        throw new Error(
+          `pod ${namespace}/${pod} has no container ${container}`,
+        );
+      for (const line of lines)
+        cluster.podLogs.append(o.metadata.uid, container, line);
+    },
     setFault(f) {
       fault = f;
     },

@@ -2,8 +2,11 @@
  * The "kubelet" (and scheduler): binds new pods to node `test-node-1` and
  * marks them Running and Ready. PHASE_ANNOTATION (Pending, Running,
  * Succeeded, Failed) pins a pod's phase, MESSAGE_ANNOTATION its message;
- * Pending pods get PodScheduled=False/Unschedulable.
+ * Pending pods get PodScheduled=False/Unschedulable. Started containers get
+ * a log (podLogs.ts): the seed annotation's lines or a deterministic few;
+ * containers of a finished pod have exited, so follows of them end.
  */
+import { initialLines } from '../podLogs';
 import {
   ControllerContext,
   MESSAGE_ANNOTATION,
@@ -86,6 +89,26 @@ function podStatus(pod: any) {
   };
 }
 
+/** Starts (and for a finished pod, exits) the pod's containers' logs. */
+function writeLogs(cluster: ControllerContext['cluster'], pod: any): void {
+  const phase = pod.status?.phase;
+  if (!pod.spec?.nodeName || !phase || phase === 'Pending') return;
+  const uid = pod.metadata.uid;
+  for (const c of pod.spec?.containers ?? []) {
+    cluster.podLogs.start(uid, c.name, initialLines(pod, c));
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      if (!cluster.podLogs.terminated(uid, c.name)) {
+        cluster.podLogs.append(
+          uid,
+          c.name,
+          `${c.name}: exited with code ${phase === 'Succeeded' ? 0 : 1}`,
+        );
+        cluster.podLogs.terminate(uid, c.name);
+      }
+    }
+  }
+}
+
 /** Schedules and "runs" a pod, unless it is already where it should be. */
 export function kubelet({
   cluster,
@@ -96,6 +119,7 @@ export function kubelet({
   return pod => {
     const pinned = pod.metadata.annotations?.[PHASE_ANNOTATION];
     const want = pinned ?? 'Running';
+    writeLogs(cluster, pod);
     if (
       pod.status?.phase === want &&
       (want !== 'Running' || pod.spec?.nodeName)
@@ -120,13 +144,14 @@ export function kubelet({
         { ...pod, spec: { ...pod.spec, nodeName: NODE } },
       ).object;
     }
-    cluster.update(
+    const ran = cluster.update(
       podT,
       'v1',
       pod.metadata.namespace,
       pod.metadata.name,
       { ...current, status: podStatus(current) },
       { status: true },
-    );
+    ).object;
+    writeLogs(cluster, ran);
   };
 }

@@ -12,6 +12,7 @@ import { resourceRequest } from './context';
 import { serveNonResource } from './discovery';
 import { injectFault } from './faults';
 import { getCollection } from './list';
+import { getPodLog } from './logs';
 import {
   createObject,
   deleteCollection,
@@ -118,7 +119,11 @@ async function handle(
     watches: opts.watches,
   });
 
-  if (method === 'GET' && !r.name) getCollection(rr);
+  if (r.subresource === 'log') {
+    if (method !== 'GET')
+      throw errors.methodNotSupported(rr.target, method.toLowerCase());
+    getPodLog(rr);
+  } else if (method === 'GET' && !r.name) getCollection(rr);
   else if (method === 'GET') getObject(rr);
   else if (method === 'POST' && !r.name) await createObject(rr);
   else if (method === 'PUT' && r.name) await replaceObject(rr);
