@@ -1,7 +1,7 @@
 /**
  * Helpers that start real servers for integration tests: Prometheus,
  * Alertmanager, an OCI registry and PostgreSQL from Debian packages, MLflow
- * from the venv that scripts/bootstrap.sh installs.
+ * and JupyterHub from the venv that scripts/bootstrap.sh installs.
  *
  * @packageDocumentation
  */
@@ -21,9 +21,12 @@ export {
 } from './binaries';
 export type { BinarySpec } from './binaries';
 export { bcryptHash, htpasswdLine } from './htpasswd';
+export * from './jupyterhub';
+export { jupyterHubServiceScopes } from './jupyterhubConfig';
 export * from './kubeflowPipelines';
 export * from './mlflow';
 export * from './mlflowClient';
+export * from './mlflowExperiments';
 export * from './openMetrics';
 export { getFreePort, isPortOpen } from './ports';
 export * from './postgres';
