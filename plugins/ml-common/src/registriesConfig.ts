@@ -29,9 +29,23 @@ export interface MlRegistryConfig {
   caFile?: string;
 }
 
-function readUrl(config: MlConfigReader, path: string): string {
-  const value = config.getString('url');
-  const name = `${path}.url`;
+/**
+ * Reads the http(s) URL of an upstream service from `ml` config (a
+ * registry, Prometheus, a cluster, an orchestrator): the one URL rule of
+ * the ML config, with the trailing slash removed. Credentials in the URL
+ * are refused: they go in the entry's own keys, which are secret.
+ *
+ * @param path - Where `config` sits, for the message, e.g. `ml.registries[0]`.
+ * @throws InputError naming `path.key` when the value is not such a URL.
+ * @public
+ */
+export function readMlConfigUrl(
+  config: Pick<MlConfigReader, 'getString'>,
+  key: string,
+  path: string,
+): string {
+  const value = config.getString(key);
+  const name = `${path}.${key}`;
   let url: URL;
   try {
     url = new URL(value);
@@ -72,7 +86,7 @@ export function readMlRegistries(root: MlConfigReader): MlRegistryConfig[] {
     return {
       name,
       type,
-      url: readUrl(config, `ml.registries[${index}]`),
+      url: readMlConfigUrl(config, 'url', `ml.registries[${index}]`),
       username: config.getOptionalString('username'),
       password: config.getOptionalString('password'),
       token: config.getOptionalString('token'),

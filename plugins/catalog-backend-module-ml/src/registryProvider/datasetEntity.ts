@@ -11,6 +11,7 @@ import {
   ENTITY_TYPE,
   entityNameFor,
   entityRefs,
+  ownerOf,
   registryAnnotations,
 } from './registryEntity';
 
@@ -67,14 +68,13 @@ export function toDatasetEntity(options: {
   const own = (key: string) => current.annotations[key];
   const annotation = (key: string) => own(key) ?? newest?.annotations[key];
 
-  const owner = annotation(DATASET_ANNOTATIONS.owner) ?? defaults.defaultOwner;
-  if (!owner || !ENTITY_REF.test(owner)) {
-    return {
-      skipped: owner
-        ? `its owner annotation "${owner}" is not an entity ref`
-        : `no version has a ${DATASET_ANNOTATIONS.owner} annotation and no defaultOwner is configured`,
-    };
-  }
+  const ownership = ownerOf(
+    annotation(DATASET_ANNOTATIONS.owner),
+    DATASET_ANNOTATIONS.owner,
+    defaults.defaultOwner,
+  );
+  if ('skipped' in ownership) return ownership;
+  const { owner } = ownership;
   // Where the data is belongs to the version itself, never to another one.
   const location = own(DATASET_ANNOTATIONS.location);
   if (!location || !LOCATION_URI.test(location)) {

@@ -10,6 +10,7 @@ import {
   ENTITY_TYPE,
   entityNameFor,
   entityRefs,
+  ownerOf,
   registryAnnotations,
 } from './registryEntity';
 
@@ -57,14 +58,13 @@ export function toModelEntity(options: {
   const annotation = (key: string) =>
     current.annotations[key] ?? newest?.annotations[key];
 
-  const owner = annotation(MODEL_ANNOTATIONS.owner) ?? defaults.defaultOwner;
-  if (!owner || !ENTITY_REF.test(owner)) {
-    return {
-      skipped: owner
-        ? `its owner annotation "${owner}" is not an entity ref`
-        : `no version has a ${MODEL_ANNOTATIONS.owner} annotation and no defaultOwner is configured`,
-    };
-  }
+  const ownership = ownerOf(
+    annotation(MODEL_ANNOTATIONS.owner),
+    MODEL_ANNOTATIONS.owner,
+    defaults.defaultOwner,
+  );
+  if ('skipped' in ownership) return ownership;
+  const { owner } = ownership;
   const type = annotation(MODEL_ANNOTATIONS.modelType);
   const pipeline = annotation(MODEL_ANNOTATIONS.pipeline);
   const trainedOn = entityRefs(

@@ -2,7 +2,11 @@ import {
   ANNOTATION_LOCATION,
   ANNOTATION_ORIGIN_LOCATION,
 } from '@backstage/catalog-model';
-import { ANNOTATION_REGISTRY_REF } from '@mlplatform/plugin-ml-common';
+import {
+  ANNOTATION_REGISTRY_REF,
+  ENTITY_NAME_PATTERN,
+  ENTITY_REF_PATTERN,
+} from '@mlplatform/plugin-ml-common';
 import { OciModelRepositorySummary } from '@mlplatform/plugin-ml-oci';
 
 /** Annotation listing a provided entity's version names, newest first. */
@@ -10,9 +14,8 @@ export const ANNOTATION_REGISTRY_VERSIONS = 'mlplatform.io/registry-versions';
 /** Annotation listing a provided entity's aliases as `alias=version` pairs. */
 export const ANNOTATION_REGISTRY_ALIASES = 'mlplatform.io/registry-aliases';
 
-const ENTITY_NAME = /^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
-export const ENTITY_REF =
-  /^(?:[A-Za-z][A-Za-z0-9]*:)?(?:[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*\/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$/;
+/** An entity ref as the ML kinds' ref fields take it (ml-common's rule). */
+export const ENTITY_REF = new RegExp(ENTITY_REF_PATTERN);
 /** `spec.type` of Models and Datasets. */
 export const ENTITY_TYPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const MAX_LISTED_VERSIONS = 20;
@@ -31,7 +34,26 @@ export function entityNameFor(
     .split('/')
     .join('-')
     .replace(/[-_.]{2,}/g, '-');
-  return name.length <= 63 && ENTITY_NAME.test(name) ? name : undefined;
+  return name.length <= 63 && ENTITY_NAME_PATTERN.test(name) ? name : undefined;
+}
+
+/**
+ * The owner of a provided entity: the current version's owner annotation,
+ * else the provider's `defaultOwner`; the reason to skip the repository
+ * when neither is an entity ref.
+ */
+export function ownerOf(
+  annotated: string | undefined,
+  annotationKey: string,
+  defaultOwner: string | undefined,
+): { owner: string } | { skipped: string } {
+  const owner = annotated ?? defaultOwner;
+  if (owner && ENTITY_REF.test(owner)) return { owner };
+  return {
+    skipped: owner
+      ? `its owner annotation "${owner}" is not an entity ref`
+      : `no version has a ${annotationKey} annotation and no defaultOwner is configured`,
+  };
 }
 
 /** The valid entity refs of a comma-separated annotation, deduplicated. */

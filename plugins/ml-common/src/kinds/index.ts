@@ -15,3 +15,4 @@ export {
   describeEntity,
 } from './validation/validateMlEntity';
 export { validateMlAnnotations } from './validation/rules';
+export { ENTITY_REF_PATTERN } from './validation/patterns';

@@ -2,7 +2,13 @@
 // schemas must stay plain JSON for editors and the catalog model, and the
 // semantic rules need the same definitions.
 
-/** `[kind:][namespace/]name`, as the catalog's parseEntityRef accepts it. */
+/**
+ * `[kind:][namespace/]name`, as the catalog's parseEntityRef accepts it, with
+ * entity-name grammar for namespace and name: the rule of the kinds' ref
+ * fields and of refs read from registry annotations.
+ *
+ * @public
+ */
 export const ENTITY_REF_PATTERN =
   '^(?:[A-Za-z][A-Za-z0-9]*:)?(?:[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$';
 
