@@ -26,6 +26,7 @@ describeIfBinary(mlflowBinary)('ml:compare-runs (real MLflow)', () => {
   const registry = actionsRegistryServiceMock();
   const credentials = mockCredentials.user('user:default/ada');
 
+  // startMlflow waits up to 90 s; a shared machine under load needs it.
   beforeAll(async () => {
     mlflow = await startMlflow({ basicAuth: mlflowAdmin });
     seeded = await seedExperiments(mlflow);
@@ -35,7 +36,7 @@ describeIfBinary(mlflowBinary)('ml:compare-runs (real MLflow)', () => {
       logger: mockServices.logger.mock(),
     });
     registerExperimentActions({ actionsRegistry: registry, experiments });
-  });
+  }, 150_000);
 
   afterAll(async () => {
     experiments?.close();

@@ -33,6 +33,7 @@ describeIfBinary(mlflowBinary)('experiments routes (real MLflow)', () => {
   let experiments: ExperimentsService;
   let app: express.Express;
 
+  // startMlflow waits up to 90 s; a shared machine under load needs it.
   beforeAll(async () => {
     mlflow = await startMlflow({ basicAuth: mlflowAdmin });
     seeded = await seedExperiments(mlflow);
@@ -46,7 +47,7 @@ describeIfBinary(mlflowBinary)('experiments routes (real MLflow)', () => {
       experiments,
     });
     app = express().use(router).use(mockErrorHandler());
-  });
+  }, 150_000);
 
   afterAll(async () => {
     experiments?.close();

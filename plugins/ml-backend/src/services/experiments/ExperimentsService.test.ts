@@ -41,6 +41,7 @@ describeIfBinary(mlflowBinary)('ExperimentsService (real MLflow)', () => {
   let seeded: SeededExperiments;
   let service: ExperimentsService;
 
+  // startMlflow waits up to 90 s; a shared machine under load needs it.
   beforeAll(async () => {
     mlflow = await startMlflow({ basicAuth: mlflowAdmin });
     seeded = await seedExperiments(mlflow);
@@ -51,7 +52,7 @@ describeIfBinary(mlflowBinary)('ExperimentsService (real MLflow)', () => {
       // Tiny pages, so listing and histories walk several of them.
       client: { runsPageSize: 2, historyPageSize: 4 },
     });
-  });
+  }, 150_000);
 
   afterAll(async () => {
     service?.close();

@@ -1,8 +1,6 @@
 import { Entity } from '@backstage/catalog-model';
 import { MlRegistryConfig } from '@mlplatform/plugin-ml-common';
-import { MlflowHandle } from '@mlplatform/test-services';
-// Not in the package's index yet (another change holds that file).
-import { seedMlflowExperiment } from '@mlplatform/test-services/src/mlflowExperiments';
+import { MlflowHandle, seedMlflowExperiment } from '@mlplatform/test-services';
 import fs from 'node:fs';
 
 /** MLflow's basic-auth admin of the tests: the portal must send ml.registries' credentials. */
