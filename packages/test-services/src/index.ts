@@ -24,6 +24,7 @@ export { bcryptHash, htpasswdLine } from './htpasswd';
 export * from './jupyterhub';
 export { jupyterHubServiceScopes } from './jupyterhubConfig';
 export * from './kubeflowPipelines';
+export * from './lokiStandIn';
 export * from './mlflow';
 export * from './mlflowClient';
 export * from './mlflowExperiments';

@@ -51,3 +51,22 @@ export const ANNOTATION_KUBERNETES_LABEL_SELECTOR =
  * @public
  */
 export const ANNOTATION_MLFLOW_EXPERIMENT = 'mlplatform.io/mlflow-experiment';
+
+/**
+ * Label matchers of the entity's streams in the central log store (Loki),
+ * e.g. `namespace="fraud", app="fraud-detector"`. Parsed as matchers with
+ * `parseLabelMatchers` and written into LogQL from the parsed form, never
+ * pasted. See docs/logs.md.
+ *
+ * @public
+ */
+export const ANNOTATION_LOGS_SELECTOR = 'mlplatform.io/logs-selector';
+
+/**
+ * Backstage's namespace annotation for `@backstage/plugin-kubernetes`: when
+ * set, an entity's pods are only looked for in this namespace.
+ *
+ * @public
+ */
+export const ANNOTATION_KUBERNETES_NAMESPACE =
+  'backstage.io/kubernetes-namespace';

@@ -80,6 +80,20 @@ export const mlAuditReadPermission = createPermission({
 });
 
 /**
+ * Read the logs of pods in a team's namespace (a Model's serving pods, a
+ * Pipeline run's pods, a notebook) and the team's lines in the central log
+ * store. The resource is the namespace on its cluster, like the GPU quota,
+ * so the same conditional rules (e.g. "member of the owning team") apply.
+ *
+ * @public
+ */
+export const mlLogsReadPermission = createPermission({
+  name: 'ml.logs.read',
+  attributes: { action: 'read' },
+  resourceType: RESOURCE_TYPE_ML_GPU_QUOTA,
+});
+
+/**
  * Every permission of the ML platform, for registration with the
  * permissions registry and for policy authors.
  *
@@ -91,4 +105,5 @@ export const mlPermissions = [
   mlModelPromotePermission,
   mlPipelineRunPermission,
   mlAuditReadPermission,
+  mlLogsReadPermission,
 ];

@@ -1,7 +1,7 @@
 /**
  * Node.js library of the ML platform plugins: the extension points through
  * which backend modules add model registries, pipeline orchestrators,
- * metrics profiles and alert actions to the ML backend, and `mlServiceRef`,
+ * metrics profiles, alert actions and a log store to the ML backend, and `mlServiceRef`,
  * through which they call it with the caller's credentials. Clients of other
  * systems live elsewhere (the OCI client in `@mlplatform/plugin-ml-oci`).
  *
@@ -13,3 +13,4 @@ export * from './metrics';
 export * from './mlService';
 export * from './registry';
 export * from './pipelines';
+export * from './logs';

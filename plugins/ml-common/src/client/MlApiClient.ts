@@ -10,6 +10,10 @@ import type {
   ExperimentRunsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  LogPodsResponse,
+  LogStoreRequest,
+  LogStoreResponse,
+  LogsTargetRef,
   MlAuditEventsResponse,
   MlAuditQuery,
   MlHealthResponse,
@@ -18,6 +22,8 @@ import type {
   Notebook,
   NotebooksResponse,
   PipelineRunsResponse,
+  PodLogsRequest,
+  PodLogsResponse,
   PromoteModelRequest,
   PromoteModelResponse,
   StartPipelineRunRequest,
@@ -43,6 +49,12 @@ const experimentPath = (ref: ExperimentEntityRef) =>
   `${path(`${ref.kind}s`, ref.namespace, ref.name)}/experiment`;
 const notebookPath = (ref: NotebookRef) =>
   path('notebooks', ref.cluster, ref.namespace, ref.name);
+const logsPath = (ref: LogsTargetRef) =>
+  `${
+    ref.kind === 'notebook'
+      ? notebookPath(ref)
+      : path(`${ref.kind}s`, ref.namespace, ref.name)
+  }/logs`;
 
 /** `?a=1&b=2` of the values that are set, or nothing. */
 function query(values: Record<string, string | number | undefined>): string {
@@ -253,12 +265,86 @@ export class MlApiClient {
     );
   }
 
+  /**
+   * `GET /{models,pipelines}/:namespace/:name/logs/pods` (or a notebook's):
+   * the pods whose logs the entity's Logs card offers, on every cluster.
+   */
+  async getLogPods(
+    ref: LogsTargetRef,
+    options?: MlRequestOptions,
+  ): Promise<LogPodsResponse> {
+    return this.request('GET', `${logsPath(ref)}/pods`, options);
+  }
+
+  /**
+   * `GET .../logs?cluster&podNamespace&pod&container&since&tail&search`:
+   * one container's lines, oldest first.
+   */
+  async getPodLogs(
+    ref: LogsTargetRef,
+    request: PodLogsRequest,
+    options?: MlRequestOptions,
+  ): Promise<PodLogsResponse> {
+    return this.request(
+      'GET',
+      `${logsPath(ref)}${query({ ...request })}`,
+      options,
+    );
+  }
+
+  /**
+   * `GET .../logs?download=true`: the same lines as a text file (with
+   * timestamps), for saving.
+   */
+  async downloadPodLogs(
+    ref: LogsTargetRef,
+    request: PodLogsRequest,
+    options?: MlRequestOptions,
+  ): Promise<string> {
+    const response = await this.send(
+      'GET',
+      `${logsPath(ref)}${query({ ...request, download: 'true' })}`,
+      options,
+    );
+    return response.text();
+  }
+
+  /**
+   * `GET /{models,pipelines}/:namespace/:name/logs/store`: the entity's
+   * lines in the central log store (Loki) over a bounded window.
+   */
+  async getLogStoreLines(
+    ref: LogsTargetRef,
+    request: LogStoreRequest = {},
+    options?: MlRequestOptions,
+  ): Promise<LogStoreResponse> {
+    return this.request(
+      'GET',
+      `${logsPath(ref)}/store${query({ ...request })}`,
+      options,
+    );
+  }
+
   private async request<T>(
     method: 'GET' | 'POST' | 'DELETE',
     pathAndQuery: string,
     options: MlRequestOptions | undefined,
     body?: unknown,
   ): Promise<T> {
+    const response = await this.send(method, pathAndQuery, options, body);
+    if (response.status === 204) {
+      return undefined as T;
+    }
+    return (await response.json()) as T;
+  }
+
+  /** The response of a request that succeeded; a refusal throws its ResponseError. */
+  private async send(
+    method: 'GET' | 'POST' | 'DELETE',
+    pathAndQuery: string,
+    options: MlRequestOptions | undefined,
+    body?: unknown,
+  ): Promise<Response> {
     const baseUrl = await this.discoveryApi.getBaseUrl('ml');
     const headers: Record<string, string> = {};
     if (options?.token) headers.Authorization = `Bearer ${options.token}`;
@@ -271,10 +357,7 @@ export class MlApiClient {
     if (!response.ok) {
       throw await responseError(response);
     }
-    if (response.status === 204) {
-      return undefined as T;
-    }
-    return (await response.json()) as T;
+    return response;
   }
 }
 

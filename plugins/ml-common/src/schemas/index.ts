@@ -8,3 +8,4 @@ export * from './health';
 export * from './pipelines';
 export * from './registry';
 export * from './kubernetes';
+export * from './logs';
