@@ -1,12 +1,10 @@
 import {
   coreServices,
   createBackendModule,
-  readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
-import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
-import { InputError } from '@backstage/errors';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import { mlServiceRef } from '@mlplatform/plugin-ml-node';
+import { readDefaultOwner, readProviderSchedule } from '../providerConfig';
 import { GpuQuotaEntityProvider } from './GpuQuotaEntityProvider';
 
 const CONFIG_KEY = 'catalog.providers.mlGpuQuotas';
@@ -39,30 +37,12 @@ export const catalogModuleMlGpuQuotas = createBackendModule({
           );
           return;
         }
-        const schedule = providerConfig.has('schedule')
-          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
-              providerConfig.getConfig('schedule'),
-            )
-          : {
-              frequency: { seconds: 60 },
-              timeout: { minutes: 2 },
-              initialDelay: { seconds: 5 },
-            };
-        const rawOwner = providerConfig.getOptionalString('defaultOwner');
-        let defaultOwner: string | undefined;
-        if (rawOwner) {
-          try {
-            defaultOwner = stringifyEntityRef(
-              parseEntityRef(rawOwner, { defaultKind: 'group' }),
-            );
-          } catch (e) {
-            throw new InputError(
-              `${CONFIG_KEY}.defaultOwner is not an entity reference: "${rawOwner}" (${
-                (e as Error).message
-              })`,
-            );
-          }
-        }
+        const schedule = readProviderSchedule(providerConfig, {
+          frequency: { seconds: 60 },
+          timeout: { minutes: 2 },
+          initialDelay: { seconds: 5 },
+        });
+        const defaultOwner = readDefaultOwner(providerConfig, CONFIG_KEY);
         catalog.addEntityProvider(
           new GpuQuotaEntityProvider({
             ml,

@@ -1,13 +1,8 @@
 import {
   coreServices,
   createBackendModule,
-  readSchedulerServiceTaskScheduleDefinitionFromConfig,
 } from '@backstage/backend-plugin-api';
-import {
-  ANNOTATION_LOCATION,
-  parseEntityRef,
-  stringifyEntityRef,
-} from '@backstage/catalog-model';
+import { ANNOTATION_LOCATION } from '@backstage/catalog-model';
 import { CATALOG_FILTER_EXISTS } from '@backstage/catalog-client';
 import { InputError } from '@backstage/errors';
 import {
@@ -20,6 +15,7 @@ import {
   MODEL_KIND,
 } from '@mlplatform/plugin-ml-common';
 import { readOciRegistryEndpoints } from '@mlplatform/plugin-ml-oci';
+import { readDefaultOwner, readProviderSchedule } from '../providerConfig';
 import {
   RegistryModelEntityProvider,
   RegistryModelSource,
@@ -81,30 +77,12 @@ export const catalogModuleMlRegistryModels = createBackendModule({
               prefix: 'models/',
               datasetPrefix: 'datasets/',
             }));
-        const rawOwner = providerConfig.getOptionalString('defaultOwner');
-        let defaultOwner: string | undefined;
-        if (rawOwner) {
-          try {
-            defaultOwner = stringifyEntityRef(
-              parseEntityRef(rawOwner, { defaultKind: 'group' }),
-            );
-          } catch (e) {
-            throw new InputError(
-              `${CONFIG_KEY}.defaultOwner is not an entity reference: "${rawOwner}" (${
-                (e as Error).message
-              })`,
-            );
-          }
-        }
-        const schedule = providerConfig.has('schedule')
-          ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
-              providerConfig.getConfig('schedule'),
-            )
-          : {
-              frequency: { minutes: 5 },
-              timeout: { minutes: 10 },
-              initialDelay: { seconds: 10 },
-            };
+        const defaultOwner = readDefaultOwner(providerConfig, CONFIG_KEY);
+        const schedule = readProviderSchedule(providerConfig, {
+          frequency: { minutes: 5 },
+          timeout: { minutes: 10 },
+          initialDelay: { seconds: 10 },
+        });
         catalog.addEntityProvider(
           new RegistryModelEntityProvider({
             sources,
