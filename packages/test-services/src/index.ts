@@ -8,6 +8,7 @@
 
 export * from './airflow';
 export * from './alertmanager';
+export * from './demoExperiments';
 export * from './demoMetrics';
 export * from './demoMlflow';
 export * from './demoOrchestrators';
