@@ -102,6 +102,39 @@ export interface Config {
        */
       token?: string;
     };
+    /** Logs on the Model, Pipeline and notebook pages (docs/logs.md). */
+    logs?: {
+      /**
+       * Most lines one pod log request may return (`tail`), at most 10000.
+       * Default 5000.
+       */
+      maxTailLines?: number;
+      /**
+       * Grafana Loki holding the teams' logs. Only this URL is ever contacted;
+       * entities pick their streams with `mlplatform.io/logs-selector`.
+       */
+      loki?: {
+        /** Base URL of Loki's HTTP API, e.g. http://loki-gateway.monitoring:3100. */
+        url: string;
+        /**
+         * Longest window one query may cover, as a duration (`30m`, `6h`,
+         * `1d`). Longer requests are refused with a 400. Default `24h`.
+         */
+        maxWindow?: string;
+        /**
+         * Tenant (`X-Scope-OrgID`) of a multi-tenant Loki.
+         * @visibility secret
+         */
+        tenant?: string;
+        /**
+         * Bearer token, when Loki sits behind an authenticating gateway.
+         * @visibility secret
+         */
+        token?: string;
+        /** Timeout of one query, in seconds. Default 15. */
+        timeoutSeconds?: number;
+      };
+    };
     /**
      * Settings of the orchestrators that run Pipelines (`spec.orchestrator.type`).
      * `kubernetes-job` and `argo` use the clusters under `ml.kubernetes.clusters`.

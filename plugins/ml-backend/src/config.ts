@@ -1,4 +1,5 @@
 import { Config } from '@backstage/config';
+import { LogsConfig, readLogsConfig } from './services/logs/logsConfig';
 import { InputError } from '@backstage/errors';
 import {
   MlRegistryConfig,
@@ -91,6 +92,7 @@ export interface MlConfig {
   alertmanager?: HttpServiceConfig;
   pipelines: PipelinesConfig;
   alerts: AlertsConfig;
+  logs: LogsConfig;
 }
 
 function readUrl(config: Config, key: string, path: string): string {
@@ -431,5 +433,8 @@ export function readMlConfig(root: Config): MlConfig {
     ),
     pipelines: readPipelines(ml?.getOptionalConfig('pipelines')),
     alerts: readAlerts(ml?.getOptionalConfig('alerts')),
+    logs: readLogsConfig(ml?.getOptionalConfig('logs'), (c, key, path) =>
+      readUrl(c, key, path),
+    ),
   };
 }

@@ -5,11 +5,13 @@ import {
 } from '@backstage/backend-plugin-api';
 import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import {
+  LogStoreAdapter,
   MetricsProfile,
   MlAlertAction,
   ModelRegistryAdapter,
   PipelineRunsAdapter,
   mlAlertActionsExtensionPoint,
+  mlLogStoreExtensionPoint,
   mlMetricsProfilesExtensionPoint,
   mlPipelineRunsExtensionPoint,
   mlRegistryAdaptersExtensionPoint,
@@ -49,6 +51,10 @@ import { ArgoRunsAdapter } from './services/pipelines/ArgoRunsAdapter';
 import { KubeflowRunsAdapter } from './services/pipelines/KubeflowRunsAdapter';
 import { KubernetesJobRunsAdapter } from './services/pipelines/KubernetesJobRunsAdapter';
 import { PipelineRunsService } from './services/pipelines/PipelineRunsService';
+import { createLogsRouter } from './routes/logs';
+import { LogStoreService } from './services/logs/LogStoreService';
+import { LokiLogStore } from './services/logs/LokiLogStore';
+import { PodLogsService } from './services/logs/PodLogsService';
 
 function packageVersion(): string {
   const path = resolvePackagePath(
@@ -70,6 +76,7 @@ export const mlPlugin = createBackendPlugin({
     const metricsProfiles = new Map<string, MetricsProfile>();
     const alertActions = new Map<string, MlAlertAction>();
     const pipelineRunsAdapters = new Map<string, PipelineRunsAdapter>();
+    let logStoreAdapter: LogStoreAdapter | undefined;
 
     env.registerExtensionPoint(mlRegistryAdaptersExtensionPoint, {
       addRegistryAdapter(...adapters) {
@@ -84,6 +91,11 @@ export const mlPlugin = createBackendPlugin({
     env.registerExtensionPoint(mlPipelineRunsExtensionPoint, {
       addPipelineRunsAdapter(...adapters) {
         for (const a of adapters) pipelineRunsAdapters.set(a.type, a);
+      },
+    });
+    env.registerExtensionPoint(mlLogStoreExtensionPoint, {
+      setLogStore(adapter) {
+        logStoreAdapter = adapter;
       },
     });
     env.registerExtensionPoint(mlAlertActionsExtensionPoint, {
@@ -267,6 +279,26 @@ export const mlPlugin = createBackendPlugin({
         httpRouter.use(
           await createExperimentsRouter({ httpAuth, experiments }),
         );
+        // Pod logs through the clusters' API, the central log store through
+        // a module's adapter or the built-in Loki one (docs/logs.md).
+        const podLogs = PodLogsService.create({
+          clusters,
+          catalog,
+          permissions,
+          maxTailLines: mlConfig.logs.maxTailLines,
+          logger,
+        });
+        const { loki } = mlConfig.logs;
+        const logStore = LogStoreService.create({
+          adapter:
+            logStoreAdapter ??
+            (loki && LokiLogStore.create({ config: loki, logger })),
+          maxWindowSeconds: loki?.maxWindowSeconds ?? 86400,
+          clusterNames: () => clusters.names(),
+          catalog,
+          permissions,
+        });
+        httpRouter.use(await createLogsRouter({ httpAuth, podLogs, logStore }));
         // The same operations for AI assistants (MCP), on the same services.
         registerMlActions({
           actionsRegistry,

@@ -39,6 +39,12 @@ export function jobController({
         const created = cluster.create(podT, 'v1', ns, {
           metadata: {
             ...tpl.metadata,
+            // the labels the real Job defaulting puts on its pod template
+            labels: {
+              ...tpl.metadata?.labels,
+              'batch.kubernetes.io/job-name': job.metadata.name,
+              'job-name': job.metadata.name,
+            },
             generateName: `${job.metadata.name}-`,
             namespace: ns,
             ownerReferences: [ownerRef(jobT, job)],

@@ -12,6 +12,7 @@ import {
   mlModelPromotePermission,
   mlPipelineRunPermission,
   mlAuditReadPermission,
+  mlLogsReadPermission,
 } from '@mlplatform/plugin-ml-common';
 import { QuotaService } from '../services/kubernetes/QuotaService';
 import {
@@ -80,7 +81,12 @@ export function registerMlPermissions(options: {
 
   permissionsRegistry.addResourceType({
     resourceRef: mlGpuQuotaPermissionResourceRef,
-    permissions: [mlNotebookCreatePermission, mlNotebookManagePermission],
+    permissions: [
+      mlNotebookCreatePermission,
+      mlNotebookManagePermission,
+      // logs are read per namespace, under the same owning-team rules
+      mlLogsReadPermission,
+    ],
     rules: Object.values(mlPermissionRules.gpuQuota),
     getResources: refs =>
       Promise.all(refs.map(ref => loadGpuQuotaResource(quotas, ref))),

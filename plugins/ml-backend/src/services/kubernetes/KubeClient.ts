@@ -183,6 +183,86 @@ export class KubeClient {
     });
   }
 
+  /**
+   * GET of a non-JSON response read as a stream (`pods/log`, possibly with
+   * `follow=true`): resolves with the response once its headers arrive, so
+   * the deadline covers only the wait for them. A non-2xx answer rejects
+   * like {@link KubeClient.request}. Destroying the response (or aborting
+   * `signal`) closes the connection.
+   */
+  async openStream(
+    path: string,
+    intent: KubeRequestIntent,
+    signal?: AbortSignal,
+  ): Promise<http.IncomingMessage> {
+    const opts: https.RequestOptions = { method: 'GET', headers: {} };
+    await this.kc.applyToHTTPSOptions(opts);
+    const isHttps = this.server.protocol === 'https:';
+    const url = new URL(
+      this.server.pathname.replace(/\/+$/, '') + path,
+      this.server,
+    );
+    const lib = isHttps ? https : http;
+    // A follow holds its socket for as long as someone reads: no shared agent.
+    return new Promise((resolve, reject) => {
+      const req = lib.request(
+        url,
+        {
+          method: 'GET',
+          headers: {
+            ...(opts.headers as Record<string, string>),
+            Accept: '*/*',
+          },
+          ca: opts.ca,
+          cert: opts.cert,
+          key: opts.key,
+          ...(opts.rejectUnauthorized !== undefined
+            ? { rejectUnauthorized: opts.rejectUnauthorized }
+            : {}),
+          ...(opts.servername ? { servername: opts.servername } : {}),
+          ...(opts.auth ? { auth: opts.auth } : {}),
+          signal,
+        },
+        res => {
+          clearTimeout(timer);
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) {
+            resolve(res);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          res.on('data', c => chunks.push(c));
+          res.on('end', () =>
+            reject(
+              this.statusError(
+                status,
+                Buffer.concat(chunks).toString('utf8'),
+                intent,
+              ),
+            ),
+          );
+        },
+      );
+      const timer = setTimeout(() => {
+        req.destroy(
+          new KubeApiError(
+            `cluster ${this.cluster} did not answer within ${
+              this.timeoutMs / 1000
+            }s (${intent.verb} ${intent.resource}${objectPart(intent)})`,
+            this.cluster,
+          ),
+        );
+      }, this.timeoutMs);
+      req.on('error', e => {
+        clearTimeout(timer);
+        reject(
+          e instanceof KubeApiError ? e : this.networkError(e, 'GET', url),
+        );
+      });
+      req.end();
+    });
+  }
+
   private statusError(
     status: number,
     text: string,
