@@ -164,6 +164,7 @@ describe('GPU quotas and notebooks against two test API servers', () => {
           name: 'gpu-cluster-a',
           available: true,
           fetchedAt: expect.any(String),
+          queuePositions: 'available',
         },
         {
           name: 'gpu-cluster-b',
@@ -212,6 +213,12 @@ describe('GPU quotas and notebooks against two test API servers', () => {
             reason: 'QuotaReserved=False',
             message: PENDING_MESSAGE,
             since: '2026-11-23T09:00:00Z',
+            kueueReason: 'Pending',
+            clusterQueue: 'fraud-cq',
+            positionInClusterQueue: 0,
+            positionInLocalQueue: 0,
+            explanation:
+              "Waiting: the team's queue needs 4 more A100-80GB GPUs than are free; it is next in line",
           },
         ],
       });

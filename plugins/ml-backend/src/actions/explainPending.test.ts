@@ -55,6 +55,8 @@ describe('explainPendingWorkloads', () => {
           ],
         },
       ],
+      plainReason:
+        'Refused: the namespace quota gpu-quota allows 4 GPUs, 3 are in use and this asks for 4',
       explanation:
         'train-x7k2p asks for 4 nvidia.com/gpu; ResourceQuota gpu-quota in fraud has 1 nvidia.com/gpu free and cannot borrow, so it waits until 3 more nvidia.com/gpu are released.',
     });
@@ -147,6 +149,32 @@ describe('explainPendingWorkloads', () => {
         .explanation,
     ).toBe(
       'big asks for 4 nvidia.com/gpu; the nlp-cq ClusterQueue has 2 nvidia.com/gpu free (flavor h100) and is in no cohort to borrow from, so it waits until 1 more nvidia.com/gpu is released.',
+    );
+
+    // with Kueue's visibility API: the place in line and the plain reason
+    const placed = {
+      ...kueue,
+      pending: [
+        {
+          ...kueue.pending[0],
+          kueueReason: 'Pending',
+          message:
+            "couldn't assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor h100, 1 more needed",
+          positionInClusterQueue: 3,
+          positionInLocalQueue: 1,
+        },
+      ],
+    };
+    const [withPosition] = explainPendingWorkloads('a', [placed]);
+    expect(withPosition).toMatchObject({
+      kueueReason: 'Pending',
+      positionInClusterQueue: 3,
+      positionInLocalQueue: 1,
+      plainReason:
+        "Waiting: the team's queue needs 1 more H100 GPU than are free; 3 workloads are ahead of it (1 from its own team's queue)",
+    });
+    expect(withPosition.explanation).toMatch(
+      / 3 workloads are ahead of it in nlp-cq\.$/,
     );
   });
 });

@@ -1,5 +1,6 @@
 import {
   availableGpus,
+  describePendingReason,
   GpuResourceQuota,
   NamespaceGpuQuota,
   PendingWorkload,
@@ -48,13 +49,38 @@ export interface PendingExplanation {
   /** Kueue's or the quota event's own message. */
   message: string;
   since?: string;
+  /** Kueue's QuotaReserved condition reason, e.g. `Pending`. */
+  kueueReason?: string;
+  /** 0-based place in its ClusterQueue (workloads ahead), when Kueue's visibility API answered. */
+  positionInClusterQueue?: number;
+  positionInLocalQueue?: number;
+  /** Why it waits in plain words (ml-common's `describePendingReason`). */
+  plainReason: string;
   requested: Record<string, number>;
   resources: PendingResourceCheck[];
   /** One plain-language sentence. */
   explanation: string;
 }
 
+/** "; 3 workloads are ahead of it in team-cq" when the position is known. */
+function ahead(p: PendingWorkload, q: NamespaceGpuQuota): string {
+  const n = p.positionInClusterQueue;
+  if (n === undefined) return '';
+  const queue = q.clusterQueue ?? q.name;
+  return n === 0
+    ? ` It is next in line in ${queue}.`
+    : ` ${n} workload${n === 1 ? ' is' : 's are'} ahead of it in ${queue}.`;
+}
+
 function sentence(
+  p: PendingWorkload,
+  q: NamespaceGpuQuota,
+  checks: PendingResourceCheck[],
+): string {
+  return `${quotaSentence(p, q, checks)}${ahead(p, q)}`;
+}
+
+function quotaSentence(
   p: PendingWorkload,
   q: NamespaceGpuQuota,
   checks: PendingResourceCheck[],
@@ -147,6 +173,22 @@ export function explainPendingWorkloads(
         reason: p.reason,
         message: p.message,
         ...(p.since ? { since: p.since } : {}),
+        ...(p.kueueReason ? { kueueReason: p.kueueReason } : {}),
+        ...(p.positionInClusterQueue !== undefined
+          ? { positionInClusterQueue: p.positionInClusterQueue }
+          : {}),
+        ...(p.positionInLocalQueue !== undefined
+          ? { positionInLocalQueue: p.positionInLocalQueue }
+          : {}),
+        plainReason:
+          p.explanation ??
+          describePendingReason({
+            kind: p.kind,
+            reason: p.kueueReason ?? p.reason,
+            message: p.message,
+            positionInClusterQueue: p.positionInClusterQueue,
+            positionInLocalQueue: p.positionInLocalQueue,
+          }),
         requested: p.gpus,
         resources: checks,
         explanation: sentence(p, q, checks),

@@ -78,6 +78,11 @@ export function registerKubernetesActions(options: {
           reason: z.string(),
           message: z.string(),
           since: z.string().optional(),
+          kueueReason: z.string().optional(),
+          clusterQueue: z.string().optional(),
+          positionInClusterQueue: z.number().optional(),
+          positionInLocalQueue: z.number().optional(),
+          explanation: z.string().optional(),
         });
         return z.object({
           clusters: z.array(
@@ -86,6 +91,10 @@ export function registerKubernetesActions(options: {
               available: z.boolean(),
               error: z.string().optional(),
               fetchedAt: z.string().optional(),
+              queuePositions: z
+                .enum(['available', 'absent', 'forbidden', 'unavailable'])
+                .optional(),
+              notes: z.array(z.string()).optional(),
             }),
           ),
           quotas: z.array(
@@ -117,7 +126,9 @@ export function registerKubernetesActions(options: {
       'Explains why GPU workloads in a namespace are not running: each pending Kueue Workload, or pod that a',
       "ResourceQuota refused (FailedCreate) or the scheduler could not place, with Kueue's or the quota event's",
       'own message, the queue, the GPUs it asks for, what its quota has free and can borrow from its cohort for',
-      'each of those resources, and a one-sentence explanation to relay to the user.',
+      "each of those resources, its place in the queue (how many workloads are ahead, from Kueue's visibility API",
+      'when the cluster serves it; `notes` says when it does not), the reason in plain words, and a one-sentence',
+      'explanation to relay to the user.',
       'Give the workload name to explain only that one. An empty list means nothing there is waiting for GPUs.',
     ].join(' '),
     attributes: { readOnly: true, idempotent: true },
@@ -160,6 +171,12 @@ export function registerKubernetesActions(options: {
           cluster: z.string(),
           namespace: z.string(),
           summary: z.string(),
+          notes: z
+            .array(z.string())
+            .optional()
+            .describe(
+              "Why queue positions are missing (Kueue's visibility API absent or refused), when they are",
+            ),
           workloads: z.array(
             z.object({
               kind: z.enum(['Workload', 'Pod']),
@@ -176,6 +193,19 @@ export function registerKubernetesActions(options: {
               reason: z.string(),
               message: z.string(),
               since: z.string().optional(),
+              kueueReason: z.string().optional(),
+              positionInClusterQueue: z
+                .number()
+                .optional()
+                .describe(
+                  "0-based place in its ClusterQueue from Kueue's visibility API: this many workloads are ahead of it",
+                ),
+              positionInLocalQueue: z.number().optional(),
+              plainReason: z
+                .string()
+                .describe(
+                  'Why it waits in plain words, with how many workloads are ahead when known',
+                ),
               requested: z.record(z.number()),
               resources: z.array(
                 z.object({
@@ -224,11 +254,13 @@ export function registerKubernetesActions(options: {
       } else {
         summary = `Nothing is waiting for GPUs in ${where}.`;
       }
+      const notes = clusters.flatMap(c => c.notes ?? []);
       return {
         output: {
           cluster: cluster!,
           namespace: namespace!,
           summary,
+          ...(notes.length ? { notes } : {}),
           workloads,
         },
       };
@@ -329,7 +361,7 @@ export function registerKubernetesActions(options: {
           gpus: z.number(),
           gpuResource: z.string(),
           flavor: z.string().optional(),
-          backend: z.enum(['kubeflow', 'statefulset']),
+          backend: z.enum(['kubeflow', 'statefulset', 'jupyterhub']),
           queue: z.string().optional(),
           phase: z.enum(['Pending', 'Running', 'Stopped', 'Failed', 'Unknown']),
           message: z.string().optional(),

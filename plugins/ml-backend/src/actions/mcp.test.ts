@@ -510,8 +510,15 @@ describeIfBinary([
       /insufficient unused quota for nvidia.com\/gpu/,
     );
     expect(hpo.explanation).toBe(
-      'job-product-ranker-hpo-1a9e4 asks for 8 nvidia.com/gpu; the recsys-cq ClusterQueue has 0 nvidia.com/gpu free (flavor a100-80gb) and can borrow 4 from cohort ml-shared, so it waits until 4 more nvidia.com/gpu are released.',
+      'job-product-ranker-hpo-1a9e4 asks for 8 nvidia.com/gpu; the recsys-cq ClusterQueue has 0 nvidia.com/gpu free (flavor a100-80gb) and can borrow 4 from cohort ml-shared, so it waits until 4 more nvidia.com/gpu are released. It is next in line in recsys-cq.',
     );
+    // the place in line from Kueue's visibility API, and the reason in plain words
+    expect(hpo).toMatchObject({
+      positionInClusterQueue: 0,
+      positionInLocalQueue: 0,
+      plainReason:
+        "Waiting: the team's queue needs 4 more A100-80GB GPUs than are free; it is next in line",
+    });
 
     const one = await call(ADA, 'ml.explain-pending-workload', {
       cluster: 'gpu-cluster-a',

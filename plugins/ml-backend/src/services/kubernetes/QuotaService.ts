@@ -12,6 +12,11 @@ import {
   computeClusterQuotas,
   namespaceTeam,
 } from './quotas';
+import {
+  clusterQueuesWithPending,
+  readQueuePositions,
+  withPositions,
+} from './queuePositions';
 
 /** One refresh of one cluster. @internal */
 export interface ClusterQuotas {
@@ -27,7 +32,9 @@ export type QuotaFilter = ParsedGpuQuotasQuery;
 /**
  * GPU quotas of every configured cluster. Each refresh of a cluster lists
  * every kind it needs exactly once (namespaces, resourcequotas, events, and
- * with Kueue clusterqueues, localqueues, resourceflavors, cohorts, workloads);
+ * with Kueue clusterqueues, localqueues, resourceflavors, cohorts, workloads)
+ * and, with pending Kueue workloads, reads their queue positions from
+ * Kueue's visibility API once per ClusterQueue that has any;
  * the result is cached for `refreshSeconds`, and concurrent callers share one
  * refresh. A failing cluster is reported unavailable; the others still answer.
  *
@@ -96,17 +103,24 @@ export class QuotaService {
     let result: ClusterQuotas;
     try {
       const snapshot = await this.snapshot(cluster);
+      const quotas = computeClusterQuotas(
+        cluster,
+        snapshot,
+        this.clusters.settings.teamLabel,
+      );
+      const pendingQueues = clusterQueuesWithPending(quotas);
+      const positions = pendingQueues.length
+        ? await readQueuePositions(this.clusters, cluster, pendingQueues)
+        : undefined;
       result = {
         availability: {
           name: cluster,
           available: true,
           fetchedAt: new Date(started).toISOString(),
+          ...(positions ? { queuePositions: positions.state } : {}),
+          ...(positions?.note ? { notes: [positions.note] } : {}),
         },
-        quotas: computeClusterQuotas(
-          cluster,
-          snapshot,
-          this.clusters.settings.teamLabel,
-        ),
+        quotas: withPositions(quotas, positions?.positions),
         namespaces: new Map(
           snapshot.namespaces.map(ns => [ns.metadata?.name ?? '', ns]),
         ),

@@ -376,6 +376,7 @@ describe('computeClusterQuotas', () => {
           message:
             "couldn't assign flavors to pod set main: insufficient unused quota for nvidia.com/gpu in flavor a100-80gb, 4 more needed",
           since: '2026-11-23T09:00:01Z',
+          kueueReason: 'Pending',
         },
       ]);
       expect(misc).toMatchObject({

@@ -272,6 +272,7 @@ export function pendingWorkload(
     queue: workload.spec?.queueName,
     gpus: workloadGpus(workload),
     reason: cond ? `${cond.type}=${cond.status}` : 'Pending',
+    ...(cond?.reason ? { kueueReason: cond.reason } : {}),
     message: cond?.message ?? 'waiting for Kueue to reserve quota',
     ...(cond?.lastTransitionTime || workload.metadata?.creationTimestamp
       ? {

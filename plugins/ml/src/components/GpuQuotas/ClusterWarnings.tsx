@@ -4,7 +4,8 @@ import { Box } from '@material-ui/core';
 
 /**
  * One warning per cluster that did not answer, with its error; what the
- * other clusters returned is still shown below it.
+ * other clusters returned is still shown below it. A cluster's notes (e.g.
+ * why queue positions are missing) follow as information.
  *
  * @public
  */
@@ -13,7 +14,10 @@ export function ClusterWarnings(props: {
   consequence: string;
 }) {
   const down = props.clusters.filter(c => !c.available);
-  if (down.length === 0) return null;
+  const notes = props.clusters.flatMap(c =>
+    c.available ? (c.notes ?? []).map(note => ({ cluster: c.name, note })) : [],
+  );
+  if (down.length === 0 && notes.length === 0) return null;
   return (
     <>
       {down.map(c => (
@@ -23,6 +27,11 @@ export function ClusterWarnings(props: {
             title={`${c.name} unavailable: ${c.error ?? 'no answer'}`}
             message={props.consequence}
           />
+        </Box>
+      ))}
+      {notes.map(({ cluster, note }) => (
+        <Box key={`${cluster}:${note}`} mb={2}>
+          <WarningPanel severity="info" title={note} />
         </Box>
       ))}
     </>

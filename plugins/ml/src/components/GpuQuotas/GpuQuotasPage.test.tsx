@@ -94,6 +94,70 @@ describe('GpuQuotasPage', () => {
     expect(within(podRow).getByText('12 minutes ago')).toBeInTheDocument();
   });
 
+  it("shows each workload's place in line and its reason in plain words", async () => {
+    const [cluster, ...others] = allQuotas.quotas;
+    const withPositions = {
+      clusters: allQuotas.clusters,
+      quotas: [
+        cluster,
+        ...others.map(q => ({
+          ...q,
+          pending: q.pending.map(p => ({
+            ...p,
+            kueueReason: 'Pending',
+            positionInClusterQueue: 3,
+            positionInLocalQueue: 1,
+            explanation:
+              "Waiting: the team's queue needs 2 more A100-80GB GPUs than are free; 3 workloads are ahead of it (1 from its own team's queue)",
+          })),
+        })),
+      ],
+    };
+    await renderInTestApp(<GpuQuotasPage now={NOW} />, {
+      apis: [mlApiPair({ getQuotas: async () => withPositions })],
+      mountedRoutes,
+    });
+    await screen.findByText('recsys on gpu-cluster-a');
+    const cells = within(
+      screen.getByText('job-ranker-train-5f2c1').closest('tr') as HTMLElement,
+    );
+    expect(cells.getByText('3 ahead')).toBeInTheDocument();
+    expect(cells.getByText("1 from its team's queue")).toBeInTheDocument();
+    expect(
+      cells.getByText(/^Waiting: the team's queue needs 2 more A100-80GB GPUs/),
+    ).toBeInTheDocument();
+    expect(cells.getByText('QuotaReserved=False')).toBeInTheDocument();
+  });
+
+  it('says when queue positions are missing and why', async () => {
+    const note =
+      "Queue positions are not shown: the portal may not read Kueue's visibility API on gpu-cluster-a (403); grant it get on clusterqueues/pendingworkloads in visibility.kueue.x-k8s.io.";
+    await renderInTestApp(<GpuQuotasPage now={NOW} />, {
+      apis: [
+        mlApiPair({
+          getQuotas: async () => ({
+            ...allQuotas,
+            clusters: [
+              {
+                name: 'gpu-cluster-a',
+                available: true,
+                queuePositions: 'forbidden' as const,
+                notes: [note],
+              },
+              allQuotas.clusters[1],
+            ],
+          }),
+        }),
+      ],
+      mountedRoutes,
+    });
+    expect(await screen.findByText(`Info: ${note}`)).toBeInTheDocument();
+    const cells = within(
+      screen.getByText('job-ranker-train-5f2c1').closest('tr') as HTMLElement,
+    );
+    expect(cells.getByText('—', { selector: 'td' })).toBeInTheDocument();
+  });
+
   it('warns about an unavailable cluster and still shows the others', async () => {
     await renderInTestApp(<GpuQuotasPage now={NOW} />, {
       apis: [mlApiPair({ getQuotas: async () => quotasWithClusterBDown })],
