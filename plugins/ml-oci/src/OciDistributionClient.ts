@@ -1,3 +1,7 @@
+// Over 400 lines on purpose: one class per registry, because every call
+// (reads, pushes, paging) shares the origin check, the bearer tokens and the
+// blob cache held here; the protocol details are already in protocol.ts,
+// refs.ts and http.ts.
 import {
   InputError,
   NotFoundError,
