@@ -223,6 +223,10 @@ seed_mlflow() { # config (inside ml:)
   node --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
     "$ROOT/packages/test-services/src/demoMlflow.ts" seed "$url" >"$DEMO/mlflow/seed.log" 2>&1 ||
     { echo "demo-stack: seeding MLflow failed:" >&2; tail -n 20 "$DEMO/mlflow/seed.log" "$DEMO/mlflow/log" >&2; return 1; }
+  # Runs with metric histories for the Experiments card and Compare runs.
+  node --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+    "$ROOT/packages/test-services/src/demoExperiments.ts" seed "$url" >>"$DEMO/mlflow/seed.log" 2>&1 ||
+    { echo "demo-stack: seeding MLflow experiments failed:" >&2; tail -n 20 "$DEMO/mlflow/seed.log" >&2; return 1; }
   grep -q '^  registries:' "$config" || printf '  registries:\n' >>"$config"
   printf '    - name: demo-mlflow\n      type: mlflow\n      url: %s\n' "$url" >>"$config"
 }
