@@ -1,8 +1,14 @@
+// The one reader of the \`ml\` config section (a little over 400 lines on
+// purpose): every key is checked at startup here, so a bad config names its
+// key before the backend serves anything. Shared rules come from ml-common
+// (URLs, registries, label names); logs read their part in logsConfig.ts.
 import { Config } from '@backstage/config';
 import { LogsConfig, readLogsConfig } from './services/logs/logsConfig';
 import { InputError } from '@backstage/errors';
 import {
+  LABEL_NAME_PATTERN,
   MlRegistryConfig,
+  readMlConfigUrl,
   readMlRegistries,
 } from '@mlplatform/plugin-ml-common';
 
@@ -95,35 +101,13 @@ export interface MlConfig {
   logs: LogsConfig;
 }
 
-function readUrl(config: Config, key: string, path: string): string {
-  const value = config.getString(key);
-  const name = `${path}.${key}`;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new InputError(`ml config: ${name} is not a URL: "${value}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InputError(
-      `ml config: ${name} must be http(s), got ${url.protocol}`,
-    );
-  }
-  if (url.username || url.password) {
-    throw new InputError(
-      `ml config: ${name} must not carry credentials; use the username/password/token keys`,
-    );
-  }
-  return value.replace(/\/+$/, '');
-}
-
 function readHttpService(
   config: Config | undefined,
   path: string,
 ): HttpServiceConfig | undefined {
   if (!config) return undefined;
   return {
-    url: readUrl(config, 'url', path),
+    url: readMlConfigUrl(config, 'url', path),
     token: config.getOptionalString('token'),
   };
 }
@@ -219,7 +203,7 @@ function readCluster(config: Config, index: number): ClusterConfig {
   const cluster: ClusterConfig = {
     name: config.getString('name'),
     url: config.has('url')
-      ? readUrl(config, 'url', `ml.kubernetes.clusters[${index}]`)
+      ? readMlConfigUrl(config, 'url', `ml.kubernetes.clusters[${index}]`)
       : undefined,
     token: config.getOptionalString('token'),
     caData: config.getOptionalString('caData'),
@@ -248,7 +232,7 @@ function readOptionalUrl(
   key: string,
   path: string,
 ) {
-  return config?.has(key) ? readUrl(config, key, path) : undefined;
+  return config?.has(key) ? readMlConfigUrl(config, key, path) : undefined;
 }
 
 function readNumber(
@@ -301,7 +285,7 @@ function readPipelines(config: Config | undefined): PipelinesConfig {
   if (kubeflow) {
     const p = `${path}.kubeflow`;
     result.kubeflow = {
-      url: readUrl(kubeflow, 'url', p),
+      url: readMlConfigUrl(kubeflow, 'url', p),
       token: kubeflow.getOptionalString('token'),
       uiUrl: readOptionalUrl(kubeflow, 'uiUrl', p),
       timeoutMs: readNumber(kubeflow, 'timeoutMs', p, TIMEOUT_RANGE),
@@ -310,7 +294,7 @@ function readPipelines(config: Config | undefined): PipelinesConfig {
   if (airflow) {
     const p = `${path}.airflow`;
     result.airflow = {
-      url: readUrl(airflow, 'url', p),
+      url: readMlConfigUrl(airflow, 'url', p),
       username: airflow.getOptionalString('username'),
       password: airflow.getOptionalString('password'),
       token: airflow.getOptionalString('token'),
@@ -332,7 +316,6 @@ function readPipelines(config: Config | undefined): PipelinesConfig {
   return result;
 }
 
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const ACTION_ID = /^[a-z][a-z0-9-]*(:[a-z0-9-]+)*$/;
 
 function readAlertRule(config: Config, index: number): AlertRule {
@@ -340,7 +323,7 @@ function readAlertRule(config: Config, index: number): AlertRule {
   const match = config.getConfig('match');
   const labels: Record<string, string> = {};
   for (const key of match.keys()) {
-    if (!LABEL_NAME.test(key)) {
+    if (!LABEL_NAME_PATTERN.test(key)) {
       throw new InputError(
         `ml config: ${path}.match has "${key}", which is not a Prometheus label name`,
       );
@@ -433,8 +416,6 @@ export function readMlConfig(root: Config): MlConfig {
     ),
     pipelines: readPipelines(ml?.getOptionalConfig('pipelines')),
     alerts: readAlerts(ml?.getOptionalConfig('alerts')),
-    logs: readLogsConfig(ml?.getOptionalConfig('logs'), (c, key, path) =>
-      readUrl(c, key, path),
-    ),
+    logs: readLogsConfig(ml?.getOptionalConfig('logs'), readMlConfigUrl),
   };
 }
