@@ -52,6 +52,8 @@ import { KubeflowRunsAdapter } from './services/pipelines/KubeflowRunsAdapter';
 import { KubernetesJobRunsAdapter } from './services/pipelines/KubernetesJobRunsAdapter';
 import { PipelineRunsService } from './services/pipelines/PipelineRunsService';
 import { createLogsRouter } from './routes/logs';
+import { createOverviewRouter } from './routes/overview';
+import { OverviewService } from './services/overview/OverviewService';
 import { LogStoreService } from './services/logs/LogStoreService';
 import { LokiLogStore } from './services/logs/LokiLogStore';
 import { PodLogsService } from './services/logs/PodLogsService';
@@ -269,6 +271,18 @@ export const mlPlugin = createBackendPlugin({
         });
         lifecycle.addShutdownHook(() => pipelineRuns.close());
         httpRouter.use(await createPipelinesRouter({ httpAuth, pipelineRuns }));
+        httpRouter.use(
+          await createOverviewRouter({
+            httpAuth,
+            overview: OverviewService.create({
+              catalog,
+              healthService,
+              pipelineRuns,
+              quotaService,
+              logger,
+            }),
+          }),
+        );
         // MLflow experiments of Models and Pipelines, from ml.registries (type mlflow).
         const experiments = ExperimentsService.create({
           registries: mlConfig.registries,

@@ -9,3 +9,4 @@ export * from './pipelines';
 export * from './registry';
 export * from './kubernetes';
 export * from './logs';
+export * from './overview';

@@ -1,0 +1,294 @@
+import {
+  mockCredentials,
+  mockErrorHandler,
+  mockServices,
+} from '@backstage/backend-test-utils';
+import { Entity } from '@backstage/catalog-model';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import {
+  GpuQuotasResponse,
+  PipelineRun,
+  mlOverviewResponseSchema,
+} from '@mlplatform/plugin-ml-common';
+import express from 'express';
+import request from 'supertest';
+import { OverviewService } from '../services/overview/OverviewService';
+import { createOverviewRouter } from './overview';
+
+const NOW = Date.parse('2026-12-04T12:00:00Z');
+const hoursAgo = (h: number) => new Date(NOW - h * 3600_000).toISOString();
+
+const model = (name: string, owner: string, title?: string): Entity => ({
+  apiVersion: 'mlplatform.io/v1alpha1',
+  kind: 'Model',
+  metadata: { name, namespace: 'default', ...(title ? { title } : {}) },
+  spec: { owner, type: 'classification', lifecycle: 'production' },
+});
+const pipeline = (name: string, owner: string): Entity => ({
+  apiVersion: 'mlplatform.io/v1alpha1',
+  kind: 'Pipeline',
+  metadata: { name, namespace: 'default' },
+  spec: { owner, orchestrator: { type: 'argo', id: name } },
+});
+const group = (name: string, displayName: string): Entity => ({
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Group',
+  metadata: { name, namespace: 'default' },
+  spec: { type: 'team', profile: { displayName }, children: [] },
+});
+
+const entities = [
+  model('fraud-detector', 'fraud-team', 'Fraud detector'),
+  model('churn', 'group:default/growth'),
+  model('ranker', 'fraud-team'),
+  model('unconfigured', 'growth'),
+  pipeline('fraud-training', 'fraud-team'),
+  pipeline('churn-training', 'growth'),
+  pipeline('broken', 'growth'),
+  group('fraud-team', 'Fraud Squad'),
+  group('growth', 'Growth'),
+];
+
+const HEALTH: Record<string, any> = {
+  'model:default/fraud-detector': {
+    verdict: 'failing',
+    reason: 'p95 latency 480 ms, objective 200 ms',
+    alerts: [
+      {
+        name: 'ModelDriftHigh',
+        severity: 'critical',
+        summary: 'Drift above 0.3',
+        startsAt: hoursAgo(2),
+      },
+    ],
+  },
+  'model:default/churn': { verdict: 'healthy', alerts: [] },
+  'model:default/ranker': {
+    verdict: 'degraded',
+    reason: 'accuracy 0.91, objective 0.93',
+    alerts: [],
+  },
+};
+
+const RUNS: Record<string, PipelineRun[]> = {
+  'pipeline:default/fraud-training': [
+    {
+      id: 'ft-3',
+      status: 'failed',
+      rawStatus: 'Failed',
+      message: 'OOMKilled',
+      finishedAt: hoursAgo(3),
+      trigger: 'manual',
+      parameters: {},
+    } as PipelineRun,
+    {
+      id: 'ft-1',
+      status: 'failed',
+      finishedAt: hoursAgo(30),
+      trigger: 'manual',
+      parameters: {},
+    } as PipelineRun,
+  ],
+  'pipeline:default/churn-training': [
+    {
+      id: 'ct-9',
+      status: 'running',
+      startedAt: hoursAgo(8),
+      trigger: 'schedule',
+      parameters: {},
+    } as PipelineRun,
+    {
+      id: 'ct-8',
+      status: 'succeeded',
+      finishedAt: hoursAgo(20),
+      trigger: 'schedule',
+      parameters: {},
+    } as PipelineRun,
+  ],
+};
+
+const QUOTAS: GpuQuotasResponse = {
+  clusters: [
+    { name: 'a', available: true, queuePositions: 'available' },
+    { name: 'b', available: false, error: 'connect ECONNREFUSED' },
+  ],
+  quotas: [
+    {
+      cluster: 'a',
+      namespace: 'fraud',
+      team: 'group:default/fraud-team',
+      source: 'kueue',
+      name: 'fraud-cq',
+      clusterQueue: 'fraud-cq',
+      localQueue: 'fraud-queue',
+      resources: [
+        {
+          resource: 'nvidia.com/gpu',
+          flavor: 'a100',
+          hard: 8,
+          used: 6,
+          free: 2,
+          borrowable: 0,
+        },
+      ],
+      pending: [
+        {
+          kind: 'Workload',
+          name: 'big',
+          namespace: 'fraud',
+          gpus: { 'nvidia.com/gpu': 4 },
+          reason: 'QuotaReserved=False',
+          message: '…',
+        },
+      ],
+    },
+    {
+      cluster: 'a',
+      namespace: 'growth',
+      team: 'group:default/growth',
+      source: 'resourcequota',
+      name: 'gpu-quota',
+      resources: [
+        {
+          resource: 'nvidia.com/gpu',
+          hard: 4,
+          used: 1,
+          free: 3,
+          borrowable: 0,
+        },
+      ],
+      pending: [],
+    },
+  ],
+};
+
+describe('GET /overview', () => {
+  const healthCalls: string[] = [];
+
+  async function app() {
+    const overview = OverviewService.create({
+      catalog: catalogServiceMock({ entities }),
+      healthService: {
+        async getHealth(e: Entity) {
+          const ref = `model:default/${e.metadata.name}`;
+          healthCalls.push(ref);
+          if (e.metadata.name === 'unconfigured') {
+            throw new Error('bad metrics selector');
+          }
+          return { entityRef: ref, window: '1h', ...HEALTH[ref] };
+        },
+      } as any,
+      pipelineRuns: {
+        async listRuns({ pipelineRef }: { pipelineRef: string }) {
+          if (pipelineRef === 'pipeline:default/broken') {
+            throw new Error('argo on cluster a did not answer');
+          }
+          return { pipelineRef, runs: RUNS[pipelineRef] ?? [] };
+        },
+      } as any,
+      quotaService: { getQuotas: async () => QUOTAS } as any,
+      logger: mockServices.logger.mock(),
+    });
+    // the route asks for "now"; the test pins it
+    const original = overview.getOverview.bind(overview);
+    overview.getOverview = credentials => original(credentials, NOW);
+    const router = await createOverviewRouter({
+      httpAuth: mockServices.httpAuth(),
+      overview,
+    });
+    return express().use(router).use(mockErrorHandler());
+  }
+
+  it('answers the fleet at a glance in the contract of ml-common', async () => {
+    const res = await request(await app())
+      .get('/overview')
+      .set('Authorization', mockCredentials.user.header());
+    expect(res.status).toBe(200);
+    const body = mlOverviewResponseSchema.parse(res.body);
+
+    // models worst first, with the reason and owners by name
+    expect(
+      body.models.items.map(m => [m.title, m.verdict, m.owner?.name]),
+    ).toEqual([
+      ['Fraud detector', 'failing', 'Fraud Squad'],
+      ['ranker', 'degraded', 'Fraud Squad'],
+      ['unconfigured', 'unknown', 'Growth'],
+      ['churn', 'healthy', 'Growth'],
+    ]);
+    expect(body.models.items[0].reason).toBe(
+      'p95 latency 480 ms, objective 200 ms',
+    );
+    expect(body.models.items[2].reason).toBe('bad metrics selector');
+    expect(body.models.byVerdict).toEqual({
+      failing: 1,
+      degraded: 1,
+      unknown: 1,
+      healthy: 1,
+    });
+    expect(healthCalls).toHaveLength(4);
+
+    expect(body.alerts.items).toEqual([
+      {
+        modelRef: 'model:default/fraud-detector',
+        modelTitle: 'Fraud detector',
+        owner: { ref: 'group:default/fraud-team', name: 'Fraud Squad' },
+        name: 'ModelDriftHigh',
+        severity: 'critical',
+        summary: 'Drift above 0.3',
+        startsAt: hoursAgo(2),
+      },
+    ]);
+
+    // the failure of 30 h ago is outside the window; a run of 8 h is stuck
+    expect(
+      body.pipelines.items.map(r => [r.pipelineRef, r.runId, r.problem]),
+    ).toEqual([
+      ['pipeline:default/fraud-training', 'ft-3', 'failed'],
+      ['pipeline:default/churn-training', 'ct-9', 'stuck'],
+    ]);
+    expect(body.pipelines.items[0]).toMatchObject({
+      status: 'Failed',
+      message: 'OOMKilled',
+    });
+    expect(body.pipelines.total).toBe(3);
+    expect(body.pipelines.problems).toEqual([
+      {
+        source: 'pipeline:default/broken',
+        error: 'argo on cluster a did not answer',
+      },
+    ]);
+
+    expect(body.gpus.items).toEqual([
+      {
+        cluster: 'a',
+        team: { ref: 'group:default/fraud-team', name: 'Fraud Squad' },
+        hard: 8,
+        used: 6,
+        free: 2,
+        pendingDemand: 4,
+        pendingWorkloads: 1,
+      },
+      {
+        cluster: 'a',
+        team: { ref: 'group:default/growth', name: 'Growth' },
+        hard: 4,
+        used: 1,
+        free: 3,
+        pendingDemand: 0,
+        pendingWorkloads: 0,
+      },
+    ]);
+    expect(body.gpus.clusters[1]).toEqual({
+      name: 'b',
+      available: false,
+      error: 'connect ECONNREFUSED',
+    });
+  });
+
+  it('refuses a caller without credentials', async () => {
+    const res = await request(await app())
+      .get('/overview')
+      .set('Authorization', mockCredentials.none.header());
+    expect(res.status).toBe(401);
+  });
+});

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { MODEL_HEALTH_VERDICTS } from '../healthApi';
+
+/*
+ * `GET /api/ml/overview`: the fleet at a glance. The backend builds it from
+ * what its services already hold (the health cache, pipeline runs, GPU
+ * quotas); the ML page's Overview tab draws it. One schema, so the route's
+ * test and the page's fixtures describe the same shape.
+ */
+
+/** How long a pipeline run may wait to start before the overview calls it stuck. @public */
+export const STUCK_PENDING_MINUTES = 30;
+/** How long a pipeline run may run before the overview calls it stuck. @public */
+export const STUCK_RUNNING_HOURS = 6;
+/** How far back the overview looks for failed runs. @public */
+export const OVERVIEW_RUNS_HOURS = 24;
+
+/** An owner as people know it: the ref and the catalog title (or display name). */
+const owner = z.object({
+  ref: z.string(),
+  /** `spec.profile.displayName`, else `metadata.title`, else the entity name. */
+  name: z.string(),
+});
+
+const modelRow = z.object({
+  entityRef: z.string(),
+  /** `metadata.title`, else the name. */
+  title: z.string(),
+  owner: owner.optional(),
+  verdict: z.enum(MODEL_HEALTH_VERDICTS),
+  reason: z.string().optional(),
+  firingAlerts: z.number().int().min(0),
+});
+
+const alertRow = z.object({
+  modelRef: z.string(),
+  modelTitle: z.string(),
+  owner: owner.optional(),
+  name: z.string(),
+  severity: z.string(),
+  summary: z.string().optional(),
+  startsAt: z.string(),
+});
+
+const runRow = z.object({
+  pipelineRef: z.string(),
+  pipelineTitle: z.string(),
+  owner: owner.optional(),
+  runId: z.string(),
+  /** `failed`, or `stuck` (pending or running far longer than a run should). */
+  problem: z.enum(['failed', 'stuck']),
+  status: z.string(),
+  message: z.string().optional(),
+  at: z.string().optional(),
+  uiUrl: z.string().optional(),
+});
+
+const gpuRow = z.object({
+  cluster: z.string(),
+  team: owner.optional(),
+  /** GPUs of every quota of the team on the cluster, all resources and flavors together. */
+  hard: z.number(),
+  used: z.number(),
+  free: z.number(),
+  /** GPUs asked for by workloads waiting in the team's quotas. */
+  pendingDemand: z.number(),
+  pendingWorkloads: z.number().int(),
+});
+
+/** A section that could not be (fully) read says why; the others still answer. */
+const problems = z.array(z.object({ source: z.string(), error: z.string() }));
+
+/**
+ * Answer of `GET /api/ml/overview`.
+ *
+ * @public
+ */
+export const mlOverviewResponseSchema = z.object({
+  generatedAt: z.string(),
+  models: z.object({
+    total: z.number().int(),
+    byVerdict: z.record(z.string(), z.number().int()),
+    /** Worst first: failing, degraded, unknown, healthy; then by title. */
+    items: z.array(modelRow),
+    problems,
+  }),
+  alerts: z.object({ items: z.array(alertRow), problems }),
+  pipelines: z.object({
+    total: z.number().int(),
+    /** Runs that failed, or are stuck, within the last {@link OVERVIEW_RUNS_HOURS} hours; newest first. */
+    items: z.array(runRow),
+    problems,
+  }),
+  gpus: z.object({
+    /** One row per team and cluster, busiest first. */
+    items: z.array(gpuRow),
+    clusters: z.array(
+      z.object({
+        name: z.string(),
+        available: z.boolean(),
+        error: z.string().optional(),
+        notes: z.array(z.string()).optional(),
+      }),
+    ),
+  }),
+});
+
+/** @public */
+export type MlOverviewResponse = z.infer<typeof mlOverviewResponseSchema>;
+/** @public */
+export type MlOverviewOwner = z.infer<typeof owner>;
+/** @public */
+export type MlOverviewModel = z.infer<typeof modelRow>;
+/** @public */
+export type MlOverviewRun = z.infer<typeof runRow>;
+/** @public */
+export type MlOverviewGpus = z.infer<typeof gpuRow>;
