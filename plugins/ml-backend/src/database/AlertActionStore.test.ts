@@ -131,7 +131,11 @@ describe('AlertActionStore', () => {
     async databaseId => {
       const { knex } = await createStore(databaseId);
       expect(await knex.schema.hasTable('ml_alert_actions')).toBe(true);
-      await knex.migrate.down({ directory: `${__dirname}/../../migrations` });
+      // Only its own migration: later ones (GPU reservations) stay.
+      await knex.migrate.down({
+        directory: `${__dirname}/../../migrations`,
+        name: '20261123170000_alert_actions.js',
+      });
       expect(await knex.schema.hasTable('ml_alert_actions')).toBe(false);
       expect(await knex.schema.hasTable('ml_notebooks')).toBe(true);
     },

@@ -76,6 +76,7 @@ describe('NotebookStore', () => {
         true,
       );
       expect(await knex.schema.hasTable('ml_notebooks')).toBe(false);
+      expect(await knex.schema.hasTable('ml_gpu_reservations')).toBe(false);
       expect(await knex.schema.hasTable('ml_audit_events')).toBe(false);
     },
   );

@@ -22,6 +22,7 @@ describe('migratedClient', () => {
       'ml_audit_events',
       'ml_notebooks',
       'ml_alert_actions',
+      'ml_gpu_reservations',
     ]) {
       expect(await knex.schema.hasTable(table)).toBe(true);
     }

@@ -39,7 +39,8 @@ export interface OwnedNamespace {
  * cluster and namespace (from a GpuQuota entity or given), the owning team,
  * the free + borrowable check ({@link fitGpus}, the rule every caller uses)
  * and the Kueue flavor and queue. It only reads; the notebook service decides
- * what to do with a refusal (audit it, throw it).
+ * what to do with a refusal (audit it, throw it), and NotebookReservations
+ * holds the GPUs a passed check promises.
  *
  * @internal
  */
@@ -108,7 +109,7 @@ export class NotebookPlacement {
    * The queue: the one the GpuQuota names, else the LocalQueue whose
    * ClusterQueue has the chosen flavor, else any LocalQueue of the namespace.
    */
-  reserve(
+  flavorAndQueue(
     target: NotebookTarget,
     quotas: NamespaceGpuQuota[],
     request: Pick<
@@ -136,21 +137,19 @@ export class NotebookPlacement {
     };
   }
 
-  /** Before a stopped notebook starts again: do its GPUs still fit? */
-  async checkRestart(
-    cluster: string,
-    namespace: string,
+  /**
+   * Before a stopped notebook starts again: do its GPUs still fit the given
+   * quotas? Every shortfall is a conflict: the notebook once fitted.
+   */
+  checkRestart(
+    target: { cluster: string; namespace: string },
+    quotas: NamespaceGpuQuota[],
     spec: { gpus: number; gpuResource: string; flavor?: string },
-  ): Promise<void> {
-    if (spec.gpus === 0) return;
-    const snapshot = await this.deps.quotas.clusterQuotas(cluster, {
-      fresh: true,
-    });
-    if (!snapshot.availability.available) {
-      throw new ServiceUnavailableError(snapshot.availability.error!);
-    }
-    const fit = fitGpus(snapshot.quotas, { cluster, namespace, ...spec });
+  ): { flavor?: string } {
+    const fit = fitGpus(quotas, { ...target, ...spec });
     if (!fit.fits) throw new ConflictError(fit.shortfall);
+    const flavor = spec.flavor ?? fit.availability?.flavor;
+    return flavor ? { flavor } : {};
   }
 
   /**

@@ -1,5 +1,4 @@
 import {
-  AuditorService,
   BackstageCredentials,
   LoggerService,
   PermissionsService,
@@ -23,11 +22,17 @@ import {
 } from '@mlplatform/plugin-ml-common';
 import type { Request } from 'express';
 import { gpuQuotaResourceRef } from '../../permissions/register';
-import { AuditStore } from '../../database/AuditStore';
+import { GpuReservationStore } from '../../database/GpuReservationStore';
 import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
+import { MlAuditor } from '../audit/MlAuditor';
 import { ClusterService } from './ClusterService';
 import { NotebookObjects, toBackstageError } from './NotebookObjects';
 import { NotebookPlacement, OwnedNamespace } from './NotebookPlacement';
+import {
+  GpuHold,
+  NotebookReservations,
+  whileHeld,
+} from './NotebookReservations';
 import { phaseOf, toNotebook } from './notebookView';
 import { QuotaService } from './QuotaService';
 
@@ -46,11 +51,14 @@ const target = (cluster: string, namespace: string, name: string) =>
 /**
  * Notebooks on the configured clusters. This class orchestrates: it asks the
  * permission policy (`ml.notebook.create` on `<cluster>/<namespace>`, and
- * `ml.notebook.manage` to stop / start / delete), records every mutation in
- * the audit store (action = the permission name, `ml.notebook.<verb>` for the
- * managing ones) and Backstage's auditor, and keeps the notebook store.
+ * `ml.notebook.manage` to stop / start / delete), audits every mutation
+ * through {@link MlAuditor} (action = the permission name,
+ * `ml.notebook.<verb>` for the managing ones), and keeps the notebook store.
  * Where a notebook goes and whether its GPUs fit is {@link NotebookPlacement};
- * its objects on the cluster, created all-or-nothing, are
+ * the GPUs a create or start spends are promised under the cluster's lock
+ * until the cluster counts them ({@link NotebookReservations}), so
+ * concurrent requests on any replica never promise more than free +
+ * borrowable; its objects on the cluster, created all-or-nothing, are
  * {@link NotebookObjects}.
  *
  * @internal
@@ -58,21 +66,23 @@ const target = (cluster: string, namespace: string, name: string) =>
 export class NotebookService {
   private readonly placement: NotebookPlacement;
   private readonly objects: NotebookObjects;
+  private readonly reservations: NotebookReservations;
 
   constructor(
     private readonly deps: {
       clusters: ClusterService;
       quotas: QuotaService;
       store: NotebookStore;
-      auditStore: AuditStore;
+      reservations: GpuReservationStore;
+      audit: MlAuditor;
       permissions: PermissionsService;
-      auditor?: AuditorService;
       catalog?: CatalogService;
       logger?: LoggerService;
     },
   ) {
     this.placement = new NotebookPlacement(deps);
     this.objects = new NotebookObjects(deps);
+    this.reservations = new NotebookReservations(deps);
   }
 
   async create(
@@ -94,23 +104,16 @@ export class NotebookService {
       ...(request.flavor ? { flavor: request.flavor } : {}),
       ...(quotaRef ? { quota: quotaRef } : {}),
     };
-    const audit = await this.auditEvent('notebook-create', caller, details);
-    const ref = target(cluster, namespace, name);
-    const record = (
-      outcome: 'succeeded' | 'failed' | 'refused',
-      extra: { details?: Record<string, unknown>; error?: string } = {},
-    ) =>
-      this.deps.auditStore.record({
-        actor: caller.userRef,
-        action: mlNotebookCreatePermission.name,
-        targetRef: ref,
-        outcome,
-        details: { ...details, ...extra.details },
-        ...(extra.error ? { error: extra.error } : {}),
-      });
+    const audit = await this.deps.audit.begin({
+      eventId: 'notebook-create',
+      action: mlNotebookCreatePermission.name,
+      actor: caller.userRef,
+      targetRef: target(cluster, namespace, name),
+      details,
+      ...(caller.request ? { request: caller.request } : {}),
+    });
     const refuse = async (error: Error): Promise<never> => {
-      await record('refused', { error: error.message });
-      await audit?.fail({ error });
+      await audit.refused({ error });
       throw error;
     };
     /** Runs a step whose error is a refusal: audited, then thrown. */
@@ -139,8 +142,19 @@ export class NotebookService {
         ),
       );
     }
-    const { flavor, queue } = await orRefuse(() =>
-      this.placement.reserve(where, owned.quotas, request),
+    const { flavor, queue, hold } = await orRefuse<{
+      flavor?: string;
+      queue?: string;
+      hold?: GpuHold;
+    }>(() =>
+      gpus > 0
+        ? this.reservations.hold(
+            where,
+            { notebook: name, gpus, gpuResource },
+            quotas => this.placement.flavorAndQueue(where, quotas, request),
+            error => `cannot create notebook ${name}: ${error}`,
+          )
+        : this.placement.flavorAndQueue(where, owned.quotas, request),
     );
     const spec = {
       image: request.image,
@@ -153,23 +167,24 @@ export class NotebookService {
       ...(queue ? { queue } : {}),
       ...(quotaRef ? { quota: quotaRef } : {}),
     };
-    const { backend, objects } = await orRefuse(() =>
-      this.objects.build(cluster, {
-        name,
-        namespace,
-        createdBy: caller.userRef,
-        ...spec,
-      }),
-    );
-
-    const failure = await this.objects.apply(cluster, objects);
-    if (failure) {
-      const { error, message, rolledBack } = failure;
-      await record('failed', { details: { rolledBack }, error: message });
-      await audit?.fail({ error });
-      error.message = message;
-      throw error;
-    }
+    const backend = await whileHeld(hold, async () => {
+      const { backend, objects } = await orRefuse(() =>
+        this.objects.build(cluster, {
+          name,
+          namespace,
+          createdBy: caller.userRef,
+          ...spec,
+        }),
+      );
+      const failure = await this.objects.apply(cluster, objects);
+      if (failure) {
+        const { error, message, rolledBack } = failure;
+        error.message = message;
+        await audit.failed({ error, details: { rolledBack } });
+        throw error;
+      }
+      return backend;
+    });
     this.deps.quotas.invalidate(cluster);
     const stored = await this.deps.store.add({
       cluster,
@@ -179,10 +194,10 @@ export class NotebookService {
       team: owned.team,
       spec: { ...spec, backend },
     });
-    await record('succeeded', {
+    await audit.succeeded({
       details: { backend, ...(queue ? { queue } : {}) },
+      meta: { backend },
     });
-    await audit?.success({ meta: { backend } });
     return toNotebook(
       stored,
       this.deps.clusters.get(cluster).config.notebookUrl,
@@ -237,9 +252,10 @@ export class NotebookService {
     name: string,
     caller: NotebookCaller,
   ): Promise<void> {
-    await this.mutate('stop', cluster, namespace, name, caller, record =>
-      this.objects.setRunning(record, false),
-    );
+    await this.mutate('stop', cluster, namespace, name, caller, async r => {
+      await this.objects.setRunning(r, false);
+      await this.reservations.releaseNotebook(cluster, namespace, name);
+    });
   }
 
   async start(
@@ -249,8 +265,24 @@ export class NotebookService {
     caller: NotebookCaller,
   ): Promise<void> {
     await this.mutate('start', cluster, namespace, name, caller, async r => {
-      await this.placement.checkRestart(cluster, namespace, r.spec);
-      await this.objects.setRunning(r, true);
+      const { gpus, gpuResource, flavor } = r.spec;
+      if (gpus === 0) {
+        await this.objects.setRunning(r, true);
+        return;
+      }
+      // Scaling up spends GPUs like a create: the same check under the same lock.
+      const { hold } = await this.reservations.hold(
+        { cluster, namespace },
+        { notebook: name, gpus, gpuResource },
+        quotas =>
+          this.placement.checkRestart({ cluster, namespace }, quotas, {
+            gpus,
+            gpuResource,
+            ...(flavor ? { flavor } : {}),
+          }),
+        error => error,
+      );
+      await whileHeld(hold, () => this.objects.setRunning(r, true));
     });
   }
 
@@ -263,6 +295,7 @@ export class NotebookService {
     await this.mutate('delete', cluster, namespace, name, caller, async r => {
       await this.objects.delete(r);
       await this.deps.store.markDeleted(r.id);
+      await this.reservations.releaseNotebook(cluster, namespace, name);
     });
   }
 
@@ -281,24 +314,14 @@ export class NotebookService {
         `no notebook ${name} in ${namespace} on ${cluster} was created through the portal`,
       );
     }
-    const ref = target(cluster, namespace, name);
-    const details = { cluster, namespace, name };
-    const audit = await this.auditEvent(`notebook-${action}`, caller, details);
-    const record_ = async (
-      outcome: 'succeeded' | 'failed' | 'refused',
-      error?: Error,
-    ) => {
-      await this.deps.auditStore.record({
-        actor: caller.userRef,
-        action: `ml.notebook.${action}`,
-        targetRef: ref,
-        outcome,
-        details,
-        ...(error ? { error: error.message } : {}),
-      });
-      if (error) await audit?.fail({ error });
-      else await audit?.success();
-    };
+    const audit = await this.deps.audit.begin({
+      eventId: `notebook-${action}`,
+      action: `ml.notebook.${action}`,
+      actor: caller.userRef,
+      targetRef: target(cluster, namespace, name),
+      details: { cluster, namespace, name },
+      ...(caller.request ? { request: caller.request } : {}),
+    });
     // The policy's condition needs the namespace's owner from the cluster.
     let team: string | undefined;
     try {
@@ -308,7 +331,7 @@ export class NotebookService {
         `cannot ${action} notebook ${name}`,
       );
     } catch (e) {
-      await record_('failed', e as Error);
+      await audit.failed({ error: e as Error });
       throw e;
     }
     const denied = await this.authorize(
@@ -318,21 +341,21 @@ export class NotebookService {
       `may not ${action} notebook ${name} in namespace ${namespace} on ${cluster}`,
     );
     if (denied) {
-      await record_('refused', denied);
+      await audit.refused({ error: denied });
       throw denied;
     }
     try {
       await run(record);
     } catch (e) {
       const error = toBackstageError(e);
-      await record_(
+      await audit.finish(
         error instanceof ConflictError ? 'refused' : 'failed',
-        error,
+        { error },
       );
       throw error;
     }
     this.deps.quotas.invalidate(cluster);
-    await record_('succeeded');
+    await audit.succeeded();
   }
 
   /**
@@ -364,18 +387,5 @@ export class NotebookService {
     return new NotAllowedError(
       `${caller.userRef} ${action}: permission ${permission.name} denied`,
     );
-  }
-
-  private async auditEvent(
-    eventId: string,
-    caller: NotebookCaller,
-    meta: Record<string, string | number>,
-  ) {
-    return this.deps.auditor?.createEvent({
-      eventId,
-      severityLevel: 'medium',
-      ...(caller.request ? { request: caller.request } : {}),
-      meta,
-    });
   }
 }
