@@ -57,6 +57,50 @@ export interface Config {
       }>;
     };
     /**
+     * A JupyterHub that runs the notebooks of some teams' namespaces as named
+     * servers of the user (docs/notebooks.md). Those notebooks pass the same
+     * quota, permission and audit checks as the Kubernetes ones; JupyterHub
+     * gets the team's profile (GPUs, CPU, memory, image) as `user_options`.
+     */
+    jupyterhub?: {
+      /**
+       * Base URL of JupyterHub as the backend reaches it, e.g.
+       * `http://proxy-public.jupyterhub:80`; its REST API is `<url>/hub/api`.
+       * Only this host is ever contacted.
+       */
+      url: string;
+      /**
+       * Token of a JupyterHub service with the scopes `admin:users`,
+       * `admin:servers` and `access:servers`. Never sent to the browser.
+       * @visibility secret
+       */
+      apiToken: string;
+      /**
+       * Base URL the browser opens notebooks at, e.g.
+       * `https://hub.example.com`. Default `url`.
+       */
+      publicUrl?: string;
+      /**
+       * Which notebooks go to JupyterHub: a namespace listed here (on its
+       * cluster of `ml.kubernetes.clusters`, whose quota is checked) gets
+       * JupyterHub named servers instead of Kubernetes objects. Leave
+       * `namespaces` out to serve every namespace of the cluster.
+       */
+      serves: Array<{
+        /** A cluster name of `ml.kubernetes.clusters`. */
+        cluster: string;
+        /** Namespaces of that cluster; all when absent. */
+        namespaces?: string[];
+      }>;
+      /**
+       * Images a JupyterHub notebook may ask for (exact references); any
+       * image the request schema accepts when absent.
+       */
+      images?: string[];
+      /** Timeout of one REST call to JupyterHub, in seconds. Default 10. */
+      requestTimeoutSeconds?: number;
+    };
+    /**
      * Model registries. Only the hosts listed here are ever contacted for
      * `mlplatform.io/registry-ref` annotations.
      */

@@ -24,11 +24,14 @@ import { registerMlPermissions } from './permissions/register';
 import { registerMlActions } from './actions';
 import { createRouter } from './router';
 import { createKubernetesRouter } from './routes/kubernetes';
+import { createNotebookProgressRouter } from './routes/notebookProgress';
+import { createNotebookService } from './services/jupyterhub/createNotebookService';
+import { readJupyterHubConfig } from './services/jupyterhub/jupyterhubConfig';
 import { IntegrationStatusService } from './services/IntegrationStatusService';
 import { ClusterService } from './services/kubernetes/ClusterService';
 import { QuotaService } from './services/kubernetes/QuotaService';
-import { NotebookService } from './services/kubernetes/NotebookService';
 import { NotebookStore } from './database/NotebookStore';
+import { GpuReservationStore } from './database/GpuReservationStore';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { createHealthRouter } from './routes/health';
 import { createRegistryRouter } from './routes/registry';
@@ -158,16 +161,28 @@ export const mlPlugin = createBackendPlugin({
           catalog,
           auth,
         });
-        const notebookService = new NotebookService({
-          clusters,
-          quotas: quotaService,
-          store: await NotebookStore.create({ database }),
-          auditStore,
-          permissions,
-          auditor,
-          catalog,
-          logger,
-        });
+        // Namespaces ml.jupyterhub serves get JupyterHub named servers.
+        const notebookService = createNotebookService(
+          {
+            clusters,
+            quotas: quotaService,
+            store: await NotebookStore.create({ database }),
+            // GPUs promised to notebooks, shared with the other replicas.
+            reservations: await GpuReservationStore.create({ database }),
+            audit,
+            permissions,
+            catalog,
+            logger,
+          },
+          {
+            jupyterhub: readJupyterHubConfig(
+              config,
+              mlConfig.clusters.map(c => c.name),
+            ),
+            audit,
+          },
+        );
+        lifecycle.addShutdownHook(() => notebookService.close?.());
         httpRouter.use(
           await createRouter({
             httpAuth,
@@ -181,6 +196,13 @@ export const mlPlugin = createBackendPlugin({
             httpAuth,
             userInfo,
             quotaService,
+            notebookService,
+          }),
+        );
+        httpRouter.use(
+          await createNotebookProgressRouter({
+            httpAuth,
+            userInfo,
             notebookService,
           }),
         );

@@ -158,8 +158,11 @@ export interface Notebook {
   gpus: number;
   gpuResource: string;
   flavor?: string;
-  /** `kubeflow` (Notebook CR) or `statefulset` (StatefulSet + Service + PVC). */
-  backend: 'kubeflow' | 'statefulset';
+  /**
+   * `kubeflow` (Notebook CR), `statefulset` (StatefulSet + Service + PVC) or
+   * `jupyterhub` (a named server of the creator on the configured JupyterHub).
+   */
+  backend: 'kubeflow' | 'statefulset' | 'jupyterhub';
   /** Kueue LocalQueue the notebook was queued in. */
   queue?: string;
   phase: NotebookPhase;
@@ -168,6 +171,23 @@ export interface Notebook {
   /** Where to open it, when the cluster has a notebook URL configured. */
   url?: string;
   createdAt: string;
+}
+
+/**
+ * One server-sent event of `GET /api/ml/notebooks/:cluster/:namespace/:name/progress`:
+ * JupyterHub's spawn progress, passed on. The stream ends after the event
+ * with `ready` (then `url` opens JupyterLab) or `failed`.
+ *
+ * @public
+ */
+export interface NotebookProgressEvent {
+  /** Percent done, 0-100, when the step says. */
+  progress?: number;
+  message?: string;
+  ready?: boolean;
+  failed?: boolean;
+  /** Where the notebook opens, on the ready event. */
+  url?: string;
 }
 
 /**

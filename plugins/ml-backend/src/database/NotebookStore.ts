@@ -11,7 +11,7 @@ export interface NotebookSpec {
   gpus: number;
   gpuResource: string;
   flavor?: string;
-  backend: 'kubeflow' | 'statefulset';
+  backend: 'kubeflow' | 'statefulset' | 'jupyterhub';
   queue?: string;
   /** GpuQuota entity ref, when the notebook was created from one. */
   quota?: string;

@@ -1,0 +1,448 @@
+import { parseEntityRef } from '@backstage/catalog-model';
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
+import { PermissionsService } from '@backstage/backend-plugin-api';
+import {
+  AuthorizeResult,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  mlNotebookCreatePermission,
+  mlNotebookManagePermission,
+  Notebook,
+  NotebookPhase,
+  NotebookProgressEvent,
+  ParsedCreateNotebookRequest,
+} from '@mlplatform/plugin-ml-common';
+import { gpuQuotaResourceRef } from '../../permissions/register';
+import {
+  NotebookRecord,
+  NotebookSpec,
+  NotebookStore,
+} from '../../database/NotebookStore';
+import { MlAuditor } from '../audit/MlAuditor';
+import { toBackstageError } from '../kubernetes/NotebookObjects';
+import {
+  NotebookPlacement,
+  NotebookTarget,
+} from '../kubernetes/NotebookPlacement';
+import type { NotebookCaller } from '../kubernetes/NotebookService';
+import { toNotebook } from '../kubernetes/notebookView';
+import { QuotaService } from '../kubernetes/QuotaService';
+import { HubServer, JupyterHubClient } from './JupyterHubClient';
+import { JupyterHubConfig } from './jupyterhubConfig';
+
+/**
+ * What JupyterHub's spawner gets as user_options: the team's share of its
+ * quota that the notebook spends. On Kubernetes, KubeSpawner's
+ * `profile_list` / `kubespawner_override` maps these to the pod
+ * (docs/notebooks.md); the test spawner records them.
+ *
+ * @internal
+ */
+export interface JupyterHubProfile {
+  gpus: number;
+  /** The GPU resource, e.g. `nvidia.com/gpu` or a MIG profile. */
+  gpuType: string;
+  /** Kueue flavor of the quota the GPUs come from, when it has flavors. */
+  flavor?: string;
+  cpu: string;
+  memory: string;
+  storage: string;
+  image: string;
+  cluster: string;
+  namespace: string;
+  team: string;
+  queue?: string;
+}
+
+const target = (cluster: string, namespace: string, name: string) =>
+  `notebook:${cluster}/${namespace}/${name}`;
+
+/**
+ * JupyterHub's user for a Backstage user: the entity name
+ * (`user:default/ada` → `ada`), which JupyterHub's own login (the same
+ * identity provider, on a real deployment) gives that person too.
+ *
+ * @internal
+ */
+export function hubUserOf(userRef: string): string {
+  return parseEntityRef(userRef).name.toLowerCase();
+}
+
+/**
+ * Notebooks that are JupyterHub named servers of their creator, for the
+ * namespaces `ml.jupyterhub.serves` lists. The checks are the Kubernetes
+ * notebooks' own: the namespace's owning team and quotas from its cluster,
+ * the same permission (`ml.notebook.create` / `ml.notebook.manage` on the
+ * namespace), the same GPU fit ({@link NotebookPlacement}, read only) and
+ * the same audit ({@link MlAuditor}, `ml.notebook.*` actions). Only what
+ * runs the notebook differs: a spawn through JupyterHub's REST API with the
+ * profile as user_options, cleaned up when it fails.
+ *
+ * @internal
+ */
+export class JupyterHubNotebooks {
+  private readonly placement: NotebookPlacement;
+
+  constructor(
+    private readonly deps: {
+      config: JupyterHubConfig;
+      client: JupyterHubClient;
+      placement: NotebookPlacement;
+      quotas: QuotaService;
+      store: NotebookStore;
+      audit: MlAuditor;
+      permissions: PermissionsService;
+    },
+  ) {
+    this.placement = deps.placement;
+  }
+
+  async create(
+    request: ParsedCreateNotebookRequest,
+    where: NotebookTarget,
+    caller: NotebookCaller,
+  ): Promise<Notebook> {
+    const { cluster, namespace, quotaRef } = where;
+    const { name, gpus, gpuResource } = request;
+    const audit = await this.deps.audit.begin({
+      eventId: 'notebook-create',
+      action: mlNotebookCreatePermission.name,
+      actor: caller.userRef,
+      targetRef: target(cluster, namespace, name),
+      details: {
+        cluster,
+        namespace,
+        name,
+        gpus,
+        gpuResource,
+        backend: 'jupyterhub',
+        ...(request.flavor ? { flavor: request.flavor } : {}),
+        ...(quotaRef ? { quota: quotaRef } : {}),
+      },
+      ...(caller.request ? { request: caller.request } : {}),
+    });
+    const refusal = async <T>(step: () => T | Promise<T>): Promise<T> => {
+      try {
+        return await step();
+      } catch (e) {
+        await audit.refused({ error: e as Error });
+        throw e;
+      }
+    };
+
+    const owned = await refusal(() =>
+      this.placement.ownedNamespace(where, name),
+    );
+    await refusal(() =>
+      this.authorize(
+        mlNotebookCreatePermission,
+        caller,
+        { cluster, namespace, team: owned.team },
+        `may not create notebooks in namespace ${namespace} on ${cluster}`,
+      ),
+    );
+    const { images } = this.deps.config;
+    if (images && !images.includes(request.image)) {
+      await refusal(() => {
+        throw new InputError(
+          `image ${
+            request.image
+          } is not offered by JupyterHub; choose one of ${images.join(', ')}`,
+        );
+      });
+    }
+    if (await this.deps.store.get(cluster, namespace, name)) {
+      await refusal(() => {
+        throw new ConflictError(
+          `a notebook named ${name} already exists in ${namespace} on ${cluster}`,
+        );
+      });
+    }
+    const { flavor, queue } = await refusal(() =>
+      this.placement.flavorAndQueue(where, owned.quotas, request),
+    );
+
+    const profile: JupyterHubProfile = {
+      gpus,
+      gpuType: gpuResource,
+      ...(flavor ? { flavor } : {}),
+      cpu: request.cpu,
+      memory: request.memory,
+      storage: request.storage,
+      image: request.image,
+      cluster,
+      namespace,
+      team: owned.team,
+      ...(queue ? { queue } : {}),
+    };
+    const user = hubUserOf(caller.userRef);
+    try {
+      await this.deps.client.ensureUser(user);
+      await this.deps.client.startServer(user, name, { ...profile });
+    } catch (e) {
+      // Nothing half-created stays behind: a spawn that failed is removed.
+      const rolledBack = await this.deps.client
+        .stopServer(user, name, { remove: true })
+        .then(
+          () => true,
+          () => false,
+        );
+      const error = toBackstageError(e);
+      await audit.failed({ error, details: { rolledBack } });
+      throw error;
+    }
+    const spec: NotebookSpec = {
+      image: request.image,
+      cpu: request.cpu,
+      memory: request.memory,
+      storage: request.storage,
+      gpus,
+      gpuResource,
+      ...(flavor ? { flavor } : {}),
+      backend: 'jupyterhub',
+      ...(queue ? { queue } : {}),
+      ...(quotaRef ? { quota: quotaRef } : {}),
+    };
+    const stored = await this.deps.store.add({
+      cluster,
+      namespace,
+      name,
+      createdBy: caller.userRef,
+      team: owned.team,
+      spec,
+    });
+    this.deps.quotas.invalidate(cluster);
+    await audit.succeeded({
+      details: { backend: 'jupyterhub', hubUser: user },
+      meta: { backend: 'jupyterhub' },
+    });
+    return this.view(stored, {
+      phase: 'Pending',
+      message: 'spawning on JupyterHub',
+    });
+  }
+
+  /**
+   * The live state of JupyterHub notebooks (one user read per creator);
+   * when JupyterHub does not answer they show `Unknown` with the reason.
+   */
+  async list(
+    records: NotebookRecord[],
+  ): Promise<{ items: Notebook[]; unavailable: string[] }> {
+    const users = new Map<string, NotebookRecord[]>();
+    for (const r of records) {
+      const user = hubUserOf(r.createdBy);
+      users.set(user, [...(users.get(user) ?? []), r]);
+    }
+    const items: Notebook[] = [];
+    const unavailable = new Set<string>();
+    await Promise.all(
+      [...users].map(async ([user, rows]) => {
+        try {
+          const servers = (await this.deps.client.getUser(user))?.servers ?? {};
+          for (const r of rows)
+            items.push(this.view(r, stateOf(servers[r.name])));
+        } catch (e) {
+          for (const r of rows) {
+            unavailable.add(r.cluster);
+            items.push(
+              this.view(r, { phase: 'Unknown', message: (e as Error).message }),
+            );
+          }
+        }
+      }),
+    );
+    return { items, unavailable: [...unavailable] };
+  }
+
+  async stop(record: NotebookRecord, caller: NotebookCaller): Promise<void> {
+    await this.mutate('stop', record, caller, user =>
+      this.deps.client.stopServer(user, record.name, { remove: false }),
+    );
+  }
+
+  async start(record: NotebookRecord, caller: NotebookCaller): Promise<void> {
+    await this.mutate('start', record, caller, async user => {
+      const { cluster, namespace } = record;
+      const { gpus, gpuResource, flavor } = record.spec;
+      if (gpus > 0) {
+        // Starting again spends GPUs like a create: the same fit, fresh.
+        const snapshot = await this.deps.quotas.clusterQuotas(cluster, {
+          fresh: true,
+        });
+        this.placement.checkRestart(
+          { cluster, namespace },
+          snapshot.quotas.filter(q => q.namespace === namespace),
+          { gpus, gpuResource, ...(flavor ? { flavor } : {}) },
+        );
+      }
+      const server = (await this.deps.client.getUser(user))?.servers?.[
+        record.name
+      ];
+      await this.deps.client.startServer(
+        user,
+        record.name,
+        server?.user_options ?? {},
+      );
+    });
+  }
+
+  async delete(record: NotebookRecord, caller: NotebookCaller): Promise<void> {
+    await this.mutate('delete', record, caller, async user => {
+      await this.deps.client.stopServer(user, record.name, { remove: true });
+      await this.deps.store.markDeleted(record.id);
+    });
+  }
+
+  /**
+   * The spawn progress of a notebook its creator asked for, as JupyterHub
+   * streams it, with the ready event's URL made the public one.
+   */
+  async *progress(
+    record: NotebookRecord,
+    caller: NotebookCaller,
+    signal: AbortSignal,
+  ): AsyncGenerator<NotebookProgressEvent> {
+    if (record.createdBy !== caller.userRef) {
+      throw new NotAllowedError(
+        `notebook ${record.name} is ${record.createdBy}'s; only its creator follows its start`,
+      );
+    }
+    const user = hubUserOf(record.createdBy);
+    for await (const event of this.deps.client.progress(
+      user,
+      record.name,
+      signal,
+    )) {
+      yield {
+        ...(typeof event.progress === 'number'
+          ? { progress: event.progress }
+          : {}),
+        ...(event.message ? { message: event.message } : {}),
+        ...(event.ready ? { ready: true, url: this.openUrl(record) } : {}),
+        ...(event.failed ? { failed: true } : {}),
+      };
+    }
+  }
+
+  private async mutate(
+    action: 'stop' | 'start' | 'delete',
+    record: NotebookRecord,
+    caller: NotebookCaller,
+    run: (hubUser: string) => Promise<void>,
+  ): Promise<void> {
+    const { cluster, namespace, name } = record;
+    const audit = await this.deps.audit.begin({
+      eventId: `notebook-${action}`,
+      action: `ml.notebook.${action}`,
+      actor: caller.userRef,
+      targetRef: target(cluster, namespace, name),
+      details: { cluster, namespace, name, backend: 'jupyterhub' },
+      ...(caller.request ? { request: caller.request } : {}),
+    });
+    let team: string | undefined;
+    try {
+      team = await this.placement.teamOf(
+        cluster,
+        namespace,
+        `cannot ${action} notebook ${name}`,
+      );
+    } catch (e) {
+      await audit.failed({ error: e as Error });
+      throw e;
+    }
+    try {
+      await this.authorize(
+        mlNotebookManagePermission,
+        caller,
+        { cluster, namespace, team: team ?? record.team },
+        `may not ${action} notebook ${name} in namespace ${namespace} on ${cluster}`,
+      );
+    } catch (e) {
+      await audit.refused({ error: e as Error });
+      throw e;
+    }
+    try {
+      await run(hubUserOf(record.createdBy));
+    } catch (e) {
+      const error = toBackstageError(e);
+      await audit.finish(
+        error instanceof ConflictError ? 'refused' : 'failed',
+        { error },
+      );
+      throw error;
+    }
+    this.deps.quotas.invalidate(cluster);
+    await audit.succeeded();
+  }
+
+  /**
+   * The permission policy's decision on the team's namespace; throws the
+   * refusal, naming the team when the caller is not one of its members
+   * (the same wording as the Kubernetes notebooks).
+   */
+  private async authorize(
+    permission: ResourcePermission,
+    caller: NotebookCaller,
+    where: { cluster: string; namespace: string; team?: string },
+    action: string,
+  ): Promise<void> {
+    const [decision] = await this.deps.permissions.authorize(
+      [
+        {
+          permission,
+          resourceRef: gpuQuotaResourceRef(where.cluster, where.namespace),
+        },
+      ],
+      { credentials: caller.credentials },
+    );
+    if (decision.result === AuthorizeResult.ALLOW) return;
+    const { cluster, namespace, team } = where;
+    if (team && !caller.ownership.includes(team)) {
+      throw new NotAllowedError(
+        `${caller.userRef} is not a member of ${team}, which owns namespace ${namespace} on ${cluster}`,
+      );
+    }
+    throw new NotAllowedError(
+      `${caller.userRef} ${action}: permission ${permission.name} denied`,
+    );
+  }
+
+  /** JupyterLab of the notebook on JupyterHub's public URL. */
+  openUrl(record: NotebookRecord): string {
+    const user = encodeURIComponent(hubUserOf(record.createdBy));
+    return `${this.deps.config.publicUrl}/user/${user}/${record.name}/lab`;
+  }
+
+  private view(
+    record: NotebookRecord,
+    state: { phase: NotebookPhase; message?: string },
+  ): Notebook {
+    return {
+      ...toNotebook(record, undefined, state),
+      url: this.openUrl(record),
+    };
+  }
+}
+
+/** A notebook's phase from its named server in JupyterHub's user model. */
+function stateOf(server: HubServer | undefined): {
+  phase: NotebookPhase;
+  message?: string;
+} {
+  if (!server) {
+    return {
+      phase: 'Failed',
+      message: 'its JupyterHub server no longer exists',
+    };
+  }
+  if (server.pending === 'spawn') {
+    return { phase: 'Pending', message: 'spawning on JupyterHub' };
+  }
+  if (server.pending === 'stop') {
+    return { phase: 'Pending', message: 'stopping on JupyterHub' };
+  }
+  if (server.ready) return { phase: 'Running' };
+  return { phase: 'Stopped' };
+}
