@@ -17,6 +17,7 @@ import type {
   MlAuditEventsResponse,
   MlAuditQuery,
   MlHealthResponse,
+  MlOverviewResponse,
   ModelHealthResponse,
   ModelVersionsResponse,
   Notebook,
@@ -323,6 +324,14 @@ export class MlApiClient {
       `${logsPath(ref)}/store${query({ ...request })}`,
       options,
     );
+  }
+
+  /**
+   * `GET /overview`: the ML fleet at a glance (models by verdict, firing
+   * alerts, failed or stuck runs, GPUs per team), as the caller may see it.
+   */
+  async getOverview(options?: MlRequestOptions): Promise<MlOverviewResponse> {
+    return this.request('GET', '/overview', options);
   }
 
   private async request<T>(

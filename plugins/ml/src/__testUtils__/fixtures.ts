@@ -183,6 +183,7 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     });
   return {
     getHealth: missing('getHealth'),
+    getOverview: missing('getOverview'),
     getQuotas: missing('getQuotas'),
     listNotebooks: missing('listNotebooks'),
     createNotebook: missing('createNotebook'),

@@ -12,6 +12,7 @@ import {
   MlAuditEventsResponse,
   MlAuditQuery,
   MlHealthResponse,
+  MlOverviewResponse,
   ModelHealthResponse,
   ModelRef,
   ModelVersionsResponse,
@@ -42,6 +43,8 @@ export type {
 export interface MlApi {
   /** Version of the ML backend and the status of each integration. */
   getHealth(): Promise<MlHealthResponse>;
+  /** The ML fleet at a glance: models by verdict, firing alerts, failed or stuck runs, GPUs per team. */
+  getOverview(): Promise<MlOverviewResponse>;
   /** GPU quotas (ResourceQuota and Kueue) and which clusters answered. */
   getQuotas(filter?: GpuQuotasFilter): Promise<GpuQuotasResponse>;
   /** The signed-in user's notebooks on every cluster. */

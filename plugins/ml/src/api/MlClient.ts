@@ -12,6 +12,7 @@ import {
   MlAuditEventsResponse,
   MlAuditQuery,
   MlHealthResponse,
+  MlOverviewResponse,
   ModelHealthResponse,
   ModelVersionsResponse,
   Notebook,
@@ -46,6 +47,10 @@ export class MlClient implements MlApi {
 
   getHealth(): Promise<MlHealthResponse> {
     return this.client.getHealth();
+  }
+
+  getOverview(): Promise<MlOverviewResponse> {
+    return this.client.getOverview();
   }
 
   getQuotas(filter?: GpuQuotasFilter): Promise<GpuQuotasResponse> {

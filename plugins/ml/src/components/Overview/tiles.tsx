@@ -1,0 +1,358 @@
+/*
+ * The tiles of the ML overview: each one a count or a bar at a glance, the
+ * few rows that need a look, and a link to where the detail is. An empty
+ * tile says what is missing and, for a new team, which template starts it.
+ */
+import { InfoCard, Link } from '@backstage/core-components';
+import { EntityRefLink } from '@backstage/plugin-catalog-react';
+import {
+  Box,
+  Button,
+  LinearProgress,
+  List,
+  ListItem,
+  ListItemText,
+  makeStyles,
+  Tooltip,
+  Typography,
+} from '@material-ui/core';
+import {
+  MlOverviewResponse,
+  ModelHealthVerdict,
+  OVERVIEW_RUNS_HOURS,
+} from '@mlplatform/plugin-ml-common';
+import { SeverityChip, VerdictBadge } from '../Health/VerdictBadge';
+import { relativeTime } from '../shared/relativeTime';
+
+/** Where the scaffolder serves the ML templates (templates/ in this repo). */
+export const TEMPLATE_LINKS = {
+  notebook: '/create/templates/default/gpu-notebook',
+  project: '/create/templates/default/ml-project',
+};
+
+/** Rows a tile lists before "and N more". */
+const ROWS = 5;
+
+const VERDICT_COLOR: Record<ModelHealthVerdict, string> = {
+  failing: '#d32f2f',
+  degraded: '#ed6c02',
+  unknown: '#9e9e9e',
+  healthy: '#2e7d32',
+};
+
+const useStyles = makeStyles(theme => ({
+  big: { fontSize: '2.5rem', fontWeight: 600, lineHeight: 1.1 },
+  bar: {
+    display: 'flex',
+    height: 12,
+    borderRadius: 6,
+    overflow: 'hidden',
+    margin: theme.spacing(1, 0),
+    background: theme.palette.action.hover,
+  },
+  legend: { display: 'flex', gap: theme.spacing(2), flexWrap: 'wrap' },
+  row: { paddingLeft: 0, paddingRight: 0 },
+  gpuBar: { height: 8, borderRadius: 4, marginTop: theme.spacing(0.5) },
+  empty: { padding: theme.spacing(1, 0) },
+}));
+
+function Empty(props: {
+  text: string;
+  action?: { label: string; to: string };
+}) {
+  const classes = useStyles();
+  return (
+    <Box className={classes.empty}>
+      <Typography variant="body2" color="textSecondary" paragraph>
+        {props.text}
+      </Typography>
+      {props.action && (
+        <Button
+          variant="outlined"
+          color="primary"
+          size="small"
+          component={Link as any}
+          to={props.action.to}
+        >
+          {props.action.label}
+        </Button>
+      )}
+    </Box>
+  );
+}
+
+function More(props: { total: number }) {
+  if (props.total <= ROWS) return null;
+  return (
+    <Typography variant="caption" color="textSecondary">
+      and {props.total - ROWS} more
+    </Typography>
+  );
+}
+
+/** Models by verdict as one stacked bar, and the worst ones with their reason. */
+export function ModelsTile(props: { models: MlOverviewResponse['models'] }) {
+  const classes = useStyles();
+  const { total, byVerdict, items } = props.models;
+  const needsLook = items.filter(m => m.verdict !== 'healthy');
+  const verdicts: ModelHealthVerdict[] = [
+    'failing',
+    'degraded',
+    'unknown',
+    'healthy',
+  ];
+  return (
+    <InfoCard
+      title="Model health"
+      subheader={`${total} model${total === 1 ? '' : 's'} in the catalog`}
+      deepLink={{ title: 'All models', link: '/catalog?filters[kind]=model' }}
+    >
+      {total === 0 ? (
+        <Empty
+          text="No models in the catalog yet. An ML project registers its model, pipeline and dataset."
+          action={{ label: 'Create an ML project', to: TEMPLATE_LINKS.project }}
+        />
+      ) : (
+        <>
+          <div
+            className={classes.bar}
+            role="img"
+            aria-label={verdicts
+              .map(v => `${byVerdict[v] ?? 0} ${v}`)
+              .join(', ')}
+          >
+            {verdicts.map(v =>
+              byVerdict[v] ? (
+                <div
+                  key={v}
+                  style={{
+                    width: `${(100 * byVerdict[v]) / total}%`,
+                    background: VERDICT_COLOR[v],
+                  }}
+                />
+              ) : null,
+            )}
+          </div>
+          <div className={classes.legend}>
+            {verdicts.map(v => (
+              <Typography key={v} variant="body2">
+                <span style={{ color: VERDICT_COLOR[v] }}>●</span>{' '}
+                {byVerdict[v] ?? 0} {v}
+              </Typography>
+            ))}
+          </div>
+          <List dense aria-label="Models that need a look">
+            {needsLook.slice(0, ROWS).map(m => (
+              <ListItem key={m.entityRef} className={classes.row}>
+                <Box mr={1}>
+                  <VerdictBadge verdict={m.verdict} size="small" />
+                </Box>
+                <ListItemText
+                  primary={
+                    <EntityRefLink entityRef={m.entityRef} hideIcon>
+                      {m.title}
+                    </EntityRefLink>
+                  }
+                  secondary={[m.owner?.name, m.reason]
+                    .filter(Boolean)
+                    .join(' · ')}
+                />
+              </ListItem>
+            ))}
+          </List>
+          <More total={needsLook.length} />
+          {needsLook.length === 0 && (
+            <Typography variant="body2">
+              Every model meets its objectives.
+            </Typography>
+          )}
+        </>
+      )}
+    </InfoCard>
+  );
+}
+
+/** Firing alerts across every model, newest first. */
+export function AlertsTile(props: { alerts: MlOverviewResponse['alerts'] }) {
+  const classes = useStyles();
+  const { items } = props.alerts;
+  return (
+    <InfoCard title="Firing alerts" subheader="Across every model">
+      <Typography className={classes.big}>{items.length}</Typography>
+      {items.length === 0 ? (
+        <Empty text="No alerts are firing for any model." />
+      ) : (
+        <List dense aria-label="Firing alerts">
+          {items.slice(0, ROWS).map(a => (
+            <ListItem
+              key={`${a.modelRef}/${a.name}/${a.startsAt}`}
+              className={classes.row}
+            >
+              <Box mr={1}>
+                <SeverityChip severity={a.severity} />
+              </Box>
+              <ListItemText
+                primary={
+                  <>
+                    {a.name} on{' '}
+                    <EntityRefLink entityRef={a.modelRef} hideIcon>
+                      {a.modelTitle}
+                    </EntityRefLink>
+                  </>
+                }
+                secondary={[a.summary, relativeTime(a.startsAt)]
+                  .filter(Boolean)
+                  .join(' · ')}
+              />
+            </ListItem>
+          ))}
+        </List>
+      )}
+      <More total={items.length} />
+    </InfoCard>
+  );
+}
+
+/** Runs that failed or are stuck in the last day. */
+export function RunsTile(props: {
+  pipelines: MlOverviewResponse['pipelines'];
+}) {
+  const classes = useStyles();
+  const { total, items, problems } = props.pipelines;
+  return (
+    <InfoCard
+      title="Pipeline runs that need a look"
+      subheader={`Failed or stuck in the last ${OVERVIEW_RUNS_HOURS} h, across ${total} pipeline${
+        total === 1 ? '' : 's'
+      }`}
+      deepLink={{ title: 'All pipelines', link: '../pipelines' }}
+    >
+      <Typography className={classes.big}>{items.length}</Typography>
+      {total === 0 && (
+        <Empty
+          text="No pipelines in the catalog yet. An ML project comes with a training pipeline."
+          action={{ label: 'Create an ML project', to: TEMPLATE_LINKS.project }}
+        />
+      )}
+      {total > 0 && items.length === 0 && (
+        <Empty text="No run failed or got stuck in the last day." />
+      )}
+      {items.length > 0 && (
+        <List dense aria-label="Runs that need a look">
+          {items.slice(0, ROWS).map(r => (
+            <ListItem
+              key={`${r.pipelineRef}/${r.runId}`}
+              className={classes.row}
+            >
+              <ListItemText
+                primary={
+                  <>
+                    <EntityRefLink entityRef={r.pipelineRef} hideIcon>
+                      {r.pipelineTitle}
+                    </EntityRefLink>{' '}
+                    ·{' '}
+                    {r.problem === 'failed' ? 'failed' : `stuck (${r.status})`}
+                  </>
+                }
+                secondary={[
+                  r.runId,
+                  r.owner?.name,
+                  r.message,
+                  relativeTime(r.at),
+                ]
+                  .filter(Boolean)
+                  .join(' · ')}
+              />
+            </ListItem>
+          ))}
+        </List>
+      )}
+      <More total={items.length} />
+      {problems.length > 0 && (
+        <Tooltip
+          title={problems.map(p => `${p.source}: ${p.error}`).join('\n')}
+        >
+          <Typography variant="caption" color="error">
+            {problems.length} pipeline{problems.length === 1 ? '' : 's'} could
+            not be read
+          </Typography>
+        </Tooltip>
+      )}
+    </InfoCard>
+  );
+}
+
+/** GPUs per team and cluster: a used / quota bar, free, and what waits. */
+export function GpusTile(props: { gpus: MlOverviewResponse['gpus'] }) {
+  const classes = useStyles();
+  const { items, clusters } = props.gpus;
+  const down = clusters.filter(c => !c.available);
+  return (
+    <InfoCard
+      title="GPUs per team"
+      subheader="Used of quota, free, and asked for by waiting workloads"
+      deepLink={{ title: 'GPU quotas', link: '../quotas' }}
+    >
+      {clusters.length === 0 && (
+        <Empty text="No Kubernetes clusters are configured (ml.kubernetes.clusters)." />
+      )}
+      {clusters.length > 0 && items.length === 0 && (
+        <Empty
+          text="No GPU quotas on the clusters yet. A GPU notebook is the quickest way to start."
+          action={{
+            label: 'Create a GPU notebook',
+            to: TEMPLATE_LINKS.notebook,
+          }}
+        />
+      )}
+      <List dense aria-label="GPUs per team">
+        {items.map(g => {
+          const label = g.team?.name ?? 'No owning team';
+          const query = new URLSearchParams({
+            cluster: g.cluster,
+            ...(g.team ? { team: g.team.ref } : {}),
+          });
+          return (
+            <ListItem
+              key={`${g.cluster}/${g.team?.ref ?? ''}`}
+              className={classes.row}
+            >
+              <ListItemText
+                disableTypography
+                primary={
+                  <Typography variant="body2">
+                    <Link to={`../quotas?${query}`}>{label}</Link> on{' '}
+                    {g.cluster}: {g.used} / {g.hard} used · {g.free} free
+                    {g.pendingWorkloads > 0 &&
+                      ` · ${g.pendingDemand} asked for by ${
+                        g.pendingWorkloads
+                      } waiting workload${g.pendingWorkloads === 1 ? '' : 's'}`}
+                  </Typography>
+                }
+                secondary={
+                  <LinearProgress
+                    className={classes.gpuBar}
+                    variant="determinate"
+                    value={g.hard ? Math.min(100, (100 * g.used) / g.hard) : 0}
+                    color={g.pendingWorkloads ? 'secondary' : 'primary'}
+                    aria-label={`${label} on ${g.cluster}: ${g.used} of ${g.hard} GPUs used`}
+                  />
+                }
+              />
+            </ListItem>
+          );
+        })}
+      </List>
+      {down.map(c => (
+        <Typography
+          key={c.name}
+          variant="caption"
+          color="error"
+          component="div"
+        >
+          {c.name} did not answer: {c.error ?? 'no answer'}
+        </Typography>
+      ))}
+    </InfoCard>
+  );
+}
