@@ -88,6 +88,11 @@ describe('MlApiClient', () => {
   >([
     ['getHealth', c => c.getHealth(), { method: 'GET', url: '/api/ml/health' }],
     [
+      'getOverview',
+      c => c.getOverview(),
+      { method: 'GET', url: '/api/ml/overview' },
+    ],
+    [
       'getQuotas',
       c =>
         c.getQuotas({
