@@ -210,6 +210,20 @@ export const experimentRunsEntityCard = EntityCardBlueprint.make({
   },
 });
 
+/**
+ * Logs of a Model's serving pods or a Pipeline's run pods, with the
+ * entity's lines in the central log store (`entity-card:ml/logs`).
+ *
+ * @public
+ */
+export const logsEntityCard = EntityCardBlueprint.make({
+  name: 'logs',
+  params: {
+    filter: isModelOrPipeline,
+    loader: () => import('./components/Logs').then(m => <m.EntityLogsCard />),
+  },
+});
+
 /** Every entity card of the ML plugin, in the order they appear. */
 export const mlEntityCards = [
   modelOverviewEntityCard,
@@ -223,6 +237,7 @@ export const mlEntityCards = [
   modelLatestRunEntityCard,
   modelVersionsEntityCard,
   experimentRunsEntityCard,
+  logsEntityCard,
   modelCardEntityCard,
   lineageEntityCard,
 ];

@@ -199,6 +199,10 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     getAuditEvents: missing('getAuditEvents'),
     getExperimentRuns: missing('getExperimentRuns'),
     compareExperimentRuns: missing('compareExperimentRuns'),
+    getLogPods: missing('getLogPods'),
+    getPodLogs: missing('getPodLogs'),
+    downloadPodLogs: missing('downloadPodLogs'),
+    getLogStoreLines: missing('getLogStoreLines'),
     ...impl,
   };
 }

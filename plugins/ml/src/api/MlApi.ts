@@ -9,6 +9,10 @@ import {
   CreateNotebookRequest,
   GpuQuotasFilter,
   GpuQuotasResponse,
+  LogPodsResponse,
+  LogStoreRequest,
+  LogStoreResponse,
+  LogsTargetRef,
   MlAuditEventsResponse,
   MlAuditQuery,
   MlHealthResponse,
@@ -21,6 +25,8 @@ import {
   NotebooksResponse,
   PipelineRef,
   PipelineRunsResponse,
+  PodLogsRequest,
+  PodLogsResponse,
   PromoteModelRequest,
   PromoteModelResponse,
   StartPipelineRunRequest,
@@ -123,6 +129,24 @@ export interface MlApi {
     ref: ExperimentEntityRef,
     request: CompareRunsRequest,
   ): Promise<CompareRunsResponse>;
+  /**
+   * The pods whose logs a Model's, Pipeline's or notebook's Logs card
+   * offers, or `configured: false` with what to set. Rejects with 403 when
+   * the caller may not read logs in any of their namespaces.
+   */
+  getLogPods(ref: LogsTargetRef): Promise<LogPodsResponse>;
+  /** One container's lines (tail, since, search); rejects with the backend's reason. */
+  getPodLogs(
+    ref: LogsTargetRef,
+    request: PodLogsRequest,
+  ): Promise<PodLogsResponse>;
+  /** The same lines as the text of a `.log` file, with timestamps. */
+  downloadPodLogs(ref: LogsTargetRef, request: PodLogsRequest): Promise<string>;
+  /** The entity's lines in the central log store (Loki) over a bounded window. */
+  getLogStoreLines(
+    ref: LogsTargetRef,
+    request?: LogStoreRequest,
+  ): Promise<LogStoreResponse>;
 }
 
 /** @public */

@@ -8,6 +8,10 @@ import {
   ExperimentRunsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  LogPodsResponse,
+  LogStoreRequest,
+  LogStoreResponse,
+  LogsTargetRef,
   MlApiClient,
   MlAuditEventsResponse,
   MlAuditQuery,
@@ -18,6 +22,8 @@ import {
   Notebook,
   NotebooksResponse,
   PipelineRunsResponse,
+  PodLogsRequest,
+  PodLogsResponse,
   PromoteModelRequest,
   PromoteModelResponse,
   StartPipelineRunRequest,
@@ -132,5 +138,30 @@ export class MlClient implements MlApi {
     request: CompareRunsRequest,
   ): Promise<CompareRunsResponse> {
     return this.client.compareExperimentRuns(ref, request);
+  }
+
+  getLogPods(ref: LogsTargetRef): Promise<LogPodsResponse> {
+    return this.client.getLogPods(ref);
+  }
+
+  getPodLogs(
+    ref: LogsTargetRef,
+    request: PodLogsRequest,
+  ): Promise<PodLogsResponse> {
+    return this.client.getPodLogs(ref, request);
+  }
+
+  downloadPodLogs(
+    ref: LogsTargetRef,
+    request: PodLogsRequest,
+  ): Promise<string> {
+    return this.client.downloadPodLogs(ref, request);
+  }
+
+  getLogStoreLines(
+    ref: LogsTargetRef,
+    request?: LogStoreRequest,
+  ): Promise<LogStoreResponse> {
+    return this.client.getLogStoreLines(ref, request);
   }
 }

@@ -1,3 +1,4 @@
+import { Link } from '@backstage/core-components';
 import { Typography } from '@material-ui/core';
 import { ModelHealthPoint } from '@mlplatform/plugin-ml-common';
 import {
@@ -11,6 +12,8 @@ import {
   XAxis,
   YAxis,
 } from 'recharts';
+import { useLocation } from 'react-router-dom';
+import { badWindow, logsWindowHref } from '../Logs/logsWindow';
 
 /** One line of a chart: its series and how to show it. */
 export interface ChartLine {
@@ -44,9 +47,29 @@ export function mergeSeries(lines: ChartLine[]) {
   return [...rows.values()].sort((a, b) => (a.t as number) - (b.t as number));
 }
 
+/** The window in which any line of the chart was above its threshold. */
+function breachWindow(lines: ChartLine[], threshold?: { value: number }) {
+  if (!threshold) return undefined;
+  const windows = lines
+    .map(l => badWindow(l.points, threshold.value, l.scale))
+    .filter(w => w !== undefined);
+  if (!windows.length) return undefined;
+  return {
+    start: windows.map(w => w.start).sort()[0],
+    end: windows.map(w => w.end).sort()[windows.length - 1],
+  };
+}
+
+const hhmm = (iso: string) =>
+  new Date(iso).toLocaleTimeString('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+  });
+
 /**
  * A small time-series chart of a health panel, with an optional SLO
- * threshold drawn as a dashed reference line.
+ * threshold drawn as a dashed reference line, and, when the series broke
+ * it, a link to the Logs card on those minutes.
  */
 export function HealthChart(props: {
   title: string;
@@ -56,7 +79,9 @@ export function HealthChart(props: {
   error?: string;
 }) {
   const { title, lines, format, threshold, error } = props;
+  const location = useLocation();
   const data = mergeSeries(lines);
+  const bad = breachWindow(lines, threshold);
   const hasData = data.some(row =>
     lines.some(l => row[l.key] !== null && row[l.key] !== undefined),
   );
@@ -128,6 +153,14 @@ export function HealthChart(props: {
             )}
           </LineChart>
         </ResponsiveContainer>
+      )}
+      {bad && (
+        <Typography variant="caption">
+          <Link to={logsWindowHref(location.search, bad)}>
+            Logs of the minutes over {threshold!.label} ({hhmm(bad.start)}–
+            {hhmm(bad.end)})
+          </Link>
+        </Typography>
       )}
     </div>
   );

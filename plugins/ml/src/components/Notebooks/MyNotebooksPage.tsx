@@ -21,6 +21,7 @@ import { age } from '../shared/relativeTime';
 import { DeleteNotebookDialog } from './DeleteNotebookDialog';
 import { NewNotebookDialog } from './NewNotebookDialog';
 import { NotebookPhase } from './NotebookPhase';
+import { NotebookLogsButton } from '../Logs/NotebookLogsButton';
 
 const useStyles = makeStyles(theme => ({
   actions: {
@@ -66,6 +67,7 @@ function NotebookActions(props: {
   const label = (verb: string) => `${verb} ${nb.name}`;
   return (
     <div className={classes.actions}>
+      <NotebookLogsButton notebook={nb} />
       {nb.url && nb.phase === 'Running' && (
         <Button
           size="small"

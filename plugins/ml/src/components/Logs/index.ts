@@ -1,0 +1,3 @@
+export { LogsCard } from './LogsCard';
+export { EntityLogsCard } from './EntityLogsCard';
+export { badWindow, logsWindowHref } from './logsWindow';
