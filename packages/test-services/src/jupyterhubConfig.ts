@@ -64,9 +64,9 @@ c.JupyterHub.named_server_limit_per_user = 0
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.cleanup_proxy = True
 c.JupyterHub.check_running_servers = False
-# Answer a spawn request at once (202) instead of holding it up to 10 s:
-# callers follow the spawn on its progress stream.
-c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}
+# Answer spawn and stop requests at once (202) instead of holding them up to 10 s:
+# callers follow a spawn on its progress stream and a stop in the user model.
+c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0, "slow_stop_timeout": 0}
 
 c.ConfigurableHTTPProxy.command = ${py(v.proxyCommand)}
 c.ConfigurableHTTPProxy.api_url = ${py(v.proxyApiUrl)}

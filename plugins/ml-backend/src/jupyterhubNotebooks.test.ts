@@ -250,11 +250,19 @@ describeIfBinary(jupyterhubBinary)(
         .set(as(ADA));
       expect(del.status).toBe(204);
       expect((await listOf(server)).items).toEqual([]);
-      const hubUser = await hub.api<{ servers: Record<string, object> }>(
-        'GET',
-        '/users/ada?include_stopped_servers=1',
-      );
-      expect(hubUser.servers['ada-lab']).toBeUndefined();
+      // JupyterHub answers a delete at once and forgets the server once
+      // JupyterLab has stopped.
+      const serverOnHub = async () =>
+        (
+          await hub.api<{ servers: Record<string, object> }>(
+            'GET',
+            '/users/ada?include_stopped_servers=1',
+          )
+        ).servers['ada-lab'];
+      for (let i = 0; i < 100 && (await serverOnHub()); i++) {
+        await new Promise(r => setTimeout(r, 200));
+      }
+      expect(await serverOnHub()).toBeUndefined();
 
       const audit = await request(server)
         .get('/api/ml/audit?entity=notebook:gpu-cluster-b/fraud/ada-lab')
@@ -330,6 +338,31 @@ describeIfBinary(jupyterhubBinary)(
         .get('/api/ml/notebooks/gpu-cluster-b/fraud/nothing-here/progress')
         .set(as(ADA));
       expect(progress.status).toBe(404);
+    });
+
+    it('promises at most the free GPUs to concurrent creations (2 free: 2 × 201, 1 × 409)', async () => {
+      const server = await startBackend(kube, {
+        url: hub.url,
+        apiToken: hub.serviceToken,
+      });
+      const names = ['race-1', 'race-2', 'race-3'];
+      const answers = await Promise.all(
+        names.map(name =>
+          request(server)
+            .post('/api/ml/notebooks')
+            .set(as(ADA))
+            .send({ ...body, name, gpus: 1 }),
+        ),
+      );
+      expect(answers.map(a => a.status).sort()).toEqual([201, 201, 409]);
+      const spawned = names.filter(n => hub.spawnedProfile('ada', n));
+      expect(spawned).toHaveLength(2);
+      for (const name of spawned) {
+        const del = await request(server)
+          .delete(`/api/ml/notebooks/gpu-cluster-b/fraud/${name}`)
+          .set(as(ADA));
+        expect(del.status).toBe(204);
+      }
     });
 
     it('answers 503 when JupyterHub is down and keeps nothing half-created', async () => {

@@ -108,6 +108,8 @@ export class JupyterHubClient {
       'DELETE',
       `users/${enc(user)}/servers/${enc(server)}`,
       { remove: options.remove },
+      // Held up to slow_stop_timeout (default 10 s) before a 202.
+      SLOW_SPAWN_MS,
     );
     // Already gone is what a delete wants.
     if (res.status === 404 && options.remove) return;
@@ -240,6 +242,7 @@ export class JupyterHubClient {
   }
 }
 
+// JupyterHub's default slow_spawn_timeout and slow_stop_timeout.
 const SLOW_SPAWN_MS = 10_000;
 
 function enc(segment: string) {

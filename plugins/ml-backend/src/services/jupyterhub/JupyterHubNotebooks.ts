@@ -27,6 +27,11 @@ import {
 } from '../kubernetes/NotebookPlacement';
 import type { NotebookCaller } from '../kubernetes/NotebookService';
 import { toNotebook } from '../kubernetes/notebookView';
+import {
+  GpuHold,
+  NotebookReservations,
+  whileHeld,
+} from '../kubernetes/NotebookReservations';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { HubServer, JupyterHubClient } from './JupyterHubClient';
 import { JupyterHubConfig } from './jupyterhubConfig';
@@ -89,6 +94,8 @@ export class JupyterHubNotebooks {
       config: JupyterHubConfig;
       client: JupyterHubClient;
       placement: NotebookPlacement;
+      /** GPUs promised under the cluster's lock, as for Kubernetes notebooks. */
+      reservations: NotebookReservations;
       quotas: QuotaService;
       store: NotebookStore;
       audit: MlAuditor;
@@ -159,8 +166,23 @@ export class JupyterHubNotebooks {
         );
       });
     }
-    const { flavor, queue } = await refusal(() =>
-      this.placement.flavorAndQueue(where, owned.quotas, request),
+    // The same promise as a Kubernetes notebook: at most free + borrowable
+    // GPUs, whatever the concurrency. The named server's pod (KubeSpawner)
+    // is not the `<name>-0` the reservations look for, so the hold counts
+    // until it settles.
+    const { flavor, queue, hold } = await refusal<{
+      flavor?: string;
+      queue?: string;
+      hold?: GpuHold;
+    }>(() =>
+      gpus > 0
+        ? this.deps.reservations.hold(
+            where,
+            { notebook: name, gpus, gpuResource },
+            quotas => this.placement.flavorAndQueue(where, quotas, request),
+            error => `cannot create notebook ${name}: ${error}`,
+          )
+        : this.placement.flavorAndQueue(where, owned.quotas, request),
     );
 
     const profile: JupyterHubProfile = {
@@ -178,8 +200,10 @@ export class JupyterHubNotebooks {
     };
     const user = hubUserOf(caller.userRef);
     try {
-      await this.deps.client.ensureUser(user);
-      await this.deps.client.startServer(user, name, { ...profile });
+      await whileHeld(hold, async () => {
+        await this.deps.client.ensureUser(user);
+        await this.deps.client.startServer(user, name, { ...profile });
+      });
     } catch (e) {
       // Nothing half-created stays behind: a spawn that failed is removed.
       const rolledBack = await this.deps.client
@@ -257,34 +281,41 @@ export class JupyterHubNotebooks {
   }
 
   async stop(record: NotebookRecord, caller: NotebookCaller): Promise<void> {
-    await this.mutate('stop', record, caller, user =>
-      this.deps.client.stopServer(user, record.name, { remove: false }),
-    );
+    await this.mutate('stop', record, caller, async user => {
+      await this.deps.client.stopServer(user, record.name, { remove: false });
+      await this.release(record);
+    });
   }
 
   async start(record: NotebookRecord, caller: NotebookCaller): Promise<void> {
     await this.mutate('start', record, caller, async user => {
       const { cluster, namespace } = record;
       const { gpus, gpuResource, flavor } = record.spec;
-      if (gpus > 0) {
-        // Starting again spends GPUs like a create: the same fit, fresh.
-        const snapshot = await this.deps.quotas.clusterQuotas(cluster, {
-          fresh: true,
-        });
-        this.placement.checkRestart(
-          { cluster, namespace },
-          snapshot.quotas.filter(q => q.namespace === namespace),
-          { gpus, gpuResource, ...(flavor ? { flavor } : {}) },
+      // Starting again spends GPUs like a create: the same check, held.
+      const held =
+        gpus > 0
+          ? await this.deps.reservations.hold(
+              { cluster, namespace },
+              { notebook: record.name, gpus, gpuResource },
+              quotas =>
+                this.placement.checkRestart({ cluster, namespace }, quotas, {
+                  gpus,
+                  gpuResource,
+                  ...(flavor ? { flavor } : {}),
+                }),
+              error => error,
+            )
+          : undefined;
+      await whileHeld(held?.hold, async () => {
+        const server = (await this.deps.client.getUser(user))?.servers?.[
+          record.name
+        ];
+        await this.deps.client.startServer(
+          user,
+          record.name,
+          server?.user_options ?? {},
         );
-      }
-      const server = (await this.deps.client.getUser(user))?.servers?.[
-        record.name
-      ];
-      await this.deps.client.startServer(
-        user,
-        record.name,
-        server?.user_options ?? {},
-      );
+      });
     });
   }
 
@@ -292,7 +323,16 @@ export class JupyterHubNotebooks {
     await this.mutate('delete', record, caller, async user => {
       await this.deps.client.stopServer(user, record.name, { remove: true });
       await this.deps.store.markDeleted(record.id);
+      await this.release(record);
     });
+  }
+
+  private release(record: NotebookRecord) {
+    return this.deps.reservations.releaseNotebook(
+      record.cluster,
+      record.namespace,
+      record.name,
+    );
   }
 
   /**

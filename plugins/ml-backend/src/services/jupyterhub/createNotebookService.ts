@@ -7,6 +7,7 @@ import {
 import { NotFoundError } from '@backstage/errors';
 import { MlAuditor } from '../audit/MlAuditor';
 import { NotebookPlacement } from '../kubernetes/NotebookPlacement';
+import { NotebookReservations } from '../kubernetes/NotebookReservations';
 import { NotebookCaller, NotebookService } from '../kubernetes/NotebookService';
 import { JupyterHubClient } from './JupyterHubClient';
 import { JupyterHubConfig, jupyterHubServes } from './jupyterhubConfig';
@@ -43,6 +44,10 @@ export class NotebookServiceWithJupyterHub extends NotebookService {
       config: hubConfig,
       client: this.client,
       placement: this.where,
+      reservations: new NotebookReservations({
+        ...base,
+        times: base.reservationTimes,
+      }),
     });
   }
 
