@@ -164,6 +164,7 @@ const QUOTAS: GpuQuotasResponse = {
 
 describe('GET /overview', () => {
   const healthCalls: string[] = [];
+  const runsCalls: string[] = [];
 
   async function app() {
     const overview = OverviewService.create({
@@ -180,6 +181,7 @@ describe('GET /overview', () => {
       } as any,
       pipelineRuns: {
         async listRuns({ pipelineRef }: { pipelineRef: string }) {
+          runsCalls.push(pipelineRef);
           if (pipelineRef === 'pipeline:default/broken') {
             throw new Error('argo on cluster a did not answer');
           }
@@ -283,6 +285,24 @@ describe('GET /overview', () => {
       available: false,
       error: 'connect ECONNREFUSED',
     });
+  });
+
+  it("reuses a pipeline's runs across overviews, and retries one that failed", async () => {
+    const server = await app();
+    runsCalls.length = 0;
+    for (let i = 0; i < 3; i++) {
+      const res = await request(server)
+        .get('/overview')
+        .set('Authorization', mockCredentials.user.header());
+      expect(res.status).toBe(200);
+    }
+    expect(runsCalls.sort()).toEqual([
+      'pipeline:default/broken',
+      'pipeline:default/broken',
+      'pipeline:default/broken',
+      'pipeline:default/churn-training',
+      'pipeline:default/fraud-training',
+    ]);
   });
 
   it('refuses a caller without credentials', async () => {

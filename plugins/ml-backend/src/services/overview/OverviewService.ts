@@ -22,6 +22,7 @@ import {
   STUCK_RUNNING_HOURS,
   parseHealthWindow,
 } from '@mlplatform/plugin-ml-common';
+import { CoalescingCache } from '../coalescingCache';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { ModelHealthService } from '../monitoring/ModelHealthService';
 import { PipelineRunsService } from '../pipelines/PipelineRunsService';
@@ -38,6 +39,12 @@ const VERDICT_RANK: Record<string, number> = {
 /** Upstream calls one overview runs at once, so a cold fleet does not flood Prometheus. */
 const CONCURRENCY = 8;
 const RUNS_PER_PIPELINE = 20;
+/**
+ * How long a pipeline's recent runs are reused across overviews. The caller
+ * may only reach a pipeline the catalog showed them, so a cached answer for
+ * another caller's read of the same pipeline is theirs to see too.
+ */
+const RUNS_TTL_MS = 30_000;
 
 /** Maps `items` through `fn`, at most `limit` at a time, keeping the order. */
 async function mapLimited<T, R>(
@@ -98,7 +105,7 @@ export function runProblem(
  * services already hold and cache — each Model's verdict and firing alerts
  * from the health service (one evaluation per model per cache window,
  * shared with the Model pages), each Pipeline's recent runs from the
- * pipeline service, and GPUs per team and cluster from the quota service's
+ * pipeline service (reused for 30 s across overviews), and GPUs per team and cluster from the quota service's
  * per-cluster refresh (one list per kind per cluster). The catalog is read
  * with the caller's credentials, so everyone sees only the entities they may
  * see; owners are shown by their catalog names.
@@ -115,6 +122,12 @@ export class OverviewService {
   }): OverviewService {
     return new OverviewService(options);
   }
+
+  private readonly runsCache = new CoalescingCache<PipelineRun[]>({
+    ttlMs: RUNS_TTL_MS,
+    staleMs: RUNS_TTL_MS,
+    maxEntries: 5000,
+  });
 
   private constructor(
     private readonly options: {
@@ -271,12 +284,11 @@ export class OverviewService {
     const results = await mapLimited(pipelines, CONCURRENCY, async e => {
       const pipelineRef = stringifyEntityRef(e);
       try {
-        const r = await this.options.pipelineRuns.listRuns({
-          pipelineRef,
-          credentials,
-          limit: RUNS_PER_PIPELINE,
-        });
-        return r.runs;
+        return await this.runsCache.get(pipelineRef, () =>
+          this.options.pipelineRuns
+            .listRuns({ pipelineRef, credentials, limit: RUNS_PER_PIPELINE })
+            .then(r => r.runs),
+        );
       } catch (err) {
         problems.push({ source: pipelineRef, error: (err as Error).message });
         return [];
