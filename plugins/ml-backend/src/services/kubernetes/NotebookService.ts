@@ -31,6 +31,7 @@ import { NotebookPlacement, OwnedNamespace } from './NotebookPlacement';
 import {
   GpuHold,
   NotebookReservations,
+  ReservationTimes,
   whileHeld,
 } from './NotebookReservations';
 import { phaseOf, toNotebook } from './notebookView';
@@ -78,11 +79,16 @@ export class NotebookService {
       permissions: PermissionsService;
       catalog?: CatalogService;
       logger?: LoggerService;
+      /** How long reservations count without the cluster counting them. */
+      reservationTimes?: Partial<ReservationTimes>;
     },
   ) {
     this.placement = new NotebookPlacement(deps);
     this.objects = new NotebookObjects(deps);
-    this.reservations = new NotebookReservations(deps);
+    this.reservations = new NotebookReservations({
+      ...deps,
+      times: deps.reservationTimes,
+    });
   }
 
   async create(
@@ -168,7 +174,7 @@ export class NotebookService {
       ...(quotaRef ? { quota: quotaRef } : {}),
     };
     const backend = await whileHeld(hold, async () => {
-      const { backend, objects } = await orRefuse(() =>
+      const built = await orRefuse(() =>
         this.objects.build(cluster, {
           name,
           namespace,
@@ -176,14 +182,14 @@ export class NotebookService {
           ...spec,
         }),
       );
-      const failure = await this.objects.apply(cluster, objects);
+      const failure = await this.objects.apply(cluster, built.objects);
       if (failure) {
         const { error, message, rolledBack } = failure;
         error.message = message;
         await audit.failed({ error, details: { rolledBack } });
         throw error;
       }
-      return backend;
+      return built.backend;
     });
     this.deps.quotas.invalidate(cluster);
     const stored = await this.deps.store.add({
