@@ -347,6 +347,8 @@ export const mlPlugin = createBackendPlugin({
           notebookService,
           pipelineRuns,
           experiments,
+          podLogs,
+          logStore,
         });
 
         // Modules may replace the built-in retrain action.

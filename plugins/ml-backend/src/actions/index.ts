@@ -6,10 +6,13 @@ import { NotebookService } from '../services/kubernetes/NotebookService';
 import { QuotaService } from '../services/kubernetes/QuotaService';
 import { ModelHealthService } from '../services/monitoring/ModelHealthService';
 import { PipelineRunsService } from '../services/pipelines/PipelineRunsService';
+import { LogStoreService } from '../services/logs/LogStoreService';
+import { PodLogsService } from '../services/logs/PodLogsService';
 import { PromotionService } from '../services/registry/PromotionService';
 import { RegistryService } from '../services/registry/RegistryService';
 import { registerExperimentActions } from './experimentActions';
 import { registerKubernetesActions } from './kubernetesActions';
+import { registerLogActions } from './logActions';
 import { registerModelActions } from './modelActions';
 import { registerPipelineActions } from './pipelineActions';
 
@@ -25,13 +28,15 @@ export interface MlActionsOptions {
   notebookService: NotebookService;
   pipelineRuns: PipelineRunsService;
   experiments: ExperimentsService;
+  podLogs: PodLogsService;
+  logStore: LogStoreService;
 }
 
 /**
  * Registers the ML operations as Backstage actions (`ml:get-model-health`,
  * `ml:list-model-versions`, `ml:promote-model-version`, `ml:get-gpu-quota`,
  * `ml:explain-pending-workload`, `ml:create-notebook`,
- * `ml:start-pipeline-run`, `ml:compare-runs`), which the MCP actions
+ * `ml:start-pipeline-run`, `ml:compare-runs`, `ml:get-logs`), which the MCP actions
  * backend serves to AI assistants. Each runs with the caller's credentials
  * through the services behind the HTTP API, so the catalog's and this
  * plugin's permissions, the quota checks and the audit trail apply as in
@@ -44,4 +49,5 @@ export function registerMlActions(options: MlActionsOptions): void {
   registerKubernetesActions(options);
   registerPipelineActions(options);
   registerExperimentActions(options);
+  registerLogActions(options);
 }

@@ -81,6 +81,7 @@ const TOOLS = [
   'ml.create-notebook',
   'ml.explain-pending-workload',
   'ml.get-gpu-quota',
+  'ml.get-logs',
   'ml.get-model-health',
   'ml.list-model-versions',
   'ml.promote-model-version',
@@ -300,7 +301,7 @@ describeIfBinary([
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('initializes and lists the eight ML tools with their input schemas', async () => {
+  it('initializes and lists the nine ML tools with their input schemas', async () => {
     const init = await mcp(ADA, 'initialize', {
       protocolVersion: '2025-06-18',
       capabilities: {},
