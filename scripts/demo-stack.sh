@@ -21,6 +21,7 @@ PROM_PORT=$((BASE + 90)) AM_PORT=$((BASE + 93)) REG_PORT=$((BASE + 50))
 KUBE_A_PORT=$((BASE + 443)) KUBE_B_PORT=$((BASE + 444))
 KFP_PORT=$((BASE + 880)) AIRFLOW_PORT=$((BASE + 881))
 MLFLOW_PORT=$((BASE + 500))
+JUPYTERHUB_PORT=$((BASE + 800))
 # Where Alertmanager posts alerts: the ML backend's webhook (backend.baseUrl).
 ML_BACKEND_URL="${ML_DEMO_BACKEND_URL:-http://localhost:7007}"
 
@@ -231,6 +232,39 @@ seed_mlflow() { # config (inside ml:)
   printf '    - name: demo-mlflow\n      type: mlflow\n      url: %s\n' "$url" >>"$config"
 }
 
+# A real JupyterHub 6 + JupyterLab (venv) with configurable-http-proxy (npm)
+# and a local-process spawner (packages/test-services/src/jupyterhubCli.ts),
+# on a fixed port. It runs the notebooks of nlp on gpu-cluster-b (quota,
+# permission and audit checked by the portal as for every notebook); the
+# other namespaces keep their Kubernetes notebooks. Log in to it in the
+# browser as the portal user's name (guest) with any password.
+JUPYTERHUB_BIN="${ML_PY_BIN:-$ROOT/.toolchain/py/bin}/jupyterhub"
+start_jupyterhub() { # config (inside ml:)
+  local config=$1 token url
+  if [[ ! -x "$JUPYTERHUB_BIN" ]]; then
+    echo "demo-stack: JupyterHub not installed (run scripts/bootstrap.sh); nlp notebooks stay StatefulSets" >&2
+    return 0
+  fi
+  rm -rf "$DEMO/jupyterhub"
+  mkdir -p "$DEMO/jupyterhub"
+  token="demo-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  start_bg jupyterhub "$DEMO/jupyterhub/log" node \
+    --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+    "$ROOT/packages/test-services/src/jupyterhubCli.ts" \
+    --port "$JUPYTERHUB_PORT" --token "$token" --dir "$DEMO/jupyterhub/state"
+  # The demo works without it: its notebooks then stay StatefulSets.
+  url=$(wait_json_line "$DEMO/jupyterhub/log" url "JupyterHub") || return 0
+  cat >>"$config" <<YAML
+  jupyterhub:
+    url: $url
+    apiToken: $token
+    publicUrl: http://localhost:$JUPYTERHUB_PORT
+    serves:
+      - cluster: gpu-cluster-b
+        namespaces: [nlp]
+YAML
+}
+
 start() {
   stop
   start_mlflow
@@ -349,6 +383,7 @@ YAML
 
   seed_mlflow "$config"
   start_orchestrators "$config"
+  start_jupyterhub "$config"
   start_kube_clusters "$config"
 
   # The ML project template publishes to bare git repositories here and

@@ -95,9 +95,14 @@ describeIfBinary(jupyterhubBinary)('startJupyterHub', () => {
     expect(lab.status).toBe(200);
     expect(await lab.text()).toMatch(/JupyterLab/);
 
+    // Answered at once (202); the server is gone once JupyterLab stopped.
     await hub.api('DELETE', '/users/alice/servers/exp-1', { remove: true });
-    const after = await hub.api<HubUser>('GET', '/users/alice');
-    expect(after.servers['exp-1']).toBeUndefined();
+    const serverOnHub = async () =>
+      (await hub.api<HubUser>('GET', '/users/alice')).servers['exp-1'];
+    for (let i = 0; i < 100 && (await serverOnHub()); i++) {
+      await new Promise(r => setTimeout(r, 200));
+    }
+    expect(await serverOnHub()).toBeUndefined();
   });
 
   it('stops cleanly: the proxy port closes and the dir is removed', async () => {

@@ -63,7 +63,6 @@ c.JupyterHub.named_server_limit_per_user = 0
 # The hub stops its servers and the proxy when it stops (SIGTERM).
 c.JupyterHub.cleanup_servers = True
 c.JupyterHub.cleanup_proxy = True
-c.JupyterHub.check_running_servers = False
 # Answer spawn and stop requests at once (202) instead of holding them up to 10 s:
 # callers follow a spawn on its progress stream and a stop in the user model.
 c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0, "slow_stop_timeout": 0}
