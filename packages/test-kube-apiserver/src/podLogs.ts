@@ -22,6 +22,9 @@ export const LOGS_ANNOTATION = 'kube-apiserver.test/logs';
 
 type Listener = (line: PodLogLine) => void;
 
+/** Told to followers when the container exits. */
+const END: PodLogLine = { time: '', ms: 0, text: '' };
+
 /** RFC3339Nano of `ms` (the runtime's nanoseconds are zeros here). */
 export function rfc3339Nano(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z');
@@ -98,8 +101,6 @@ export class PodLogs {
     return () => set.delete(listener);
   }
 }
-
-const END: PodLogLine = { time: '', ms: 0, text: '' };
 
 /**
  * The lines a container starts with: the seed annotation's, else a

@@ -88,6 +88,7 @@ export function parseLogQl(q: string): {
 } {
   const at = (i: number) => `parse error at line 1, col ${i + 1}`;
   let i = 0;
+  const startsAt = (o: string) => q.startsWith(o, i);
   const ws = () => {
     while (/\s/.test(q[i] ?? '')) i++;
   };
@@ -107,7 +108,7 @@ export function parseLogQl(q: string): {
       );
     i += name.length;
     ws();
-    const op = (['=~', '!~', '!=', '='] as const).find(o => q.startsWith(o, i));
+    const op = (['=~', '!~', '!=', '='] as const).find(o => startsAt(o));
     if (!op)
       throw new ParseError(
         `${at(i)}: syntax error: unexpected ${
@@ -138,9 +139,7 @@ export function parseLogQl(q: string): {
   for (;;) {
     ws();
     if (i >= q.length) break;
-    const op = (['|=', '!=', '|~', '!~'] as const).find(o =>
-      q.startsWith(o, i),
-    );
+    const op = (['|=', '!=', '|~', '!~'] as const).find(startsAt);
     if (!op) throw new ParseError(`${at(i)}: syntax error: unexpected ${q[i]}`);
     i += op.length;
     ws();

@@ -205,6 +205,7 @@ export class KubeClient {
     const lib = isHttps ? https : http;
     // A follow holds its socket for as long as someone reads: no shared agent.
     return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined = undefined;
       const req = lib.request(
         url,
         {
@@ -243,7 +244,7 @@ export class KubeClient {
           );
         },
       );
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         req.destroy(
           new KubeApiError(
             `cluster ${this.cluster} did not answer within ${

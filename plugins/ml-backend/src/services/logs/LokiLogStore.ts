@@ -163,7 +163,8 @@ export class LokiLogStore implements LogStoreAdapter {
         });
       }
     }
-    lines.sort((a, b) => (a.ns < b.ns ? 1 : a.ns > b.ns ? -1 : 0));
+    // newest first; nanosecond times are bigints, which subtract exactly
+    lines.sort((a, b) => Number(b.ns - a.ns > 0n) - Number(a.ns - b.ns > 0n));
     this.logger.debug(`loki: ${query} -> ${lines.length} lines`);
     return {
       query,

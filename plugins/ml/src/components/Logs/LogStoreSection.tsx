@@ -5,7 +5,7 @@ import { LogsTargetRef } from '@mlplatform/plugin-ml-common';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { mlApiRef } from '../../api';
 import { LogLines, filterLines } from './LogLines';
-import { LogsError } from './LogsCard';
+import { LogsError } from './LogsError';
 import { LogsWindow } from './logsWindow';
 
 /**

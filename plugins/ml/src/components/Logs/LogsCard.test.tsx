@@ -201,7 +201,7 @@ describe('LogsCard', () => {
     (URL as any).revokeObjectURL = jest.fn();
     const click = jest
       .spyOn(HTMLAnchorElement.prototype, 'click')
-      .mockImplementation(function (this: HTMLAnchorElement) {
+      .mockImplementation(function checkName(this: HTMLAnchorElement) {
         expect(this.download).toBe('fraud-detector-7d9f-kserve-container.log');
       });
     await render({

@@ -1,9 +1,4 @@
-import {
-  EmptyState,
-  InfoCard,
-  Progress,
-  WarningPanel,
-} from '@backstage/core-components';
+import { EmptyState, InfoCard, Progress } from '@backstage/core-components';
 import { useApi } from '@backstage/frontend-plugin-api';
 import {
   Box,
@@ -28,8 +23,8 @@ import { useLocation } from 'react-router-dom';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import useInterval from 'react-use/esm/useInterval';
 import { mlApiRef } from '../../api';
-import { serverMessage } from '../shared/errors';
 import { LogLines, filterLines } from './LogLines';
+import { LogsError } from './LogsError';
 import { LOGS_CARD_ID, LogsWindow, windowFromSearch } from './logsWindow';
 import { LogStoreSection } from './LogStoreSection';
 
@@ -38,34 +33,6 @@ const FOLLOW_MS = 3000;
 const TAILS = [100, 500, 1000, 5000];
 
 const podKey = (p: LogPod) => `${p.cluster}/${p.namespace}/${p.name}`;
-
-/** A refusal the user can act on: 403 names the permission, others the reason. */
-export function LogsError(props: { error: Error; what: string }) {
-  const status = (props.error as { statusCode?: number }).statusCode;
-  const message = serverMessage(props.error);
-  if (status === 403) {
-    return (
-      <WarningPanel
-        severity="warning"
-        title="You may not read these logs"
-        message={
-          <>
-            {message}. Logs are readable by the team that owns the namespace
-            (permission ml.logs.read); ask that team or your platform team for
-            access.
-          </>
-        }
-      />
-    );
-  }
-  return (
-    <WarningPanel
-      severity={status === 503 ? 'warning' : 'error'}
-      title={`Could not read ${props.what}`}
-      message={message}
-    />
-  );
-}
 
 /** Saves `text` as a file through a temporary object URL. */
 function saveText(text: string, filename: string) {
