@@ -21,6 +21,7 @@ import type {
   ModelHealthResponse,
   ModelVersionsResponse,
   Notebook,
+  NotebookProgressEvent,
   NotebooksResponse,
   PipelineRunsResponse,
   PodLogsRequest,
@@ -38,6 +39,7 @@ import {
   NotebookRef,
   PipelineRef,
 } from './types';
+import { readServerSentEvents } from './serverSentEvents';
 
 function path(...segments: string[]): string {
   return `/${segments.map(encodeURIComponent).join('/')}`;
@@ -332,6 +334,30 @@ export class MlApiClient {
    */
   async getOverview(options?: MlRequestOptions): Promise<MlOverviewResponse> {
     return this.request('GET', '/overview', options);
+  }
+
+  /**
+   * `GET /notebooks/:cluster/:namespace/:name/progress`: a JupyterHub
+   * notebook's spawn progress, event by event, ending after the `ready` (with
+   * the URL to open) or `failed` event, or when `signal` aborts. Read through
+   * `fetchApi` rather than `EventSource`, so the caller's token goes along.
+   */
+  async *followNotebookProgress(
+    ref: NotebookRef,
+    options?: MlRequestOptions & { signal?: AbortSignal },
+  ): AsyncGenerator<NotebookProgressEvent> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('ml');
+    const headers: Record<string, string> = { Accept: 'text/event-stream' };
+    if (options?.token) headers.Authorization = `Bearer ${options.token}`;
+    const response = await this.fetchApi.fetch(
+      `${baseUrl}${notebookPath(ref)}/progress`,
+      { headers, ...(options?.signal ? { signal: options.signal } : {}) },
+    );
+    if (!response.ok) throw await responseError(response);
+    if (!response.body) return;
+    for await (const data of readServerSentEvents(response.body)) {
+      yield JSON.parse(data) as NotebookProgressEvent;
+    }
   }
 
   private async request<T>(

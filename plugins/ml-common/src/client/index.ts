@@ -1,4 +1,5 @@
 export { MlApiClient } from './MlApiClient';
+export { readServerSentEvents } from './serverSentEvents';
 export type {
   GpuQuotasFilter,
   MlApiClientOptions,

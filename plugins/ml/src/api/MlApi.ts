@@ -21,6 +21,7 @@ import {
   ModelRef,
   ModelVersionsResponse,
   Notebook,
+  NotebookProgressEvent,
   NotebookRef,
   NotebooksResponse,
   PipelineRef,
@@ -66,6 +67,15 @@ export interface MlApi {
   startNotebook(ref: NotebookRef): Promise<void>;
   /** Deletes a notebook and its workspace. */
   deleteNotebook(ref: NotebookRef): Promise<void>;
+  /**
+   * A JupyterHub notebook's spawn progress, event by event, until it is
+   * ready (with the URL to open) or failed, or `signal` aborts. Optional:
+   * without it the New notebook dialog closes as soon as the notebook exists.
+   */
+  followNotebookProgress?(
+    ref: NotebookRef,
+    signal?: AbortSignal,
+  ): AsyncIterable<NotebookProgressEvent>;
   /**
    * Health of a Model against its SLO over `window` (`5m`..`7d`, e.g. `1h`):
    * verdict, objectives, chart series and firing alerts.

@@ -20,6 +20,7 @@ import {
   ModelHealthResponse,
   ModelVersionsResponse,
   Notebook,
+  NotebookProgressEvent,
   NotebooksResponse,
   PipelineRunsResponse,
   PodLogsRequest,
@@ -81,6 +82,13 @@ export class MlClient implements MlApi {
 
   deleteNotebook(ref: NotebookRef): Promise<void> {
     return this.client.deleteNotebook(ref);
+  }
+
+  followNotebookProgress(
+    ref: NotebookRef,
+    signal?: AbortSignal,
+  ): AsyncIterable<NotebookProgressEvent> {
+    return this.client.followNotebookProgress(ref, signal ? { signal } : {});
   }
 
   getModelHealth(

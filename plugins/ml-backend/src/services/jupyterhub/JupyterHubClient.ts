@@ -4,6 +4,7 @@ import {
   NotFoundError,
   ServiceUnavailableError,
 } from '@backstage/errors';
+import { readServerSentEvents } from '@mlplatform/plugin-ml-common';
 import {
   createAgent,
   httpRequest,
@@ -144,30 +145,16 @@ export class JupyterHubClient {
       throw this.unavailable((e as Error).message);
     }
     if (!res.ok || !res.body) {
-      await res.body?.cancel();
+      const text = await res.text().catch(() => '');
       this.check(
-        { status: res.status, headers: {}, body: Buffer.alloc(0) },
+        { status: res.status, headers: {}, body: Buffer.from(text) },
         `read progress of ${server}`,
       );
       return;
     }
-    const decoder = new TextDecoder();
-    let buffered = '';
     try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let end: number;
-        // Server-sent events are separated by a blank line.
-        while ((end = buffered.indexOf('\n\n')) >= 0) {
-          const block = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const data = block
-            .split('\n')
-            .filter(line => line.startsWith('data:'))
-            .map(line => line.slice(5).trim())
-            .join('\n');
-          if (data) yield JSON.parse(data) as HubProgressEvent;
-        }
+      for await (const data of readServerSentEvents(res.body)) {
+        yield JSON.parse(data) as HubProgressEvent;
       }
     } catch (e) {
       if (signal.aborted) return;

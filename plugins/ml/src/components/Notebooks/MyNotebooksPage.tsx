@@ -23,6 +23,12 @@ import { NewNotebookDialog } from './NewNotebookDialog';
 import { NotebookPhase } from './NotebookPhase';
 import { NotebookLogsButton } from '../Logs/NotebookLogsButton';
 
+const backendLabel: Record<Notebook['backend'], string> = {
+  kubeflow: 'Kubeflow Notebook',
+  statefulset: 'StatefulSet',
+  jupyterhub: 'JupyterHub server',
+};
+
 const useStyles = makeStyles(theme => ({
   actions: {
     display: 'flex',
@@ -168,7 +174,7 @@ export function MyNotebooksPage(props: { now?: number }) {
             <strong>{nb.name}</strong>
           </Typography>
           <Typography variant="caption" color="textSecondary">
-            {nb.backend === 'kubeflow' ? 'Kubeflow Notebook' : 'StatefulSet'}
+            {backendLabel[nb.backend] ?? nb.backend}
           </Typography>
         </>
       ),

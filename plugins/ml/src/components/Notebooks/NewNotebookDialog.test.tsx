@@ -136,6 +136,92 @@ describe('NewNotebookDialog', () => {
     expect(onClose).toHaveBeenCalled();
   });
 
+  it("shows a JupyterHub notebook's spawn progress, then opens JupyterLab", async () => {
+    const hubNotebook = {
+      ...runningNotebook,
+      backend: 'jupyterhub' as const,
+      phase: 'Pending' as const,
+      url: 'https://hub.example.com/user/guest/fraud-eda/lab',
+    };
+    // Each event waits for the test to let it through, so every step is seen.
+    const gates: Array<() => void> = [];
+    const next = () => new Promise<void>(resolve => gates.push(resolve));
+    const followNotebookProgress = jest.fn(async function* follow() {
+      yield { progress: 0, message: 'Server requested' };
+      await next();
+      yield { progress: 40, message: 'Pulling image quay.io/x:1' };
+      await next();
+      yield {
+        progress: 100,
+        message: 'Server ready at /user/guest/fraud-eda/',
+        ready: true,
+        url: hubNotebook.url,
+      };
+    });
+    const { dialog, onCreated, onClose } = await openDialog({
+      createNotebook: async () => hubNotebook,
+      followNotebookProgress,
+    });
+    await dialog.findByLabelText(/GPU quota/);
+    fill(dialog, /Name/, 'fraud-eda');
+    fill(dialog, /GPU quota/, 'gpu-cluster-a/fraud');
+    fireEvent.click(dialog.getByRole('button', { name: 'Create' }));
+
+    await waitFor(() => expect(onCreated).toHaveBeenCalledWith(hubNotebook));
+    expect(onClose).not.toHaveBeenCalled();
+    expect(
+      await dialog.findByText('0% · Server requested'),
+    ).toBeInTheDocument();
+    expect(
+      dialog.getByText('Starting fraud-eda on JupyterHub…'),
+    ).toBeInTheDocument();
+    gates.shift()!();
+    expect(
+      await dialog.findByText('40% · Pulling image quay.io/x:1'),
+    ).toBeInTheDocument();
+    expect(dialog.getByRole('progressbar')).toHaveAttribute(
+      'aria-valuenow',
+      '40',
+    );
+    expect(dialog.queryByRole('link', { name: 'Open JupyterLab' })).toBeNull();
+    gates.shift()!();
+    const open = await dialog.findByRole('link', { name: 'Open JupyterLab' });
+    expect(open).toHaveAttribute('href', hubNotebook.url);
+    expect(dialog.getByRole('progressbar')).toHaveAttribute(
+      'aria-valuenow',
+      '100',
+    );
+    expect(followNotebookProgress).toHaveBeenCalledWith(
+      { cluster: 'gpu-cluster-a', namespace: 'fraud', name: 'fraud-eda' },
+      expect.anything(),
+    );
+    fireEvent.click(dialog.getByRole('button', { name: 'Close' }));
+    expect(onClose).toHaveBeenCalled();
+  });
+
+  it('says why a JupyterHub notebook did not start', async () => {
+    const { dialog } = await openDialog({
+      createNotebook: async () => ({
+        ...runningNotebook,
+        backend: 'jupyterhub' as const,
+      }),
+      followNotebookProgress: async function* follow() {
+        yield { progress: 10, message: 'Requesting gpus 1' };
+        yield { failed: true, message: 'Spawn failed: image not found' };
+      },
+    });
+    await dialog.findByLabelText(/GPU quota/);
+    fill(dialog, /Name/, 'fraud-eda');
+    fill(dialog, /GPU quota/, 'gpu-cluster-a/fraud');
+    fireEvent.click(dialog.getByRole('button', { name: 'Create' }));
+    expect(
+      await dialog.findByText(/fraud-eda did not start/),
+    ).toBeInTheDocument();
+    expect(
+      dialog.getByText('Spawn failed: image not found'),
+    ).toBeInTheDocument();
+  });
+
   it("shows the server's refusal verbatim", async () => {
     const message =
       'asked for 3 nvidia.com/gpu in fraud on gpu-cluster-a; 2 free, 0 borrowable';

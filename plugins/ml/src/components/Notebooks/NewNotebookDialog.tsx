@@ -33,6 +33,7 @@ import {
   validateNotebookForm,
 } from './notebookForm';
 import { quotaKey, quotasOfTeams, teamLabel } from '../shared/quotas';
+import { SpawnProgress } from './SpawnProgress';
 
 function resourceLabel(r: GpuResourceQuota): string {
   return `${r.resource}${r.flavor ? ` · ${r.flavor}` : ''} — ${r.free} free, ${
@@ -95,6 +96,8 @@ export function NewNotebookDialog(props: {
   const [touched, setTouched] = useState(false);
   const [submitting, setSubmitting] = useState(false);
   const [serverError, setServerError] = useState<string>();
+  // A JupyterHub notebook being spawned: the dialog stays to show progress.
+  const [spawning, setSpawning] = useState<Notebook>();
 
   const choices = useAsync(
     async () => (props.open ? loadChoices(api, identityApi) : undefined),
@@ -115,6 +118,7 @@ export function NewNotebookDialog(props: {
     setForm(EMPTY_FORM);
     setTouched(false);
     setServerError(undefined);
+    setSpawning(undefined);
     props.onClose();
   };
 
@@ -126,7 +130,11 @@ export function NewNotebookDialog(props: {
     try {
       const created = await api.createNotebook(toCreateRequest(form, quota));
       props.onCreated(created);
-      close();
+      if (created.backend === 'jupyterhub' && api.followNotebookProgress) {
+        setSpawning(created);
+      } else {
+        close();
+      }
     } catch (e) {
       setServerError(serverMessage(e));
     } finally {
@@ -145,194 +153,212 @@ export function NewNotebookDialog(props: {
       aria-labelledby="new-notebook-title"
     >
       <DialogTitle id="new-notebook-title">New notebook</DialogTitle>
-      <DialogContent>
-        {choices.loading && <Progress />}
-        {choices.error && (
-          <WarningPanel
-            severity="error"
-            title={`Could not load your quotas: ${serverMessage(
-              choices.error,
-            )}`}
-          />
-        )}
-        {choices.value?.unavailable.map(c => (
-          <Box mb={1} key={c.name}>
-            <WarningPanel
-              title={`${c.name} unavailable: ${c.error ?? 'no answer'}`}
-              message="Its quotas cannot be chosen until it answers again."
-            />
-          </Box>
-        ))}
-        {choices.value && quotas.length === 0 && (
-          <Typography variant="body2" color="textSecondary" paragraph>
-            None of your teams
-            {choices.value.teams.length > 0
-              ? ` (${choices.value.teams.map(teamLabel).join(', ')})`
-              : ''}{' '}
-            has a GPU quota on a cluster that answered. Ask your team lead or
-            the platform team for one.
-          </Typography>
-        )}
-        {choices.value && quotas.length > 0 && (
-          <Grid container spacing={2} style={{ marginTop: 4 }}>
-            <Grid item xs={12}>
-              <TextField
-                id="notebook-name"
-                label="Name"
-                fullWidth
-                required
-                variant="outlined"
-                size="small"
-                value={form.name}
-                onChange={e => update({ name: e.target.value.trim() })}
-                error={!!shown.name}
-                helperText={
-                  shown.name ??
-                  'Lower-case letters, digits and -, at most 52 characters'
-                }
+      {spawning ? (
+        <>
+          <DialogContent>
+            <SpawnProgress notebook={spawning} />
+          </DialogContent>
+          <DialogActions>
+            <Button onClick={close}>Close</Button>
+          </DialogActions>
+        </>
+      ) : (
+        <>
+          <DialogContent>
+            {choices.loading && <Progress />}
+            {choices.error && (
+              <WarningPanel
+                severity="error"
+                title={`Could not load your quotas: ${serverMessage(
+                  choices.error,
+                )}`}
               />
-            </Grid>
-            <Grid item xs={12}>
-              <TextField
-                id="notebook-quota"
-                label="GPU quota"
-                select
-                fullWidth
-                required
-                variant="outlined"
-                size="small"
-                SelectProps={{ native: true }}
-                InputLabelProps={{ shrink: true }}
-                value={form.quota}
-                onChange={e => {
-                  const next = quotas.find(q => quotaKey(q) === e.target.value);
-                  update({ quota: e.target.value, resource: roomiest(next) });
-                }}
-                error={!!shown.quota}
-                helperText={shown.quota ?? 'Whose GPUs the notebook spends'}
-              >
-                <option value="" disabled>
-                  Choose a quota
-                </option>
-                {quotas.map(q => (
-                  <option key={quotaKey(q)} value={quotaKey(q)}>
-                    {quotaLabel(q)}
-                  </option>
-                ))}
-              </TextField>
-            </Grid>
-            <Grid item xs={12}>
-              <TextField
-                id="notebook-image"
-                label="Image"
-                select
-                fullWidth
-                variant="outlined"
-                size="small"
-                SelectProps={{ native: true }}
-                InputLabelProps={{ shrink: true }}
-                value={form.image}
-                onChange={e => update({ image: e.target.value })}
-                helperText={form.image}
-              >
-                {NOTEBOOK_IMAGES.map(i => (
-                  <option key={i.image} value={i.image}>
-                    {i.label}
-                  </option>
-                ))}
-              </TextField>
-            </Grid>
-            <Grid item xs={6}>
-              <TextField
-                id="notebook-cpu"
-                label="CPU"
-                fullWidth
-                variant="outlined"
-                size="small"
-                value={form.cpu}
-                onChange={e => update({ cpu: e.target.value })}
-                error={!!shown.cpu}
-                helperText={shown.cpu ?? 'cores, e.g. 2 or 500m'}
-              />
-            </Grid>
-            <Grid item xs={6}>
-              <TextField
-                id="notebook-memory"
-                label="Memory"
-                fullWidth
-                variant="outlined"
-                size="small"
-                value={form.memory}
-                onChange={e => update({ memory: e.target.value })}
-                error={!!shown.memory}
-                helperText={shown.memory ?? 'e.g. 8Gi'}
-              />
-            </Grid>
-            <Grid item xs={4}>
-              <TextField
-                id="notebook-gpus"
-                label="GPUs"
-                type="number"
-                fullWidth
-                variant="outlined"
-                size="small"
-                inputProps={{ min: 0, step: 1 }}
-                value={form.gpus}
-                onChange={e => update({ gpus: e.target.value })}
-                error={!!shown.gpus}
-                helperText={shown.gpus ?? '0 for a CPU-only notebook'}
-              />
-            </Grid>
-            <Grid item xs={8}>
-              <TextField
-                id="notebook-resource"
-                label="GPU resource / flavor"
-                select
-                fullWidth
-                variant="outlined"
-                size="small"
-                SelectProps={{ native: true }}
-                InputLabelProps={{ shrink: true }}
-                disabled={!quota || gpus === 0}
-                value={form.resource}
-                onChange={e => update({ resource: e.target.value })}
-                error={!!shown.resource}
-                helperText={shown.resource}
-              >
-                {!quota && <option value="">Choose a quota first</option>}
-                {quota?.resources.map(r => (
-                  <option key={resourceKey(r)} value={resourceKey(r)}>
-                    {resourceLabel(r)}
-                  </option>
-                ))}
-              </TextField>
-            </Grid>
-          </Grid>
-        )}
-        {serverError && (
-          <Box mt={2}>
-            <WarningPanel
-              severity="error"
-              title="The ML backend refused the notebook"
-              message={serverError}
-              defaultExpanded
-            />
-          </Box>
-        )}
-      </DialogContent>
-      <DialogActions>
-        <Button onClick={close} disabled={submitting}>
-          Cancel
-        </Button>
-        <Button
-          color="primary"
-          variant="contained"
-          onClick={submit}
-          disabled={submitting || quotas.length === 0}
-        >
-          {submitting ? 'Creating…' : 'Create'}
-        </Button>
-      </DialogActions>
+            )}
+            {choices.value?.unavailable.map(c => (
+              <Box mb={1} key={c.name}>
+                <WarningPanel
+                  title={`${c.name} unavailable: ${c.error ?? 'no answer'}`}
+                  message="Its quotas cannot be chosen until it answers again."
+                />
+              </Box>
+            ))}
+            {choices.value && quotas.length === 0 && (
+              <Typography variant="body2" color="textSecondary" paragraph>
+                None of your teams
+                {choices.value.teams.length > 0
+                  ? ` (${choices.value.teams.map(teamLabel).join(', ')})`
+                  : ''}{' '}
+                has a GPU quota on a cluster that answered. Ask your team lead
+                or the platform team for one.
+              </Typography>
+            )}
+            {choices.value && quotas.length > 0 && (
+              <Grid container spacing={2} style={{ marginTop: 4 }}>
+                <Grid item xs={12}>
+                  <TextField
+                    id="notebook-name"
+                    label="Name"
+                    fullWidth
+                    required
+                    variant="outlined"
+                    size="small"
+                    value={form.name}
+                    onChange={e => update({ name: e.target.value.trim() })}
+                    error={!!shown.name}
+                    helperText={
+                      shown.name ??
+                      'Lower-case letters, digits and -, at most 52 characters'
+                    }
+                  />
+                </Grid>
+                <Grid item xs={12}>
+                  <TextField
+                    id="notebook-quota"
+                    label="GPU quota"
+                    select
+                    fullWidth
+                    required
+                    variant="outlined"
+                    size="small"
+                    SelectProps={{ native: true }}
+                    InputLabelProps={{ shrink: true }}
+                    value={form.quota}
+                    onChange={e => {
+                      const next = quotas.find(
+                        q => quotaKey(q) === e.target.value,
+                      );
+                      update({
+                        quota: e.target.value,
+                        resource: roomiest(next),
+                      });
+                    }}
+                    error={!!shown.quota}
+                    helperText={shown.quota ?? 'Whose GPUs the notebook spends'}
+                  >
+                    <option value="" disabled>
+                      Choose a quota
+                    </option>
+                    {quotas.map(q => (
+                      <option key={quotaKey(q)} value={quotaKey(q)}>
+                        {quotaLabel(q)}
+                      </option>
+                    ))}
+                  </TextField>
+                </Grid>
+                <Grid item xs={12}>
+                  <TextField
+                    id="notebook-image"
+                    label="Image"
+                    select
+                    fullWidth
+                    variant="outlined"
+                    size="small"
+                    SelectProps={{ native: true }}
+                    InputLabelProps={{ shrink: true }}
+                    value={form.image}
+                    onChange={e => update({ image: e.target.value })}
+                    helperText={form.image}
+                  >
+                    {NOTEBOOK_IMAGES.map(i => (
+                      <option key={i.image} value={i.image}>
+                        {i.label}
+                      </option>
+                    ))}
+                  </TextField>
+                </Grid>
+                <Grid item xs={6}>
+                  <TextField
+                    id="notebook-cpu"
+                    label="CPU"
+                    fullWidth
+                    variant="outlined"
+                    size="small"
+                    value={form.cpu}
+                    onChange={e => update({ cpu: e.target.value })}
+                    error={!!shown.cpu}
+                    helperText={shown.cpu ?? 'cores, e.g. 2 or 500m'}
+                  />
+                </Grid>
+                <Grid item xs={6}>
+                  <TextField
+                    id="notebook-memory"
+                    label="Memory"
+                    fullWidth
+                    variant="outlined"
+                    size="small"
+                    value={form.memory}
+                    onChange={e => update({ memory: e.target.value })}
+                    error={!!shown.memory}
+                    helperText={shown.memory ?? 'e.g. 8Gi'}
+                  />
+                </Grid>
+                <Grid item xs={4}>
+                  <TextField
+                    id="notebook-gpus"
+                    label="GPUs"
+                    type="number"
+                    fullWidth
+                    variant="outlined"
+                    size="small"
+                    inputProps={{ min: 0, step: 1 }}
+                    value={form.gpus}
+                    onChange={e => update({ gpus: e.target.value })}
+                    error={!!shown.gpus}
+                    helperText={shown.gpus ?? '0 for a CPU-only notebook'}
+                  />
+                </Grid>
+                <Grid item xs={8}>
+                  <TextField
+                    id="notebook-resource"
+                    label="GPU resource / flavor"
+                    select
+                    fullWidth
+                    variant="outlined"
+                    size="small"
+                    SelectProps={{ native: true }}
+                    InputLabelProps={{ shrink: true }}
+                    disabled={!quota || gpus === 0}
+                    value={form.resource}
+                    onChange={e => update({ resource: e.target.value })}
+                    error={!!shown.resource}
+                    helperText={shown.resource}
+                  >
+                    {!quota && <option value="">Choose a quota first</option>}
+                    {quota?.resources.map(r => (
+                      <option key={resourceKey(r)} value={resourceKey(r)}>
+                        {resourceLabel(r)}
+                      </option>
+                    ))}
+                  </TextField>
+                </Grid>
+              </Grid>
+            )}
+            {serverError && (
+              <Box mt={2}>
+                <WarningPanel
+                  severity="error"
+                  title="The ML backend refused the notebook"
+                  message={serverError}
+                  defaultExpanded
+                />
+              </Box>
+            )}
+          </DialogContent>
+          <DialogActions>
+            <Button onClick={close} disabled={submitting}>
+              Cancel
+            </Button>
+            <Button
+              color="primary"
+              variant="contained"
+              onClick={submit}
+              disabled={submitting || quotas.length === 0}
+            >
+              {submitting ? 'Creating…' : 'Create'}
+            </Button>
+          </DialogActions>
+        </>
+      )}
     </Dialog>
   );
 }

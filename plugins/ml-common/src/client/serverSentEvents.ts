@@ -1,0 +1,45 @@
+/**
+ * The `data` of each server-sent event in a response body, in order, until
+ * the stream ends. Reads with a stream reader rather than `for await`, which
+ * not every browser offers on a fetch body.
+ *
+ * @public
+ */
+export async function* readServerSentEvents(
+  body: ReadableStream<Uint8Array>,
+): AsyncGenerator<string> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffered = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      buffered += done
+        ? decoder.decode()
+        : decoder.decode(value, { stream: true });
+      buffered = buffered.replace(/\r\n/g, '\n');
+      let end: number;
+      // Events are separated by a blank line; only `data:` lines carry data.
+      while ((end = buffered.indexOf('\n\n')) >= 0) {
+        const data = dataOf(buffered.slice(0, end));
+        buffered = buffered.slice(end + 2);
+        if (data !== undefined) yield data;
+      }
+      if (done) {
+        const data = dataOf(buffered);
+        if (data !== undefined) yield data;
+        return;
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+function dataOf(block: string): string | undefined {
+  const lines = block
+    .split('\n')
+    .filter(line => line.startsWith('data:'))
+    .map(line => line.slice(line.startsWith('data: ') ? 6 : 5));
+  return lines.length > 0 ? lines.join('\n') : undefined;
+}
