@@ -21,7 +21,34 @@ describe('readMlConfig', () => {
         rateLimit: { maxPerModel: 3, windowMinutes: 60 },
         rules: [],
       },
+      logs: { maxTailLines: 5000 },
     });
+  });
+
+  it('reads ml.logs: the Loki URL checked like the others, maxWindow as seconds', () => {
+    expect(
+      read({
+        logs: {
+          maxTailLines: 2000,
+          loki: { url: 'http://loki:3100/', maxWindow: '6h', tenant: 'fraud' },
+        },
+      }).logs,
+    ).toEqual({
+      maxTailLines: 2000,
+      loki: {
+        url: 'http://loki:3100',
+        maxWindowSeconds: 21600,
+        tenant: 'fraud',
+        token: undefined,
+        timeoutMs: 15000,
+      },
+    });
+    expect(() =>
+      read({ logs: { loki: { url: 'http://user:pw@loki:3100' } } }),
+    ).toThrow('ml config: ml.logs.loki.url must not carry credentials');
+    expect(() => read({ logs: { maxTailLines: 50000 } })).toThrow(
+      'ml config: ml.logs.maxTailLines must be a whole number from 1 to 10000, got 50000',
+    );
   });
 
   it('reads every integration and strips trailing slashes', () => {
