@@ -18,9 +18,12 @@ export async function* readServerSentEvents(
         ? decoder.decode()
         : decoder.decode(value, { stream: true });
       buffered = buffered.replace(/\r\n/g, '\n');
-      let end: number;
       // Events are separated by a blank line; only `data:` lines carry data.
-      while ((end = buffered.indexOf('\n\n')) >= 0) {
+      for (
+        let end = buffered.indexOf('\n\n');
+        end >= 0;
+        end = buffered.indexOf('\n\n')
+      ) {
         const data = dataOf(buffered.slice(0, end));
         buffered = buffered.slice(end + 2);
         if (data !== undefined) yield data;

@@ -13,6 +13,9 @@ import {
 import type http from 'node:http';
 import { JupyterHubConfig } from './jupyterhubConfig';
 
+// JupyterHub's default slow_spawn_timeout and slow_stop_timeout.
+const SLOW_SPAWN_MS = 10_000;
+
 /** A named server in JupyterHub's user model. @internal */
 export interface HubServer {
   name: string;
@@ -228,9 +231,6 @@ export class JupyterHubClient {
     );
   }
 }
-
-// JupyterHub's default slow_spawn_timeout and slow_stop_timeout.
-const SLOW_SPAWN_MS = 10_000;
 
 function enc(segment: string) {
   return encodeURIComponent(segment);
