@@ -34,10 +34,12 @@ import { mlPlugin } from './plugin';
 jest.setTimeout(120_000);
 
 const ADA = 'user:default/ada';
+const BOB = 'user:default/bob';
 const EVE = 'user:default/eve';
 const ROOT = 'user:default/root';
 const GROUPS: Record<string, string[]> = {
   [ADA]: ['group:default/fraud-team'],
+  [BOB]: ['group:default/fraud-team'],
   [EVE]: ['group:default/nlp-team'],
   [ROOT]: ['group:default/platform-team'],
 };
@@ -217,6 +219,11 @@ describeIfBinary(jupyterhubBinary)(
       });
       // The token stays in the backend.
       expect(JSON.stringify(progress.events)).not.toContain(hub.serviceToken);
+      // Only its creator follows its start, even within the team.
+      const bobs = await request(server)
+        .get('/api/ml/notebooks/gpu-cluster-b/fraud/ada-lab/progress')
+        .set(as(BOB));
+      expect(bobs.status).toBe(403);
 
       expect((await listOf(server)).items).toEqual([
         expect.objectContaining({ name: 'ada-lab', phase: 'Running' }),
