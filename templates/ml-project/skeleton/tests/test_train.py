@@ -36,7 +36,8 @@ def test_saved_model_evaluates_to_the_training_metrics(tmp_path):
     assert abs(again["loss"] - metrics["loss"]) < 1e-6
 
 
-def test_command_line(tmp_path, capsys):
+def test_command_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # tests/test_tracking.py has MLflow
     main(["--epochs", "1", "--out", str(tmp_path / "m.pt"),
           "--metrics", str(tmp_path / "metrics.json"), "--trainer", "torch"])
     assert (tmp_path / "m.pt").exists()
