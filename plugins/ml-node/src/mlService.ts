@@ -18,6 +18,7 @@ import {
   ModelRef,
   ModelVersionsResponse,
   Notebook,
+  NotebookProgressEvent,
   NotebookRef,
   NotebooksResponse,
   PipelineRef,
@@ -106,6 +107,14 @@ export interface MlService {
     query: MlAuditQuery,
     options: MlServiceRequestOptions,
   ): Promise<MlAuditEventsResponse>;
+  /**
+   * A JupyterHub notebook's spawn progress until ready or failed (or the
+   * signal aborts). Optional, so that other implementations need not have it.
+   */
+  followNotebookProgress?(
+    ref: NotebookRef,
+    options: MlServiceRequestOptions & { signal?: AbortSignal },
+  ): AsyncIterable<NotebookProgressEvent>;
 }
 
 /**
@@ -218,6 +227,16 @@ export class DefaultMlService implements MlService {
 
   async getAuditEvents(query: MlAuditQuery, options: MlServiceRequestOptions) {
     return this.#client.getAuditEvents(query, await this.#token(options));
+  }
+
+  async *followNotebookProgress(
+    ref: NotebookRef,
+    options: MlServiceRequestOptions & { signal?: AbortSignal },
+  ): AsyncGenerator<NotebookProgressEvent> {
+    yield* this.#client.followNotebookProgress(ref, {
+      ...(await this.#token(options)),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
   }
 
   async #token(options: MlServiceRequestOptions): Promise<{ token: string }> {

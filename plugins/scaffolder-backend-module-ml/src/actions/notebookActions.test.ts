@@ -41,6 +41,7 @@ const quotas: GpuQuotasResponse = {
 
 let server: http.Server;
 const posts: any[] = [];
+const progressAuth: Array<string | undefined> = [];
 let baseUrl = '';
 // The real ML service over the stand-in, as the module's default factory builds it.
 const mlDeps = () => ({
@@ -88,17 +89,37 @@ describe('notebook actions', () => {
             return;
           }
           res.writeHead(201, { 'content-type': 'application/json' });
+          const onHub = parsed.namespace === 'nlp';
           res.end(
             JSON.stringify({
               ...parsed,
               createdBy: 'user:default/guest',
-              backend: 'kubeflow',
+              backend: onHub ? 'jupyterhub' : 'kubeflow',
               phase: 'Pending',
-              url: 'https://notebooks.example.com/notebook/fraud/nb/',
+              url: onHub
+                ? `https://hub.example.com/user/guest/${parsed.name}/lab`
+                : 'https://notebooks.example.com/notebook/fraud/nb/',
               createdAt: new Date().toISOString(),
             }),
           );
         });
+        return;
+      }
+      // JupyterHub's spawn progress, as the ML backend passes it on.
+      const progress =
+        /^\/api\/ml\/notebooks\/gpu-cluster-b\/nlp\/([a-z-]+)\/progress$/.exec(
+          url.pathname,
+        );
+      if (req.method === 'GET' && progress) {
+        progressAuth.push(req.headers.authorization);
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"progress":0,"message":"Server requested"}\n\n');
+        res.write('data: {"progress":40,"message":"Pulling image"}\n\n');
+        res.end(
+          progress[1] === 'broken'
+            ? 'data: {"failed":true,"message":"Spawn failed: image not found"}\n\n'
+            : `data: {"progress":100,"ready":true,"url":"https://hub.example.com/user/guest/${progress[1]}/lab"}\n\n`,
+        );
         return;
       }
       res.writeHead(404).end();
@@ -182,6 +203,45 @@ describe('notebook actions', () => {
         'https://notebooks.example.com/notebook/fraud/nb/',
       );
       expect(ctx.output).toHaveBeenCalledWith('backend', 'kubeflow');
+    });
+
+    it("follows a JupyterHub notebook's spawn in the run's log until it is ready", async () => {
+      const ctx = createMockActionContext({
+        input: {
+          ...input,
+          name: 'hub-nb',
+          cluster: 'gpu-cluster-b',
+          namespace: 'nlp',
+        },
+      });
+      const info = jest.spyOn(ctx.logger, 'info');
+      await createNotebookCreateAction(deps()).handler(ctx);
+      expect(info.mock.calls.map(c => c[0])).toEqual(
+        expect.arrayContaining(['0% Server requested', '40% Pulling image']),
+      );
+      expect(progressAuth.pop()).toMatch(/^Bearer /);
+      expect(ctx.output).toHaveBeenCalledWith('backend', 'jupyterhub');
+      expect(ctx.output).toHaveBeenCalledWith('phase', 'Running');
+      expect(ctx.output).toHaveBeenCalledWith(
+        'url',
+        'https://hub.example.com/user/guest/hub-nb/lab',
+      );
+    });
+
+    it("fails the run with JupyterHub's reason when the spawn fails", async () => {
+      const ctx = createMockActionContext({
+        input: {
+          ...input,
+          name: 'broken',
+          cluster: 'gpu-cluster-b',
+          namespace: 'nlp',
+        },
+      });
+      await expect(
+        createNotebookCreateAction(deps()).handler(ctx),
+      ).rejects.toThrow(
+        'notebook broken did not start: Spawn failed: image not found',
+      );
     });
 
     it("passes the backend's refusal through, verbatim", async () => {

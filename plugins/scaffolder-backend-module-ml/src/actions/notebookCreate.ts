@@ -4,6 +4,7 @@ import { fitGpus } from '@mlplatform/plugin-ml-common';
 import { MlService } from '@mlplatform/plugin-ml-node';
 import { examples } from './notebookCreate.examples';
 import { notebookInput, parseNotebookInput } from './notebookInput';
+import { followSpawn } from './notebookSpawn';
 
 /**
  * Creates `ml:notebook:create`: creates a GPU notebook through the ML
@@ -17,7 +18,7 @@ export function createNotebookCreateAction(options: { ml: MlService }) {
   return createTemplateAction({
     id: 'ml:notebook:create',
     description:
-      "Creates a Jupyter notebook with GPUs in a team's namespace (Kubeflow Notebook or StatefulSet), within the team's quota",
+      "Creates a Jupyter notebook with GPUs in a team's namespace (Kubeflow Notebook, StatefulSet or JupyterHub named server, whose start it follows), within the team's quota",
     supportsDryRun: true,
     examples,
     schema: {
@@ -75,12 +76,21 @@ export function createNotebookCreateAction(options: { ml: MlService }) {
       ctx.logger.info(
         `Created notebook ${notebook.name} in ${notebook.namespace} on ${notebook.cluster} (${notebook.backend}, ${notebook.phase})`,
       );
+      let { url, phase } = notebook;
+      if (notebook.backend === 'jupyterhub') {
+        // The run shows JupyterHub's spawn progress and ends when it is ready.
+        const ready = await followSpawn(ml, notebook, credentials, ctx.logger);
+        if (ready) {
+          url = ready;
+          phase = 'Running';
+        }
+      }
       ctx.output('name', notebook.name);
       ctx.output('cluster', notebook.cluster);
       ctx.output('namespace', notebook.namespace);
-      ctx.output('phase', notebook.phase);
+      ctx.output('phase', phase);
       ctx.output('backend', notebook.backend);
-      if (notebook.url) ctx.output('url', notebook.url);
+      if (url) ctx.output('url', url);
     },
   });
 }
