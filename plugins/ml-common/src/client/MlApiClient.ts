@@ -10,6 +10,7 @@ import type {
   ExperimentRunsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  LogLine,
   LogPodsResponse,
   LogStoreRequest,
   LogStoreResponse,
@@ -40,6 +41,7 @@ import {
   PipelineRef,
 } from './types';
 import { readServerSentEvents } from './serverSentEvents';
+import { parseFollowedLine, readTextLines } from './textLines';
 
 function path(...segments: string[]): string {
   return `/${segments.map(encodeURIComponent).join('/')}`;
@@ -357,6 +359,30 @@ export class MlApiClient {
     if (!response.body) return;
     for await (const data of readServerSentEvents(response.body)) {
       yield JSON.parse(data) as NotebookProgressEvent;
+    }
+  }
+
+  /**
+   * `GET .../logs?follow=true`: the container's last `tail` lines, then
+   * each new line as it is written, until `signal` aborts or the container
+   * exits (the backend streams chunked text).
+   */
+  async *followPodLogs(
+    ref: LogsTargetRef,
+    request: PodLogsRequest,
+    options?: MlRequestOptions & { signal?: AbortSignal },
+  ): AsyncGenerator<LogLine> {
+    const baseUrl = await this.discoveryApi.getBaseUrl('ml');
+    const headers: Record<string, string> = { Accept: 'text/plain' };
+    if (options?.token) headers.Authorization = `Bearer ${options.token}`;
+    const response = await this.fetchApi.fetch(
+      `${baseUrl}${logsPath(ref)}${query({ ...request, follow: 'true' })}`,
+      { headers, ...(options?.signal ? { signal: options.signal } : {}) },
+    );
+    if (!response.ok) throw await responseError(response);
+    if (!response.body) return;
+    for await (const raw of readTextLines(response.body)) {
+      yield parseFollowedLine(raw);
     }
   }
 

@@ -202,6 +202,9 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     getLogPods: missing('getLogPods'),
     getPodLogs: missing('getPodLogs'),
     downloadPodLogs: missing('downloadPodLogs'),
+    followPodLogs: () => {
+      throw new Error('followPodLogs not expected in this test');
+    },
     getLogStoreLines: missing('getLogStoreLines'),
     ...impl,
   };

@@ -9,6 +9,7 @@ import {
   CreateNotebookRequest,
   GpuQuotasFilter,
   GpuQuotasResponse,
+  LogLine,
   LogPodsResponse,
   LogStoreRequest,
   LogStoreResponse,
@@ -150,6 +151,15 @@ export interface MlApi {
     ref: LogsTargetRef,
     request: PodLogsRequest,
   ): Promise<PodLogsResponse>;
+  /**
+   * The container's last lines, then each new one as it is written, until
+   * `signal` aborts or the container exits.
+   */
+  followPodLogs(
+    ref: LogsTargetRef,
+    request: PodLogsRequest,
+    signal?: AbortSignal,
+  ): AsyncIterable<LogLine>;
   /** The same lines as the text of a `.log` file, with timestamps. */
   downloadPodLogs(ref: LogsTargetRef, request: PodLogsRequest): Promise<string>;
   /** The entity's lines in the central log store (Loki) over a bounded window. */

@@ -8,6 +8,7 @@ import {
   ExperimentRunsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  LogLine,
   LogPodsResponse,
   LogStoreRequest,
   LogStoreResponse,
@@ -157,6 +158,14 @@ export class MlClient implements MlApi {
     request: PodLogsRequest,
   ): Promise<PodLogsResponse> {
     return this.client.getPodLogs(ref, request);
+  }
+
+  followPodLogs(
+    ref: LogsTargetRef,
+    request: PodLogsRequest,
+    signal?: AbortSignal,
+  ): AsyncIterable<LogLine> {
+    return this.client.followPodLogs(ref, request, { signal });
   }
 
   downloadPodLogs(

@@ -150,6 +150,56 @@ describe('LogsCard', () => {
     await waitFor(() => expect(agentLog).toHaveTextContent('batching on'));
   });
 
+  it('follows: streams the tail and then each new line until switched off', async () => {
+    let push: (line: string) => void = () => {};
+    let aborted = false;
+    async function* followPodLogs(_ref: any, _req: any, signal?: AbortSignal) {
+      yield { time: '2026-11-23T11:50:00.000000000Z', text: 'tail line' };
+      const queue: string[] = [];
+      let wake: () => void = () => {};
+      push = l => {
+        queue.push(l);
+        wake();
+      };
+      const nextPush = () =>
+        new Promise<void>(r => {
+          wake = r;
+        });
+      signal?.addEventListener('abort', () => {
+        aborted = true;
+        wake();
+      });
+      while (!signal?.aborted) {
+        if (!queue.length) await nextPush();
+        while (queue.length) yield { text: queue.shift()! };
+      }
+    }
+    await render({
+      getLogPods: async () => PODS,
+      getPodLogs: async () => logsOf('kserve-container', ['first read']),
+      followPodLogs,
+    });
+    const log = await screen.findByRole('log', {
+      name: 'Logs of fraud-detector-7d9f/kserve-container',
+    });
+    expect(log).toHaveTextContent('first read');
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Follow' }));
+    const current = () =>
+      screen.getByRole('log', {
+        name: 'Logs of fraud-detector-7d9f/kserve-container',
+      });
+    await waitFor(() => expect(current()).toHaveTextContent('tail line'));
+    expect(current()).not.toHaveTextContent('first read');
+    push('a new request');
+    await waitFor(() => expect(current()).toHaveTextContent('a new request'));
+    expect(
+      screen.getByText('2 lines (last 500) · following'),
+    ).toBeInTheDocument();
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Follow' }));
+    await waitFor(() => expect(aborted).toBe(true));
+    await waitFor(() => expect(current()).toHaveTextContent('first read'));
+  });
+
   it('says what to set when the Model names no pods, and that no log store is configured', async () => {
     await render({
       getLogPods: async () => ({

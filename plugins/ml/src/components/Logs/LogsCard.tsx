@@ -14,6 +14,7 @@ import {
 } from '@material-ui/core';
 import {
   LOG_LIMITS,
+  LogLine,
   LogPod,
   LogsTargetRef,
   PodLogsRequest,
@@ -21,15 +22,12 @@ import {
 import { useEffect, useMemo, useState } from 'react';
 import { useLocation } from 'react-router-dom';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
-import useInterval from 'react-use/esm/useInterval';
 import { mlApiRef } from '../../api';
 import { LogLines, filterLines } from './LogLines';
 import { LogsError } from './LogsError';
 import { LOGS_CARD_ID, LogsWindow, windowFromSearch } from './logsWindow';
 import { LogStoreSection } from './LogStoreSection';
 
-/** How often "Follow" reads the tail again. */
-const FOLLOW_MS = 3000;
 const TAILS = [100, 500, 1000, 5000];
 
 const podKey = (p: LogPod) => `${p.cluster}/${p.namespace}/${p.name}`;
@@ -109,12 +107,38 @@ export function LogsCard(props: { target: LogsTargetRef; title?: string }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
     [api, ref, requestKey],
   );
-  useInterval(() => logs.retry(), follow && request ? FOLLOW_MS : null);
+  // Follow streams the tail, then each new line, until switched off.
+  const [followed, setFollowed] = useState<LogLine[]>();
+  const [followError, setFollowError] = useState<Error>();
+  useEffect(() => {
+    setFollowed(undefined);
+    setFollowError(undefined);
+    if (!follow || !request) return undefined;
+    // the lines read so far stay until the stream's first line replaces them
+    const abort = new AbortController();
+    (async () => {
+      try {
+        for await (const line of api.followPodLogs(
+          ref,
+          request,
+          abort.signal,
+        )) {
+          setFollowed(prev => [...(prev ?? []), line].slice(-tail));
+        }
+      } catch (e) {
+        if (!abort.signal.aborted) setFollowError(e as Error);
+      }
+    })();
+    return () => abort.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [api, ref, requestKey, follow]);
 
+  const loaded = followed ?? logs.value?.lines;
   const shown = useMemo(
-    () => filterLines(logs.value?.lines ?? [], search),
-    [logs.value, search],
+    () => filterLines(loaded ?? [], search),
+    [loaded, search],
   );
+  const loadError = followError ?? logs.error;
 
   const download = async () => {
     if (!request || !pod) return;
@@ -266,17 +290,17 @@ export function LogsCard(props: { target: LogsTargetRef; title?: string }) {
           <LogsError error={downloadError} what="the file to download" />
         )}
         <Box mt={1}>
-          {logs.error && <LogsError error={logs.error} what="the logs" />}
-          {!logs.error && logs.loading && !logs.value && <Progress />}
-          {!logs.error && logs.value && (
+          {loadError && <LogsError error={loadError} what="the logs" />}
+          {!loadError && !loaded && <Progress />}
+          {!loadError && loaded && (
             <>
               <Typography variant="caption" color="textSecondary">
                 {search
-                  ? `${shown.length} of ${logs.value.lines.length} lines match "${search}"`
-                  : `${logs.value.lines.length} lines (last ${logs.value.tail})`}
-                {follow ? ' · following' : ''}
+                  ? `${shown.length} of ${loaded.length} lines match "${search}"`
+                  : `${loaded.length} lines (last ${tail})`}
+                {follow && request ? ' · following' : ''}
               </Typography>
-              {logs.value.lines.length === 0 ? (
+              {loaded.length === 0 ? (
                 <Typography variant="body2">
                   No lines{window || since ? ' in this window' : ''} yet.
                 </Typography>
