@@ -85,7 +85,10 @@ export async function createLogsRouter(
     const stream = await podLogs.open(resolved, abort.signal);
     res.status(200);
     res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-    res.setHeader('Cache-Control', 'no-cache');
+    // no-transform keeps the backend's compression middleware from
+    // buffering a follow; proxies are asked not to buffer it either
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('X-Accel-Buffering', 'no');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (query.download) {
       const file = `${resolved.pod.name}-${resolved.container}.log`;
