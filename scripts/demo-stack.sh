@@ -234,15 +234,15 @@ seed_mlflow() { # config (inside ml:)
 
 # A real JupyterHub 6 + JupyterLab (venv) with configurable-http-proxy (npm)
 # and a local-process spawner (packages/test-services/src/jupyterhubCli.ts),
-# on a fixed port. It runs the notebooks of nlp on gpu-cluster-b (quota,
-# permission and audit checked by the portal as for every notebook); the
-# other namespaces keep their Kubernetes notebooks. Log in to it in the
-# browser as the portal user's name (guest) with any password.
+# on a fixed port. It runs the notebooks of fraud-lab on gpu-cluster-b (the
+# guest's team fraud-team, 2 GPUs; quota, permission and audit checked by the
+# portal as for every notebook); the other namespaces keep their Kubernetes
+# notebooks. Log in to it in the browser as guest with any password.
 JUPYTERHUB_BIN="${ML_PY_BIN:-$ROOT/.toolchain/py/bin}/jupyterhub"
 start_jupyterhub() { # config (inside ml:)
   local config=$1 token url
   if [[ ! -x "$JUPYTERHUB_BIN" ]]; then
-    echo "demo-stack: JupyterHub not installed (run scripts/bootstrap.sh); nlp notebooks stay StatefulSets" >&2
+    echo "demo-stack: JupyterHub not installed (run scripts/bootstrap.sh); fraud-lab notebooks stay StatefulSets" >&2
     return 0
   fi
   rm -rf "$DEMO/jupyterhub"
@@ -261,7 +261,7 @@ start_jupyterhub() { # config (inside ml:)
     publicUrl: http://localhost:$JUPYTERHUB_PORT
     serves:
       - cluster: gpu-cluster-b
-        namespaces: [nlp]
+        namespaces: [fraud-lab]
 YAML
 }
 
