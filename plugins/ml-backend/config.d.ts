@@ -125,6 +125,13 @@ export interface Config {
       token?: string;
       /** Path to a PEM CA bundle for registries with a private CA. */
       caFile?: string;
+      /**
+       * MLflow only: the `secret` of the MLflow webhook that posts registry
+       * events to `/api/ml/registry/webhooks/mlflow/<name>` (docs/registry.md,
+       * "Webhooks"). Deliveries are refused while it is unset.
+       * @visibility secret
+       */
+      webhookSecret?: string;
     }>;
     /** Prometheus that scrapes the model servers and DCGM exporters. */
     prometheus?: {

@@ -62,7 +62,28 @@ export interface MlflowOptions {
   basicAuth?: { username: string; password: string };
   /** Startup timeout in ms. Default 90000 (the first start compiles Python). */
   startTimeoutMs?: number;
+  /**
+   * Let MLflow's webhooks deliver to http:// URLs on 127.0.0.1 (see
+   * {@link mlflowLocalWebhooksEnv}), and re-read the webhook list on every
+   * event, so a webhook created during a test gets the next event.
+   */
+  localWebhooks?: boolean;
 }
+
+/**
+ * Environment that lets MLflow (≥ 3.3) deliver webhooks to a portal on
+ * this machine: by default it only posts to https URLs that resolve to
+ * public addresses (`MLFLOW_WEBHOOK_ALLOWED_SCHEMES`, SSRF protection in
+ * `mlflow/webhooks/ssrf.py` and `mlflow/utils/validation.py`), so a webhook
+ * to http://127.0.0.1 is refused when created and when delivered. Local
+ * development and tests only.
+ *
+ * @public
+ */
+export const mlflowLocalWebhooksEnv: Record<string, string> = {
+  MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS: 'true',
+  MLFLOW_WEBHOOK_ALLOWED_SCHEMES: 'http,https',
+};
 
 /**
  * A running MLflow tracking server with its model registry.
@@ -101,6 +122,13 @@ export async function startMlflow(
     ...mlflowQuietEnv,
     // The access log is read by tests counting requests: no stdio buffering.
     PYTHONUNBUFFERED: '1',
+    ...(options.localWebhooks
+      ? {
+          ...mlflowLocalWebhooksEnv,
+          // MLflow caches each event's webhooks for 60 s by default.
+          MLFLOW_WEBHOOK_CACHE_TTL: '0',
+        }
+      : {}),
   };
   const args: string[] = [];
   let authorization: string | undefined;

@@ -35,6 +35,8 @@ import { GpuReservationStore } from './database/GpuReservationStore';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { createHealthRouter } from './routes/health';
 import { createRegistryRouter } from './routes/registry';
+import { createRegistryEventsRouter } from './routes/registryEvents';
+import { RegistryEventService } from './services/registry/RegistryEventService';
 import { RegistryService } from './services/registry/RegistryService';
 import { PromotionService } from './services/registry/PromotionService';
 import { MlAuditor } from './services/audit/MlAuditor';
@@ -183,6 +185,31 @@ export const mlPlugin = createBackendPlugin({
           },
         );
         lifecycle.addShutdownHook(() => notebookService.close?.());
+        const registryService = RegistryService.create({
+          registries: mlConfig.registries,
+          extraAdapters: [...registryAdapters.values()],
+          logger,
+        });
+        lifecycle.addShutdownHook(() => registryService.close());
+        // First: a registry webhook's signature covers the raw body, which
+        // the JSON parsers of the routers below would consume.
+        httpRouter.use(
+          await createRegistryEventsRouter({
+            registryEvents: RegistryEventService.create({
+              registries: mlConfig.registries,
+              registryService,
+              catalog,
+              auth,
+              audit,
+              logger,
+            }),
+          }),
+        );
+        // MLflow has no Backstage token: the delivery's signature authenticates it.
+        httpRouter.addAuthPolicy({
+          path: '/registry/webhooks',
+          allow: 'unauthenticated',
+        });
         httpRouter.use(
           await createRouter({
             httpAuth,
@@ -224,12 +251,6 @@ export const mlPlugin = createBackendPlugin({
         httpRouter.use(
           await createHealthRouter({ httpAuth, catalog, healthService }),
         );
-        const registryService = RegistryService.create({
-          registries: mlConfig.registries,
-          extraAdapters: [...registryAdapters.values()],
-          logger,
-        });
-        lifecycle.addShutdownHook(() => registryService.close());
         // One promotion service for the HTTP API and the MCP action.
         const promotion = PromotionService.create({
           catalog,

@@ -10,7 +10,8 @@ export type MlAuditOutcome = 'succeeded' | 'failed' | 'refused';
  * The actions the ML backend audits. Each is named after the permission that
  * guards it; `ml.notebook.stop|start|delete` are guarded by
  * `ml.notebook.manage`, `ml.alert.action` by the permission of what the
- * alert's action does (e.g. `ml.pipeline.run`).
+ * alert's action does (e.g. `ml.pipeline.run`); `ml.registry.event` is a
+ * registry's signed webhook delivery (actor `mlflow:<registry>`).
  *
  * @public
  */
@@ -22,6 +23,7 @@ export const ML_AUDIT_ACTIONS = [
   'ml.model.promote',
   'ml.pipeline.run',
   'ml.alert.action',
+  'ml.registry.event',
 ] as const;
 
 /**

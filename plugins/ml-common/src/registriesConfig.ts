@@ -27,6 +27,11 @@ export interface MlRegistryConfig {
   token?: string;
   /** Path of a PEM CA bundle for a registry with a private CA. */
   caFile?: string;
+  /**
+   * Secret of the registry's webhook to the portal (MLflow: the webhook's
+   * `secret`, which signs each delivery); webhooks are refused without it.
+   */
+  webhookSecret?: string;
 }
 
 /**
@@ -91,6 +96,7 @@ export function readMlRegistries(root: MlConfigReader): MlRegistryConfig[] {
       password: config.getOptionalString('password'),
       token: config.getOptionalString('token'),
       caFile: config.getOptionalString('caFile'),
+      webhookSecret: config.getOptionalString('webhookSecret'),
     };
   });
 }

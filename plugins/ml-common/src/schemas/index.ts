@@ -10,3 +10,4 @@ export * from './registry';
 export * from './kubernetes';
 export * from './logs';
 export * from './overview';
+export * from './registryEvents';

@@ -155,6 +155,14 @@ export class RegistryService {
     }
   }
 
+  /**
+   * Forgets the cached versions of `ref`, so the next read asks the registry:
+   * for changes made outside the portal (a registry's webhook).
+   */
+  invalidate(ref: string): void {
+    this.versions.delete(ref);
+  }
+
   async setAlias(
     ref: string,
     alias: string,
