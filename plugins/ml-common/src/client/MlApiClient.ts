@@ -1,3 +1,8 @@
+/*
+ * Over 400 lines because it is the one client of /api/ml: one short method
+ * per route, side by side, as @backstage/catalog-client's CatalogClient has
+ * them; the streaming readers live in files of their own.
+ */
 import { ResponseError } from '@backstage/errors';
 // From the package's barrel: the request and response types move between its
 // files as the contract is consolidated, the names stay.
