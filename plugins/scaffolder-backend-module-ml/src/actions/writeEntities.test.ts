@@ -62,6 +62,39 @@ describe('ml:catalog:write-entities', () => {
     ]);
   });
 
+  it('names the MLflow experiment on the Model and the Pipeline when asked, and nothing for an empty one', async () => {
+    const write = async (mlflowExperiment: string) => {
+      const workspacePath = workspace();
+      await action.handler(
+        createMockActionContext({
+          workspacePath,
+          input: {
+            name: 'churn-predictor',
+            owner: 'group:default/recsys-team',
+            datasetLocation: 's3://ml-data/churn',
+            registry: 'mlflow://churn-predictor',
+            mlflowExperiment,
+          } as any,
+        }),
+      );
+      return parseAllDocuments(
+        readFileSync(join(workspacePath, 'catalog-info.yaml'), 'utf8'),
+      ).map(d => d.toJS());
+    };
+    const [model, dataset, pipeline] = await write('churn-predictor');
+    expect(model.spec.registry).toBe('mlflow://churn-predictor');
+    for (const entity of [model, pipeline]) {
+      expect(entity.metadata.annotations).toMatchObject({
+        'mlplatform.io/mlflow-experiment': 'churn-predictor',
+      });
+    }
+    expect(dataset.metadata.annotations).toBeUndefined();
+    const [plain] = await write('');
+    expect(plain.metadata.annotations).toEqual({
+      'backstage.io/kubernetes-id': 'churn-predictor',
+    });
+  });
+
   it('refuses to write outside the workspace', async () => {
     const workspacePath = workspace();
     const ctx = createMockActionContext({

@@ -3,6 +3,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import {
+  ANNOTATION_MLFLOW_EXPERIMENT,
   DATASET_KIND,
   DNS_LABEL_63_PATTERN,
   DNS_LABEL_MESSAGE,
@@ -119,6 +120,14 @@ export function createWriteEntitiesAction(
             .describe(
               'Where versions are pushed: oci://host/repo or mlflow://name',
             ),
+        mlflowExperiment: z =>
+          z
+            .string()
+            .max(500)
+            .optional()
+            .describe(
+              'The MLflow experiment the training logs its runs to: the mlplatform.io/mlflow-experiment annotation of the Model and the Pipeline (docs/experiments.md); none when empty',
+            ),
         schedule: z =>
           z
             .string()
@@ -167,6 +176,10 @@ export function createWriteEntitiesAction(
       const pipelineName = `${input.name}-training`;
       const lifecycle = 'experimental';
       const kubernetesId = input.kubernetesId ?? input.name;
+      // Templates pass '' when the registry is not MLflow.
+      const experiment = input.mlflowExperiment
+        ? { [ANNOTATION_MLFLOW_EXPERIMENT]: input.mlflowExperiment }
+        : {};
       const common = {
         owner: input.owner,
         lifecycle,
@@ -188,7 +201,10 @@ export function createWriteEntitiesAction(
         metadata: {
           name: pipelineName,
           description: `Trains ${input.name}`,
-          annotations: { 'backstage.io/kubernetes-id': kubernetesId },
+          annotations: {
+            'backstage.io/kubernetes-id': kubernetesId,
+            ...experiment,
+          },
         },
         spec: {
           type: 'training',
@@ -210,6 +226,7 @@ export function createWriteEntitiesAction(
           ...(input.description ? { description: input.description } : {}),
           annotations: {
             'backstage.io/kubernetes-id': kubernetesId,
+            ...experiment,
             ...(input.techdocs ? { 'backstage.io/techdocs-ref': 'dir:.' } : {}),
           },
         },
