@@ -201,13 +201,18 @@ YAML
 # Models' versions (packages/test-services/src/demoMlflow.ts). It takes 6-30 s
 # to boot, so it is started first and waited for in seed_mlflow.
 MLFLOW_BIN="${ML_PY_BIN:-$ROOT/.toolchain/py/bin}/mlflow"
+# Signs MLflow's registry events to the portal (a demo value, not a secret).
+MLFLOW_WEBHOOK_SECRET=demo-mlflow-webhook-secret
 start_mlflow() {
   [[ -x "$MLFLOW_BIN" ]] || return 0
   rm -rf "$DEMO/mlflow"
   mkdir -p "$DEMO/mlflow"
-  # No telemetry (on by default in MLflow 3), no background job runner.
+  # No telemetry (on by default in MLflow 3), no background job runner;
+  # webhooks may post to the portal on this machine over http (MLflow only
+  # delivers to public https URLs by default; docs/registry.md, "Webhooks").
   start_bg mlflow "$DEMO/mlflow/log" env MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true \
-    MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false "$MLFLOW_BIN" server \
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false \
+    MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true MLFLOW_WEBHOOK_ALLOWED_SCHEMES=http,https "$MLFLOW_BIN" server \
     --host 127.0.0.1 --port "$MLFLOW_PORT" --workers 1 \
     --backend-store-uri "sqlite:///$DEMO/mlflow/mlflow.db" --artifacts-destination "$DEMO/mlflow/artifacts"
 }
@@ -222,14 +227,16 @@ seed_mlflow() { # config (inside ml:)
     sleep 0.2
   done
   node --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
-    "$ROOT/packages/test-services/src/demoMlflow.ts" seed "$url" >"$DEMO/mlflow/seed.log" 2>&1 ||
+    "$ROOT/packages/test-services/src/demoMlflow.ts" seed "$url" \
+    "$ML_BACKEND_URL/api/ml/registry/webhooks/mlflow/demo-mlflow" "$MLFLOW_WEBHOOK_SECRET" >"$DEMO/mlflow/seed.log" 2>&1 ||
     { echo "demo-stack: seeding MLflow failed:" >&2; tail -n 20 "$DEMO/mlflow/seed.log" "$DEMO/mlflow/log" >&2; return 1; }
   # Runs with metric histories for the Experiments card and Compare runs.
   node --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
     "$ROOT/packages/test-services/src/demoExperiments.ts" seed "$url" >>"$DEMO/mlflow/seed.log" 2>&1 ||
     { echo "demo-stack: seeding MLflow experiments failed:" >&2; tail -n 20 "$DEMO/mlflow/seed.log" >&2; return 1; }
   grep -q '^  registries:' "$config" || printf '  registries:\n' >>"$config"
-  printf '    - name: demo-mlflow\n      type: mlflow\n      url: %s\n' "$url" >>"$config"
+  printf '    - name: demo-mlflow\n      type: mlflow\n      url: %s\n      webhookSecret: %s\n' \
+    "$url" "$MLFLOW_WEBHOOK_SECRET" >>"$config"
 }
 
 # A real JupyterHub 6 + JupyterLab (venv) with configurable-http-proxy (npm)

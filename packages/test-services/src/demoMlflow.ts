@@ -99,13 +99,59 @@ export async function seedDemoMlflow(client: MlflowRestClient): Promise<void> {
   }
 }
 
-// scripts/demo-stack.sh: `demoMlflow.ts seed <mlflow url>`.
+/**
+ * The MLflow events the portal listens to (docs/registry.md, "Webhooks"), as
+ * MLflow's REST API names them.
+ *
+ * @public
+ */
+export const PORTAL_WEBHOOK_EVENTS = [
+  { entity: 'MODEL_VERSION', action: 'CREATED' },
+  { entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' },
+  { entity: 'MODEL_VERSION_ALIAS', action: 'DELETED' },
+];
+
+/**
+ * Creates the MLflow webhook that posts registry events to the portal
+ * (`<backend>/api/ml/registry/webhooks/mlflow/<registry>`), signed with
+ * `secret` (the registry's `webhookSecret`). A portal on this machine needs
+ * MLflow started with `mlflowLocalWebhooksEnv` (./mlflow.ts).
+ *
+ * @returns The webhook's id.
+ * @public
+ */
+export async function createPortalWebhook(
+  client: MlflowRestClient,
+  options: { url: string; secret: string },
+): Promise<string> {
+  const { webhook } = await client.post('webhooks', {
+    name: 'backstage-ml-portal',
+    description: 'Registry events for the ML portal (docs/registry.md)',
+    url: options.url,
+    events: PORTAL_WEBHOOK_EVENTS,
+    secret: options.secret,
+  });
+  return webhook.webhook_id;
+}
+
+// scripts/demo-stack.sh: `demoMlflow.ts seed <mlflow url> [<portal webhook url> <secret>]`.
+// The webhook is created after seeding: the portal is not up yet.
 if (require.main === module) {
-  const [command, url] = process.argv.slice(2);
+  const [command, url, hookUrl, secret] = process.argv.slice(2);
+  const client = url ? mlflowRestClient(url) : undefined;
   const run =
-    command === 'seed' && url
-      ? seedDemoMlflow(mlflowRestClient(url))
-      : Promise.reject(new Error('usage: demoMlflow.ts seed <mlflow url>'));
+    command === 'seed' && client
+      ? seedDemoMlflow(client).then(async () => {
+          if (hookUrl && secret) {
+            await createPortalWebhook(client, { url: hookUrl, secret });
+            process.stdout.write(`webhook to ${hookUrl}\n`);
+          }
+        })
+      : Promise.reject(
+          new Error(
+            'usage: demoMlflow.ts seed <mlflow url> [<portal webhook url> <secret>]',
+          ),
+        );
   run.then(
     () => process.stdout.write(`seeded ${demoMlflowModels().length} models\n`),
     error => {

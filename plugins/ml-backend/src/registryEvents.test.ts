@@ -8,6 +8,7 @@ import { Entity } from '@backstage/catalog-model';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
+  createPortalWebhook,
   describeIfBinary,
   getFreePort,
   MlflowHandle,
@@ -276,20 +277,13 @@ describeIfBinary(mlflowBinary)(
 
     it("takes MLflow's own deliveries: a new version shows at once, the Models are refreshed and audited", async () => {
       const { port } = server.address() as AddressInfo;
-      const host = '127.0.0.1';
-      const { webhook } = await mlflow.post('webhooks', {
-        name: 'portal',
-        url: `http://${host}:${port}${hook}`,
-        events: [
-          { entity: 'MODEL_VERSION', action: 'CREATED' },
-          { entity: 'MODEL_VERSION_ALIAS', action: 'CREATED' },
-          { entity: 'MODEL_VERSION_ALIAS', action: 'DELETED' },
-        ],
+      const webhookId = await createPortalWebhook(mlflow, {
+        url: `http://127.0.0.1:${port}${hook}`,
         secret: SECRET,
       });
 
       // MLflow's test delivery (an example model) passes the signature check.
-      const test = await mlflow.post(`webhooks/${webhook.webhook_id}/test`, {});
+      const test = await mlflow.post(`webhooks/${webhookId}/test`, {});
       expect(test.result).toMatchObject({
         success: true,
         response_status: 200,
