@@ -310,8 +310,10 @@ describe('templates/ml-project through the real scaffolder', () => {
           'src/churn_predictor/data.py',
           'src/churn_predictor/evaluate.py',
           'src/churn_predictor/model.py',
+          'src/churn_predictor/tracking.py',
           'src/churn_predictor/train.py',
           'tests/test_model.py',
+          'tests/test_tracking.py',
           'tests/test_train.py',
         ]),
       );
@@ -326,6 +328,8 @@ describe('templates/ml-project through the real scaffolder', () => {
       expect(files.get('Makefile')).toContain(
         'MODEL_REF ?= oci://127.0.0.1:19050/models/churn-predictor',
       );
+      // OCI is the default registry: no MLflow experiment on the entities.
+      expect(files.get('catalog-info.yaml')).not.toContain('mlflow');
       expect(files.get('tests/test_train.py')).toContain(
         'from churn_predictor.train import main, train',
       );
@@ -570,6 +574,92 @@ describe('templates/ml-project through the real scaffolder', () => {
       );
       expect(result.stdout).toMatch(/\d+ passed/);
       expect(result.status).toBe(0);
+    });
+  });
+
+  describe('dry run with MLflow as the registry', () => {
+    let files: Map<string, string>;
+
+    beforeAll(async () => {
+      const res = await dryRun({ ...values, registryType: 'mlflow' });
+      if (res.status !== 200) {
+        throw new Error(`dry run failed: ${JSON.stringify(res.body)}`);
+      }
+      files = new Map(
+        res.body.directoryContents.map(
+          (f: { path: string; base64Content: string }) => [
+            f.path,
+            Buffer.from(f.base64Content, 'base64').toString('utf8'),
+          ],
+        ),
+      );
+    });
+
+    it('names the experiment and the MLflow registered model on the Model', () => {
+      const [model, dataset, pipeline] = parseAllDocuments(
+        files.get('catalog-info.yaml')!,
+      ).map(d => d.toJS());
+      expect(model.spec.registry).toBe('mlflow://churn-predictor');
+      expect(model.metadata.annotations).toMatchObject({
+        'mlplatform.io/mlflow-experiment': 'churn-predictor',
+      });
+      expect(pipeline.metadata.annotations).toMatchObject({
+        'mlplatform.io/mlflow-experiment': 'churn-predictor',
+      });
+      expect(dataset.metadata.annotations).toBeUndefined();
+      expect(files.get('src/churn_predictor/tracking.py')).toContain(
+        'MODEL_NAME = "churn-predictor"',
+      );
+    });
+
+    it('trains into MLflow instead of pushing with ml-push, in the Makefile, the pipeline and CI', () => {
+      for (const [path, content] of files) {
+        if (path.startsWith('.github/')) continue;
+        expect({ path, templated: /\$\{\{|\{%/.test(content) }).toEqual({
+          path,
+          templated: false,
+        });
+      }
+      const makefile = files.get('Makefile')!;
+      expect(makefile).not.toContain('ml-push');
+      expect(makefile).toMatch(/^train:$/m);
+      expect(makefile).not.toMatch(/^push:/m);
+
+      const [workflow] = parseAllDocuments(files.get('pipeline.yaml')!).map(d =>
+        d.toJS(),
+      );
+      const main = workflow.spec.templates.find(
+        (t: { name: string }) => t.name === workflow.spec.entrypoint,
+      );
+      expect(main.steps.flat().map((s: { name: string }) => s.name)).toEqual([
+        'train',
+        'evaluate',
+      ]);
+      const train = workflow.spec.templates.find(
+        (t: { name: string }) => t.name === 'train',
+      );
+      expect(train.container.env).toContainEqual({
+        name: 'MLFLOW_TRACKING_URI',
+        valueFrom: {
+          secretKeyRef: { name: 'churn-predictor-mlflow', key: 'uri' },
+        },
+      });
+
+      const ci = parse(files.get('.github/workflows/train.yaml')!);
+      const steps = ci.jobs.train.steps;
+      expect(steps.map((s: { name?: string }) => s.name)).not.toContain(
+        'Push the model to the registry',
+      );
+      expect(
+        steps.find((s: { name?: string }) => s.name === 'Train').env,
+      ).toEqual({
+        MLFLOW_TRACKING_URI: '${{ secrets.MLFLOW_TRACKING_URI }}',
+        MLFLOW_TRACKING_USERNAME: '${{ secrets.MLFLOW_TRACKING_USERNAME }}',
+        MLFLOW_TRACKING_PASSWORD: '${{ secrets.MLFLOW_TRACKING_PASSWORD }}',
+      });
+      expect(files.get('README.md')).toContain(
+        'spec.registry: mlflow://churn-predictor',
+      );
     });
   });
 
