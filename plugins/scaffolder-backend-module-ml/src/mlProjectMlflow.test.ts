@@ -9,6 +9,8 @@ import catalogModuleScaffolderEntityModel from '@backstage/plugin-catalog-backen
 import { catalogLocationsExtensionPoint } from '@backstage/plugin-catalog-node';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import catalogModuleMlEntityModel from '@mlplatform/plugin-catalog-backend-module-ml';
+// The ML backend serves the generated Model's versions and runs in this test.
+// eslint-disable-next-line @backstage/no-mixed-plugin-imports
 import mlPlugin from '@mlplatform/plugin-ml-backend';
 import {
   describeIfBinary,

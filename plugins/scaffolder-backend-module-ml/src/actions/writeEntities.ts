@@ -177,7 +177,7 @@ export function createWriteEntitiesAction(
       const lifecycle = 'experimental';
       const kubernetesId = input.kubernetesId ?? input.name;
       // Templates pass '' when the registry is not MLflow.
-      const experiment = input.mlflowExperiment
+      const experiment: Record<string, string> = input.mlflowExperiment
         ? { [ANNOTATION_MLFLOW_EXPERIMENT]: input.mlflowExperiment }
         : {};
       const common = {
