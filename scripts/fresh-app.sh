@@ -15,7 +15,8 @@
 #  4. `yarn tsc`, `yarn build:backend` (the production bundle: backend and
 #     app, as the template's Dockerfile deploys it)
 #  5. the bundled backend on SQLite with the example entities of examples/ml:
-#     /api/ml/health answers, the catalog holds Models, Datasets and Pipelines
+#     /api/ml/health answers, the catalog holds Models, Datasets and Pipelines,
+#     a Model's health is judged, the app is served, a guest reads ML routes
 #
 # Prints PASS/FAIL per check and each step's duration; exits non-zero on any
 # failure. FRESH_APP_KEEP=1 keeps the temp dir (its path is printed).
@@ -98,7 +99,7 @@ clone_head() {
   git clone -q --shared --no-checkout "$ROOT" "$SRC" && git -C "$SRC" checkout -q "$(git rev-parse HEAD)" || return 1
   mkdir -p "$SRC/node_modules/@mlplatform" "$SRC/.yarn"
   local e d
-  for e in "$ROOT"/node_modules/* "$ROOT"/node_modules/.bin "$ROOT"/node_modules/@mlplatform/*; do
+  for e in "$ROOT"/node_modules/* "$ROOT"/node_modules/.bin "$ROOT"/node_modules/.yarn-state.yml "$ROOT"/node_modules/@mlplatform/*; do
     [[ "$e" == "$ROOT/node_modules/@mlplatform" ]] && continue
     if [[ -L "$e" ]]; then cp -P "$e" "$SRC/${e#"$ROOT"/}"; else ln -s "$e" "$SRC/${e#"$ROOT"/}"; fi
   done
@@ -112,7 +113,7 @@ build_and_pack() {
     echo "  building $(git rev-parse --short HEAD) (the committed HEAD)"
     clone_head || return 1
   fi
-  (cd "$SRC" && ml_yarn tsc) || return 1
+  (cd "$SRC" && node_modules/.bin/tsc) || return 1
   mkdir -p "$PACKS"
   local p name
   for p in "${PLUGINS[@]}"; do
@@ -241,6 +242,10 @@ backend:
     externalAccess:
       - type: static
         options: { token: $TOKEN, subject: fresh-app-test }
+# The frontend's sign-in; a production build refuses guests unless told.
+auth:
+  providers:
+    guest: { dangerouslyAllowOutsideDevelopment: true }
 catalog:
   locations:
     - { type: file, target: $SRC/examples/ml/org.yaml, rules: [{ allow: [User, Group] }] }
@@ -289,6 +294,20 @@ model_health() {
   echo "  /api/ml/models/default/$name/health: ${body:0:160}"
 }
 check "GET /api/ml/models/:namespace/:name/health of an example Model" model_health
+serves_app() { curl -fsS --max-time 10 "http://127.0.0.1:$PORT/" | grep -q '<!DOCTYPE html>'; }
+check "the backend serves the app (GET / is its index.html)" serves_app
+# As the browser would: a guest identity token, then ML routes behind
+# user auth; the audit trail and notebooks come from the plugin's own tables.
+as_guest() {
+  local guest path body
+  guest="$(curl -fsS --max-time 10 "http://127.0.0.1:$PORT/api/auth/guest/refresh" |
+    node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).backstageIdentity.token)')" || return 1
+  for path in /api/ml/overview /api/ml/audit /api/ml/notebooks; do
+    body="$(curl -fsS --max-time 10 -H "Authorization: Bearer $guest" "http://127.0.0.1:$PORT$path")" || return 1
+    echo "  $path: ${body:0:120}"
+  done
+}
+check "a guest reads /api/ml/overview, /api/ml/audit and /api/ml/notebooks" as_guest
 if ((FAILED)); then
   echo "-- backend log (last 40 lines)"
   tail -40 "$WORK/backend.log"
