@@ -1,42 +1,30 @@
+import { readDecodedText } from './decodedText';
+
 /**
  * The `data` of each server-sent event in a response body, in order, until
- * the stream ends. Reads with a stream reader rather than `for await`, which
- * not every browser offers on a fetch body.
+ * the stream ends.
  *
  * @public
  */
 export async function* readServerSentEvents(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<string> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
   let buffered = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      buffered += done
-        ? decoder.decode()
-        : decoder.decode(value, { stream: true });
-      buffered = buffered.replace(/\r\n/g, '\n');
-      // Events are separated by a blank line; only `data:` lines carry data.
-      for (
-        let end = buffered.indexOf('\n\n');
-        end >= 0;
-        end = buffered.indexOf('\n\n')
-      ) {
-        const data = dataOf(buffered.slice(0, end));
-        buffered = buffered.slice(end + 2);
-        if (data !== undefined) yield data;
-      }
-      if (done) {
-        const data = dataOf(buffered);
-        if (data !== undefined) yield data;
-        return;
-      }
+  for await (const text of readDecodedText(body)) {
+    buffered = (buffered + text).replace(/\r\n/g, '\n');
+    // Events are separated by a blank line; only `data:` lines carry data.
+    for (
+      let end = buffered.indexOf('\n\n');
+      end >= 0;
+      end = buffered.indexOf('\n\n')
+    ) {
+      const data = dataOf(buffered.slice(0, end));
+      buffered = buffered.slice(end + 2);
+      if (data !== undefined) yield data;
     }
-  } finally {
-    reader.releaseLock();
   }
+  const data = dataOf(buffered);
+  if (data !== undefined) yield data;
 }
 
 function dataOf(block: string): string | undefined {

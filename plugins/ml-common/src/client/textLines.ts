@@ -1,40 +1,28 @@
 import type { LogLine } from '..';
+import { readDecodedText } from './decodedText';
 
 /**
  * The lines of a text response body as they arrive (a followed pod log),
- * until the stream ends. Reads with a stream reader rather than
- * `for await`, which not every browser offers on a fetch body.
+ * until the stream ends.
  *
  * @internal
  */
 export async function* readTextLines(
   body: ReadableStream<Uint8Array>,
 ): AsyncGenerator<string> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
   let buffered = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      buffered += done
-        ? decoder.decode()
-        : decoder.decode(value, { stream: true });
-      for (
-        let end = buffered.indexOf('\n');
-        end >= 0;
-        end = buffered.indexOf('\n')
-      ) {
-        yield buffered.slice(0, end).replace(/\r$/, '');
-        buffered = buffered.slice(end + 1);
-      }
-      if (done) {
-        if (buffered) yield buffered;
-        return;
-      }
+  for await (const text of readDecodedText(body)) {
+    buffered += text;
+    for (
+      let end = buffered.indexOf('\n');
+      end >= 0;
+      end = buffered.indexOf('\n')
+    ) {
+      yield buffered.slice(0, end).replace(/\r$/, '');
+      buffered = buffered.slice(end + 1);
     }
-  } finally {
-    reader.releaseLock();
   }
+  if (buffered) yield buffered;
 }
 
 /**
