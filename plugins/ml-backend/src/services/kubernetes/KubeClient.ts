@@ -52,6 +52,19 @@ function objectPart(intent: KubeRequestIntent): string {
   return intent.object ? ` ${intent.object}` : '';
 }
 
+/** The TLS material of a cluster's request options (CA, client certificate, verification, SNI name). */
+function tlsOf(opts: https.RequestOptions): https.AgentOptions {
+  return {
+    ca: opts.ca,
+    cert: opts.cert,
+    key: opts.key,
+    ...(opts.rejectUnauthorized !== undefined
+      ? { rejectUnauthorized: opts.rejectUnauthorized }
+      : {}),
+    ...(opts.servername ? { servername: opts.servername } : {}),
+  };
+}
+
 /**
  * A small JSON client for one cluster's API server. Authentication and TLS
  * come from the cluster's `KubeConfig` (token, client certificate, CA,
@@ -97,23 +110,10 @@ export class KubeClient {
     // only the Authorization header may change (e.g. a rotated token file).
     if (!this.agent) {
       this.agent = isHttps
-        ? new https.Agent({
-            keepAlive: true,
-            maxSockets: 16,
-            ca: opts.ca,
-            cert: opts.cert,
-            key: opts.key,
-            ...(opts.rejectUnauthorized !== undefined
-              ? { rejectUnauthorized: opts.rejectUnauthorized }
-              : {}),
-            ...(opts.servername ? { servername: opts.servername } : {}),
-          })
+        ? new https.Agent({ keepAlive: true, maxSockets: 16, ...tlsOf(opts) })
         : new http.Agent({ keepAlive: true, maxSockets: 16 });
     }
-    const url = new URL(
-      this.server.pathname.replace(/\/+$/, '') + path,
-      this.server,
-    );
+    const url = this.urlFor(path);
     const payload =
       options.body === undefined ? undefined : JSON.stringify(options.body);
     const headers: Record<string, string> = {
@@ -127,7 +127,7 @@ export class KubeClient {
     const lib = isHttps ? https : http;
 
     return new Promise<T>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined = undefined;
+      let clearDeadline = () => {};
       const req = lib.request(
         url,
         {
@@ -141,7 +141,7 @@ export class KubeClient {
           res.on('data', c => chunks.push(c));
           res.on('error', e => reject(this.networkError(e, method, url)));
           res.on('end', () => {
-            clearTimeout(timer);
+            clearDeadline();
             const text = Buffer.concat(chunks).toString('utf8');
             const status = res.statusCode ?? 0;
             if (status >= 200 && status < 300) {
@@ -162,22 +162,7 @@ export class KubeClient {
           });
         },
       );
-      timer = setTimeout(() => {
-        req.destroy(
-          new KubeApiError(
-            `cluster ${this.cluster} did not answer within ${
-              this.timeoutMs / 1000
-            }s (${intent.verb} ${intent.resource}${objectPart(intent)})`,
-            this.cluster,
-          ),
-        );
-      }, this.timeoutMs);
-      req.on('error', e => {
-        clearTimeout(timer);
-        reject(
-          e instanceof KubeApiError ? e : this.networkError(e, method, url),
-        );
-      });
+      clearDeadline = this.deadline(req, intent, method, url, reject);
       if (payload !== undefined) req.write(payload);
       req.end();
     });
@@ -198,14 +183,11 @@ export class KubeClient {
     const opts: https.RequestOptions = { method: 'GET', headers: {} };
     await this.kc.applyToHTTPSOptions(opts);
     const isHttps = this.server.protocol === 'https:';
-    const url = new URL(
-      this.server.pathname.replace(/\/+$/, '') + path,
-      this.server,
-    );
+    const url = this.urlFor(path);
     const lib = isHttps ? https : http;
     // A follow holds its socket for as long as someone reads: no shared agent.
     return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined = undefined;
+      let clearDeadline = () => {};
       const req = lib.request(
         url,
         {
@@ -214,18 +196,12 @@ export class KubeClient {
             ...(opts.headers as Record<string, string>),
             Accept: '*/*',
           },
-          ca: opts.ca,
-          cert: opts.cert,
-          key: opts.key,
-          ...(opts.rejectUnauthorized !== undefined
-            ? { rejectUnauthorized: opts.rejectUnauthorized }
-            : {}),
-          ...(opts.servername ? { servername: opts.servername } : {}),
+          ...tlsOf(opts),
           ...(opts.auth ? { auth: opts.auth } : {}),
           signal,
         },
         res => {
-          clearTimeout(timer);
+          clearDeadline();
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) {
             resolve(res);
@@ -244,24 +220,47 @@ export class KubeClient {
           );
         },
       );
-      timer = setTimeout(() => {
-        req.destroy(
-          new KubeApiError(
-            `cluster ${this.cluster} did not answer within ${
-              this.timeoutMs / 1000
-            }s (${intent.verb} ${intent.resource}${objectPart(intent)})`,
-            this.cluster,
-          ),
-        );
-      }, this.timeoutMs);
-      req.on('error', e => {
-        clearTimeout(timer);
-        reject(
-          e instanceof KubeApiError ? e : this.networkError(e, 'GET', url),
-        );
-      });
+      clearDeadline = this.deadline(req, intent, 'GET', url, reject);
       req.end();
     });
+  }
+
+  /** The URL of an API path on this cluster's server (which may have a path prefix). */
+  private urlFor(path: string): URL {
+    return new URL(
+      this.server.pathname.replace(/\/+$/, '') + path,
+      this.server,
+    );
+  }
+
+  /**
+   * Gives `req` this client's deadline (destroyed with a {@link KubeApiError}
+   * naming the intent when the cluster does not answer in time) and rejects
+   * with its error, a network error unless already a KubeApiError. Returns
+   * the function that clears the deadline once the cluster has answered.
+   */
+  private deadline(
+    req: http.ClientRequest,
+    intent: KubeRequestIntent,
+    method: string,
+    url: URL,
+    reject: (error: Error) => void,
+  ): () => void {
+    const timer = setTimeout(() => {
+      req.destroy(
+        new KubeApiError(
+          `cluster ${this.cluster} did not answer within ${
+            this.timeoutMs / 1000
+          }s (${intent.verb} ${intent.resource}${objectPart(intent)})`,
+          this.cluster,
+        ),
+      );
+    }, this.timeoutMs);
+    req.on('error', e => {
+      clearTimeout(timer);
+      reject(e instanceof KubeApiError ? e : this.networkError(e, method, url));
+    });
+    return () => clearTimeout(timer);
   }
 
   private statusError(
