@@ -89,9 +89,7 @@ export class NotebookServiceWithJupyterHub extends NotebookService {
     name: string,
     caller: NotebookCaller,
   ): Promise<void> {
-    const record = await this.onHub(cluster, namespace, name);
-    if (!record) return super.stop(cluster, namespace, name, caller);
-    return this.hub.stop(record, caller);
+    return this.lifecycle('stop', cluster, namespace, name, caller);
   }
 
   override async start(
@@ -100,9 +98,7 @@ export class NotebookServiceWithJupyterHub extends NotebookService {
     name: string,
     caller: NotebookCaller,
   ): Promise<void> {
-    const record = await this.onHub(cluster, namespace, name);
-    if (!record) return super.start(cluster, namespace, name, caller);
-    return this.hub.start(record, caller);
+    return this.lifecycle('start', cluster, namespace, name, caller);
   }
 
   override async delete(
@@ -111,9 +107,7 @@ export class NotebookServiceWithJupyterHub extends NotebookService {
     name: string,
     caller: NotebookCaller,
   ): Promise<void> {
-    const record = await this.onHub(cluster, namespace, name);
-    if (!record) return super.delete(cluster, namespace, name, caller);
-    return this.hub.delete(record, caller);
+    return this.lifecycle('delete', cluster, namespace, name, caller);
   }
 
   /** JupyterHub's spawn progress of a notebook (404 for other backends). */
@@ -135,6 +129,22 @@ export class NotebookServiceWithJupyterHub extends NotebookService {
 
   close() {
     this.client.close();
+  }
+
+  /**
+   * Stops, starts or deletes a notebook where it runs: on JupyterHub when it
+   * was created there, as Kubernetes objects otherwise.
+   */
+  private async lifecycle(
+    action: 'stop' | 'start' | 'delete',
+    cluster: string,
+    namespace: string,
+    name: string,
+    caller: NotebookCaller,
+  ): Promise<void> {
+    const record = await this.onHub(cluster, namespace, name);
+    if (!record) return super[action](cluster, namespace, name, caller);
+    return this.hub[action](record, caller);
   }
 
   private async onHub(cluster: string, namespace: string, name: string) {
