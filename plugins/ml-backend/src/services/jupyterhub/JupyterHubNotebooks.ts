@@ -2,18 +2,12 @@ import { parseEntityRef } from '@backstage/catalog-model';
 import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
 import { PermissionsService } from '@backstage/backend-plugin-api';
 import {
-  AuthorizeResult,
-  ResourcePermission,
-} from '@backstage/plugin-permission-common';
-import {
   mlNotebookCreatePermission,
-  mlNotebookManagePermission,
   Notebook,
   NotebookPhase,
   NotebookProgressEvent,
   ParsedCreateNotebookRequest,
 } from '@mlplatform/plugin-ml-common';
-import { gpuQuotaResourceRef } from '../../permissions/register';
 import {
   NotebookRecord,
   NotebookSpec,
@@ -25,6 +19,11 @@ import {
   NotebookPlacement,
   NotebookTarget,
 } from '../kubernetes/NotebookPlacement';
+import {
+  manageNotebook,
+  notebookRefusal,
+  notebookTarget,
+} from '../kubernetes/notebookAccess';
 import type { NotebookCaller } from '../kubernetes/NotebookService';
 import { toNotebook } from '../kubernetes/notebookView';
 import {
@@ -59,9 +58,6 @@ export interface JupyterHubProfile {
   team: string;
   queue?: string;
 }
-
-const target = (cluster: string, namespace: string, name: string) =>
-  `notebook:${cluster}/${namespace}/${name}`;
 
 /**
  * JupyterHub's user for a Backstage user: the entity name
@@ -116,7 +112,7 @@ export class JupyterHubNotebooks {
       eventId: 'notebook-create',
       action: mlNotebookCreatePermission.name,
       actor: caller.userRef,
-      targetRef: target(cluster, namespace, name),
+      targetRef: notebookTarget(cluster, namespace, name),
       details: {
         cluster,
         namespace,
@@ -141,14 +137,16 @@ export class JupyterHubNotebooks {
     const owned = await refusal(() =>
       this.placement.ownedNamespace(where, name),
     );
-    await refusal(() =>
-      this.authorize(
+    await refusal(async () => {
+      const denied = await notebookRefusal(
+        this.deps.permissions,
         mlNotebookCreatePermission,
         caller,
         { cluster, namespace, team: owned.team },
         `may not create notebooks in namespace ${namespace} on ${cluster}`,
-      ),
-    );
+      );
+      if (denied) throw denied;
+    });
     const { images } = this.deps.config;
     if (images && !images.includes(request.image)) {
       await refusal(() => {
@@ -372,80 +370,13 @@ export class JupyterHubNotebooks {
     caller: NotebookCaller,
     run: (hubUser: string) => Promise<void>,
   ): Promise<void> {
-    const { cluster, namespace, name } = record;
-    const audit = await this.deps.audit.begin({
-      eventId: `notebook-${action}`,
-      action: `ml.notebook.${action}`,
-      actor: caller.userRef,
-      targetRef: target(cluster, namespace, name),
-      details: { cluster, namespace, name, backend: 'jupyterhub' },
-      ...(caller.request ? { request: caller.request } : {}),
-    });
-    let team: string | undefined;
-    try {
-      team = await this.placement.teamOf(
-        cluster,
-        namespace,
-        `cannot ${action} notebook ${name}`,
-      );
-    } catch (e) {
-      await audit.failed({ error: e as Error });
-      throw e;
-    }
-    try {
-      await this.authorize(
-        mlNotebookManagePermission,
-        caller,
-        { cluster, namespace, team: team ?? record.team },
-        `may not ${action} notebook ${name} in namespace ${namespace} on ${cluster}`,
-      );
-    } catch (e) {
-      await audit.refused({ error: e as Error });
-      throw e;
-    }
-    try {
-      await run(hubUserOf(record.createdBy));
-    } catch (e) {
-      const error = toBackstageError(e);
-      await audit.finish(
-        error instanceof ConflictError ? 'refused' : 'failed',
-        { error },
-      );
-      throw error;
-    }
-    this.deps.quotas.invalidate(cluster);
-    await audit.succeeded();
-  }
-
-  /**
-   * The permission policy's decision on the team's namespace; throws the
-   * refusal, naming the team when the caller is not one of its members
-   * (the same wording as the Kubernetes notebooks).
-   */
-  private async authorize(
-    permission: ResourcePermission,
-    caller: NotebookCaller,
-    where: { cluster: string; namespace: string; team?: string },
-    action: string,
-  ): Promise<void> {
-    const [decision] = await this.deps.permissions.authorize(
-      [
-        {
-          permission,
-          resourceRef: gpuQuotaResourceRef(where.cluster, where.namespace),
-        },
-      ],
-      { credentials: caller.credentials },
-    );
-    if (decision.result === AuthorizeResult.ALLOW) return;
-    const { cluster, namespace, team } = where;
-    if (team && !caller.ownership.includes(team)) {
-      throw new NotAllowedError(
-        `${caller.userRef} is not a member of ${team}, which owns namespace ${namespace} on ${cluster}`,
-      );
-    }
-    throw new NotAllowedError(
-      `${caller.userRef} ${action}: permission ${permission.name} denied`,
+    await manageNotebook(
+      this.deps,
+      action,
+      record,
+      caller,
+      () => run(hubUserOf(record.createdBy)),
+      { backend: 'jupyterhub' },
     );
   }
 

@@ -3,30 +3,25 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import {
-  ConflictError,
-  NotAllowedError,
-  NotFoundError,
-} from '@backstage/errors';
+import { ConflictError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import {
-  AuthorizeResult,
-  ResourcePermission,
-} from '@backstage/plugin-permission-common';
 import {
   Notebook,
   NotebooksResponse,
   ParsedCreateNotebookRequest,
   mlNotebookCreatePermission,
-  mlNotebookManagePermission,
 } from '@mlplatform/plugin-ml-common';
 import type { Request } from 'express';
-import { gpuQuotaResourceRef } from '../../permissions/register';
 import { GpuReservationStore } from '../../database/GpuReservationStore';
 import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
 import { MlAuditor } from '../audit/MlAuditor';
 import { ClusterService } from './ClusterService';
-import { NotebookObjects, toBackstageError } from './NotebookObjects';
+import {
+  manageNotebook,
+  notebookRefusal,
+  notebookTarget,
+} from './notebookAccess';
+import { NotebookObjects } from './NotebookObjects';
 import { NotebookPlacement, OwnedNamespace } from './NotebookPlacement';
 import {
   GpuHold,
@@ -45,9 +40,6 @@ export interface NotebookCaller {
   credentials: BackstageCredentials;
   request?: Request;
 }
-
-const target = (cluster: string, namespace: string, name: string) =>
-  `notebook:${cluster}/${namespace}/${name}`;
 
 /**
  * Notebooks on the configured clusters. This class orchestrates: it asks the
@@ -114,7 +106,7 @@ export class NotebookService {
       eventId: 'notebook-create',
       action: mlNotebookCreatePermission.name,
       actor: caller.userRef,
-      targetRef: target(cluster, namespace, name),
+      targetRef: notebookTarget(cluster, namespace, name),
       details,
       ...(caller.request ? { request: caller.request } : {}),
     });
@@ -134,7 +126,8 @@ export class NotebookService {
     const owned: OwnedNamespace = await orRefuse(() =>
       this.placement.ownedNamespace(where, name),
     );
-    const denied = await this.authorize(
+    const denied = await notebookRefusal(
+      this.deps.permissions,
       mlNotebookCreatePermission,
       caller,
       { cluster, namespace, team: owned.team },
@@ -320,78 +313,12 @@ export class NotebookService {
         `no notebook ${name} in ${namespace} on ${cluster} was created through the portal`,
       );
     }
-    const audit = await this.deps.audit.begin({
-      eventId: `notebook-${action}`,
-      action: `ml.notebook.${action}`,
-      actor: caller.userRef,
-      targetRef: target(cluster, namespace, name),
-      details: { cluster, namespace, name },
-      ...(caller.request ? { request: caller.request } : {}),
-    });
-    // The policy's condition needs the namespace's owner from the cluster.
-    let team: string | undefined;
-    try {
-      team = await this.placement.teamOf(
-        cluster,
-        namespace,
-        `cannot ${action} notebook ${name}`,
-      );
-    } catch (e) {
-      await audit.failed({ error: e as Error });
-      throw e;
-    }
-    const denied = await this.authorize(
-      mlNotebookManagePermission,
+    await manageNotebook(
+      { ...this.deps, placement: this.placement },
+      action,
+      record,
       caller,
-      { cluster, namespace, team: team ?? record.team },
-      `may not ${action} notebook ${name} in namespace ${namespace} on ${cluster}`,
-    );
-    if (denied) {
-      await audit.refused({ error: denied });
-      throw denied;
-    }
-    try {
-      await run(record);
-    } catch (e) {
-      const error = toBackstageError(e);
-      await audit.finish(
-        error instanceof ConflictError ? 'refused' : 'failed',
-        { error },
-      );
-      throw error;
-    }
-    this.deps.quotas.invalidate(cluster);
-    await audit.succeeded();
-  }
-
-  /**
-   * Asks the permission policy about a team's namespace; returns the error to
-   * refuse with, naming the team when the caller is not a member of it.
-   */
-  private async authorize(
-    permission: ResourcePermission,
-    caller: NotebookCaller,
-    where: { cluster: string; namespace: string; team?: string },
-    action: string,
-  ): Promise<NotAllowedError | undefined> {
-    const [decision] = await this.deps.permissions.authorize(
-      [
-        {
-          permission,
-          resourceRef: gpuQuotaResourceRef(where.cluster, where.namespace),
-        },
-      ],
-      { credentials: caller.credentials },
-    );
-    if (decision.result === AuthorizeResult.ALLOW) return undefined;
-    const { cluster, namespace, team } = where;
-    if (team && !caller.ownership.includes(team)) {
-      return new NotAllowedError(
-        `${caller.userRef} is not a member of ${team}, which owns namespace ${namespace} on ${cluster}`,
-      );
-    }
-    return new NotAllowedError(
-      `${caller.userRef} ${action}: permission ${permission.name} denied`,
+      () => run(record),
     );
   }
 }
