@@ -123,10 +123,7 @@ const runIdList = z
         EXPERIMENT_LIMITS.maxCompare,
         `at most ${EXPERIMENT_LIMITS.maxCompare} runs can be compared at once`,
       )
-      .refine(
-        ids => new Set(ids).size === ids.length,
-        'a run is listed twice',
-      ),
+      .refine(ids => new Set(ids).size === ids.length, 'a run is listed twice'),
   );
 
 const metricList = z
