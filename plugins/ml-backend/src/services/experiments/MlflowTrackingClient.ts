@@ -5,10 +5,13 @@ import {
   ServiceUnavailableError,
 } from '@backstage/errors';
 import type { MlRegistryConfig } from '@mlplatform/plugin-ml-common';
-import { createAgent, httpRequest } from '@mlplatform/plugin-ml-oci';
 import { readFileSync } from 'node:fs';
-import type http from 'node:http';
 import { CoalescingCache } from '../coalescingCache';
+import {
+  MlflowRest,
+  MlflowRestFailure,
+  mlflowPages,
+} from '../mlflow/MlflowRest';
 
 type KeyValue = { key: string; value: string };
 
@@ -85,30 +88,26 @@ export class MlflowTrackingClient {
   readonly name: string;
   /** Base URL without a trailing slash, for links into MLflow's UI. */
   readonly baseUrl: string;
-  private readonly base: URL;
-  private readonly agent: http.Agent;
-  private readonly headers: Record<string, string>;
+  private readonly rest: MlflowRest;
   private readonly cache: CoalescingCache<unknown>;
   private readonly where: string;
 
   private constructor(private readonly options: MlflowTrackingClientOptions) {
     const { registry } = options;
     this.name = registry.name;
-    this.base = new URL(registry.url);
     this.baseUrl = registry.url.replace(/\/+$/, '');
-    this.where = `MLflow "${registry.name}" (${this.base.host})`;
-    this.agent = createAgent(this.base, {
-      ca: registry.caFile ? readFileSync(registry.caFile) : undefined,
-      maxSockets: 8,
-    });
-    this.headers = { accept: 'application/json' };
-    if (registry.token) {
-      this.headers.authorization = `Bearer ${registry.token}`;
-    } else if (registry.username) {
-      this.headers.authorization = `Basic ${Buffer.from(
-        `${registry.username}:${registry.password ?? ''}`,
-      ).toString('base64')}`;
-    }
+    this.rest = new MlflowRest(
+      {
+        url: registry.url,
+        token: registry.token,
+        username: registry.username,
+        password: registry.password,
+        ca: registry.caFile ? readFileSync(registry.caFile) : undefined,
+        timeoutMs: options.timeoutMs,
+      },
+      (failure, what) => this.toError(failure, what),
+    );
+    this.where = `MLflow "${registry.name}" (${this.rest.base.host})`;
     this.cache = new CoalescingCache({
       ttlMs: options.cacheTtlMs ?? 15_000,
       maxEntries: 2000,
@@ -116,7 +115,7 @@ export class MlflowTrackingClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.rest.close();
   }
 
   /** @throws NotFoundError naming the experiment when MLflow has none of that name. */
@@ -157,29 +156,28 @@ export class MlflowTrackingClient {
     maxResults: number;
   }): Promise<MlflowRun[]> {
     const pageSize = this.options.runsPageSize ?? 500;
-    const runs: MlflowRun[] = [];
-    let pageToken: string | undefined;
-    do {
-      const page = await this.cached<{
-        runs?: MlflowRun[];
-        next_page_token?: string;
-      }>(
-        'POST',
-        'runs/search',
-        {
-          experiment_ids: [request.experimentId],
-          filter: request.filter ?? '',
-          run_view_type: 'ACTIVE_ONLY',
-          order_by: request.orderBy ?? [],
-          max_results: Math.min(pageSize, request.maxResults - runs.length),
-          ...(pageToken ? { page_token: pageToken } : {}),
-        },
-        `runs of experiment ${request.experimentId}`,
-      );
-      runs.push(...(page.runs ?? []));
-      pageToken = page.next_page_token || undefined;
-    } while (pageToken && runs.length < request.maxResults);
-    return runs;
+    return mlflowPages<MlflowRun>(
+      async (pageToken, runs) => {
+        const page = await this.cached<{
+          runs?: MlflowRun[];
+          next_page_token?: string;
+        }>(
+          'POST',
+          'runs/search',
+          {
+            experiment_ids: [request.experimentId],
+            filter: request.filter ?? '',
+            run_view_type: 'ACTIVE_ONLY',
+            order_by: request.orderBy ?? [],
+            max_results: Math.min(pageSize, request.maxResults - runs.length),
+            ...(pageToken ? { page_token: pageToken } : {}),
+          },
+          `runs of experiment ${request.experimentId}`,
+        );
+        return { items: page.runs, next_page_token: page.next_page_token };
+      },
+      runs => runs.length >= request.maxResults,
+    );
   }
 
   /** Every logged value of a run's metric, following `page_token`. */
@@ -188,9 +186,7 @@ export class MlflowTrackingClient {
     metric: string,
   ): Promise<MlflowMetricPoint[]> {
     const pageSize = this.options.historyPageSize ?? 10_000;
-    const points: MlflowMetricPoint[] = [];
-    let pageToken: string | undefined;
-    do {
+    return mlflowPages<MlflowMetricPoint>(async pageToken => {
       const page = await this.cached<{
         metrics?: MlflowMetricPoint[];
         next_page_token?: string;
@@ -205,10 +201,8 @@ export class MlflowTrackingClient {
         },
         `history of metric "${metric}" of run ${runId}`,
       );
-      points.push(...(page.metrics ?? []));
-      pageToken = page.next_page_token || undefined;
-    } while (pageToken);
-    return points;
+      return { items: page.metrics, next_page_token: page.next_page_token };
+    });
   }
 
   /** The model versions registered from these runs, 50 run ids a request. */
@@ -219,24 +213,27 @@ export class MlflowTrackingClient {
       const ids = runIds
         .slice(i, i + 50)
         .map(id => `'${id.replace(/[^A-Za-z0-9]/g, '')}'`);
-      let pageToken: string | undefined;
-      do {
-        const page = await this.cached<{
-          model_versions?: MlflowModelVersion[];
-          next_page_token?: string;
-        }>(
-          'GET',
-          'model-versions/search',
-          {
-            filter: `run_id IN (${ids.join(',')})`,
-            max_results: '200',
-            ...(pageToken ? { page_token: pageToken } : {}),
-          },
-          'model versions of the runs',
-        );
-        versions.push(...(page.model_versions ?? []));
-        pageToken = page.next_page_token || undefined;
-      } while (pageToken);
+      versions.push(
+        ...(await mlflowPages<MlflowModelVersion>(async pageToken => {
+          const page = await this.cached<{
+            model_versions?: MlflowModelVersion[];
+            next_page_token?: string;
+          }>(
+            'GET',
+            'model-versions/search',
+            {
+              filter: `run_id IN (${ids.join(',')})`,
+              max_results: '200',
+              ...(pageToken ? { page_token: pageToken } : {}),
+            },
+            'model versions of the runs',
+          );
+          return {
+            items: page.model_versions,
+            next_page_token: page.next_page_token,
+          };
+        })),
+      );
     }
     return versions;
   }
@@ -253,71 +250,44 @@ export class MlflowTrackingClient {
     ) as Promise<T>;
   }
 
-  private async call(
+  private call(
     method: 'GET' | 'POST',
     endpoint: string,
     params: Record<string, unknown>,
     what: string,
   ): Promise<unknown> {
-    const url = new URL(
-      `${this.base.pathname.replace(/\/+$/, '')}/api/2.0/mlflow/${endpoint}`,
-      this.base,
-    );
-    const headers = { ...this.headers };
-    let body: Buffer | undefined;
-    if (method === 'GET') {
-      for (const [k, v] of Object.entries(params)) {
-        url.searchParams.set(k, String(v));
-      }
-    } else {
-      body = Buffer.from(JSON.stringify(params));
-      headers['content-type'] = 'application/json';
-    }
     this.options.logger.debug(`MLflow ${method} ${endpoint} (${what})`);
-    const res = await httpRequest({
-      method,
-      url,
-      headers,
-      body,
-      agent: this.agent,
-      timeoutMs: this.options.timeoutMs ?? 15_000,
-    }).catch(e => {
-      throw new ServiceUnavailableError(
-        `${this.where} is unreachable while reading ${what}: ${
-          (e as { code?: string }).code ?? (e as Error).message
-        }`,
-      );
-    });
-    let parsed: any;
-    try {
-      parsed = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};
-    } catch {
-      parsed = undefined;
-    }
-    if (res.status === 200 && parsed !== undefined) return parsed;
+    return this.rest.call(method, endpoint, params, what);
+  }
+
+  /** A failed call as the `@backstage/errors` type the routes answer with. */
+  private toError(failure: MlflowRestFailure, what: string): Error {
+    const { status, body } = failure;
     const detail =
-      typeof parsed?.message === 'string'
-        ? `: ${parsed.message.slice(0, 300)}`
+      typeof body?.message === 'string'
+        ? `: ${body.message.slice(0, 300)}`
         : '';
-    if (res.status === 401 || res.status === 403) {
-      throw new ServiceUnavailableError(
-        `${this.where} refused the configured credentials while reading ${what} (HTTP ${res.status}); check ml.registries`,
-      );
+    switch (failure.kind) {
+      case 'unreachable':
+        return new ServiceUnavailableError(
+          `${this.where} is unreachable while reading ${what}: ${failure.cause}`,
+        );
+      case 'unauthorized':
+        return new ServiceUnavailableError(
+          `${this.where} refused the configured credentials while reading ${what} (HTTP ${status}); check ml.registries`,
+        );
+      case 'not-found':
+        return new NotFoundError(`No ${what} in ${this.where}`);
+      case 'invalid':
+        return new InputError(`${this.where} refused ${what}${detail}`);
+      default:
+        return new ServiceUnavailableError(
+          `${this.where} answered HTTP ${status} while reading ${what}${
+            body === undefined
+              ? ' (not JSON; is the URL an MLflow server?)'
+              : detail
+          }`,
+        );
     }
-    // Only MLflow's own error body means "no such thing"; a bare 404 is a
-    // URL that is not an MLflow API (a wrong prefix in ml.registries).
-    if (parsed?.error_code === 'RESOURCE_DOES_NOT_EXIST') {
-      throw new NotFoundError(`No ${what} in ${this.where}`);
-    }
-    if (parsed?.error_code === 'INVALID_PARAMETER_VALUE') {
-      throw new InputError(`${this.where} refused ${what}${detail}`);
-    }
-    throw new ServiceUnavailableError(
-      `${this.where} answered HTTP ${res.status} while reading ${what}${
-        parsed === undefined
-          ? ' (not JSON; is the URL an MLflow server?)'
-          : detail
-      }`,
-    );
   }
 }

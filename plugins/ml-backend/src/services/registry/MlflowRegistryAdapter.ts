@@ -5,12 +5,12 @@ import {
   ModelRegistryError,
   ModelRegistryVersion,
 } from '@mlplatform/plugin-ml-node';
+import { compareVersionsNewestFirst } from '@mlplatform/plugin-ml-oci';
 import {
-  compareVersionsNewestFirst,
-  createAgent,
-  httpRequest,
-} from '@mlplatform/plugin-ml-oci';
-import type http from 'node:http';
+  MlflowRest,
+  MlflowRestFailure,
+  mlflowPages,
+} from '../mlflow/MlflowRest';
 
 /** @internal */
 export interface MlflowEndpoint {
@@ -75,8 +75,8 @@ export function parseMlflowRef(ref: string): string {
 export class MlflowRegistryAdapter implements ModelRegistryAdapter {
   readonly scheme = 'mlflow';
   readonly name: string;
-  private readonly base: URL;
-  private readonly agent: http.Agent;
+  private readonly rest: MlflowRest;
+  private readonly where: string;
   private readonly runs = new Map<string, MlflowRun | undefined>();
   private readonly pageSize: number;
 
@@ -84,18 +84,18 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
    * @param options - `pageSize`: versions per `model-versions/search` page
    *   (default 200; small in tests, to walk several pages).
    */
-  constructor(
-    private readonly endpoint: MlflowEndpoint,
-    options: { pageSize?: number } = {},
-  ) {
+  constructor(endpoint: MlflowEndpoint, options: { pageSize?: number } = {}) {
     this.pageSize = options.pageSize ?? 200;
     this.name = endpoint.name;
-    this.base = new URL(endpoint.url.replace(/\/+$/, ''));
-    this.agent = createAgent(this.base, { ca: endpoint.ca, maxSockets: 8 });
+    this.rest = new MlflowRest(
+      { ...endpoint, url: endpoint.url.replace(/\/+$/, '') },
+      (failure, what) => this.toError(failure, what),
+    );
+    this.where = `MLflow registry "${this.name}" (${this.rest.base.host})`;
   }
 
   close(): void {
-    this.agent.destroy();
+    this.rest.close();
   }
 
   async listVersions(ref: string): Promise<ModelRegistryVersion[]> {
@@ -109,9 +109,7 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
       ]);
     }
 
-    const versions: MlflowModelVersion[] = [];
-    let pageToken: string | undefined;
-    do {
+    const versions = await mlflowPages<MlflowModelVersion>(async pageToken => {
       const page = await this.call<{
         model_versions?: MlflowModelVersion[];
         next_page_token?: string;
@@ -125,9 +123,11 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
         },
         `versions of "${name}"`,
       );
-      versions.push(...(page.model_versions ?? []));
-      pageToken = page.next_page_token || undefined;
-    } while (pageToken);
+      return {
+        items: page.model_versions,
+        next_page_token: page.next_page_token,
+      };
+    });
 
     const result = await Promise.all(
       versions.map(async mv => {
@@ -159,7 +159,7 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
             ? {
                 id: mv.run_id,
                 url: run
-                  ? `${this.base
+                  ? `${this.rest.base
                       .toString()
                       .replace(/\/$/, '')}/#/experiments/${encodeURIComponent(
                       run.info.experiment_id,
@@ -244,92 +244,63 @@ export class MlflowRegistryAdapter implements ModelRegistryAdapter {
     return this.runs.get(runId);
   }
 
-  private async call<T>(
+  private call<T>(
     method: 'GET' | 'POST',
     endpoint: string,
     params: Record<string, string>,
     what: string,
   ): Promise<T> {
-    const url = new URL(`/api/2.0/mlflow/${endpoint}`, this.base);
-    let body: Buffer | undefined;
-    if (method === 'GET') {
-      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    } else {
-      body = Buffer.from(JSON.stringify(params));
-    }
-    const { token, username, password } = this.endpoint;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (body) headers['content-type'] = 'application/json';
-    if (token) headers.authorization = `Bearer ${token}`;
-    else if (username) {
-      headers.authorization = `Basic ${Buffer.from(
-        `${username}:${password ?? ''}`,
-      ).toString('base64')}`;
-    }
-    const where = `MLflow registry "${this.name}" (${this.base.host})`;
-    const res = await httpRequest({
-      method,
-      url,
-      headers,
-      body,
-      agent: this.agent,
-      timeoutMs: 15_000,
-    }).catch(e => {
-      throw new ModelRegistryError(
-        'unreachable',
-        `${where} is unreachable: ${
-          (e as { code?: string }).code ?? (e as Error).message
-        }`,
-      );
-    });
-    let parsed: any;
-    try {
-      parsed = res.body.length ? JSON.parse(res.body.toString('utf8')) : {};
-    } catch {
-      parsed = undefined;
-    }
-    if (res.status === 200) {
-      if (parsed === undefined) {
-        throw new ModelRegistryError(
-          'protocol',
-          `${where} answered ${what} with a body that is not JSON`,
-        );
-      }
-      return parsed as T;
-    }
-    const detail = parsed?.message
-      ? `: ${parsed.error_code ?? ''} ${parsed.message}`.trimEnd()
+    return this.rest.call<T>(method, endpoint, params, what);
+  }
+
+  /** A failed call as the {@link ModelRegistryError} the registry routes map. */
+  private toError(failure: MlflowRestFailure, what: string): Error {
+    const { where } = this;
+    const { status, body } = failure;
+    const detail = body?.message
+      ? `: ${body.error_code ?? ''} ${body.message}`.trimEnd()
       : '';
-    if (res.status === 401 || res.status === 403) {
-      throw new ModelRegistryError(
-        'unauthorized',
-        `The ${where} refused the configured credentials for ${what} (HTTP ${res.status})`,
-        res.status,
-      );
+    switch (failure.kind) {
+      case 'unreachable':
+        return new ModelRegistryError(
+          'unreachable',
+          `${where} is unreachable: ${failure.cause}`,
+        );
+      case 'unauthorized':
+        return new ModelRegistryError(
+          'unauthorized',
+          `The ${where} refused the configured credentials for ${what} (HTTP ${status})`,
+          status,
+        );
+      // Only MLflow's own error body means the model or version is missing;
+      // a bare 404 is a path the server does not serve (a wrong URL prefix,
+      // or not an MLflow), which must not read as "no such version".
+      case 'not-found':
+        return new ModelRegistryError(
+          'not-found',
+          `${what[0].toUpperCase()}${what.slice(
+            1,
+          )} not found in ${where}${detail}`,
+          404,
+        );
+      case 'invalid':
+        return new ModelRegistryError(
+          'invalid-ref',
+          `The ${where} rejected ${what}${detail}`,
+          status,
+        );
+      default:
+        if (status === 200) {
+          return new ModelRegistryError(
+            'protocol',
+            `${where} answered ${what} with a body that is not JSON`,
+          );
+        }
+        return new ModelRegistryError(
+          (status ?? 0) >= 500 ? 'server' : 'protocol',
+          `The ${where} failed with HTTP ${status} on ${what}${detail}`,
+          status,
+        );
     }
-    // Only MLflow's own error body means the model or version is missing; a
-    // bare 404 is a path the server does not serve (a wrong URL prefix, or
-    // not an MLflow), which must not read as "no such version".
-    if (parsed?.error_code === 'RESOURCE_DOES_NOT_EXIST') {
-      throw new ModelRegistryError(
-        'not-found',
-        `${what[0].toUpperCase()}${what.slice(
-          1,
-        )} not found in ${where}${detail}`,
-        404,
-      );
-    }
-    if (parsed?.error_code === 'INVALID_PARAMETER_VALUE') {
-      throw new ModelRegistryError(
-        'invalid-ref',
-        `The ${where} rejected ${what}${detail}`,
-        res.status,
-      );
-    }
-    throw new ModelRegistryError(
-      res.status >= 500 ? 'server' : 'protocol',
-      `The ${where} failed with HTTP ${res.status} on ${what}${detail}`,
-      res.status,
-    );
   }
 }
