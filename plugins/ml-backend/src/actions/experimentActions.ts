@@ -1,6 +1,4 @@
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
-import { parseEntityRef } from '@backstage/catalog-model';
-import { InputError } from '@backstage/errors';
 import {
   compareRunsQuerySchema,
   CompareRunsResponse,
@@ -9,24 +7,9 @@ import {
 } from '@mlplatform/plugin-ml-common';
 import { parseInput } from '../parseInput';
 import { ExperimentsService } from '../services/experiments/ExperimentsService';
-import { entityParams } from './refs';
+import { modelOrPipelineEntity } from './refs';
 
 const { minCompare, maxCompare, maxCompareMetrics } = EXPERIMENT_LIMITS;
-
-/** A Model by default; `pipeline:...` names a Pipeline. */
-function experimentEntity(ref: string) {
-  let kind: string;
-  try {
-    kind = parseEntityRef(ref, { defaultKind: 'model' }).kind;
-  } catch {
-    throw new InputError(`"${ref}" is not a model or pipeline name or ref`);
-  }
-  const lower = kind.toLocaleLowerCase('en-US');
-  if (lower !== 'model' && lower !== 'pipeline') {
-    throw new InputError(`"${ref}" is a ${kind}, not a model or pipeline`);
-  }
-  return { kind: lower, ...entityParams(ref, lower) } as const;
-}
 
 /**
  * What an assistant can reason about: each metric's last, best and worst
@@ -169,7 +152,7 @@ export function registerExperimentActions(options: {
         'input',
       );
       const res = await experiments.compareRuns(
-        experimentEntity(input.entity),
+        modelOrPipelineEntity(input.entity),
         query,
         credentials,
       );

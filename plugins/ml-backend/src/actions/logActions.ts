@@ -1,6 +1,5 @@
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
-import { parseEntityRef } from '@backstage/catalog-model';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import {
   LOG_LIMITS,
   LogLine,
@@ -10,24 +9,10 @@ import {
 import { parseInput } from '../parseInput';
 import { LogStoreService } from '../services/logs/LogStoreService';
 import { PodLogsService } from '../services/logs/PodLogsService';
-import { entityParams } from './refs';
+import { modelOrPipelineEntity } from './refs';
 
 /** An assistant reads a screenful, not a file: fewer lines by default. */
 const DEFAULT_LINES = 200;
-
-function logsEntity(ref: string) {
-  let kind: string;
-  try {
-    kind = parseEntityRef(ref, { defaultKind: 'model' }).kind;
-  } catch {
-    throw new InputError(`"${ref}" is not a model or pipeline name or ref`);
-  }
-  const lower = kind.toLocaleLowerCase('en-US');
-  if (lower !== 'model' && lower !== 'pipeline') {
-    throw new InputError(`"${ref}" is a ${kind}, not a model or pipeline`);
-  }
-  return { kind: lower, ...entityParams(ref, lower) } as const;
-}
 
 const plain = (lines: LogLine[]) =>
   lines.map(l => ({ time: l.time ?? null, text: l.text }));
@@ -111,7 +96,7 @@ export function registerLogActions(options: {
         }),
     },
     action: async ({ input, credentials }) => {
-      const target = logsEntity(input.entity);
+      const target = modelOrPipelineEntity(input.entity);
       const limit = input.lines ?? DEFAULT_LINES;
       if (input.source === 'store') {
         const query = parseInput(

@@ -36,6 +36,24 @@ export function entityParams(
   );
 }
 
+/**
+ * A Model or a Pipeline, the entities with experiments and logs: a bare
+ * name or `default/name` is a Model, `pipeline:...` names a Pipeline.
+ */
+export function modelOrPipelineEntity(ref: string) {
+  let kind: string;
+  try {
+    kind = parseEntityRef(ref, { defaultKind: 'model' }).kind;
+  } catch {
+    throw new InputError(`"${ref}" is not a model or pipeline name or ref`);
+  }
+  const lower = kind.toLocaleLowerCase('en-US');
+  if (lower !== 'model' && lower !== 'pipeline') {
+    throw new InputError(`"${ref}" is a ${kind}, not a model or pipeline`);
+  }
+  return { kind: lower, ...entityParams(ref, lower) } as const;
+}
+
 /** Mutations act for a person, as in the UI: a service token cannot spend a team's GPUs. */
 export function userCredentials(
   credentials: BackstageCredentials,
