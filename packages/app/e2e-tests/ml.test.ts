@@ -3,56 +3,8 @@
  * (scripts/e2e.sh): real catalog, scaffolder and ML backend, real Prometheus,
  * Alertmanager and OCI registry, the test Kubernetes API servers.
  */
-import { expect, Page, test } from '@playwright/test';
-import fs from 'node:fs';
-import path from 'node:path';
-
-const SHOTS = path.resolve(__dirname, '../../../e2e-results/screenshots');
-fs.mkdirSync(SHOTS, { recursive: true });
-
-/** Opens a page of the portal as the guest user (member of fraud-team). */
-async function open(page: Page, url: string) {
-  await page.goto(url);
-  const enter = page.getByRole('button', { name: 'Enter' });
-  const nav = page.getByRole('link', { name: 'Catalog', exact: true });
-  // Signed in already (same browser context) or the guest sign-in page.
-  await expect(enter.or(nav).first()).toBeVisible({ timeout: 60_000 });
-  // The button can render before it is wired up: click until it is gone.
-  for (let i = 0; i < 15 && (await enter.isVisible().catch(() => false)); i++) {
-    await enter.click().catch(() => undefined);
-    await page.waitForTimeout(1000);
-  }
-  await expect(enter).toBeHidden();
-  await expect(nav.first()).toBeVisible();
-}
-
-/** Waits until no card shows a progress bar any more. */
-async function settled(page: Page) {
-  await page.waitForFunction(
-    () => !document.querySelector('[role="progressbar"]'),
-    null,
-    { timeout: 60_000 },
-  );
-}
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({
-    path: path.join(SHOTS, `${name}.png`),
-    fullPage: true,
-  });
-}
-
-/** The card (MUI Card) whose header says `title`. */
-function card(page: Page, title: string) {
-  return page
-    .locator('.MuiCard-root')
-    .filter({
-      has: page.locator('.MuiCardHeader-root', {
-        hasText: new RegExp(`^${title}`),
-      }),
-    })
-    .first();
-}
+import { expect, test } from '@playwright/test';
+import { card, open, settled, shot } from './helpers';
 
 test('Model page: health, versions and lineage from the real services', async ({
   page,
