@@ -24,6 +24,11 @@ import {
   toPlacement,
 } from './placement';
 import { quotaKey, quotasOfTeams, teamLabel } from '../shared/quotas';
+import {
+  QuotaSelect,
+  SelectField,
+  UnavailableClusters,
+} from '../shared/QuotaFields';
 
 /** How long after the last change the numbers are fetched again. */
 const REFRESH_DELAY_MS = 1500;
@@ -164,14 +169,7 @@ export function GpuQuotaPicker(
           />
         </Box>
       )}
-      {unavailable.map(c => (
-        <Box mb={1} key={c.name}>
-          <WarningPanel
-            title={`${c.name} unavailable: ${c.error ?? 'no answer'}`}
-            message="Its quotas cannot be chosen until it answers again."
-          />
-        </Box>
-      ))}
+      <UnavailableClusters clusters={unavailable} />
       {mine.length === 0 ? (
         <Typography variant="body2" color="error">
           You are not a member of a team with a GPU quota
@@ -181,29 +179,14 @@ export function GpuQuotaPicker(
       ) : (
         <Grid container spacing={2}>
           <Grid item xs={12}>
-            <TextField
+            <QuotaSelect
               id={`${id}-quota`}
-              label="GPU quota"
-              select
-              fullWidth
-              required
-              variant="outlined"
-              size="small"
-              SelectProps={{ native: true }}
-              InputLabelProps={{ shrink: true }}
+              quotas={mine}
+              label={quotaLabel}
               value={quota ? quotaKey(quota) : ''}
-              onChange={e => choose(e.target.value)}
+              onChange={choose}
               helperText={quota ? quotaSourceText(quota) : 'Whose GPUs to use'}
-            >
-              <option value="" disabled>
-                Choose a quota
-              </option>
-              {mine.map(q => (
-                <option key={quotaKey(q)} value={quotaKey(q)}>
-                  {quotaLabel(q)}
-                </option>
-              ))}
-            </TextField>
+            />
           </Grid>
           <Grid item xs={12} sm={3}>
             <TextField
@@ -224,16 +207,10 @@ export function GpuQuotaPicker(
             />
           </Grid>
           <Grid item xs={12} sm={5}>
-            <TextField
+            <SelectField
               id={`${id}-resource`}
               label="GPU resource"
-              select
-              fullWidth
-              variant="outlined"
-              size="small"
               disabled={!quota}
-              SelectProps={{ native: true }}
-              InputLabelProps={{ shrink: true }}
               value={placement.gpuResource ?? ''}
               onChange={e =>
                 update({
@@ -255,19 +232,13 @@ export function GpuQuotaPicker(
                   {r}
                 </option>
               ))}
-            </TextField>
+            </SelectField>
           </Grid>
           <Grid item xs={12} sm={4}>
-            <TextField
+            <SelectField
               id={`${id}-flavor`}
               label="Flavor"
-              select
-              fullWidth
-              variant="outlined"
-              size="small"
               disabled={flavors.length === 0}
-              SelectProps={{ native: true }}
-              InputLabelProps={{ shrink: true }}
               value={placement.flavor ?? ''}
               onChange={e => update({ flavor: e.target.value || undefined })}
             >
@@ -279,7 +250,7 @@ export function GpuQuotaPicker(
                   {f}
                 </option>
               ))}
-            </TextField>
+            </SelectField>
           </Grid>
           {quota && (
             <Grid item xs={12}>

@@ -33,6 +33,11 @@ import {
   validateNotebookForm,
 } from './notebookForm';
 import { quotaKey, quotasOfTeams, teamLabel } from '../shared/quotas';
+import {
+  QuotaSelect,
+  SelectField,
+  UnavailableClusters,
+} from '../shared/QuotaFields';
 import { SpawnProgress } from './SpawnProgress';
 
 function resourceLabel(r: GpuResourceQuota): string {
@@ -143,6 +148,22 @@ export function NewNotebookDialog(props: {
   };
 
   const gpus = Number(form.gpus);
+  /** A half-width free-text field of the form: CPU or memory. */
+  const sizeField = (key: 'cpu' | 'memory', label: string, hint: string) => (
+    <Grid item xs={6}>
+      <TextField
+        id={`notebook-${key}`}
+        label={label}
+        fullWidth
+        variant="outlined"
+        size="small"
+        value={form[key]}
+        onChange={e => update({ [key]: e.target.value })}
+        error={!!shown[key]}
+        helperText={shown[key] ?? hint}
+      />
+    </Grid>
+  );
 
   return (
     <Dialog
@@ -174,14 +195,7 @@ export function NewNotebookDialog(props: {
                 )}`}
               />
             )}
-            {choices.value?.unavailable.map(c => (
-              <Box mb={1} key={c.name}>
-                <WarningPanel
-                  title={`${c.name} unavailable: ${c.error ?? 'no answer'}`}
-                  message="Its quotas cannot be chosen until it answers again."
-                />
-              </Box>
-            ))}
+            <UnavailableClusters clusters={choices.value?.unavailable ?? []} />
             {choices.value && quotas.length === 0 && (
               <Typography variant="body2" color="textSecondary" paragraph>
                 None of your teams
@@ -212,49 +226,23 @@ export function NewNotebookDialog(props: {
                   />
                 </Grid>
                 <Grid item xs={12}>
-                  <TextField
+                  <QuotaSelect
                     id="notebook-quota"
-                    label="GPU quota"
-                    select
-                    fullWidth
-                    required
-                    variant="outlined"
-                    size="small"
-                    SelectProps={{ native: true }}
-                    InputLabelProps={{ shrink: true }}
+                    quotas={quotas}
+                    label={quotaLabel}
                     value={form.quota}
-                    onChange={e => {
-                      const next = quotas.find(
-                        q => quotaKey(q) === e.target.value,
-                      );
-                      update({
-                        quota: e.target.value,
-                        resource: roomiest(next),
-                      });
+                    onChange={key => {
+                      const next = quotas.find(q => quotaKey(q) === key);
+                      update({ quota: key, resource: roomiest(next) });
                     }}
                     error={!!shown.quota}
                     helperText={shown.quota ?? 'Whose GPUs the notebook spends'}
-                  >
-                    <option value="" disabled>
-                      Choose a quota
-                    </option>
-                    {quotas.map(q => (
-                      <option key={quotaKey(q)} value={quotaKey(q)}>
-                        {quotaLabel(q)}
-                      </option>
-                    ))}
-                  </TextField>
+                  />
                 </Grid>
                 <Grid item xs={12}>
-                  <TextField
+                  <SelectField
                     id="notebook-image"
                     label="Image"
-                    select
-                    fullWidth
-                    variant="outlined"
-                    size="small"
-                    SelectProps={{ native: true }}
-                    InputLabelProps={{ shrink: true }}
                     value={form.image}
                     onChange={e => update({ image: e.target.value })}
                     helperText={form.image}
@@ -264,34 +252,10 @@ export function NewNotebookDialog(props: {
                         {i.label}
                       </option>
                     ))}
-                  </TextField>
+                  </SelectField>
                 </Grid>
-                <Grid item xs={6}>
-                  <TextField
-                    id="notebook-cpu"
-                    label="CPU"
-                    fullWidth
-                    variant="outlined"
-                    size="small"
-                    value={form.cpu}
-                    onChange={e => update({ cpu: e.target.value })}
-                    error={!!shown.cpu}
-                    helperText={shown.cpu ?? 'cores, e.g. 2 or 500m'}
-                  />
-                </Grid>
-                <Grid item xs={6}>
-                  <TextField
-                    id="notebook-memory"
-                    label="Memory"
-                    fullWidth
-                    variant="outlined"
-                    size="small"
-                    value={form.memory}
-                    onChange={e => update({ memory: e.target.value })}
-                    error={!!shown.memory}
-                    helperText={shown.memory ?? 'e.g. 8Gi'}
-                  />
-                </Grid>
+                {sizeField('cpu', 'CPU', 'cores, e.g. 2 or 500m')}
+                {sizeField('memory', 'Memory', 'e.g. 8Gi')}
                 <Grid item xs={4}>
                   <TextField
                     id="notebook-gpus"
@@ -308,15 +272,9 @@ export function NewNotebookDialog(props: {
                   />
                 </Grid>
                 <Grid item xs={8}>
-                  <TextField
+                  <SelectField
                     id="notebook-resource"
                     label="GPU resource / flavor"
-                    select
-                    fullWidth
-                    variant="outlined"
-                    size="small"
-                    SelectProps={{ native: true }}
-                    InputLabelProps={{ shrink: true }}
                     disabled={!quota || gpus === 0}
                     value={form.resource}
                     onChange={e => update({ resource: e.target.value })}
@@ -329,7 +287,7 @@ export function NewNotebookDialog(props: {
                         {resourceLabel(r)}
                       </option>
                     ))}
-                  </TextField>
+                  </SelectField>
                 </Grid>
               </Grid>
             )}
