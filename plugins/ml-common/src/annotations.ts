@@ -24,7 +24,8 @@ export const ANNOTATION_ALERT_SELECTOR = 'mlplatform.io/alert-selector';
 
 /**
  * Where a model's versions live in a registry configured under `ml.registries`,
- * e.g. `oci://registry.example.com/models/fraud-detector` or `mlflow://fraud-detector`.
+ * e.g. `oci://registry.example.com/models/fraud-detector` or `mlflow://fraud-detector`
+ * (`mlflow://<registry>/<model>` when several MLflow registries are configured).
  *
  * @public
  */

@@ -41,7 +41,7 @@ export interface ModelEntityV1alpha1 extends Entity {
     system?: string;
     framework?: string;
     task?: string;
-    /** `oci://host[:port]/repository` or `mlflow://name`. */
+    /** `oci://host[:port]/repository`, `mlflow://name` or `mlflow://registry/name`. */
     registry?: string;
     /** Dataset refs. */
     trainedOn?: string[];

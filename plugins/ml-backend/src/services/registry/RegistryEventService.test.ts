@@ -146,4 +146,57 @@ describe('RegistryEventService.handle', () => {
       entities: [],
     });
   });
+
+  it('matches mlflow://<registry>/<model> of its registry, not of another, and no ambiguous bare ref', async () => {
+    const registries = [
+      { name: 'team', type: 'mlflow' as const, url: 'http://127.0.0.1:1' },
+      { name: 'other', type: 'mlflow' as const, url: 'http://127.0.0.1:2' },
+    ];
+    const model = (name: string, registry: string) => ({
+      apiVersion: 'mlplatform.io/v1alpha1',
+      kind: 'Model',
+      metadata: { name, namespace: 'default' },
+      spec: {
+        type: 'classifier',
+        lifecycle: 'production',
+        owner: 'g',
+        registry,
+      },
+    });
+    const catalog = catalogServiceMock({
+      entities: [
+        model('ours', 'mlflow://team/churn'),
+        model('theirs', 'mlflow://other/churn'),
+        model('bare', 'mlflow://churn'),
+      ],
+    });
+    const refreshed: string[] = [];
+    catalog.refreshEntity = async (ref: string) => {
+      refreshed.push(ref);
+    };
+    const audited = { succeeded: jest.fn(), failed: jest.fn() };
+    const logger = mockServices.logger.mock();
+    const events = RegistryEventService.create({
+      registries,
+      registryService: RegistryService.create({ registries, logger }),
+      catalog,
+      auth: mockServices.auth(),
+      audit: { begin: jest.fn(async () => audited) } as unknown as MlAuditor,
+      logger,
+    });
+    const res = await events.handle(
+      'team',
+      {
+        entity: 'model_version',
+        action: 'created',
+        timestamp: '',
+        data: { name: 'churn', version: '3' },
+      },
+      'd',
+    );
+    expect(res.entities).toEqual([
+      { entityRef: 'model:default/ours', refreshed: true },
+    ]);
+    expect(refreshed).toEqual(['model:default/ours']);
+  });
 });

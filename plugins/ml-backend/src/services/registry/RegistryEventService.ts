@@ -160,8 +160,9 @@ export class RegistryEventService {
 
   /**
    * Acts on a verified delivery: every Model whose registry ref is
-   * `mlflow://<registered model>` and resolves to this registry gets its
-   * versions reloaded and a catalog refresh, each audited.
+   * `mlflow://<registry>/<registered model>` or `mlflow://<registered model>`
+   * and resolves to this registry gets its versions reloaded and a catalog
+   * refresh, each audited.
    */
   async handle(
     registryName: string,
@@ -179,16 +180,17 @@ export class RegistryEventService {
       return { event, ignored: 'names no registered model', entities: [] };
     }
     const ref = `mlflow://${model}`;
-    registryService.invalidate(ref);
+    const refs = [ref, `mlflow://${registryName}/${model}`];
+    for (const r of refs) registryService.invalidate(r);
 
     const credentials = await auth.getOwnServiceCredentials();
     const { items } = await catalog.getEntities(
       {
         filter: [
-          { kind: 'Model', 'spec.registry': ref },
+          { kind: 'Model', 'spec.registry': refs },
           {
             kind: 'Model',
-            [`metadata.annotations.${ANNOTATION_REGISTRY_REF}`]: ref,
+            [`metadata.annotations.${ANNOTATION_REGISTRY_REF}`]: refs,
           },
         ],
       },
@@ -198,9 +200,10 @@ export class RegistryEventService {
     const models = items.filter(entity => {
       if (!isModelEntity(entity)) return false;
       const entityRef = stringifyEntityRef(entity);
-      if (registryRefOf(entity, entityRef) !== ref) return false;
+      const own = registryRefOf(entity, entityRef);
+      if (!own || !refs.includes(own)) return false;
       try {
-        return registryService.registryName(ref) === registryName;
+        return registryService.registryName(own) === registryName;
       } catch {
         return false;
       }

@@ -18,7 +18,8 @@ import {
 import { readFileSync } from 'node:fs';
 import { RegistryConfig } from '../../config';
 import { CoalescingCache } from '../coalescingCache';
-import { MlflowRegistryAdapter, parseMlflowRef } from './MlflowRegistryAdapter';
+import { MlflowRegistryAdapter } from './MlflowRegistryAdapter';
+import { splitMlflowRef } from './mlflowRef';
 import { OciRegistryAdapter } from './OciRegistryAdapter';
 
 /** @internal */
@@ -101,6 +102,14 @@ export class RegistryService {
 
   /** The adapter serving `ref`; throws an InputError when none may. */
   resolve(ref: string): ModelRegistryAdapter {
+    return this.route(ref).adapter;
+  }
+
+  /**
+   * The adapter serving `ref` and the ref to hand it: MLflow adapters get
+   * the bare `mlflow://<model>`, as the registry is already chosen.
+   */
+  private route(ref: string): { adapter: ModelRegistryAdapter; ref: string } {
     try {
       const scheme = /^([a-z][a-z0-9+.-]*):\/\//.exec(ref)?.[1];
       if (!scheme) {
@@ -111,10 +120,10 @@ export class RegistryService {
       }
       // Parse first, so a malformed ref is reported as such.
       if (scheme === 'oci') parseOciModelRef(ref);
-      if (scheme === 'mlflow') parseMlflowRef(ref);
+      if (scheme === 'mlflow') return this.routeMlflow(ref);
       const candidates = this.adapters.filter(a => a.scheme === scheme);
       const adapter = candidates.find(a => !a.supports || a.supports(ref));
-      if (adapter) return adapter;
+      if (adapter) return { adapter, ref };
       if (scheme === 'oci') {
         throw new ModelRegistryError(
           'host-not-allowed',
@@ -132,6 +141,44 @@ export class RegistryService {
     }
   }
 
+  /**
+   * `mlflow://<registry>/<model>` goes to the MLflow registry of that name;
+   * the bare `mlflow://<model>` only while exactly one is configured, since
+   * picking the first of several would read another team's model silently.
+   */
+  private routeMlflow(ref: string): {
+    adapter: ModelRegistryAdapter;
+    ref: string;
+  } {
+    const { registry, model } = splitMlflowRef(ref);
+    const bare = `mlflow://${model}`;
+    const mlflow = this.adapters.filter(
+      a => a.scheme === 'mlflow' && (!a.supports || a.supports(bare)),
+    );
+    const names = mlflow.map(a => `"${a.name ?? a.scheme}"`).join(', ');
+    if (registry !== undefined) {
+      const adapter = mlflow.find(a => a.name === registry);
+      if (adapter) return { adapter, ref: bare };
+      throw new ModelRegistryError(
+        'host-not-allowed',
+        `MLflow registry "${registry}" of "${ref}" is not configured under ml.registries (MLflow registries: ${
+          names || 'none'
+        }); refusing to contact it`,
+      );
+    }
+    if (mlflow.length === 1) return { adapter: mlflow[0], ref: bare };
+    if (mlflow.length === 0) {
+      throw new ModelRegistryError(
+        'host-not-allowed',
+        `No registry of type mlflow is configured under ml.registries for "${ref}"`,
+      );
+    }
+    throw new ModelRegistryError(
+      'invalid-ref',
+      `Registry ref "${ref}" is ambiguous: ${mlflow.length} MLflow registries are configured under ml.registries (${names}); name one, as mlflow://<registry>/${model}`,
+    );
+  }
+
   /** Closes the adapters' idle connections, on backend shutdown. */
   close(): void {
     for (const adapter of this.adapters) adapter.close?.();
@@ -144,9 +191,11 @@ export class RegistryService {
   }
 
   async listVersions(ref: string): Promise<ModelRegistryVersion[]> {
-    const adapter = this.resolve(ref);
+    const route = this.route(ref);
     try {
-      return await this.versions.get(ref, () => adapter.listVersions(ref));
+      return await this.versions.get(ref, () =>
+        route.adapter.listVersions(route.ref),
+      );
     } catch (e) {
       this.logger.warn(
         `Listing versions of ${ref} failed: ${(e as Error).message}`,
@@ -168,9 +217,9 @@ export class RegistryService {
     alias: string,
     version: string,
   ): Promise<ModelRegistryAliasResult> {
-    const adapter = this.resolve(ref);
+    const route = this.route(ref);
     try {
-      return await adapter.setAlias(ref, alias, version);
+      return await route.adapter.setAlias(route.ref, alias, version);
     } catch (e) {
       throw toBackstageError(e);
     } finally {

@@ -12,6 +12,9 @@
 export const ENTITY_REF_PATTERN =
   '^(?:[A-Za-z][A-Za-z0-9]*:)?(?:[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*/)?[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$';
 
-/** `oci://host[:port]/repository` or `mlflow://name`. */
+/**
+ * `oci://host[:port]/repository`, `mlflow://<model>` or, to name one of several
+ * MLflow registries, `mlflow://<registry>/<model>`.
+ */
 export const REGISTRY_REF_PATTERN =
-  '^(?:oci://[A-Za-z0-9.-]+(?::[0-9]{1,5})?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*|mlflow://[A-Za-z0-9][A-Za-z0-9._-]*)$';
+  '^(?:oci://[A-Za-z0-9.-]+(?::[0-9]{1,5})?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*|mlflow://(?:[A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*)$';

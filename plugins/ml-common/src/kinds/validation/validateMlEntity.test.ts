@@ -113,6 +113,15 @@ describe('validateMlEntity', () => {
     );
   });
 
+  it('accepts mlflow://<registry>/<model> and refuses deeper MLflow paths', () => {
+    expect(
+      validateMlEntity(model({ registry: 'mlflow://team-mlflow/fraud.v2' })),
+    ).toEqual([]);
+    expect(message(model({ registry: 'mlflow://a/b/c' }))).toContain(
+      'spec.registry must be oci://host[:port]/repository (lower-case repository path) or mlflow://model-name',
+    );
+  });
+
   it('accepts explicit kinds and namespaces in references', () => {
     expect(
       validateMlEntity(
