@@ -113,13 +113,14 @@ describe('GpuQuota entity provider, end to end', () => {
   it('ingests one GpuQuota per team quota, owned by the namespace team, with relations', async () => {
     const found = await eventually(async () => {
       const q = await quotas();
-      return q.size >= 3 &&
+      return q.size >= 4 &&
         [...q.values()].every(e => (e.relations ?? []).length > 0)
         ? q
         : undefined;
     });
     expect([...found.keys()].sort()).toEqual([
       'fraud-gpu-quota',
+      'fraud-lab-gpu-quota',
       'nlp-gpu-quota',
       'recsys-gpu-quota',
     ]);
@@ -148,6 +149,13 @@ describe('GpuQuota entity provider, end to end', () => {
     expect(found.get('nlp-gpu-quota')!.spec).toMatchObject({
       cluster: 'gpu-cluster-b',
       limits: { gpus: { 'nvidia.com/gpu': 4, 'nvidia.com/mig-1g.10gb': 14 } },
+    });
+    // The demo's JupyterHub namespace: a second fraud-team quota, on cluster b.
+    expect(found.get('fraud-lab-gpu-quota')!.spec).toMatchObject({
+      owner: 'group:default/fraud-team',
+      cluster: 'gpu-cluster-b',
+      namespace: 'fraud-lab',
+      limits: { gpus: { 'nvidia.com/gpu': 2 } },
     });
   });
 
