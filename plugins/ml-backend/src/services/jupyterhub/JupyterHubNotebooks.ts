@@ -1,8 +1,7 @@
 import { parseEntityRef } from '@backstage/catalog-model';
-import { ConflictError, InputError, NotAllowedError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import { PermissionsService } from '@backstage/backend-plugin-api';
 import {
-  mlNotebookCreatePermission,
   Notebook,
   NotebookPhase,
   NotebookProgressEvent,
@@ -19,15 +18,10 @@ import {
   NotebookPlacement,
   NotebookTarget,
 } from '../kubernetes/NotebookPlacement';
-import {
-  manageNotebook,
-  notebookRefusal,
-  notebookTarget,
-} from '../kubernetes/notebookAccess';
+import { admitNotebook, manageNotebook } from '../kubernetes/notebookAccess';
 import type { NotebookCaller } from '../kubernetes/NotebookService';
 import { toNotebook } from '../kubernetes/notebookView';
 import {
-  GpuHold,
   NotebookReservations,
   whileHeld,
 } from '../kubernetes/NotebookReservations';
@@ -108,79 +102,29 @@ export class JupyterHubNotebooks {
   ): Promise<Notebook> {
     const { cluster, namespace, quotaRef } = where;
     const { name, gpus, gpuResource } = request;
-    const audit = await this.deps.audit.begin({
-      eventId: 'notebook-create',
-      action: mlNotebookCreatePermission.name,
-      actor: caller.userRef,
-      targetRef: notebookTarget(cluster, namespace, name),
-      details: {
-        cluster,
-        namespace,
-        name,
-        gpus,
-        gpuResource,
-        backend: 'jupyterhub',
-        ...(request.flavor ? { flavor: request.flavor } : {}),
-        ...(quotaRef ? { quota: quotaRef } : {}),
-      },
-      ...(caller.request ? { request: caller.request } : {}),
-    });
-    const refusal = async <T>(step: () => T | Promise<T>): Promise<T> => {
-      try {
-        return await step();
-      } catch (e) {
-        await audit.refused({ error: e as Error });
-        throw e;
-      }
-    };
-
-    const owned = await refusal(() =>
-      this.placement.ownedNamespace(where, name),
-    );
-    await refusal(async () => {
-      const denied = await notebookRefusal(
-        this.deps.permissions,
-        mlNotebookCreatePermission,
-        caller,
-        { cluster, namespace, team: owned.team },
-        `may not create notebooks in namespace ${namespace} on ${cluster}`,
-      );
-      if (denied) throw denied;
-    });
     const { images } = this.deps.config;
-    if (images && !images.includes(request.image)) {
-      await refusal(() => {
-        throw new InputError(
-          `image ${
-            request.image
-          } is not offered by JupyterHub; choose one of ${images.join(', ')}`,
-        );
-      });
-    }
-    if (await this.deps.store.get(cluster, namespace, name)) {
-      await refusal(() => {
-        throw new ConflictError(
-          `a notebook named ${name} already exists in ${namespace} on ${cluster}`,
-        );
-      });
-    }
-    // The same promise as a Kubernetes notebook: at most free + borrowable
-    // GPUs, whatever the concurrency. The named server's pod (KubeSpawner)
-    // is not the `<name>-0` the reservations look for, so the hold counts
-    // until it settles.
-    const { flavor, queue, hold } = await refusal<{
-      flavor?: string;
-      queue?: string;
-      hold?: GpuHold;
-    }>(() =>
-      gpus > 0
-        ? this.deps.reservations.hold(
-            where,
-            { notebook: name, gpus, gpuResource },
-            quotas => this.placement.flavorAndQueue(where, quotas, request),
-            error => `cannot create notebook ${name}: ${error}`,
-          )
-        : this.placement.flavorAndQueue(where, owned.quotas, request),
+    // The same checks and GPU promise as a Kubernetes notebook. The named
+    // server's pod (KubeSpawner) is not the `<name>-0` the reservations look
+    // for, so the hold counts until it settles.
+    const { audit, owned, flavor, queue, hold } = await admitNotebook(
+      this.deps,
+      request,
+      where,
+      caller,
+      {
+        details: { backend: 'jupyterhub' },
+        check: () => {
+          if (images && !images.includes(request.image)) {
+            throw new InputError(
+              `image ${
+                request.image
+              } is not offered by JupyterHub; choose one of ${images.join(
+                ', ',
+              )}`,
+            );
+          }
+        },
+      },
     );
 
     const profile: JupyterHubProfile = {

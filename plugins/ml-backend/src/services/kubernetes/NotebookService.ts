@@ -3,28 +3,22 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { ConflictError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   Notebook,
   NotebooksResponse,
   ParsedCreateNotebookRequest,
-  mlNotebookCreatePermission,
 } from '@mlplatform/plugin-ml-common';
 import type { Request } from 'express';
 import { GpuReservationStore } from '../../database/GpuReservationStore';
 import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
 import { MlAuditor } from '../audit/MlAuditor';
 import { ClusterService } from './ClusterService';
-import {
-  manageNotebook,
-  notebookRefusal,
-  notebookTarget,
-} from './notebookAccess';
+import { admitNotebook, manageNotebook } from './notebookAccess';
 import { NotebookObjects } from './NotebookObjects';
-import { NotebookPlacement, OwnedNamespace } from './NotebookPlacement';
+import { NotebookPlacement } from './NotebookPlacement';
 import {
-  GpuHold,
   NotebookReservations,
   ReservationTimes,
   whileHeld,
@@ -93,67 +87,15 @@ export class NotebookService {
     );
     const { cluster, namespace, quotaRef } = where;
     const { name, gpus, gpuResource } = request;
-    const details = {
-      cluster,
-      namespace,
-      name,
-      gpus,
-      gpuResource,
-      ...(request.flavor ? { flavor: request.flavor } : {}),
-      ...(quotaRef ? { quota: quotaRef } : {}),
-    };
-    const audit = await this.deps.audit.begin({
-      eventId: 'notebook-create',
-      action: mlNotebookCreatePermission.name,
-      actor: caller.userRef,
-      targetRef: notebookTarget(cluster, namespace, name),
-      details,
-      ...(caller.request ? { request: caller.request } : {}),
-    });
-    const refuse = async (error: Error): Promise<never> => {
-      await audit.refused({ error });
-      throw error;
-    };
-    /** Runs a step whose error is a refusal: audited, then thrown. */
-    const orRefuse = async <T>(step: () => T | Promise<T>): Promise<T> => {
-      try {
-        return await step();
-      } catch (e) {
-        return refuse(e as Error);
-      }
-    };
-
-    const owned: OwnedNamespace = await orRefuse(() =>
-      this.placement.ownedNamespace(where, name),
-    );
-    const denied = await notebookRefusal(
-      this.deps.permissions,
-      mlNotebookCreatePermission,
+    const { audit, orRefuse, owned, flavor, queue, hold } = await admitNotebook(
+      {
+        ...this.deps,
+        placement: this.placement,
+        reservations: this.reservations,
+      },
+      request,
+      where,
       caller,
-      { cluster, namespace, team: owned.team },
-      `may not create notebooks in namespace ${namespace} on ${cluster}`,
-    );
-    if (denied) return refuse(denied);
-    if (await this.deps.store.get(cluster, namespace, name)) {
-      return refuse(
-        new ConflictError(
-          `a notebook named ${name} already exists in ${namespace} on ${cluster}`,
-        ),
-      );
-    }
-    const { flavor, queue, hold } = await orRefuse<{
-      flavor?: string;
-      queue?: string;
-      hold?: GpuHold;
-    }>(() =>
-      gpus > 0
-        ? this.reservations.hold(
-            where,
-            { notebook: name, gpus, gpuResource },
-            quotas => this.placement.flavorAndQueue(where, quotas, request),
-            error => `cannot create notebook ${name}: ${error}`,
-          )
-        : this.placement.flavorAndQueue(where, owned.quotas, request),
     );
     const spec = {
       image: request.image,

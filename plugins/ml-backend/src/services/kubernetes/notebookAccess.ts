@@ -4,12 +4,21 @@ import {
   AuthorizeResult,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
-import { mlNotebookManagePermission } from '@mlplatform/plugin-ml-common';
+import {
+  mlNotebookCreatePermission,
+  mlNotebookManagePermission,
+  ParsedCreateNotebookRequest,
+} from '@mlplatform/plugin-ml-common';
 import { gpuQuotaResourceRef } from '../../permissions/register';
-import { NotebookRecord } from '../../database/NotebookStore';
-import { MlAuditor } from '../audit/MlAuditor';
+import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
+import { MlAuditedAction, MlAuditor } from '../audit/MlAuditor';
 import { toBackstageError } from './NotebookObjects';
-import { NotebookPlacement } from './NotebookPlacement';
+import {
+  NotebookPlacement,
+  NotebookTarget,
+  OwnedNamespace,
+} from './NotebookPlacement';
+import { GpuHold, NotebookReservations } from './NotebookReservations';
 import type { NotebookCaller } from './NotebookService';
 import { QuotaService } from './QuotaService';
 
@@ -126,4 +135,114 @@ export async function manageNotebook(
   }
   deps.quotas.invalidate(cluster);
   await audit.succeeded();
+}
+
+/**
+ * A notebook create that passed the checks both backends make, with its
+ * audit under way and the GPUs it spends held (when it asks for any).
+ *
+ * @internal
+ */
+export interface NotebookAdmission {
+  audit: MlAuditedAction;
+  /** Runs a step whose error is a refusal: audited, then thrown. */
+  orRefuse: <T>(step: () => T | Promise<T>) => Promise<T>;
+  owned: OwnedNamespace;
+  flavor?: string;
+  queue?: string;
+  hold?: GpuHold;
+}
+
+/**
+ * The start of a notebook create on either backend: `ml.notebook.create`
+ * audited, the namespace's owning team and quotas, the policy's decision,
+ * `check` (a backend's own refusal, e.g. an image JupyterHub does not
+ * offer), no notebook of that name yet, and the flavor and queue, with the
+ * GPUs promised under the cluster's lock (at most free + borrowable,
+ * whatever the concurrency). Every refusal is audited as one.
+ *
+ * @internal
+ */
+export async function admitNotebook(
+  deps: {
+    audit: MlAuditor;
+    permissions: PermissionsService;
+    placement: NotebookPlacement;
+    reservations: NotebookReservations;
+    store: NotebookStore;
+  },
+  request: ParsedCreateNotebookRequest,
+  where: NotebookTarget,
+  caller: NotebookCaller,
+  options: {
+    /** More audit details, e.g. the backend. */
+    details?: Record<string, unknown>;
+    check?: () => void;
+  } = {},
+): Promise<NotebookAdmission> {
+  const { cluster, namespace, quotaRef } = where;
+  const { name, gpus, gpuResource } = request;
+  const audit = await deps.audit.begin({
+    eventId: 'notebook-create',
+    action: mlNotebookCreatePermission.name,
+    actor: caller.userRef,
+    targetRef: notebookTarget(cluster, namespace, name),
+    details: {
+      cluster,
+      namespace,
+      name,
+      gpus,
+      gpuResource,
+      ...options.details,
+      ...(request.flavor ? { flavor: request.flavor } : {}),
+      ...(quotaRef ? { quota: quotaRef } : {}),
+    },
+    ...(caller.request ? { request: caller.request } : {}),
+  });
+  const refuse = async (error: Error): Promise<never> => {
+    await audit.refused({ error });
+    throw error;
+  };
+  const orRefuse = async <T>(step: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await step();
+    } catch (e) {
+      return refuse(e as Error);
+    }
+  };
+
+  const owned = await orRefuse(() =>
+    deps.placement.ownedNamespace(where, name),
+  );
+  const denied = await notebookRefusal(
+    deps.permissions,
+    mlNotebookCreatePermission,
+    caller,
+    { cluster, namespace, team: owned.team },
+    `may not create notebooks in namespace ${namespace} on ${cluster}`,
+  );
+  if (denied) return refuse(denied);
+  if (options.check) await orRefuse(options.check);
+  if (await deps.store.get(cluster, namespace, name)) {
+    return refuse(
+      new ConflictError(
+        `a notebook named ${name} already exists in ${namespace} on ${cluster}`,
+      ),
+    );
+  }
+  const { flavor, queue, hold } = await orRefuse<{
+    flavor?: string;
+    queue?: string;
+    hold?: GpuHold;
+  }>(() =>
+    gpus > 0
+      ? deps.reservations.hold(
+          where,
+          { notebook: name, gpus, gpuResource },
+          quotas => deps.placement.flavorAndQueue(where, quotas, request),
+          error => `cannot create notebook ${name}: ${error}`,
+        )
+      : deps.placement.flavorAndQueue(where, owned.quotas, request),
+  );
+  return { audit, orRefuse, owned, flavor, queue, hold };
 }
