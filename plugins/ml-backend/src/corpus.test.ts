@@ -1,8 +1,4 @@
 import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import {
   mockCredentials,
   mockServices,
   startTestBackend,
@@ -33,6 +29,7 @@ import { clusterASeed, clusterBSeed } from './__testUtils__/kubeSeeds';
 import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
 import { mlTestPolicyModule } from './permissions/__testUtils__/testPolicy';
 import { mlPlugin } from './plugin';
+import { userInfoServiceFactory } from './__testUtils__/testUsers';
 
 // The bad-input corpus (test/corpus/api.yaml, annotations.yaml) against the
 // real ML backend: the real catalog with the ML module, the real permission
@@ -83,19 +80,7 @@ function readCases<T>(file: string, registryHost: string): T[] {
   return parse(text, { merge: true }).cases;
 }
 
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: any) {
-      const ref = credentials.principal.userEntityRef;
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(GROUPS[ref] ?? [])],
-      };
-    },
-  }),
-});
+const userInfoFactory = userInfoServiceFactory(GROUPS);
 
 const as = (user: string) => mockCredentials.user.header(user);
 

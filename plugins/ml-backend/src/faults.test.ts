@@ -1,8 +1,4 @@
 import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import {
   mockCredentials,
   mockServices,
   startTestBackend,
@@ -38,6 +34,7 @@ import { RestartableServer, TcpGate, portOpen } from './__testUtils__/outages';
 import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
 import { mlTestPolicyModule } from './permissions/__testUtils__/testPolicy';
 import { mlPlugin } from './plugin';
+import { userInfoServiceFactory } from './__testUtils__/testUsers';
 
 // The real ML backend while its upstreams go away and come back: Prometheus
 // and the registry are stopped and restarted on the same port with the same
@@ -71,19 +68,7 @@ function exampleModels(): any[] {
     .filter(e => e?.kind === 'Model');
 }
 
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: any) {
-      const ref = credentials.principal.userEntityRef;
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(GROUPS[ref] ?? [])],
-      };
-    },
-  }),
-});
+const userInfoFactory = userInfoServiceFactory(GROUPS);
 
 describeIfBinary([
   serverBinaries.prometheus,

@@ -1,12 +1,4 @@
-import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -30,6 +22,7 @@ import { clusterBSeed } from './__testUtils__/kubeSeeds';
 import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
 import { mlTestPolicyModule } from './permissions/__testUtils__/testPolicy';
 import { mlPlugin } from './plugin';
+import { userInfoServiceFactory, asUser } from './__testUtils__/testUsers';
 
 jest.setTimeout(120_000);
 
@@ -44,23 +37,9 @@ const GROUPS: Record<string, string[]> = {
   [ROOT]: ['group:default/platform-team'],
 };
 
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: any) {
-      const ref = credentials.principal.userEntityRef;
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(GROUPS[ref] ?? [])],
-      };
-    },
-  }),
-});
+const userInfoFactory = userInfoServiceFactory(GROUPS);
 
-const as = (user: string) => ({
-  Authorization: mockCredentials.user.header(user),
-});
+const as = asUser;
 
 const IMAGE = 'quay.io/jupyter/scipy-notebook:2024-12-02';
 

@@ -1,8 +1,4 @@
 import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import {
   mockCredentials,
   mockServices,
   startTestBackend,
@@ -32,6 +28,7 @@ import {
 import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
 import { mlTestPolicyModule } from './permissions/__testUtils__/testPolicy';
 import { mlPlugin } from './plugin';
+import { userInfoServiceFactory, asUser } from './__testUtils__/testUsers';
 
 jest.setTimeout(60_000);
 
@@ -46,24 +43,9 @@ const GROUPS: Record<string, string[]> = {
   [ROOT]: ['group:default/platform-team'],
 };
 
-// Membership as the catalog's userInfo would report it.
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: any) {
-      const ref = credentials.principal.userEntityRef;
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(GROUPS[ref] ?? [])],
-      };
-    },
-  }),
-});
+const userInfoFactory = userInfoServiceFactory(GROUPS);
 
-const as = (user: string) => ({
-  Authorization: mockCredentials.user.header(user),
-});
+const as = asUser;
 
 function clusterConfig(name: string, server: KubeApiServer, extra = {}) {
   return {

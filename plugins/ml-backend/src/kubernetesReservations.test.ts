@@ -1,9 +1,4 @@
 import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import {
-  mockCredentials,
   mockServices,
   startTestBackend,
   TestDatabaseId,
@@ -21,6 +16,7 @@ import { clusterASeed, gpuPod, ns } from './__testUtils__/kubeSeeds';
 import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
 import { mlTestPolicyModule } from './permissions/__testUtils__/testPolicy';
 import { mlPlugin } from './plugin';
+import { userInfoServiceFactory, asUser } from './__testUtils__/testUsers';
 
 /*
  * The promise of the GPU check under concurrency (issues 17 and 20): however
@@ -37,23 +33,9 @@ const GROUPS: Record<string, string[]> = {
   [ROOT]: ['group:default/platform-team'],
 };
 
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: any) {
-      const ref = credentials.principal.userEntityRef;
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(GROUPS[ref] ?? [])],
-      };
-    },
-  }),
-});
+const userInfoFactory = userInfoServiceFactory(GROUPS);
 
-const as = (user: string) => ({
-  Authorization: mockCredentials.user.header(user),
-});
+const as = asUser;
 
 /** fraud on gpu-cluster-a as measured: a ResourceQuota of 9 GPUs, 6 used, 3 free. */
 const threeFreeSeed = () => [

@@ -9,18 +9,10 @@
  * Every answer is compared with the HTTP API's for the same input.
  */
 import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import {
   actionsRegistryServiceFactory,
   actionsServiceFactory,
 } from '@backstage/backend-defaults/alpha';
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import mcpActionsPlugin from '@backstage/plugin-mcp-actions-backend';
 import permissionPlugin from '@backstage/plugin-permission-backend';
@@ -47,6 +39,7 @@ import request from 'supertest';
 import { oboAuthServiceFactory } from '../permissions/__testUtils__/oboAuthServiceFactory';
 import { mlTestPolicyModule } from '../permissions/__testUtils__/testPolicy';
 import { mlPlugin } from '../plugin';
+import { userInfoServiceFactory, asUser } from '../__testUtils__/testUsers';
 
 jest.setTimeout(120_000);
 
@@ -58,23 +51,9 @@ const GROUPS: Record<string, string[]> = {
   [EVE]: ['group:default/nlp-team'],
 };
 
-const userInfoFactory = createServiceFactory({
-  service: coreServices.userInfo,
-  deps: {},
-  factory: () => ({
-    async getUserInfo(credentials: any) {
-      const ref = credentials.principal.userEntityRef;
-      return {
-        userEntityRef: ref,
-        ownershipEntityRefs: [ref, ...(GROUPS[ref] ?? [])],
-      };
-    },
-  }),
-});
+const userInfoFactory = userInfoServiceFactory(GROUPS);
 
-const as = (user: string) => ({
-  Authorization: mockCredentials.user.header(user),
-});
+const as = asUser;
 
 const TOOLS = [
   'ml.compare-runs',
