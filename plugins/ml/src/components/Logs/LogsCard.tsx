@@ -224,7 +224,9 @@ export function LogsCard(props: { target: LogsTargetRef; title?: string }) {
           </FormControl>
           {!window && (
             <FormControl size="small" style={{ minWidth: 100 }}>
-              <InputLabel id="logs-since">Since</InputLabel>
+              <InputLabel id="logs-since" shrink>
+                Since
+              </InputLabel>
               <Select
                 labelId="logs-since"
                 value={since}
