@@ -155,13 +155,17 @@ async function seedRuns(mlflow: ts.MlflowHandle): Promise<string[]> {
       { key: 'batch_size', value: String(32 * (1 + (r % 3))) },
       { key: 'seed', value: String(r) },
     ];
-    for (let k = 0; k < metrics.length || k === 0; k += 1000) {
+    // At most 1,000 metrics, params and tags together per call.
+    let k = 0;
+    do {
+      const size = k === 0 ? 1000 - params.length : 1000;
       await mlflow.post('runs/log-batch', {
         run_id: runId,
-        metrics: metrics.slice(k, k + 1000),
+        metrics: metrics.slice(k, k + size),
         ...(k === 0 ? { params } : {}),
       });
-    }
+      k += size;
+    } while (k < metrics.length);
     await mlflow.post('runs/update', {
       run_id: runId,
       status: 'FINISHED',
