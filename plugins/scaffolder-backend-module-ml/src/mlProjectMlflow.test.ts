@@ -231,7 +231,13 @@ describeIfBinary(mlflowBinary)(
           cwd: checkout,
           encoding: 'utf8',
           timeout: 120_000,
-          env: { ...process.env, MLFLOW_TRACKING_URI: mlflow.url },
+          env: {
+            ...process.env,
+            MLFLOW_TRACKING_URI: mlflow.url,
+            // getpass.getuser() reads these first: the run's mlflow.user.
+            LOGNAME: 'ml-engineer',
+            USER: 'ml-engineer',
+          },
         },
       );
       expect(train.stderr).toMatch(/MLflow run [0-9a-f]{32} in experiment/);
@@ -264,7 +270,7 @@ describeIfBinary(mlflowBinary)(
       });
       const tags = byKey(run.data.tags);
       expect(tags['mlflow.source.git.commit']).toBe(commit);
-      expect(tags['mlflow.user']).toBeTruthy();
+      expect(tags['mlflow.user']).toBe('ml-engineer');
       expect(tags['mlflow.runName']).toBe(run.info.run_name);
       for (const key of ['train_loss', 'val_loss', 'val_accuracy']) {
         const history = await mlflow.get('metrics/get-history', {

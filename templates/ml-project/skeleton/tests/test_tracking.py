@@ -180,7 +180,8 @@ def test_git_commit_inside_and_outside_a_repository(tmp_path):
     assert git_commit(tmp_path) == head.stdout.strip()
 
 
-def test_training_logs_the_run_and_registers_the_model(fake, tmp_path):
+def test_training_logs_the_run_and_registers_the_model(fake, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOGNAME", "ada")  # getpass.getuser() reads it first
     metrics = train(epochs=3, out=tmp_path / "model.pt", metrics_out=None, trainer="torch",
                     mlflow=MlflowClient(fake.url), run_name="first", lr=0.02)
     endpoints = [r["path"].split("/api/2.0/")[1] for r in fake.requests]
@@ -194,7 +195,7 @@ def test_training_logs_the_run_and_registers_the_model(fake, tmp_path):
     assert created["run_name"] == "first"
     tags = {t["key"]: t["value"] for t in created["tags"]}
     assert tags["mlflow.runName"] == "first"
-    assert tags["mlflow.user"]
+    assert tags["mlflow.user"] == "ada"
 
     batches = fake.posts("runs/log-batch")
     params = {p["key"]: p["value"] for p in batches[0]["params"]}
