@@ -19,9 +19,11 @@ import {
   MlRegistryConfig,
 } from '@mlplatform/plugin-ml-common';
 import { mapLimit } from '@mlplatform/plugin-ml-oci';
+import { CoalescingCache } from '../coalescingCache';
 import { locateExperiment } from './experimentAnnotation';
 import {
   MlflowExperiment,
+  MLFLOW_CACHE_TTL_MS,
   MlflowRun,
   MlflowTrackingClient,
   MlflowTrackingClientOptions,
@@ -76,8 +78,14 @@ export class ExperimentsService {
   }
 
   private readonly clients = new Map<string, MlflowTrackingClient>();
+  /** Built comparisons; failures are not kept (CoalescingCache). */
+  private readonly comparisons: CoalescingCache<CompareRunsResponse>;
 
   private constructor(private readonly options: ExperimentsServiceOptions) {
+    this.comparisons = new CoalescingCache({
+      ttlMs: options.client?.cacheTtlMs ?? MLFLOW_CACHE_TTL_MS,
+      maxEntries: 500,
+    });
     for (const registry of options.registries) {
       if (registry.type !== 'mlflow') continue;
       this.clients.set(
@@ -159,8 +167,22 @@ export class ExperimentsService {
         `Compare ${minCompare} to ${maxCompare} runs; got ${query.runs.length}`,
       );
     }
+    // The entity is read with the caller's credentials on every request (the
+    // catalog decides who may see it); the comparison itself is built once
+    // per cache window however many viewers ask.
     const entity = await this.readEntity(ref, credentials);
     const entityRef = stringifyEntityRef(entity);
+    const key = JSON.stringify([entityRef, query.runs, query.metrics ?? []]);
+    return this.comparisons.get(key, () =>
+      this.buildComparison(entity, entityRef, query),
+    );
+  }
+
+  private async buildComparison(
+    entity: Entity,
+    entityRef: string,
+    query: CompareRunsQuery,
+  ): Promise<CompareRunsResponse> {
     const located = this.locate(entity, entityRef);
     if ('reason' in located) throw new NotFoundError(located.reason);
     const { client, experiment, info } = await this.experiment(

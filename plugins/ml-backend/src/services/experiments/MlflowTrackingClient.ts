@@ -55,6 +55,9 @@ export interface MlflowModelVersion {
   run_id?: string;
 }
 
+/** How long MLflow answers (and comparisons built from them) are reused. @internal */
+export const MLFLOW_CACHE_TTL_MS = 15_000;
+
 /** @internal */
 export interface MlflowTrackingClientOptions {
   /** An `ml.registries` entry of type mlflow: the only hosts contacted. */
@@ -109,7 +112,7 @@ export class MlflowTrackingClient {
     );
     this.where = `MLflow "${registry.name}" (${this.rest.base.host})`;
     this.cache = new CoalescingCache({
-      ttlMs: options.cacheTtlMs ?? 15_000,
+      ttlMs: options.cacheTtlMs ?? MLFLOW_CACHE_TTL_MS,
       maxEntries: 2000,
     });
   }
