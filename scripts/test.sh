@@ -2,7 +2,8 @@
 # Every check of the repo: type check, lint, and all tests (stores on SQLite
 # and PostgreSQL, integrations against real Prometheus, Alertmanager,
 # docker-registry and MLflow), then the browser end-to-end tests against the
-# demo portal (scripts/e2e.sh, Debian's Chromium). Ends with the line "N passed, N failed".
+# demo portal (scripts/e2e.sh, Debian's Chromium), then the packed plugins in a
+# fresh Backstage app (scripts/fresh-app.sh). Ends with the line "N passed, N failed".
 #
 # PostgreSQL: BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING, default
 # postgresql://postgres@127.0.0.1:5432 (trust auth).
@@ -70,12 +71,32 @@ if [[ $# -eq 0 && "${ML_SKIP_E2E:-}" != 1 ]]; then
   rm -f "$e2e_log"
 fi
 
-# The closing line CI reads: Jest and browser tests together.
+# The packed plugins in a new Backstage app, installed with the README's
+# "Install in your Backstage" lines (scripts/fresh-app.sh, ~6-7 min). Each of
+# its checks counts as a test. Skipped when Jest arguments narrow the run, or
+# with ML_SKIP_FRESH_APP=1.
+fresh_line="0 passed, 0 failed"
+if [[ $# -eq 0 && "${ML_SKIP_FRESH_APP:-}" != 1 ]]; then
+  step "fresh app"
+  fresh_log="$(mktemp -t ml-fresh-XXXXXX.log)"
+  scripts/fresh-app.sh 2>&1 | tee "$fresh_log" || status=1
+  fresh_line="$(node -e '
+    const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n");
+    const at = lines.findIndex(l => l.startsWith("== fresh-app summary"));
+    const results = at < 0 ? [] : lines.slice(at + 1).filter(l => /^(PASS|FAIL) /.test(l));
+    const failed = results.filter(l => l.startsWith("FAIL")).length;
+    console.log(`${results.length - failed} passed, ${results.length ? failed : 1} failed`);
+  ' "$fresh_log")"
+  rm -f "$fresh_log"
+  echo "fresh-app: $fresh_line"
+fi
+
+# The closing line CI reads: Jest, browser and fresh-app checks together.
 node -e '
-  const [a, b] = process.argv.slice(1).map(l => l.match(/(\d+) passed, (\d+) failed/));
-  const passed = Number(a[1]) + Number(b[1]);
-  const failed = Number(a[2]) + Number(b[2]);
+  const lines = process.argv.slice(1).map(l => l.match(/(\d+) passed, (\d+) failed/));
+  const passed = lines.reduce((n, m) => n + Number(m[1]), 0);
+  const failed = lines.reduce((n, m) => n + Number(m[2]), 0);
   console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
-' "$jest_line" "$e2e_line" || status=1
+' "$jest_line" "$e2e_line" "$fresh_line" || status=1
 exit "$status"
