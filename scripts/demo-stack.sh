@@ -11,11 +11,12 @@
 #                                 in its documented state (see wait_portal below)
 #
 # A server whose package is missing is left out of the generated config, so its
-# cards say "not configured" instead of failing. Ports: ML_DEMO_PORT_BASE (19000) + offset.
+# cards say "not configured" instead of failing. Ports: ML_DEMO_PORT_BASE (19000) + offset;
+# state: ML_DEMO_DIR (.demo).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DEMO="$ROOT/.demo"
+DEMO="${ML_DEMO_DIR:-$ROOT/.demo}"
 BASE="${ML_DEMO_PORT_BASE:-19000}"
 PROM_PORT=$((BASE + 90)) AM_PORT=$((BASE + 93)) REG_PORT=$((BASE + 50))
 KUBE_A_PORT=$((BASE + 443)) KUBE_B_PORT=$((BASE + 444))

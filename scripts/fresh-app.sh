@@ -14,9 +14,12 @@
 #     `yarn add` lines against the tarballs, the backend lines, the config
 #  4. `yarn tsc`, `yarn build:backend` (the production bundle: backend and
 #     app, as the template's Dockerfile deploys it)
-#  5. the bundled backend on SQLite with the example entities of examples/ml:
-#     /api/ml/health answers, the catalog holds Models, Datasets and Pipelines,
-#     a Model's health is judged, the app is served, a guest reads ML routes
+#  5. the demo stack (scripts/demo-stack.sh, own ports and state dir), then the
+#     bundled backend on SQLite with it and the example entities of
+#     examples/ml: /api/ml/health answers, the catalog holds Models, Datasets
+#     and Pipelines, the fraud detector's health is judged from Prometheus, the
+#     app is served, a guest reads ML routes, the Model page renders its cards
+#     in Chromium, a notebook is created through the API and deleted
 #
 # Prints PASS/FAIL per check and each step's duration; exits non-zero on any
 # failure. FRESH_APP_KEEP=1 keeps the temp dir (its path is printed).
@@ -49,6 +52,7 @@ FAILED=0
 
 cleanup() {
   if [[ -n "$BACKEND_PID" ]]; then kill -- "-$BACKEND_PID" 2>/dev/null || kill "$BACKEND_PID" 2>/dev/null || true; fi
+  if [[ -d "${DEMO_DIR:-}" ]]; then demo_stack stop >/dev/null 2>&1 || true; fi
   # ~2 GB of node_modules take minutes to delete on a busy machine: in the
   # background, detached (rm does not follow the links into this tree).
   if [[ "${FRESH_APP_KEEP:-}" == 1 ]]; then echo "fresh-app: kept $WORK"; else (setsid rm -rf "$WORK" >/dev/null 2>&1 &); fi
@@ -229,8 +233,19 @@ deploy_bundle() {
 check "the bundle holds the backend and the app with the ML plugin" deploy_bundle
 
 # --- 5. start it --------------------------------------------------------------
-step "start the built backend on SQLite with examples/ml"
+step "start the demo stack, then the built backend on SQLite with examples/ml"
 PORT="$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
+# The demo stack of scripts/start.sh (real Prometheus, Alertmanager, OCI
+# registry, MLflow, JupyterHub; the test Kubernetes API servers), on ports of
+# its own (FRESH_APP_DEMO_PORT_BASE, default 29000) and state in the temp dir,
+# so a running `scripts/start.sh` is left alone. It writes the `ml:` config
+# the app is started with.
+DEMO_DIR="$WORK/demo"
+demo_stack() {
+  ML_DEMO_DIR="$DEMO_DIR" ML_DEMO_PORT_BASE="${FRESH_APP_DEMO_PORT_BASE:-29000}" \
+    ML_DEMO_BACKEND_URL="http://127.0.0.1:$PORT" bash "$SRC/scripts/demo-stack.sh" "$@"
+}
+must "the demo stack starts" demo_stack start
 TOKEN="fresh-app-$RANDOM$RANDOM$RANDOM"
 cat >"$APP/app-config.test.yaml" <<EOF
 app:
@@ -244,10 +259,15 @@ backend:
     externalAccess:
       - type: static
         options: { token: $TOKEN, subject: fresh-app-test }
-# The frontend's sign-in; a production build refuses guests unless told.
+# The frontend's sign-in; a production build refuses guests unless told. The
+# guest is user:default/guest of examples/ml/org.yaml, in fraud-team, as in
+# the demo, so it may spend the fraud team's GPU quota.
 auth:
   providers:
-    guest: { dangerouslyAllowOutsideDevelopment: true }
+    guest:
+      dangerouslyAllowOutsideDevelopment: true
+      userEntityRef: user:default/guest
+      ownershipEntityRefs: [user:default/guest, group:default/fraud-team]
 catalog:
   locations:
     - { type: file, target: $SRC/examples/ml/org.yaml, rules: [{ allow: [User, Group] }] }
@@ -257,7 +277,8 @@ catalog:
 EOF
 # Its own process group, so cleanup stops the backend and nothing else.
 (cd "$DEPLOY" && exec setsid node packages/backend --config "$APP/app-config.yaml" \
-  --config "$APP/app-config.ml.yaml" --config "$APP/app-config.test.yaml") >"$WORK/backend.log" 2>&1 &
+  --config "$APP/app-config.ml.yaml" --config "$DEMO_DIR/app-config.demo.yaml" \
+  --config "$APP/app-config.test.yaml") >"$WORK/backend.log" 2>&1 &
 BACKEND_PID=$!
 
 get() { curl -fsS --max-time 10 -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$1"; }
@@ -286,16 +307,17 @@ catalog_kinds() {
   kind_count model && kind_count dataset && kind_count pipeline
 }
 check "the catalog holds the example Models, Datasets and Pipelines" catalog_kinds
-# The ML backend reads the Model from the catalog and judges it (every source
-# is not-configured here, so the verdict is "unknown", but it answers).
+# The ML backend reads the Model from the catalog and judges it from the demo
+# stack's Prometheus: the demo's fraud detector drifts (docs/health.md).
 model_health() {
-  local name body
-  name="$(get "/api/catalog/entities/by-query?filter=kind=model&limit=1" |
-    node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).items[0].metadata.name)')" || return 1
-  body="$(get "/api/ml/models/default/$name/health")" || return 1
-  echo "  /api/ml/models/default/$name/health: ${body:0:160}"
+  local body
+  body="$(get "/api/ml/models/default/fraud-detector/health")" || return 1
+  echo "  /api/ml/models/default/fraud-detector/health: ${body:0:160}"
+  grep -q '"verdict":"failing"' <<<"$body"
 }
-check "GET /api/ml/models/:namespace/:name/health of an example Model" model_health
+# The first answers come before Prometheus has the demo's backfilled series.
+model_health_soon() { wait_for 120 model_health || true; model_health; }
+check "GET /api/ml/models/default/fraud-detector/health judges it failing (the demo's drift)" model_health_soon
 serves_app() { curl -fsS --max-time 10 "http://127.0.0.1:$PORT/" | grep -q '<!DOCTYPE html>'; }
 check "the backend serves the app (GET / is its index.html)" serves_app
 # As the browser would: a guest identity token, then ML routes behind
@@ -310,6 +332,33 @@ as_guest() {
   done
 }
 check "a guest reads /api/ml/overview, /api/ml/audit and /api/ml/notebooks" as_guest
+# The Model page in Chromium, as a user opens it: the ML cards with the demo
+# stack's data (scripts/fresh-app/model-page.js).
+model_page() {
+  node "$SRC/scripts/fresh-app/model-page.js" "http://127.0.0.1:$PORT" "$WORK/model-page.png"
+}
+check "the fraud detector's Model page in Chromium: Health (failing), Versions, Lineage" model_page
+# A notebook through the API, as the guest of fraud-team: created on the demo
+# cluster, listed, then deleted.
+notebook_api() {
+  local guest name="fresh-app-nb-$RANDOM" body
+  guest="$(curl -fsS --max-time 10 "http://127.0.0.1:$PORT/api/auth/guest/refresh" |
+    node -e 'console.log(JSON.parse(require("fs").readFileSync(0, "utf8")).backstageIdentity.token)')" || return 1
+  body="$(curl -sS --max-time 60 -w ' HTTP %{http_code}' -H "Authorization: Bearer $guest" -H 'content-type: application/json' \
+    -d "{\"name\":\"$name\",\"cluster\":\"gpu-cluster-a\",\"namespace\":\"fraud\",\"gpus\":0}" \
+    "http://127.0.0.1:$PORT/api/ml/notebooks")" || return 1
+  echo "  POST /api/ml/notebooks: ${body:0:200}"
+  [[ "$body" == *" HTTP 201" ]] || return 1
+  curl -fsS --max-time 10 -H "Authorization: Bearer $guest" "http://127.0.0.1:$PORT/api/ml/notebooks" | grep -q "\"$name\"" || {
+    echo "  $name is not in GET /api/ml/notebooks"
+    return 1
+  }
+  body="$(curl -sS --max-time 60 -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $guest" \
+    "http://127.0.0.1:$PORT/api/ml/notebooks/gpu-cluster-a/fraud/$name")"
+  echo "  DELETE: HTTP $body"
+  [[ "$body" == 20? ]]
+}
+check "a notebook created through the API on the demo cluster, listed and deleted" notebook_api
 if ((FAILED)); then
   echo "-- backend log (last 40 lines)"
   tail -40 "$WORK/backend.log"
