@@ -1,7 +1,7 @@
 /**
  * Helpers that start real servers for integration tests: Prometheus,
- * Alertmanager, an OCI registry and PostgreSQL from Debian packages, MLflow
- * and JupyterHub from the venv that scripts/bootstrap.sh installs.
+ * Alertmanager, an OCI registry and PostgreSQL from Debian packages, MLflow,
+ * JupyterHub and TensorBoard from the venv that scripts/bootstrap.sh installs.
  *
  * @packageDocumentation
  */
@@ -35,3 +35,4 @@ export * from './postgres';
 export { makeTempDir, removeTempDir, ServerStartError } from './process';
 export * from './prometheus';
 export * from './registry';
+export * from './tensorboard';
