@@ -62,6 +62,11 @@ import { OverviewService } from './services/overview/OverviewService';
 import { LogStoreService } from './services/logs/LogStoreService';
 import { LokiLogStore } from './services/logs/LokiLogStore';
 import { PodLogsService } from './services/logs/PodLogsService';
+import { notificationService } from '@backstage/plugin-notifications-node';
+import { createIdleNotebooksRouter } from './routes/idleNotebooks';
+import { readIdleConfig } from './services/kubernetes/idleConfig';
+import { IdleNotebooks } from './services/kubernetes/IdleNotebooks';
+import { IdlePolicy, IdlePolicyOptOut } from './services/kubernetes/IdlePolicy';
 
 function packageVersion(): string {
   const path = resolvePackagePath(
@@ -126,6 +131,8 @@ export const mlPlugin = createBackendPlugin({
         auth: coreServices.auth,
         catalog: catalogServiceRef,
         actionsRegistry: actionsRegistryServiceRef,
+        scheduler: coreServices.scheduler,
+        notifications: notificationService,
       },
       async init({
         config,
@@ -141,8 +148,11 @@ export const mlPlugin = createBackendPlugin({
         auth,
         catalog,
         actionsRegistry,
+        scheduler,
+        notifications,
       }) {
         const mlConfig = readMlConfig(config);
+        const idleConfig = readIdleConfig(config);
         const integrationStatus = IntegrationStatusService.create({
           config: mlConfig,
           logger,
@@ -163,12 +173,13 @@ export const mlPlugin = createBackendPlugin({
           catalog,
           auth,
         });
+        const notebookStore = await NotebookStore.create({ database });
         // Namespaces ml.jupyterhub serves get JupyterHub named servers.
         const notebookService = createNotebookService(
           {
             clusters,
             quotas: quotaService,
-            store: await NotebookStore.create({ database }),
+            store: notebookStore,
             // GPUs promised to notebooks, shared with the other replicas.
             reservations: await GpuReservationStore.create({ database }),
             audit,
@@ -233,11 +244,59 @@ export const mlPlugin = createBackendPlugin({
             notebookService,
           }),
         );
+        const prometheus =
+          mlConfig.prometheus &&
+          PrometheusClient.create({ ...mlConfig.prometheus, logger });
+        // Idle GPUs in notebooks: one Prometheus query per cycle (docs/notebooks.md).
+        const idleNotebooks = new IdleNotebooks({
+          prometheus,
+          store: notebookStore,
+          clusters,
+          auditStore,
+          config: idleConfig,
+          logger,
+        });
+        httpRouter.use(
+          await createIdleNotebooksRouter({
+            httpAuth,
+            userInfo,
+            idle: idleNotebooks,
+            optOut: new IdlePolicyOptOut({
+              clusters,
+              quotas: quotaService,
+              store: notebookStore,
+              audit,
+              permissions,
+              logger,
+            }),
+          }),
+        );
+        if (idleConfig.action && prometheus) {
+          const policy = new IdlePolicy({
+            idle: idleNotebooks,
+            notebooks: notebookService,
+            notifications,
+            audit,
+            auth,
+            logger,
+            link: '/ml/notebooks',
+          });
+          // Scheduled globally: one replica runs each cycle.
+          await scheduler.scheduleTask({
+            id: 'ml-idle-notebooks',
+            frequency: { seconds: idleConfig.frequencySeconds },
+            timeout: { minutes: 10 },
+            initialDelay: {
+              seconds: Math.min(60, idleConfig.frequencySeconds),
+            },
+            fn: async () => {
+              await policy.run();
+            },
+          });
+        }
         // Load balancers and the portal's own status page probe this without a token.
         const healthService = ModelHealthService.create({
-          prometheus:
-            mlConfig.prometheus &&
-            PrometheusClient.create({ ...mlConfig.prometheus, logger }),
+          prometheus,
           alertmanager:
             mlConfig.alertmanager &&
             AlertmanagerClient.create({ ...mlConfig.alertmanager, logger }),

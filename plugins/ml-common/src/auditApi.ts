@@ -11,7 +11,10 @@ export type MlAuditOutcome = 'succeeded' | 'failed' | 'refused';
  * guards it; `ml.notebook.stop|start|delete` are guarded by
  * `ml.notebook.manage`, `ml.alert.action` by the permission of what the
  * alert's action does (e.g. `ml.pipeline.run`); `ml.registry.event` is a
- * registry's signed webhook delivery (actor `mlflow:<registry>`).
+ * registry's signed webhook delivery (actor `mlflow:<registry>`);
+ * `ml.notebook.idle-warn` is the idle policy's notice to an owner (actor
+ * `plugin:ml`), `ml.notebook.idle-policy` an owner's opt-out, guarded by
+ * `ml.notebook.manage`.
  *
  * @public
  */
@@ -20,6 +23,8 @@ export const ML_AUDIT_ACTIONS = [
   'ml.notebook.stop',
   'ml.notebook.start',
   'ml.notebook.delete',
+  'ml.notebook.idle-warn',
+  'ml.notebook.idle-policy',
   'ml.model.promote',
   'ml.pipeline.run',
   'ml.alert.action',

@@ -8,6 +8,7 @@ export * from './health';
 export * from './pipelines';
 export * from './registry';
 export * from './kubernetes';
+export * from './idleNotebooks';
 export * from './logs';
 export * from './overview';
 export * from './registryEvents';

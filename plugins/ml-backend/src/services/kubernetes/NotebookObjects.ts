@@ -143,6 +143,29 @@ export class NotebookObjects {
     );
   }
 
+  /** Sets (or, with null, removes) an annotation of the notebook's workload. */
+  async annotate(
+    record: NotebookRecord,
+    key: string,
+    value: string | null,
+  ): Promise<void> {
+    const client = this.deps.clusters.client(record.cluster);
+    const [workload] = this.objectsOf(record).slice(-1);
+    await client.request(
+      'PATCH',
+      objectPath(workload),
+      {
+        verb: 'patch',
+        resource: workload.resource,
+        object: `${record.namespace}/${record.name}`,
+      },
+      {
+        body: { metadata: { annotations: { [key]: value } } },
+        contentType: 'application/merge-patch+json',
+      },
+    );
+  }
+
   /** Deletes every object of a notebook, the workload first. */
   async delete(record: NotebookRecord): Promise<void> {
     const objects = this.objectsOf(record).reverse();

@@ -33,6 +33,8 @@ export interface NotebookCaller {
   ownership: string[];
   credentials: BackstageCredentials;
   request?: Request;
+  /** Why the caller acts, added to the audit details, e.g. `{ reason: 'idle' }`. */
+  auditDetails?: Record<string, unknown>;
 }
 
 /**

@@ -85,7 +85,7 @@ export async function manageNotebook(
     placement: NotebookPlacement;
     quotas: QuotaService;
   },
-  action: 'stop' | 'start' | 'delete',
+  action: 'stop' | 'start' | 'delete' | 'idle-policy',
   record: NotebookRecord,
   caller: NotebookCaller,
   run: () => Promise<void>,
@@ -93,12 +93,13 @@ export async function manageNotebook(
   details: Record<string, unknown> = {},
 ): Promise<void> {
   const { cluster, namespace, name } = record;
+  const verb = action === 'idle-policy' ? 'set the idle policy of' : action;
   const audit = await deps.audit.begin({
     eventId: `notebook-${action}`,
     action: `ml.notebook.${action}`,
     actor: caller.userRef,
     targetRef: notebookTarget(cluster, namespace, name),
-    details: { cluster, namespace, name, ...details },
+    details: { cluster, namespace, name, ...details, ...caller.auditDetails },
     ...(caller.request ? { request: caller.request } : {}),
   });
   // The policy's condition needs the namespace's owner from the cluster.
@@ -107,7 +108,7 @@ export async function manageNotebook(
     team = await deps.placement.teamOf(
       cluster,
       namespace,
-      `cannot ${action} notebook ${name}`,
+      `cannot ${verb} notebook ${name}`,
     );
   } catch (e) {
     await audit.failed({ error: e as Error });
@@ -118,7 +119,7 @@ export async function manageNotebook(
     mlNotebookManagePermission,
     caller,
     { cluster, namespace, team: team ?? record.team },
-    `may not ${action} notebook ${name} in namespace ${namespace} on ${cluster}`,
+    `may not ${verb} notebook ${name} in namespace ${namespace} on ${cluster}`,
   );
   if (denied) {
     await audit.refused({ error: denied });

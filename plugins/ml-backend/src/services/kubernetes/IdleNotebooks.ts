@@ -1,0 +1,348 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  IDLE_POLICY_ANNOTATION,
+  IDLE_POLICY_EXEMPT,
+  IdleNotebook,
+  IdleNotebooksResponse,
+} from '@mlplatform/plugin-ml-common';
+import { AuditStore } from '../../database/AuditStore';
+import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
+import {
+  PrometheusClient,
+  PrometheusQueryError,
+} from '../monitoring/PrometheusClient';
+import { ClusterService } from './ClusterService';
+import { formatDuration, IdleConfig } from './idleConfig';
+import { notebookTarget } from './notebookAccess';
+import { NotebookObjects } from './NotebookObjects';
+import { phaseOf } from './notebookView';
+
+/** The DCGM exporter's GPU utilisation gauge, percent, per GPU. */
+const GPU_UTIL = 'DCGM_FI_DEV_GPU_UTIL';
+
+/** An idle notebook with the record the policy acts on. @internal */
+export interface IdleCandidate extends IdleNotebook {
+  record: NotebookRecord;
+}
+
+/** What one detection cycle found. @internal */
+export interface IdleSnapshot extends Omit<IdleNotebooksResponse, 'items'> {
+  items: IdleCandidate[];
+}
+
+type Stats = {
+  gpus?: number;
+  avg?: number;
+  max?: number;
+  lastBusy?: number;
+  firstSeen?: number;
+};
+
+/**
+ * The pod DCGM names for a notebook: the StatefulSet's (or the Kubeflow
+ * Notebook's StatefulSet's) only replica. JupyterHub servers run under
+ * KubeSpawner's pod names, which the portal does not know.
+ */
+function podOf(r: NotebookRecord): string | undefined {
+  return r.spec.backend === 'jupyterhub' ? undefined : `${r.name}-0`;
+}
+
+/**
+ * The one PromQL expression of a cycle: per notebook pod the GPUs it holds
+ * now, the mean and peak utilisation over `after`, the last time a GPU
+ * reached the threshold and the first sample within `lookback`, plus the
+ * number of DCGM series at all (to tell "no DCGM" from "nothing idle").
+ * Each part is marked with an `ml_stat` label so `or` keeps them apart.
+ * Namespaces and names are DNS labels, so they are safe inside the regexes.
+ *
+ * @internal
+ */
+export function idleQuery(
+  notebooks: Array<{ namespace: string; pod: string }>,
+  config: Pick<IdleConfig, 'threshold' | 'afterSeconds'>,
+  lookback: { seconds: number; step: number },
+): string {
+  const stat = (expr: string, name: string) =>
+    `label_replace(${expr}, "ml_stat", "${name}", "", "")`;
+  const all = stat(`count(${GPU_UTIL})`, 'dcgm_series');
+  if (notebooks.length === 0) return all;
+  const namespaces = [...new Set(notebooks.map(n => n.namespace))].sort();
+  const pods = [...new Set(notebooks.map(n => n.pod))].sort();
+  const sel = `${GPU_UTIL}{namespace=~"${namespaces.join(
+    '|',
+  )}",pod=~"${pods.join('|')}"}`;
+  const by = 'by (namespace, pod)';
+  const after = `${config.afterSeconds}s`;
+  const range = `[${lookback.seconds}s:${lookback.step}s]`;
+  return [
+    stat(`count ${by} (${sel})`, 'gpus'),
+    stat(`avg ${by} (avg_over_time(${sel}[${after}]))`, 'avg'),
+    stat(`max ${by} (max_over_time(${sel}[${after}]))`, 'max'),
+    stat(
+      `max ${by} (max_over_time(timestamp(${sel} >= ${config.threshold})${range}))`,
+      'last_busy',
+    ),
+    stat(`min ${by} (min_over_time(timestamp(${sel})${range}))`, 'first_seen'),
+    all,
+  ].join(' or ');
+}
+
+/**
+ * Idle GPU detection: which notebooks created through the portal hold GPUs
+ * that DCGM has seen below `ml.notebooks.idle.threshold` percent for longer
+ * than `after`. One Prometheus query per cycle, whatever the number of
+ * notebooks ({@link idleQuery}), joined here with the notebook store; the
+ * opt-out annotation is read from the clusters (one list per kind, only
+ * where something is idle) and the policy's warnings from the audit trail.
+ *
+ * @internal
+ */
+export class IdleNotebooks {
+  private readonly objects: NotebookObjects;
+
+  constructor(
+    private readonly deps: {
+      prometheus?: PrometheusClient;
+      store: NotebookStore;
+      clusters: ClusterService;
+      auditStore: AuditStore;
+      config: IdleConfig;
+      logger?: LoggerService;
+      now?: () => number;
+    },
+  ) {
+    this.objects = new NotebookObjects(deps);
+  }
+
+  get config(): IdleConfig {
+    return this.deps.config;
+  }
+
+  /** How far back "idle since" is looked for, and the subquery's step. */
+  private lookback() {
+    const seconds = Math.min(
+      Math.max(this.config.afterSeconds * 4, 6 * 3600),
+      3 * 86400,
+    );
+    return { seconds, step: Math.max(15, Math.ceil(seconds / 720)) };
+  }
+
+  async snapshot(): Promise<IdleSnapshot> {
+    const { config, prometheus } = this.deps;
+    const now = this.deps.now?.() ?? Date.now();
+    const base = {
+      threshold: config.threshold,
+      afterSeconds: config.afterSeconds,
+      ...(config.action ? { action: config.action } : {}),
+      checkedAt: new Date(now).toISOString(),
+      items: [],
+      namespaces: [],
+    };
+    if (!prometheus) {
+      return {
+        ...base,
+        status: 'no-prometheus',
+        message:
+          'Idle GPUs come from DCGM GPU utilisation in Prometheus, and ml.prometheus is not configured: set ml.prometheus.url to a Prometheus that scrapes the NVIDIA DCGM exporter.',
+      };
+    }
+    const records = (await this.deps.store.list()).filter(
+      r => r.spec.gpus > 0 && podOf(r) && this.knownCluster(r.cluster),
+    );
+    const byPod = new Map<string, NotebookRecord>(
+      records.map(r => [`${r.namespace}/${podOf(r)}`, r]),
+    );
+    const lookback = this.lookback();
+    let result;
+    try {
+      result = await prometheus.query(
+        idleQuery(
+          records.map(r => ({ namespace: r.namespace, pod: podOf(r)! })),
+          config,
+          lookback,
+        ),
+      );
+    } catch (e) {
+      const error = e as PrometheusQueryError;
+      return {
+        ...base,
+        status: 'unavailable',
+        message: `Prometheus at ${prometheus.host} could not tell GPU utilisation: ${error.message}. Idle notebooks show again once it answers.`,
+      };
+    }
+    if (result.resultType !== 'vector') {
+      throw new Error(`idle GPU query returned a ${result.resultType}`);
+    }
+    const stats = new Map<string, Stats>();
+    let dcgmSeries = 0;
+    for (const { metric, value } of result.result) {
+      const v = Number(value[1]);
+      if (metric.ml_stat === 'dcgm_series') {
+        dcgmSeries = v;
+        continue;
+      }
+      const key = `${metric.namespace}/${metric.pod}`;
+      const s = stats.get(key) ?? {};
+      if (metric.ml_stat === 'gpus') s.gpus = v;
+      else if (metric.ml_stat === 'avg') s.avg = v;
+      else if (metric.ml_stat === 'max') s.max = v;
+      else if (metric.ml_stat === 'last_busy') s.lastBusy = v;
+      else if (metric.ml_stat === 'first_seen') s.firstSeen = v;
+      stats.set(key, s);
+    }
+    if (dcgmSeries === 0) {
+      return {
+        ...base,
+        status: 'no-dcgm',
+        message: `Prometheus at ${prometheus.host} has no ${GPU_UTIL} series: deploy the NVIDIA DCGM exporter (dcgm-exporter, with its Kubernetes pod mapping so series carry namespace and pod) and let this Prometheus scrape it.`,
+      };
+    }
+    const nowSeconds = now / 1000;
+    const idle: IdleCandidate[] = [];
+    for (const [key, s] of stats) {
+      const record = byPod.get(key);
+      if (!record || !s.gpus || s.max === undefined) continue;
+      if (s.max >= config.threshold) continue;
+      const since = s.lastBusy ?? s.firstSeen;
+      if (since === undefined || nowSeconds - since < config.afterSeconds) {
+        continue;
+      }
+      const atLeast =
+        s.lastBusy === undefined &&
+        since - (nowSeconds - lookback.seconds) <= 2 * lookback.step;
+      idle.push({
+        record,
+        cluster: record.cluster,
+        namespace: record.namespace,
+        name: record.name,
+        ...(record.team ? { team: record.team } : {}),
+        createdBy: record.createdBy,
+        gpus: record.spec.gpus,
+        utilization: Math.round((s.avg ?? 0) * 10) / 10,
+        idleSince: new Date(since * 1000).toISOString(),
+        idleSeconds: Math.round(nowSeconds - since),
+        idleAtLeast: atLeast,
+        exempt: false,
+      });
+    }
+    const holding = await this.readLive(idle);
+    await this.markWarnings(holding, now);
+    holding.sort(
+      (a, b) =>
+        b.idleSeconds - a.idleSeconds ||
+        notebookTarget(a.cluster, a.namespace, a.name).localeCompare(
+          notebookTarget(b.cluster, b.namespace, b.name),
+        ),
+    );
+    return {
+      ...base,
+      status: 'ok',
+      items: holding,
+      namespaces: summarizeIdle(holding),
+    };
+  }
+
+  private knownCluster(cluster: string): boolean {
+    return this.deps.clusters.names().includes(cluster);
+  }
+
+  /**
+   * Reads the idle ones from their clusters (one list per cluster and kind):
+   * the opt-out annotation, and which are in fact stopped or gone.
+   */
+  private async readLive(idle: IdleCandidate[]): Promise<IdleCandidate[]> {
+    const gone = new Set<IdleCandidate>();
+    const byCluster = new Map<string, IdleCandidate[]>();
+    for (const n of idle) {
+      byCluster.set(n.cluster, [...(byCluster.get(n.cluster) ?? []), n]);
+    }
+    await Promise.all(
+      [...byCluster].map(async ([cluster, notebooks]) => {
+        try {
+          const live = await this.objects.liveObjects(
+            cluster,
+            notebooks.map(n => n.record),
+          );
+          for (const n of notebooks) {
+            const kind =
+              n.record.spec.backend === 'kubeflow' ? 'Notebook' : 'StatefulSet';
+            const object = live.get(`${kind}/${n.namespace}/${n.name}`);
+            n.exempt =
+              object?.metadata?.annotations?.[IDLE_POLICY_ANNOTATION] ===
+              IDLE_POLICY_EXEMPT;
+            // DCGM keeps a stopped pod's series for minutes: the cluster knows better.
+            if (!object || phaseOf(n.record, live, []).phase === 'Stopped') {
+              gone.add(n);
+            }
+          }
+        } catch (e) {
+          // Unknown means hands off: the policy must not stop what may be exempt.
+          this.deps.logger?.warn(
+            `ML idle notebooks: cannot read notebooks on ${cluster}: ${
+              (e as Error).message
+            }`,
+          );
+          for (const n of notebooks) n.exempt = true;
+        }
+      }),
+    );
+    return idle.filter(n => !gone.has(n));
+  }
+
+  /** The policy's warning of each idle one's current idle period, from the audit trail. */
+  private async markWarnings(idle: IdleCandidate[], now: number) {
+    if (!this.config.action || idle.length === 0) return;
+    const oldest = Math.min(...idle.map(n => Date.parse(n.idleSince)));
+    const warnings = await this.deps.auditStore.list({
+      action: 'ml.notebook.idle-warn',
+      outcome: 'succeeded',
+      from: new Date(oldest),
+      limit: 1000,
+    });
+    for (const n of idle) {
+      const target = notebookTarget(n.cluster, n.namespace, n.name);
+      // Newest first: the first match is the latest warning.
+      const warning = warnings.find(
+        w => w.targetRef === target && w.occurredAt >= n.idleSince,
+      );
+      if (!warning) continue;
+      n.warnedAt = warning.occurredAt;
+      if (this.config.action === 'stop' && !n.exempt) {
+        n.stopsAt = new Date(
+          Math.max(
+            Date.parse(warning.occurredAt) + this.config.warningSeconds * 1000,
+            now,
+          ),
+        ).toISOString();
+      }
+    }
+  }
+}
+
+/** GPUs held by idle notebooks per namespace, most first. @internal */
+export function summarizeIdle(
+  idle: IdleNotebook[],
+): IdleNotebooksResponse['namespaces'] {
+  const rows = new Map<string, IdleNotebooksResponse['namespaces'][number]>();
+  for (const n of idle) {
+    const key = `${n.cluster}/${n.namespace}`;
+    const row = rows.get(key) ?? {
+      cluster: n.cluster,
+      namespace: n.namespace,
+      ...(n.team ? { team: n.team } : {}),
+      gpus: 0,
+      notebooks: 0,
+    };
+    row.gpus += n.gpus;
+    row.notebooks += 1;
+    rows.set(key, row);
+  }
+  return [...rows.values()].sort((a, b) => b.gpus - a.gpus);
+}
+
+/** "idle for 3h at 1% GPU", as the cards and notifications say it. @internal */
+export function describeIdle(n: IdleNotebook): string {
+  return `idle for ${n.idleAtLeast ? 'at least ' : ''}${formatDuration(
+    n.idleSeconds,
+  )} at ${n.utilization}% GPU`;
+}
