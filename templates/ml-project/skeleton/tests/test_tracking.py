@@ -250,3 +250,13 @@ def test_training_run_record_names_everything_needed_to_find_the_run(fake):
         "run_id": "r" + "0" * 31, "artifact_uri": "mlflow-artifacts:/1/" + "r" + "0" * 31 + "/artifacts",
         "registered_model": "m", "version": "4",
     }
+
+
+def test_training_writes_tensorboard_event_files_and_tags_the_run_with_their_dir(fake, tmp_path):
+    train(epochs=2, out=tmp_path / "model.pt", metrics_out=None, trainer="torch",
+          mlflow=MlflowClient(fake.url), run_name="curves", tensorboard_dir=tmp_path / "tb")
+    logdir = (tmp_path / "tb" / "curves").resolve()
+    files = list(logdir.glob("events.out.tfevents.*"))
+    assert len(files) == 1 and b"train_loss" in files[0].read_bytes()
+    tags = [t for b in fake.posts("runs/log-batch") for t in b["tags"]]
+    assert {"key": "mlplatform.io/tensorboard-logdir", "value": str(logdir)} in tags

@@ -10,11 +10,17 @@ With MLFLOW_TRACKING_URI set, the run is logged to MLflow (tracking.py):
 hyperparameters, per-epoch metrics (step = epoch), the model file, and a new
 version of the registered model "${{ values.name }}". The run id is printed and
 written next to the model (model.pt -> model.mlflow.json).
+
+With TENSORBOARD_LOG_DIR (or --tensorboard-dir) set, the per-epoch metrics are
+also written as TensorBoard event files (tensorboard_log.py) in a directory of
+the run under it, and the MLflow run is tagged mlplatform.io/tensorboard-logdir
+with that directory, so the portal shows the curves and opens TensorBoard.
 """
 
 import argparse
 import importlib.util
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -24,6 +30,7 @@ import torch
 
 from .data import TASK, data_loaders
 from .model import MLP, evaluate_batches, lightning_module, loss_fn
+from .tensorboard_log import RUN_TAG, EventFileWriter
 from .tracking import MODEL_NAME, MlflowClient, TrainingRun
 
 #: Called after each epoch with the epoch (0-based) and its metrics.
@@ -85,24 +92,33 @@ def train(
     trainer: str = "auto",
     mlflow: Optional[MlflowClient] = None,
     run_name: Optional[str] = None,
+    tensorboard_dir: Optional[Path] = None,
 ) -> Dict[str, float]:
     """Trains, saves the model to `out` and returns the validation metrics.
-    With an MLflow client, logs the run and registers the model (tracking.py)."""
+    With an MLflow client, logs the run and registers the model (tracking.py).
+    With `tensorboard_dir`, writes the epochs' metrics as TensorBoard event
+    files in `tensorboard_dir/<run name>` (tensorboard_log.py)."""
     if trainer == "auto":
         trainer = "lightning" if importlib.util.find_spec("lightning") else "torch"
     torch.manual_seed(seed)
     train_loader, val_loader, n_features = data_loaders(data, batch_size, seed)
     model = MLP(n_features)
     run = TrainingRun(mlflow) if mlflow else None
+    run_name = run_name or time.strftime(f"{MODEL_NAME}-%Y%m%d-%H%M%S")
     if run:
         params = {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
                   "trainer": trainer, "task": TASK, "data": str(data) if data else "synthetic",
                   **model.config()}
-        run.start(run_name or time.strftime(f"{MODEL_NAME}-%Y%m%d-%H%M%S"), params,
-                  source=f"{__package__}.train")
+        run.start(run_name, params, source=f"{__package__}.train")
+    events = None
     try:
+        if tensorboard_dir:
+            events = EventFileWriter(Path(tensorboard_dir) / run_name)
+            if run:
+                run.client.log_batch(run.run_id, tags={RUN_TAG: str(events.logdir)})
         before = evaluate_batches(model, list(val_loader))
-        on_epoch = run.log_epoch if run else _ignore_epoch
+        write_events = (lambda epoch, m: events.add_scalars(m, step=epoch)) if events else None
+        on_epoch = _each(run.log_epoch if run else None, write_events)
         started = time.monotonic()
         if trainer == "lightning":
             _fit_lightning(model, train_loader, val_loader, epochs, lr, on_epoch)
@@ -134,7 +150,23 @@ def train(
         if run:
             run.fail()
         raise
+    finally:
+        if events:
+            events.close()
     return metrics
+
+
+def _each(*callbacks: Optional[EpochCallback]) -> EpochCallback:
+    """One epoch callback calling each of `callbacks` that is set."""
+    live = [c for c in callbacks if c]
+    if not live:
+        return _ignore_epoch
+
+    def on_epoch(epoch: int, metrics: Dict[str, float]) -> None:
+        for callback in live:
+            callback(epoch, metrics)
+
+    return on_epoch
 
 
 def mlflow_record(model_path: Path) -> Path:
@@ -153,6 +185,12 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--trainer", choices=["auto", "torch", "lightning"], default="auto")
     parser.add_argument("--run-name", help="the MLflow run's name (with MLFLOW_TRACKING_URI)")
+    parser.add_argument(
+        "--tensorboard-dir",
+        type=Path,
+        default=os.environ.get("TENSORBOARD_LOG_DIR") or None,
+        help="write TensorBoard event files under this directory (default: $TENSORBOARD_LOG_DIR)",
+    )
     args = parser.parse_args(argv)
     metrics = train(
         epochs=args.epochs,
@@ -165,6 +203,7 @@ def main(argv=None) -> None:
         trainer=args.trainer,
         mlflow=MlflowClient.from_env(),
         run_name=args.run_name,
+        tensorboard_dir=args.tensorboard_dir,
     )
     print(json.dumps(metrics, sort_keys=True))
 
