@@ -9,9 +9,11 @@
 export * from './airflow';
 export * from './alertmanager';
 export * from './demoExperiments';
+export * from './dcgmExporter';
 export * from './demoMetrics';
 export * from './demoMlflow';
 export * from './demoOrchestrators';
+export * from './feast';
 export {
   describeIfBinary,
   findBinary,
