@@ -101,6 +101,29 @@ export interface Config {
       requestTimeoutSeconds?: number;
     };
     /**
+     * The TensorBoard whose data API shows a run's scalars on its experiment
+     * card (docs/experiments.md, "TensorBoard"). A run names its event files
+     * with the MLflow run tag `mlplatform.io/tensorboard-logdir`; the
+     * directory must be under one of `logRoots`.
+     */
+    tensorboard?: {
+      /**
+       * Base URL of TensorBoard as the backend reaches it, e.g.
+       * `http://tensorboard.ml:6006`. Only this host is ever contacted; a
+       * run's tag names a directory, never a host.
+       */
+      url: string;
+      /** Base URL the browser opens ("Open TensorBoard"). Default `url`. */
+      publicUrl?: string;
+      /**
+       * Absolute directories a run's log dir may be in (the volume
+       * TensorBoard serves with `--logdir`); any other is refused with 400.
+       */
+      logRoots: string[];
+      /** Timeout of one request to TensorBoard, in seconds. Default 10. */
+      requestTimeoutSeconds?: number;
+    };
+    /**
      * Model registries. Only the hosts listed here are ever contacted for
      * `mlplatform.io/registry-ref` annotations.
      */

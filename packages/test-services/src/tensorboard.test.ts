@@ -1,19 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeIfBinary, MissingBinaryError } from './binaries';
 import { isPortOpen } from './ports';
 import { makeTempDir, removeTempDir } from './process';
-import { startTensorBoard, tensorboardBinary } from './tensorboard';
+import {
+  startTensorBoard,
+  tensorboardBinary,
+  writeTensorBoardEvents,
+} from './tensorboard';
 
 jest.setTimeout(60_000);
-
-// The ML project template's writer: standard library only, so Debian's
-// python3 runs it, as it runs the template's training.
-const WRITER_DIR = path.resolve(
-  __dirname,
-  '../../../templates/ml-project/skeleton/src/${{ values.pkg }}',
-);
 
 describe('tensorboardBinary', () => {
   it('tells a reader without the venv to run the bootstrap', () => {
@@ -32,23 +28,9 @@ describeIfBinary(tensorboardBinary)('startTensorBoard', () => {
 
   beforeAll(() => {
     logdir = makeTempDir('tensorboard-logs');
-    execFileSync(
-      '/usr/bin/python3',
-      [
-        '-c',
-        [
-          'import sys',
-          `sys.path.insert(0, ${JSON.stringify(WRITER_DIR)})`,
-          'from tensorboard_log import EventFileWriter',
-          `w = EventFileWriter(${JSON.stringify(
-            path.join(logdir, 'fraud', 'run-1'),
-          )})`,
-          'for step in range(4): w.add_scalars({"loss": 1.0 / (step + 1)}, step)',
-          'w.close()',
-        ].join('\n'),
-      ],
-      { stdio: 'pipe' },
-    );
+    writeTensorBoardEvents(path.join(logdir, 'fraud', 'run-1'), {
+      loss: [1, 0.5, 1 / 3, 0.25],
+    });
   });
   afterAll(() => removeTempDir(logdir));
 

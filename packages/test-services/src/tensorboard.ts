@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { BinarySpec, requireBinary } from './binaries';
 import { getFreePort } from './ports';
@@ -132,4 +134,65 @@ export async function startTensorBoard(
   };
 
   return { url, port, logdir, dir, logFile, waitForRun, stop: server.stop };
+}
+
+/**
+ * The directory of the ML project template's event-file writer
+ * (`tensorboard_log.py`, standard library only), found from the working
+ * directory up: tests and the demo run inside the repo.
+ *
+ * @public
+ */
+export function tensorboardWriterDir(): string {
+  const rel = path.join(
+    'templates',
+    'ml-project',
+    'skeleton',
+    'src',
+    '${{ values.pkg }}',
+  );
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, rel, 'tensorboard_log.py'))) {
+      return path.join(dir, rel);
+    }
+    if (path.dirname(dir) === dir) {
+      throw new Error(
+        `No ${rel}/tensorboard_log.py in ${process.cwd()} or a parent directory`,
+      );
+    }
+  }
+}
+
+/**
+ * Writes TensorBoard event files into `logdir` with the ML project
+ * template's own writer, run by Debian's `/usr/bin/python3` (the Python that
+ * runs the template's training; `python3` when it is missing): one event
+ * per step holding each tag's value at that step, as training does per
+ * epoch. Returns the event file's path.
+ *
+ * @public
+ */
+export function writeTensorBoardEvents(
+  logdir: string,
+  scalars: Record<string, number[]>,
+): string {
+  const python = fs.existsSync('/usr/bin/python3')
+    ? '/usr/bin/python3'
+    : 'python3';
+  const script = [
+    'import json, sys',
+    'sys.path.insert(0, sys.argv[1])',
+    'from tensorboard_log import EventFileWriter',
+    'scalars = json.loads(sys.argv[3])',
+    'steps = max((len(v) for v in scalars.values()), default=0)',
+    'with EventFileWriter(sys.argv[2]) as w:',
+    '    for step in range(steps):',
+    '        w.add_scalars({t: v[step] for t, v in scalars.items() if step < len(v)}, step)',
+    'print(w.path)',
+  ].join('\n');
+  return execFileSync(
+    python,
+    ['-c', script, tensorboardWriterDir(), logdir, JSON.stringify(scalars)],
+    { encoding: 'utf8' },
+  ).trim();
 }

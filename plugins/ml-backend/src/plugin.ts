@@ -49,6 +49,9 @@ import { createAlertsRouter } from './routes/alerts';
 import { createPipelinesRouter } from './routes/pipelines';
 import { createExperimentsRouter } from './routes/experiments';
 import { ExperimentsService } from './services/experiments/ExperimentsService';
+import { createTensorBoardRouter } from './routes/tensorboard';
+import { TensorBoardService } from './services/tensorboard/TensorBoardService';
+import { readTensorBoardConfig } from './services/tensorboard/tensorboardConfig';
 import { AlertWebhookService } from './services/alerts/AlertWebhookService';
 import { createRetrainAction } from './services/alerts/retrainAction';
 import { AirflowRunsAdapter } from './services/pipelines/AirflowRunsAdapter';
@@ -67,6 +70,7 @@ import { createIdleNotebooksRouter } from './routes/idleNotebooks';
 import { readIdleConfig } from './services/kubernetes/idleConfig';
 import { IdleNotebooks } from './services/kubernetes/IdleNotebooks';
 import { IdlePolicy, IdlePolicyOptOut } from './services/kubernetes/IdlePolicy';
+import { setUpQueueInsights } from './services/queueWaits/setUpQueueInsights';
 
 function packageVersion(): string {
   const path = resolvePackagePath(
@@ -247,6 +251,18 @@ export const mlPlugin = createBackendPlugin({
         const prometheus =
           mlConfig.prometheus &&
           PrometheusClient.create({ ...mlConfig.prometheus, logger });
+        // Wait estimates and GPU-hours per team (docs/kubernetes.md).
+        const queueInsights = await setUpQueueInsights({
+          config,
+          database,
+          scheduler,
+          httpRouter,
+          httpAuth,
+          clusters,
+          quotaService,
+          prometheus,
+          logger,
+        });
         // Idle GPUs in notebooks: one Prometheus query per cycle (docs/notebooks.md).
         const idleNotebooks = new IdleNotebooks({
           prometheus,
@@ -395,6 +411,16 @@ export const mlPlugin = createBackendPlugin({
         httpRouter.use(
           await createExperimentsRouter({ httpAuth, experiments }),
         );
+        // A run's TensorBoard scalars, from the one ml.tensorboard server.
+        const tensorboard = TensorBoardService.create({
+          config: readTensorBoardConfig(config),
+          experiments,
+          logger,
+        });
+        lifecycle.addShutdownHook(() => tensorboard.close());
+        httpRouter.use(
+          await createTensorBoardRouter({ httpAuth, tensorboard }),
+        );
         // Pod logs through the clusters' API, the central log store through
         // a module's adapter or the built-in Loki one (docs/logs.md).
         const podLogs = PodLogsService.create({
@@ -429,6 +455,7 @@ export const mlPlugin = createBackendPlugin({
           experiments,
           podLogs,
           logStore,
+          queueInsights,
         });
 
         // Modules may replace the built-in retrain action.

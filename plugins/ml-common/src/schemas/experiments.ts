@@ -209,6 +209,12 @@ export interface ExperimentRun {
   url: string;
   /** The model versions registered from this run. */
   modelVersions: ExperimentRunModelVersion[];
+  /**
+   * Where the run wrote TensorBoard event files (its
+   * `mlplatform.io/tensorboard-logdir` tag); its scalars are at
+   * `.../experiment/runs/:runId/tensorboard`.
+   */
+  tensorboardLogDir?: string;
 }
 
 /**

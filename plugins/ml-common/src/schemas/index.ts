@@ -11,4 +11,6 @@ export * from './kubernetes';
 export * from './idleNotebooks';
 export * from './logs';
 export * from './overview';
+export * from './queueWaits';
 export * from './registryEvents';
+export * from './tensorboard';

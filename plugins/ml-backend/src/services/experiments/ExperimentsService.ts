@@ -11,6 +11,7 @@ import {
   ComparedMetric,
   EXPERIMENT_LIMITS,
   ExperimentEntityRef,
+  ExperimentRun,
   ExperimentRunsQuery,
   ExperimentRunsResponse,
   isModelEntity,
@@ -176,6 +177,37 @@ export class ExperimentsService {
     return this.comparisons.get(key, () =>
       this.buildComparison(entity, entityRef, query),
     );
+  }
+
+  /**
+   * One run of the entity's experiment (without its model versions).
+   *
+   * @throws NotFoundError for an entity without an experiment or an unknown
+   * run; InputError for a run of another experiment.
+   */
+  async getRun(
+    ref: ExperimentEntityRef,
+    runId: string,
+    credentials: BackstageCredentials,
+  ): Promise<{ entityRef: string; run: ExperimentRun }> {
+    const entity = await this.readEntity(ref, credentials);
+    const entityRef = stringifyEntityRef(entity);
+    const located = this.locate(entity, entityRef);
+    if ('reason' in located) throw new NotFoundError(located.reason);
+    const { client, experiment } = await this.experiment(entityRef, located);
+    const run = await client.getRun(runId).catch(e => {
+      if ((e as Error).name === 'NotFoundError') return undefined;
+      throw e;
+    });
+    if (!run || run.info.lifecycle_stage === 'deleted') {
+      throw new NotFoundError(`No run ${runId} in MLflow "${client.name}"`);
+    }
+    if (run.info.experiment_id !== experiment.experiment_id) {
+      throw new InputError(
+        `Run ${runId} belongs to experiment ${run.info.experiment_id}, not to "${experiment.name}" (${experiment.experiment_id}) of ${entityRef}`,
+      );
+    }
+    return { entityRef, run: toExperimentRun(client.baseUrl, run) };
   }
 
   private async buildComparison(

@@ -5,6 +5,7 @@ import {
   ExperimentRunModelVersion,
   ExperimentRunStatus,
   MetricHistoryPoint,
+  TENSORBOARD_LOGDIR_TAG,
 } from '@mlplatform/plugin-ml-common';
 import type {
   MlflowMetricPoint,
@@ -94,6 +95,9 @@ export function toExperimentRun(
     ),
     url: mlflowLinks.run(base, info.experiment_id, info.run_id),
     modelVersions,
+    ...(tags[TENSORBOARD_LOGDIR_TAG]
+      ? { tensorboardLogDir: tags[TENSORBOARD_LOGDIR_TAG] }
+      : {}),
   };
 }
 

@@ -1,0 +1,117 @@
+import { Config } from '@backstage/config';
+import { InputError } from '@backstage/errors';
+import path from 'node:path';
+
+/** `ml.tensorboard`, read and checked. @internal */
+export interface TensorBoardConfig {
+  /** Base URL of the TensorBoard the backend reads, without a trailing slash. */
+  url: string;
+  /** Base URL the browser opens, without a trailing slash. */
+  publicUrl: string;
+  /** Absolute, normalised directories a run's log dir must be under. */
+  logRoots: string[];
+  requestTimeoutMs: number;
+}
+
+function readBaseUrl(config: Config, key: string): string {
+  const value = config.getString(key);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InputError(
+      `ml config: ml.tensorboard.${key} is not a URL: "${value}"`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new InputError(
+      `ml config: ml.tensorboard.${key} must be http(s), got ${url.protocol}`,
+    );
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new InputError(
+      `ml config: ml.tensorboard.${key} must be a plain base URL`,
+    );
+  }
+  return value.replace(/\/+$/, '');
+}
+
+/**
+ * Reads `ml.tensorboard`; undefined when it is absent. The URL is the only
+ * TensorBoard the backend contacts: a run's tag names a directory, never a
+ * host.
+ *
+ * @internal
+ */
+export function readTensorBoardConfig(
+  root: Config,
+): TensorBoardConfig | undefined {
+  const config = root.getOptionalConfig('ml.tensorboard');
+  if (!config) return undefined;
+  const url = readBaseUrl(config, 'url');
+  const logRoots = config.getStringArray('logRoots').map((dir, i) => {
+    if (!path.posix.isAbsolute(dir)) {
+      throw new InputError(
+        `ml config: ml.tensorboard.logRoots[${i}] must be an absolute path, got "${dir}"`,
+      );
+    }
+    return path.posix.normalize(dir).replace(/(.)\/+$/, '$1');
+  });
+  if (logRoots.length === 0) {
+    throw new InputError(
+      'ml config: ml.tensorboard.logRoots must name at least one directory',
+    );
+  }
+  const timeout = config.getOptionalNumber('requestTimeoutSeconds') ?? 10;
+  if (!(timeout > 0)) {
+    throw new InputError(
+      'ml config: ml.tensorboard.requestTimeoutSeconds must be a positive number',
+    );
+  }
+  return {
+    url,
+    publicUrl: config.has('publicUrl') ? readBaseUrl(config, 'publicUrl') : url,
+    logRoots,
+    requestTimeoutMs: timeout * 1000,
+  };
+}
+
+/**
+ * The log dir a run's tag names, checked: an absolute path without `..`
+ * segments or control characters, inside one of `logRoots`.
+ *
+ * @throws InputError naming the tag, the value and the roots.
+ * @internal
+ */
+export function checkLogDir(
+  value: string,
+  logRoots: string[],
+  tag: string,
+): string {
+  const refuse = (why: string) =>
+    new InputError(
+      `The run's ${tag} tag "${value.slice(
+        0,
+        300,
+      )}" ${why}; allowed roots (ml.tensorboard.logRoots): ${logRoots.join(
+        ', ',
+      )}`,
+    );
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw refuse('holds control characters');
+  }
+  if (!path.posix.isAbsolute(value)) {
+    throw refuse('is not an absolute path');
+  }
+  if (value.split('/').includes('..')) {
+    throw refuse('has a .. segment');
+  }
+  const dir = path.posix.normalize(value).replace(/(.)\/+$/, '$1');
+  const inside = logRoots.some(rootDir => {
+    const rel = path.posix.relative(rootDir, dir);
+    return rel === '' || (!rel.startsWith('..') && !path.posix.isAbsolute(rel));
+  });
+  if (!inside) throw refuse('is outside the configured log roots');
+  return dir;
+}
