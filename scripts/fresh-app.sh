@@ -236,14 +236,14 @@ check "the bundle holds the backend and the app with the ML plugin" deploy_bundl
 step "start the demo stack, then the built backend on SQLite with examples/ml"
 PORT="$(node -e 's=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 # The demo stack of scripts/start.sh (real Prometheus, Alertmanager, OCI
-# registry, MLflow, JupyterHub; the test Kubernetes API servers), on ports of
-# its own (FRESH_APP_DEMO_PORT_BASE, default 29000) and state in the temp dir,
-# so a running `scripts/start.sh` is left alone. It writes the `ml:` config
-# the app is started with.
+# registry, MLflow, JupyterHub; the test Kubernetes API servers), with its
+# state in the temp dir. Its ports are the demo's (the example Models name the
+# demo registry localhost:19050), so a running `scripts/start.sh` must be
+# stopped first (scripts/test.sh runs this after the browser tests stopped
+# theirs). It writes the `ml:` config the app is started with.
 DEMO_DIR="$WORK/demo"
 demo_stack() {
-  ML_DEMO_DIR="$DEMO_DIR" ML_DEMO_PORT_BASE="${FRESH_APP_DEMO_PORT_BASE:-29000}" \
-    ML_DEMO_BACKEND_URL="http://127.0.0.1:$PORT" bash "$SRC/scripts/demo-stack.sh" "$@"
+  ML_DEMO_DIR="$DEMO_DIR" ML_DEMO_BACKEND_URL="http://127.0.0.1:$PORT" bash "$SRC/scripts/demo-stack.sh" "$@"
 }
 must "the demo stack starts" demo_stack start
 TOKEN="fresh-app-$RANDOM$RANDOM$RANDOM"
