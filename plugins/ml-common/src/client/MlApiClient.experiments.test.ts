@@ -74,4 +74,24 @@ describe('MlApiClient experiments', () => {
       '/api/ml/models/default/fraud-detector/experiment/compare?runs=a%2Cb%2Cc%2Cd%2Ce%2Cf&metrics=loss%2Cval_auc',
     ]);
   });
+
+  it("reads a run's TensorBoard with the tags joined", async () => {
+    reply = {
+      status: 200,
+      body: { configured: false, runId: 'r1', reason: 'x' },
+    };
+    await client.getRunTensorBoard(
+      { kind: 'pipeline', namespace: 'ml', name: 'fraud-training' },
+      'r1',
+      { tags: ['loss', 'acc (%)'] },
+    );
+    await client.getRunTensorBoard(
+      { kind: 'model', namespace: 'default', name: 'fraud-detector' },
+      'r2',
+    );
+    expect(urls.splice(0)).toEqual([
+      '/api/ml/pipelines/ml/fraud-training/experiment/runs/r1/tensorboard?tags=loss%2Cacc+%28%25%29',
+      '/api/ml/models/default/fraud-detector/experiment/runs/r2/tensorboard',
+    ]);
+  });
 });

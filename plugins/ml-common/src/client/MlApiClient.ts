@@ -34,6 +34,8 @@ import type {
   PodLogsResponse,
   PromoteModelRequest,
   PromoteModelResponse,
+  RunTensorBoardRequest,
+  RunTensorBoardResponse,
   StartPipelineRunRequest,
   StartPipelineRunResponse,
 } from '..';
@@ -270,6 +272,26 @@ export class MlApiClient {
       `${experimentPath(ref)}/compare${query({
         runs: request.runs.join(','),
         metrics: request.metrics?.join(','),
+      })}`,
+      options,
+    );
+  }
+
+  /**
+   * `GET /{models,pipelines}/:namespace/:name/experiment/runs/:runId/tensorboard`:
+   * the run's TensorBoard scalars (optionally only `tags`) and the link that
+   * opens TensorBoard on it, or `configured: false` with the reason.
+   */
+  async getRunTensorBoard(
+    ref: ExperimentEntityRef,
+    runId: string,
+    request: RunTensorBoardRequest = {},
+    options?: MlRequestOptions,
+  ): Promise<RunTensorBoardResponse> {
+    return this.request(
+      'GET',
+      `${experimentPath(ref)}${path('runs', runId)}/tensorboard${query({
+        tags: request.tags?.join(','),
       })}`,
       options,
     );

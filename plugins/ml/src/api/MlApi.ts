@@ -6,6 +6,8 @@ import {
   ExperimentEntityRef,
   ExperimentRunsRequest,
   ExperimentRunsResponse,
+  RunTensorBoardRequest,
+  RunTensorBoardResponse,
   CreateNotebookRequest,
   GpuQuotasFilter,
   GpuQuotasResponse,
@@ -140,6 +142,17 @@ export interface MlApi {
     ref: ExperimentEntityRef,
     request: CompareRunsRequest,
   ): Promise<CompareRunsResponse>;
+  /**
+   * A run's TensorBoard scalars (every tag, or `tags`) and the link that
+   * opens TensorBoard on it, or `configured: false` with what to set.
+   * Rejects with the backend's reason (400 a log dir outside the configured
+   * roots, 404 unknown run, 503 TensorBoard down).
+   */
+  getRunTensorBoard(
+    ref: ExperimentEntityRef,
+    runId: string,
+    request?: RunTensorBoardRequest,
+  ): Promise<RunTensorBoardResponse>;
   /**
    * The pods whose logs a Model's, Pipeline's or notebook's Logs card
    * offers, or `configured: false` with what to set. Rejects with 403 when

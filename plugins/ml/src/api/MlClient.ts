@@ -6,6 +6,8 @@ import {
   ExperimentEntityRef,
   ExperimentRunsRequest,
   ExperimentRunsResponse,
+  RunTensorBoardRequest,
+  RunTensorBoardResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
   LogLine,
@@ -147,6 +149,14 @@ export class MlClient implements MlApi {
     request: CompareRunsRequest,
   ): Promise<CompareRunsResponse> {
     return this.client.compareExperimentRuns(ref, request);
+  }
+
+  getRunTensorBoard(
+    ref: ExperimentEntityRef,
+    runId: string,
+    request?: RunTensorBoardRequest,
+  ): Promise<RunTensorBoardResponse> {
+    return this.client.getRunTensorBoard(ref, runId, request);
   }
 
   getLogPods(ref: LogsTargetRef): Promise<LogPodsResponse> {
