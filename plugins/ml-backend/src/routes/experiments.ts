@@ -9,6 +9,7 @@ import {
 import express from 'express';
 import Router from 'express-promise-router';
 import { parseInput } from '../parseInput';
+import { sendCachedJson } from './cachedJson';
 import { ExperimentsService } from '../services/experiments/ExperimentsService';
 
 /** @internal */
@@ -67,7 +68,8 @@ export async function createExperimentsRouter(
           query,
           credentials,
         );
-        res.json(body);
+        // Cached per window and large (histories): serialized once.
+        sendCachedJson(req, res, body);
       },
     );
   }
