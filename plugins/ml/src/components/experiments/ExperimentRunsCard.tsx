@@ -24,6 +24,7 @@ import {
   EXPERIMENT_LIMITS,
   EXPERIMENT_RUN_STATUSES,
   ExperimentEntityRef,
+  ExperimentRun,
   ExperimentRunsRequest,
   ExperimentRunStatus,
   isModelEntity,
@@ -36,6 +37,7 @@ import { WrongKindPanel } from '../EntityCards/common';
 import { serverMessage } from '../shared/errors';
 import { CompareRunsDialog } from './CompareRunsDialog';
 import { ExperimentRunsTable } from './ExperimentRunsTable';
+import { RunTensorBoardDialog } from './RunTensorBoardDialog';
 
 const { minCompare, maxCompare } = EXPERIMENT_LIMITS;
 
@@ -86,7 +88,9 @@ function ExperimentError(props: { error: Error }) {
  * (`entity-card:ml/experiment-runs`): status, start, duration, user, git
  * commit, the parameters a search varied, the latest metrics and links to
  * MLflow, filtered by status and sorted by start or a metric; pick 2-5 runs
- * and "Compare" overlays their metric histories and diffs their parameters.
+ * and "Compare" overlays their metric histories and diffs their parameters;
+ * a run that wrote TensorBoard event files shows their scalars and opens
+ * TensorBoard.
  *
  * @public
  */
@@ -104,6 +108,7 @@ export function ExperimentRunsCard() {
   const [sort, setSort] = useState('start:desc');
   const [selected, setSelected] = useState<string[]>([]);
   const [comparing, setComparing] = useState(false);
+  const [tensorboardRun, setTensorboardRun] = useState<ExperimentRun>();
   const [seenMetrics, setSeenMetrics] = useState<string[]>([]);
   const { kind, namespace, name } = ref;
 
@@ -247,6 +252,7 @@ export function ExperimentRunsCard() {
             metricNames={value.metricNames}
             selected={selected}
             onToggle={toggle}
+            onTensorBoard={setTensorboardRun}
           />
         )}
       </>
@@ -282,6 +288,13 @@ export function ExperimentRunsCard() {
           entity={ref}
           runIds={selected}
           onClose={() => setComparing(false)}
+        />
+      )}
+      {tensorboardRun && (
+        <RunTensorBoardDialog
+          entity={ref}
+          run={tensorboardRun}
+          onClose={() => setTensorboardRun(undefined)}
         />
       )}
     </InfoCard>

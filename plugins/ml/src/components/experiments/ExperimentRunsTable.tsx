@@ -1,6 +1,7 @@
 import { Link } from '@backstage/core-components';
 import {
   Box,
+  Button,
   Checkbox,
   Table,
   TableBody,
@@ -10,6 +11,7 @@ import {
   Tooltip,
   Typography,
 } from '@material-ui/core';
+import ShowChartIcon from '@material-ui/icons/ShowChart';
 import { EXPERIMENT_LIMITS, ExperimentRun } from '@mlplatform/plugin-ml-common';
 import { formatDuration } from '../pipelines/format';
 import { RunStatusChip } from '../pipelines/RunStatusChip';
@@ -25,7 +27,8 @@ const MAX_METRIC_COLUMNS = 4;
 
 /**
  * The runs of an experiment, one row each, with a checkbox to pick runs
- * for the comparison (at most five).
+ * for the comparison (at most five) and, on runs that wrote TensorBoard
+ * event files, a TensorBoard button.
  */
 export function ExperimentRunsTable(props: {
   runs: ExperimentRun[];
@@ -33,8 +36,9 @@ export function ExperimentRunsTable(props: {
   metricNames: string[];
   selected: string[];
   onToggle: (runId: string) => void;
+  onTensorBoard?: (run: ExperimentRun) => void;
 }) {
-  const { runs, keyParams, selected, onToggle } = props;
+  const { runs, keyParams, selected, onToggle, onTensorBoard } = props;
   const metrics = props.metricNames.slice(0, MAX_METRIC_COLUMNS);
   const full = selected.length >= EXPERIMENT_LIMITS.maxCompare;
   return (
@@ -106,6 +110,18 @@ export function ExperimentRunsTable(props: {
                       </Link>
                     </Typography>
                   ))}
+                  {run.tensorboardLogDir && onTensorBoard && (
+                    <Button
+                      size="small"
+                      color="primary"
+                      startIcon={<ShowChartIcon fontSize="small" />}
+                      onClick={() => onTensorBoard(run)}
+                      aria-label={`TensorBoard of ${label}`}
+                      style={{ padding: '0 4px', textTransform: 'none' }}
+                    >
+                      TensorBoard
+                    </Button>
+                  )}
                 </TableCell>
                 <TableCell style={nowrap}>
                   <Tooltip title={absoluteTime(run.startedAt)}>

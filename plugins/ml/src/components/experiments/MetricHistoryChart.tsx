@@ -31,7 +31,8 @@ export function rowsByStep(metric: ComparedMetric) {
  */
 export function MetricHistoryChart(props: {
   metric: ComparedMetric;
-  runs: ExperimentRun[];
+  /** The lines: runs, or any series with an id and a name. */
+  runs: Array<Pick<ExperimentRun, 'id' | 'name'>>;
   colors: Record<string, string>;
 }) {
   const { metric, runs, colors } = props;

@@ -1,0 +1,158 @@
+import { EmptyState, Progress, WarningPanel } from '@backstage/core-components';
+import { useApi } from '@backstage/frontend-plugin-api';
+import {
+  Button,
+  Dialog,
+  DialogActions,
+  DialogContent,
+  DialogTitle,
+  Grid,
+  Typography,
+} from '@material-ui/core';
+import OpenInNewIcon from '@material-ui/icons/OpenInNew';
+import {
+  ComparedMetric,
+  ExperimentEntityRef,
+  ExperimentRun,
+  TensorBoardScalarSeries,
+  TENSORBOARD_LIMITS,
+} from '@mlplatform/plugin-ml-common';
+import useAsync from 'react-use/esm/useAsync';
+import { mlApiRef } from '../../api';
+import { serverMessage } from '../shared/errors';
+import { RUN_COLORS } from './format';
+import { MetricHistoryChart } from './MetricHistoryChart';
+
+/** One chart per tag, one line per directory of event files (train, eval). */
+export function chartsByTag(scalars: TensorBoardScalarSeries[]) {
+  const dirs = [...new Set(scalars.map(s => s.dir))].sort();
+  const tags = [...new Set(scalars.map(s => s.tag))].sort();
+  const metrics: ComparedMetric[] = tags.map(tag => ({
+    name: tag,
+    histories: Object.fromEntries(
+      scalars
+        .filter(s => s.tag === tag)
+        .map(s => [
+          s.dir,
+          s.points.map(p => ({
+            step: p.step,
+            timestamp: p.wallTime,
+            value: p.value,
+          })),
+        ]),
+    ),
+  }));
+  const lines = dirs.map(dir => ({
+    id: dir,
+    name: dir === '.' ? 'run' : dir,
+  }));
+  const colors = Object.fromEntries(
+    dirs.map((dir, i) => [dir, RUN_COLORS[i % RUN_COLORS.length]]),
+  );
+  return { metrics, lines, colors };
+}
+
+function TensorBoardError(props: { error: Error }) {
+  const message = serverMessage(props.error);
+  const status = (props.error as { statusCode?: number }).statusCode;
+  const titles: Record<number, string> = {
+    400: 'TensorBoard refused for this run',
+    404: 'Run not found',
+    503: 'TensorBoard did not answer',
+  };
+  return (
+    <WarningPanel
+      severity={status === 503 ? 'warning' : 'error'}
+      title={titles[status ?? 0] ?? "Could not read the run's TensorBoard"}
+      message={message}
+    />
+  );
+}
+
+/**
+ * A run's TensorBoard: its scalars as charts (one per tag, a line per
+ * directory of event files, step on x), read through the ML backend from
+ * TensorBoard's data API, and "Open TensorBoard" on the run.
+ */
+export function RunTensorBoardDialog(props: {
+  entity: ExperimentEntityRef;
+  run: ExperimentRun;
+  onClose: () => void;
+}) {
+  const { entity, run, onClose } = props;
+  const api = useApi(mlApiRef);
+  const { kind, namespace, name } = entity;
+  const { value, loading, error } = useAsync(
+    () => api.getRunTensorBoard({ kind, namespace, name }, run.id),
+    [api, kind, namespace, name, run.id],
+  );
+  const label = run.name ?? run.id;
+
+  let content;
+  if (error) {
+    content = <TensorBoardError error={error} />;
+  } else if (loading || !value) {
+    content = <Progress />;
+  } else if (!value.configured) {
+    content = (
+      <WarningPanel
+        severity="info"
+        title="No TensorBoard for this run"
+        message={value.reason}
+      />
+    );
+  } else if (value.scalars.length === 0) {
+    content = (
+      <EmptyState
+        missing="data"
+        title="No scalars yet"
+        description={`TensorBoard has no scalar events under ${value.logDir} yet; a running training writes them per epoch.`}
+      />
+    );
+  } else {
+    const { metrics, lines, colors } = chartsByTag(value.scalars);
+    content = (
+      <>
+        <Typography variant="body2" color="textSecondary" gutterBottom>
+          Event files in <code>{value.logDir}</code>
+          {value.truncated &&
+            ` · the first ${TENSORBOARD_LIMITS.maxSeries} series; TensorBoard shows all`}
+        </Typography>
+        <Grid container spacing={2}>
+          {metrics.map(metric => (
+            <Grid item xs={12} md={6} key={metric.name}>
+              <MetricHistoryChart
+                metric={metric}
+                runs={lines}
+                colors={colors}
+              />
+            </Grid>
+          ))}
+        </Grid>
+      </>
+    );
+  }
+
+  const url = value?.configured ? value.url : undefined;
+  return (
+    <Dialog open onClose={onClose} fullWidth maxWidth="lg">
+      <DialogTitle>TensorBoard of {label}</DialogTitle>
+      <DialogContent dividers>{content}</DialogContent>
+      <DialogActions>
+        {url && (
+          <Button
+            href={url}
+            target="_blank"
+            rel="noopener noreferrer"
+            color="primary"
+            variant="contained"
+            endIcon={<OpenInNewIcon fontSize="small" />}
+          >
+            Open TensorBoard
+          </Button>
+        )}
+        <Button onClick={onClose}>Close</Button>
+      </DialogActions>
+    </Dialog>
+  );
+}
