@@ -18,6 +18,35 @@ export interface Config {
         defaultOwner?: string;
       };
       /**
+       * Ingests a Feast registry through its REST registry server (`feast
+       * serve_registry --rest-api`): feature services and feature views
+       * become Dataset entities of `type: features`, their data sources
+       * Datasets of `type: table` (docs/datasets.md). The provider runs when
+       * this key is present.
+       */
+      mlFeast?: {
+        /** Base URL of the registry REST server, e.g. `http://feast-registry:6572`. */
+        url: string;
+        /** Name of the registry in logs and location keys; default `feast`. */
+        name?: string;
+        /**
+         * Bearer token for a registry server with authentication.
+         * @visibility secret
+         */
+        token?: string;
+        /** Feast projects to read; default every project of the registry. */
+        projects?: string[];
+        /** How often to refresh; default every 5 minutes. */
+        schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
+        /**
+         * Owner of objects without an `owner` tag (and no Feast `owner` that
+         * is an entity ref); such objects are skipped when this is absent.
+         */
+        defaultOwner?: string;
+        /** Entity namespace of the provided Datasets; default `default`. */
+        namespace?: string;
+      };
+      /**
        * Ingests the model repositories of the OCI registries under
        * `ml.registries` as Model entities (one per repository, versions
        * from its tags). The provider runs when this key is present.

@@ -5,6 +5,7 @@
 
 import { createBackend } from '@backstage/backend-defaults';
 import {
+  catalogModuleMlFeast,
   catalogModuleMlGpuQuotas,
   catalogModuleMlRegistryModels,
 } from '@mlplatform/plugin-catalog-backend-module-ml';
@@ -43,6 +44,8 @@ backend.add(import('@mlplatform/plugin-catalog-backend-module-ml'));
 backend.add(catalogModuleMlGpuQuotas);
 // Model entities from the OCI registries (when catalog.providers.mlRegistryModels is set)
 backend.add(catalogModuleMlRegistryModels);
+// Dataset entities from a Feast registry (when catalog.providers.mlFeast is set)
+backend.add(catalogModuleMlFeast);
 
 // See https://backstage.io/docs/features/software-catalog/configuration#subscribing-to-catalog-errors
 backend.add(import('@backstage/plugin-catalog-backend-module-logs'));

@@ -19,3 +19,4 @@ export {
 } from './provider/GpuQuotaEntityProvider';
 export type { GpuQuotaEntityProviderOptions } from './provider/GpuQuotaEntityProvider';
 export * from './registryProvider';
+export * from './feastProvider';
