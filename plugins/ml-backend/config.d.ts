@@ -56,6 +56,32 @@ export interface Config {
         notebookUrl?: string;
       }>;
     };
+    /** Notebooks created through the portal. */
+    notebooks?: {
+      /**
+       * Idle GPUs (docs/notebooks.md, "Idle GPUs"): notebooks whose GPUs DCGM
+       * reports below `threshold` for longer than `after`, read from
+       * `ml.prometheus` with one query per cycle. Detection runs whenever
+       * Prometheus is configured; the policy only with an `action`.
+       */
+      idle?: {
+        /** Percent of GPU utilisation below which a GPU is idle, in (0, 100]. Default 5. */
+        threshold?: number;
+        /** How long it must stay below, e.g. `30m`, `3h`, `1d` (at least 1m). Default `1h`. */
+        after?: string;
+        /**
+         * `notify`: tell the owner (Backstage notifications) once per idle
+         * period; `stop`: warn the same way, then stop the notebook `warning`
+         * later if still idle. Absent: show idle notebooks only. A notebook
+         * annotated `mlplatform.io/idle-policy: exempt` is left alone.
+         */
+        action?: 'notify' | 'stop';
+        /** With `stop`: time between the warning and the stop. Default `1h`. */
+        warning?: string;
+        /** How often the policy runs (once across replicas). Default `5m`. */
+        frequency?: string;
+      };
+    };
     /**
      * A JupyterHub that runs the notebooks of some teams' namespaces as named
      * servers of the user (docs/notebooks.md). Those notebooks pass the same

@@ -6,6 +6,10 @@
  * query per cycle, and bad config.
  */
 import {
+  SchedulerService,
+  ServiceFactory,
+} from '@backstage/backend-plugin-api';
+import {
   mockServices,
   startTestBackend,
   TestDatabases,
@@ -139,11 +143,13 @@ describe('idle GPUs in notebooks, through the plugin', () => {
   const sts = (...args: [string, string, string, string]): any =>
     kube.get(...args);
 
-  let scheduler: ReturnType<typeof mockServices.scheduler>;
+  // The mock scheduler's instance is also its service factory.
+  type MockScheduler = SchedulerService & { factory(): ServiceFactory };
+  let scheduler: MockScheduler;
 
   async function startBackend(idle: object) {
     // Cycles run when the test triggers them, as the scheduler would.
-    scheduler = mockServices.scheduler();
+    scheduler = mockServices.scheduler() as MockScheduler;
     const { server } = await startTestBackend({
       features: [
         scheduler.factory(),

@@ -15,6 +15,9 @@ import type {
   ExperimentRunsResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  IdleNotebooksQuery,
+  IdleNotebooksResponse,
+  IdlePolicyRequest,
   LogLine,
   LogPodsResponse,
   LogStoreRequest,
@@ -132,6 +135,32 @@ export class MlApiClient {
     options?: MlRequestOptions,
   ): Promise<Notebook> {
     return this.request('POST', '/notebooks', options, request);
+  }
+
+  /** `GET /notebooks/idle`: notebooks holding GPUs that sat idle, with why there are none. */
+  async getIdleNotebooks(
+    request: IdleNotebooksQuery = {},
+    options?: MlRequestOptions,
+  ): Promise<IdleNotebooksResponse> {
+    return this.request(
+      'GET',
+      `/notebooks/idle${query({ ...request })}`,
+      options,
+    );
+  }
+
+  /** `PUT /notebooks/:cluster/:namespace/:name/idle-policy`: the owner's opt-out. */
+  async setNotebookIdlePolicy(
+    ref: NotebookRef,
+    request: IdlePolicyRequest,
+    options?: MlRequestOptions,
+  ): Promise<void> {
+    await this.request(
+      'PUT',
+      `${notebookPath(ref)}/idle-policy`,
+      options,
+      request,
+    );
   }
 
   /** `POST /notebooks/:cluster/:namespace/:name/stop`: scales it to zero, keeping its workspace. */
@@ -414,7 +443,7 @@ export class MlApiClient {
   }
 
   private async request<T>(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     pathAndQuery: string,
     options: MlRequestOptions | undefined,
     body?: unknown,
@@ -428,7 +457,7 @@ export class MlApiClient {
 
   /** The response of a request that succeeded; a refusal throws its ResponseError. */
   private async send(
-    method: 'GET' | 'POST' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     pathAndQuery: string,
     options: MlRequestOptions | undefined,
     body?: unknown,

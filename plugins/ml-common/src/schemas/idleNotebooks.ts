@@ -110,3 +110,44 @@ export const idlePolicyRequestSchema = z
 
 /** Body of the idle-policy route. @public */
 export type IdlePolicyRequest = z.infer<typeof idlePolicyRequestSchema>;
+
+/** `3h`, `1h30m`, `45m`, `20s`, `2d4h`: a duration in seconds as people read it. @public */
+export function formatIdleDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  const days = Math.floor(s / 86400);
+  const hours = Math.floor((s % 86400) / 3600);
+  const minutes = Math.floor((s % 3600) / 60);
+  if (days) return hours ? `${days}d${hours}h` : `${days}d`;
+  if (hours) return minutes ? `${hours}h${minutes}m` : `${hours}h`;
+  return `${minutes}m`;
+}
+
+/**
+ * "idle for 3h at 1% GPU": how the cards and the owner's notifications
+ * describe an idle notebook.
+ *
+ * @public
+ */
+export function describeIdle(
+  n: Pick<IdleNotebook, 'idleSeconds' | 'idleAtLeast' | 'utilization'>,
+): string {
+  return `idle for ${n.idleAtLeast ? 'at least ' : ''}${formatIdleDuration(
+    n.idleSeconds,
+  )} at ${n.utilization}% GPU`;
+}
+
+/**
+ * "3 GPUs held by 2 idle notebooks in fraud": one namespace's idle GPUs.
+ *
+ * @public
+ */
+export function describeIdleNamespace(row: {
+  namespace: string;
+  gpus: number;
+  notebooks: number;
+}): string {
+  return `${row.gpus} GPU${row.gpus === 1 ? '' : 's'} held by ${
+    row.notebooks
+  } idle notebook${row.notebooks === 1 ? '' : 's'} in ${row.namespace}`;
+}

@@ -11,6 +11,9 @@ import {
   CreateNotebookRequest,
   GpuQuotasFilter,
   GpuQuotasResponse,
+  IdleNotebooksQuery,
+  IdleNotebooksResponse,
+  IdlePolicyRequest,
   LogLine,
   LogPodsResponse,
   LogStoreRequest,
@@ -79,6 +82,17 @@ export interface MlApi {
     ref: NotebookRef,
     signal?: AbortSignal,
   ): AsyncIterable<NotebookProgressEvent>;
+  /**
+   * Notebooks holding GPUs that DCGM saw idle (`mine: 'true'` for the
+   * signed-in user's), or why that cannot be told (no Prometheus, no DCGM).
+   * Optional: without it the idle-GPU cards are not shown.
+   */
+  getIdleNotebooks?(query?: IdleNotebooksQuery): Promise<IdleNotebooksResponse>;
+  /** Exempts a notebook from the idle policy, or returns it to the default. */
+  setNotebookIdlePolicy?(
+    ref: NotebookRef,
+    request: IdlePolicyRequest,
+  ): Promise<void>;
   /**
    * Health of a Model against its SLO over `window` (`5m`..`7d`, e.g. `1h`):
    * verdict, objectives, chart series and firing alerts.

@@ -10,6 +10,9 @@ import {
   RunTensorBoardResponse,
   CreateNotebookRequest,
   GpuQuotasResponse,
+  IdleNotebooksQuery,
+  IdleNotebooksResponse,
+  IdlePolicyRequest,
   LogLine,
   LogPodsResponse,
   LogStoreRequest,
@@ -85,6 +88,17 @@ export class MlClient implements MlApi {
 
   deleteNotebook(ref: NotebookRef): Promise<void> {
     return this.client.deleteNotebook(ref);
+  }
+
+  getIdleNotebooks(query?: IdleNotebooksQuery): Promise<IdleNotebooksResponse> {
+    return this.client.getIdleNotebooks(query);
+  }
+
+  setNotebookIdlePolicy(
+    ref: NotebookRef,
+    request: IdlePolicyRequest,
+  ): Promise<void> {
+    return this.client.setNotebookIdlePolicy(ref, request);
   }
 
   followNotebookProgress(

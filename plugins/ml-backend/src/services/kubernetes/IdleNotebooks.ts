@@ -12,7 +12,7 @@ import {
   PrometheusQueryError,
 } from '../monitoring/PrometheusClient';
 import { ClusterService } from './ClusterService';
-import { formatDuration, IdleConfig } from './idleConfig';
+import { IdleConfig } from './idleConfig';
 import { notebookTarget } from './notebookAccess';
 import { NotebookObjects } from './NotebookObjects';
 import { phaseOf } from './notebookView';
@@ -338,11 +338,4 @@ export function summarizeIdle(
     rows.set(key, row);
   }
   return [...rows.values()].sort((a, b) => b.gpus - a.gpus);
-}
-
-/** "idle for 3h at 1% GPU", as the cards and notifications say it. @internal */
-export function describeIdle(n: IdleNotebook): string {
-  return `idle for ${n.idleAtLeast ? 'at least ' : ''}${formatDuration(
-    n.idleSeconds,
-  )} at ${n.utilization}% GPU`;
 }

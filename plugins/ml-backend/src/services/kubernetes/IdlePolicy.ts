@@ -9,6 +9,7 @@ import type {
   NotificationService,
 } from '@backstage/plugin-notifications-node';
 import {
+  describeIdle,
   IDLE_POLICY_ANNOTATION,
   IDLE_POLICY_EXEMPT,
   IdlePolicyRequest,
@@ -17,7 +18,7 @@ import { NotebookStore } from '../../database/NotebookStore';
 import { actorOf, MlAuditor } from '../audit/MlAuditor';
 import { ClusterService } from './ClusterService';
 import { formatDuration } from './idleConfig';
-import { describeIdle, IdleCandidate, IdleNotebooks } from './IdleNotebooks';
+import { IdleCandidate, IdleNotebooks } from './IdleNotebooks';
 import { manageNotebook, notebookTarget } from './notebookAccess';
 import { NotebookObjects } from './NotebookObjects';
 import { NotebookPlacement } from './NotebookPlacement';

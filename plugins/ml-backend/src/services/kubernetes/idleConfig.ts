@@ -1,5 +1,6 @@
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
+import { formatIdleDuration } from '@mlplatform/plugin-ml-common';
 
 /** `ml.notebooks.idle`, read and checked, durations in seconds. @internal */
 export interface IdleConfig {
@@ -33,17 +34,8 @@ export function parseDuration(value: string): number | undefined {
   return seconds;
 }
 
-/** `3h`, `1h30m`, `45m`, `20s`: a duration as people read it. @internal */
-export function formatDuration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  const days = Math.floor(s / 86400);
-  const hours = Math.floor((s % 86400) / 3600);
-  const minutes = Math.floor((s % 3600) / 60);
-  if (days) return hours ? `${days}d${hours}h` : `${days}d`;
-  if (hours) return minutes ? `${hours}h${minutes}m` : `${hours}h`;
-  return `${minutes}m`;
-}
+/** A duration as people read it; ml-common's, shared with the cards. @internal */
+export const formatDuration = formatIdleDuration;
 
 function readDuration(
   config: Config,
