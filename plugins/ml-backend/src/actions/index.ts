@@ -15,6 +15,9 @@ import { registerKubernetesActions } from './kubernetesActions';
 import { registerLogActions } from './logActions';
 import { registerModelActions } from './modelActions';
 import { registerPipelineActions } from './pipelineActions';
+import { registerQueueWaitActions } from './queueWaitActions';
+import { GpuHoursService } from '../services/queueWaits/GpuHoursService';
+import { WaitEstimateService } from '../services/queueWaits/WaitEstimateService';
 
 /** @internal */
 export interface MlActionsOptions {
@@ -30,13 +33,16 @@ export interface MlActionsOptions {
   experiments: ExperimentsService;
   podLogs: PodLogsService;
   logStore: LogStoreService;
+  /** Wait estimates and GPU-hours (`estimate-queue-wait`, `gpu-hours`), when set up. */
+  queueInsights?: { waits: WaitEstimateService; gpuHours: GpuHoursService };
 }
 
 /**
  * Registers the ML operations as Backstage actions (`ml:get-model-health`,
  * `ml:list-model-versions`, `ml:promote-model-version`, `ml:get-gpu-quota`,
  * `ml:explain-pending-workload`, `ml:create-notebook`,
- * `ml:start-pipeline-run`, `ml:compare-runs`, `ml:get-logs`), which the MCP actions
+ * `ml:start-pipeline-run`, `ml:compare-runs`, `ml:get-logs`,
+ * `ml:estimate-queue-wait`, `ml:gpu-hours`), which the MCP actions
  * backend serves to AI assistants. Each runs with the caller's credentials
  * through the services behind the HTTP API, so the catalog's and this
  * plugin's permissions, the quota checks and the audit trail apply as in
@@ -46,8 +52,17 @@ export interface MlActionsOptions {
  */
 export function registerMlActions(options: MlActionsOptions): void {
   registerModelActions(options);
-  registerKubernetesActions(options);
+  registerKubernetesActions({
+    ...options,
+    waits: options.queueInsights?.waits,
+  });
   registerPipelineActions(options);
   registerExperimentActions(options);
   registerLogActions(options);
+  if (options.queueInsights) {
+    registerQueueWaitActions({
+      actionsRegistry: options.actionsRegistry,
+      ...options.queueInsights,
+    });
+  }
 }

@@ -9,7 +9,9 @@ import {
   parseCreateNotebookRequest,
   parseQuotaFilter,
 } from '../services/kubernetes/requests';
+import { WaitEstimateService } from '../services/queueWaits/WaitEstimateService';
 import { explainPendingWorkloads } from './explainPending';
+import { withWaitEstimates } from './queueWaitActions';
 import { userCredentials } from './refs';
 
 /**
@@ -23,8 +25,11 @@ export function registerKubernetesActions(options: {
   userInfo: UserInfoService;
   quotaService: QuotaService;
   notebookService: NotebookService;
+  /** Wait estimates for pending Kueue workloads, when set up. */
+  waits?: WaitEstimateService;
 }) {
-  const { actionsRegistry, userInfo, quotaService, notebookService } = options;
+  const { actionsRegistry, userInfo, quotaService, notebookService, waits } =
+    options;
 
   actionsRegistry.register({
     name: 'get-gpu-quota',
@@ -218,6 +223,19 @@ export function registerKubernetesActions(options: {
                 }),
               ),
               explanation: z.string(),
+              waitEstimate: z
+                .object({
+                  status: z.enum(['estimated', 'insufficient']),
+                  p50Seconds: z.number().optional(),
+                  p90Seconds: z.number().optional(),
+                  samples: z.number(),
+                  source: z.enum(['observed', 'prometheus']).optional(),
+                  summary: z.string(),
+                })
+                .optional()
+                .describe(
+                  "How long workloads of this shape (ClusterQueue, flavor, size) waited from creation to admission: median and 90th percentile with the number of admissions behind them, or 'insufficient' when there is not enough history. Relay the sample count; never present it as a promise.",
+                ),
             }),
           ),
         });
@@ -238,10 +256,9 @@ export function registerKubernetesActions(options: {
           `cluster ${unavailable.name} did not answer: ${unavailable.error}`,
         );
       }
-      const workloads = explainPendingWorkloads(
-        cluster!,
-        quotas,
-        input.workload,
+      const workloads = await withWaitEstimates(
+        explainPendingWorkloads(cluster!, quotas, input.workload),
+        waits,
       );
       const where = `${namespace} on ${cluster}`;
       let summary: string;

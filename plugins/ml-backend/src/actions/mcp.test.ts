@@ -58,10 +58,12 @@ const as = asUser;
 const TOOLS = [
   'ml.compare-runs',
   'ml.create-notebook',
+  'ml.estimate-queue-wait',
   'ml.explain-pending-workload',
   'ml.get-gpu-quota',
   'ml.get-logs',
   'ml.get-model-health',
+  'ml.gpu-hours',
   'ml.list-model-versions',
   'ml.promote-model-version',
   'ml.start-pipeline-run',

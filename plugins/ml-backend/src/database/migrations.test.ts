@@ -23,6 +23,7 @@ describe('migratedClient', () => {
       'ml_notebooks',
       'ml_alert_actions',
       'ml_gpu_reservations',
+      'ml_queue_admissions',
     ]) {
       expect(await knex.schema.hasTable(table)).toBe(true);
     }
