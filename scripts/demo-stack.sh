@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The demo stack behind `scripts/start.sh`: real Prometheus, Alertmanager and
-# an OCI registry (Debian packages) and a real MLflow (.toolchain/py, from
-# scripts/bootstrap.sh) on 127.0.0.1, state in .demo/; plus test stand-ins for
+# an OCI registry (Debian packages), a real MLflow (.toolchain/py) and a real
+# Feast registry (.toolchain/feast; both from scripts/bootstrap.sh) on
+# 127.0.0.1, state in .demo/; plus test stand-ins for
 # Kubernetes, Kubeflow Pipelines and Airflow.
 #
 #   scripts/demo-stack.sh start   start what is installed, write .demo/app-config.demo.yaml
@@ -23,6 +24,8 @@ KUBE_A_PORT=$((BASE + 443)) KUBE_B_PORT=$((BASE + 444))
 KFP_PORT=$((BASE + 880)) AIRFLOW_PORT=$((BASE + 881))
 MLFLOW_PORT=$((BASE + 500))
 JUPYTERHUB_PORT=$((BASE + 800))
+FEAST_PORT=$((BASE + 570))
+TENSORBOARD_PORT=$((BASE + 606))
 # Where Alertmanager posts alerts: the ML backend's webhook (backend.baseUrl).
 ML_BACKEND_URL="${ML_DEMO_BACKEND_URL:-http://localhost:7007}"
 
@@ -100,7 +103,9 @@ guest_sign_in() {
 as_guest() { curl -fsS -H "authorization: Bearer $PORTAL_TOKEN" "$ML_BACKEND_URL$1"; }
 demo_entities_ingested() {
   as_guest /api/catalog/entities/by-name/model/default/fraud-detector &&
-    as_guest /api/catalog/entities/by-name/gpuquota/default/fraud-gpu-quota
+    as_guest /api/catalog/entities/by-name/gpuquota/default/fraud-gpu-quota &&
+    { ! grep -q '^    mlFeast:' "$DEMO/app-config.demo.yaml" ||
+      as_guest /api/catalog/entities/by-name/dataset/default/fraud-features; }
 }
 fraud_detector_failing() {
   as_guest '/api/ml/models/default/fraud-detector/health?window=1h' |
@@ -241,6 +246,63 @@ seed_mlflow() { # config (inside ml:)
   grep -q '^  registries:' "$config" || printf '  registries:\n' >>"$config"
   printf '    - name: demo-mlflow\n      type: mlflow\n      url: %s\n      webhookSecret: %s\n' \
     "$url" "$MLFLOW_WEBHOOK_SECRET" >>"$config"
+  start_tensorboard "$config" "$url"
+}
+
+# A real TensorBoard (venv) on event files the ML project template's writer
+# puts under .demo/tensorboard/logs for the intent-classifier's runs, whose
+# MLflow runs are tagged with their directories
+# (packages/test-services/src/demoTensorBoard.ts): the run's TensorBoard
+# button on the Model page shows the curves and opens TensorBoard.
+TENSORBOARD_BIN="${ML_PY_BIN:-$ROOT/.toolchain/py/bin}/tensorboard"
+start_tensorboard() { # config mlflow-url
+  local config=$1 logs="$DEMO/tensorboard/logs"
+  if [[ ! -x "$TENSORBOARD_BIN" ]]; then
+    echo "demo-stack: TensorBoard not installed (run scripts/bootstrap.sh); runs' TensorBoard says not configured" >&2
+    return 0
+  fi
+  rm -rf "$DEMO/tensorboard"
+  mkdir -p "$logs"
+  node --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+    "$ROOT/packages/test-services/src/demoTensorBoard.ts" seed "$2" "$logs" >"$DEMO/tensorboard/seed.log" 2>&1 ||
+    { echo "demo-stack: writing TensorBoard event files failed:" >&2; tail -n 20 "$DEMO/tensorboard/seed.log" >&2; return 0; }
+  start_bg tensorboard "$DEMO/tensorboard/log" env TMPDIR="$DEMO/tensorboard" "$TENSORBOARD_BIN" \
+    --logdir "$logs" --host 127.0.0.1 --port "$TENSORBOARD_PORT" --reload_interval 5
+  wait_http "http://127.0.0.1:$TENSORBOARD_PORT/data/environment" tensorboard "$DEMO/tensorboard/log" || return 0
+  printf '  tensorboard:\n    url: http://127.0.0.1:%s\n    publicUrl: http://localhost:%s\n    logRoots: [%s]\n' \
+    "$TENSORBOARD_PORT" "$TENSORBOARD_PORT" "$logs" >>"$config"
+}
+
+# A real Feast (.toolchain/feast, from scripts/bootstrap.sh): the fraud
+# feature repository of packages/test-services/src/feast.ts applied with
+# `feast apply`, its registry REST server on a fixed port. The catalog's Feast
+# provider (catalog.providers.mlFeast below) makes its feature service and
+# feature views Datasets: fraud-features comes from here (docs/datasets.md).
+# `feast apply` and the server take 10-30 s, so it is started early and
+# waited for in wait_feast.
+FEAST_BIN="${ML_FEAST_BIN:-$ROOT/.toolchain/feast/bin}/feast"
+FEAST_URL=""
+start_feast() {
+  [[ -x "$FEAST_BIN" ]] || return 0
+  rm -rf "$DEMO/feast"
+  mkdir -p "$DEMO/feast"
+  start_bg feast "$DEMO/feast/log" env ML_FEAST_BIN="$(dirname "$FEAST_BIN")" node \
+    --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+    "$ROOT/packages/test-services/src/feastCli.ts" \
+    --port "$FEAST_PORT" --dir "$DEMO/feast/state"
+}
+wait_feast() {
+  if [[ ! -x "$FEAST_BIN" ]]; then
+    echo "demo-stack: Feast not installed (run scripts/bootstrap.sh); the fraud-features Dataset and its feature views will be missing" >&2
+    return 0
+  fi
+  for _ in $(seq 1 600); do
+    grep -q '^{"url"' "$DEMO/feast/log" 2>/dev/null && break
+    kill -0 "$(cat "$DEMO/feast.pid" 2>/dev/null)" 2>/dev/null || break
+    sleep 0.2
+  done
+  # The demo works without it: fraud-features is then missing.
+  FEAST_URL=$(wait_json_line "$DEMO/feast/log" url "Feast") || FEAST_URL=""
 }
 
 # A real JupyterHub 6 + JupyterLab (venv) with configurable-http-proxy (npm)
@@ -279,6 +341,7 @@ YAML
 start() {
   stop
   start_mlflow
+  start_feast
   mkdir -p "$DEMO/prometheus" "$DEMO/alertmanager" "$DEMO/registry"
   local config="$DEMO/app-config.demo.yaml"
   echo "# Written by scripts/demo-stack.sh; the demo stack's endpoints." >"$config"
@@ -396,6 +459,7 @@ YAML
   start_orchestrators "$config"
   start_jupyterhub "$config"
   start_kube_clusters "$config"
+  wait_feast
 
   # The ML project template publishes to bare git repositories here and
   # registers them as file locations (demo only; see templates/README.md).
@@ -416,6 +480,20 @@ catalog:
         timeout: { minutes: 1 }
         initialDelay: { seconds: 20 }
 YAML
+  if [[ -n "$FEAST_URL" ]]; then
+    # fraud-features and its feature views from the demo's Feast registry;
+    # every object there carries an owner tag.
+    cat >>"$config" <<YAML
+    mlFeast:
+      name: demo-feast
+      url: $FEAST_URL
+      projects: [fraud]
+      schedule:
+        frequency: { minutes: 1 }
+        timeout: { minutes: 1 }
+        initialDelay: { seconds: 5 }
+YAML
+  fi
 
   if have prometheus && have prometheus-alertmanager; then
     wait_drift_alert
