@@ -13,6 +13,7 @@ export * from './dcgmExporter';
 export * from './demoMetrics';
 export * from './demoMlflow';
 export * from './demoOrchestrators';
+export * from './demoTensorBoard';
 export * from './feast';
 export {
   describeIfBinary,
