@@ -27,6 +27,7 @@ import { mlApiRef } from '../../api';
 import { ClusterWarnings } from './ClusterWarnings';
 import { GpuGaugeLegend } from './GpuGauge';
 import { QuotaUsageCard } from './QuotaUsageCard';
+import { IdleGpusCard } from '../Notebooks/IdleGpusCard';
 import { teamLabel } from '../shared/quotas';
 
 const NO_TEAM = '';
@@ -211,6 +212,19 @@ function QuotaGroups(props: { data: GpuQuotasResponse; now?: number }) {
   );
 }
 
+/** Idle GPUs of the team and cluster the filters pick. */
+function IdleGpus() {
+  const [params] = useSearchParams();
+  return (
+    <Box mb={2}>
+      <IdleGpusCard
+        team={params.get('team') ?? undefined}
+        cluster={params.get('cluster') ?? undefined}
+      />
+    </Box>
+  );
+}
+
 /**
  * GPU quotas of every team on every cluster: hard / used / free /
  * borrowable per GPU resource and Kueue flavor, and what waits for GPUs.
@@ -247,6 +261,7 @@ export function GpuQuotasPage(props: { now?: number }) {
             Refresh
           </Button>
         </div>
+        <IdleGpus />
         <QuotaGroups data={value} now={props.now} />
       </>
     );

@@ -22,6 +22,7 @@ import { DeleteNotebookDialog } from './DeleteNotebookDialog';
 import { NewNotebookDialog } from './NewNotebookDialog';
 import { NotebookPhase } from './NotebookPhase';
 import { NotebookLogsButton } from '../Logs/NotebookLogsButton';
+import { IdleGpusCard } from './IdleGpusCard';
 
 const backendLabel: Record<Notebook['backend'], string> = {
   kubeflow: 'Kubeflow Notebook',
@@ -338,6 +339,9 @@ export function MyNotebooksPage(props: { now?: number }) {
         </SupportButton>
       </ContentHeader>
       {body}
+      <Box mt={2}>
+        <IdleGpusCard mine />
+      </Box>
       <DeleteNotebookDialog
         notebook={confirmDelete}
         onCancel={() => setConfirmDelete(undefined)}
