@@ -8,6 +8,7 @@ import {
   SchedulerService,
   ServiceFactory,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceFactory } from '@backstage/backend-defaults/alpha';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -124,14 +125,14 @@ function backfill(): string {
   ].join('');
 }
 
-/** A fraud-cq workload admitted `wait` seconds after its creation (now). */
-function admitted(name: string, wait: number, gpus = 1) {
+/** A fraud-cq workload admitted `wait` seconds after `created` (unix s). */
+function admitted(name: string, wait: number, gpus = 1, created = NOW) {
   const wl = workload('v1beta2', 'fraud', name, 'fraud-queue', {
     count: 1,
     gpus,
     admitted: true,
   });
-  const at = new Date((NOW + wait) * 1000).toISOString();
+  const at = new Date((created + wait) * 1000).toISOString();
   return {
     ...wl,
     status: {
@@ -168,15 +169,24 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
         startKubeApiServer({ seed: clusterASeed() }),
         startPrometheus({ backfill: backfill() }),
       ]);
-      for (const [i, wait] of WAITS.entries()) {
-        await kube.create(admitted(`done-${i}`, wait));
-      }
+      // Admitted `wait` s after the creation time the server gave them.
+      const admit = async (name: string, wait: number, gpus?: number) => {
+        const obj: any = await kube.create(admitted(name, wait, gpus));
+        const created = Date.parse(obj.metadata.creationTimestamp) / 1000;
+        await kube.apply({
+          ...admitted(name, wait, gpus, created),
+          metadata: obj.metadata,
+        });
+      };
+      for (const [i, wait] of WAITS.entries()) await admit(`done-${i}`, wait);
       // Another size bucket: not among the 1-GPU samples.
-      await kube.create(admitted('big-0', 30, 4));
+      await admit('big-0', 30, 4);
       scheduler = mockServices.scheduler() as MockScheduler;
       backend = await startTestBackend({
         features: [
           scheduler.factory(),
+          // The real registry, so the actions answer over HTTP as to MCP.
+          actionsRegistryServiceFactory,
           mlPlugin,
           catalogServiceMock.factory({ entities: [] }),
           mockServices.rootConfig.factory({
@@ -232,9 +242,9 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
         },
       });
       const est = body.estimate as { p50Seconds: number; p90Seconds: number };
-      // type-7 quantiles of 120, 240, 600, 1200 (creation is whole seconds)
-      expect(Math.abs(est.p50Seconds - 420)).toBeLessThanOrEqual(1);
-      expect(Math.abs(est.p90Seconds - 1020)).toBeLessThanOrEqual(1);
+      // type-7 quantiles of 120, 240, 600, 1200
+      expect(est.p50Seconds).toBe(420);
+      expect(est.p90Seconds).toBeCloseTo(1020, 6);
       expect(body.summary).toMatch(
         /1 GPU of a100-80gb in fraud-cq: typically starts after 7 min; 9 in 10 within 17 min, from 4 admissions .*few samples.*room for it now; 1 workload\(s\) already wait/,
       );
@@ -250,6 +260,63 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
         reason: expect.stringContaining('needs at least 3'),
       });
       expect(two.body.summary).toMatch(/^Not enough history/);
+    });
+
+    const invoke = (action: string, input: object) =>
+      request(backend.server)
+        .post(`/api/ml/.backstage/actions/v1/actions/ml:${action}/invoke`)
+        .set(ADA)
+        .send(input);
+
+    it('gives the same estimate to MCP clients, and one per pending workload in explain-pending-workload', async () => {
+      const http = await get(
+        '/api/ml/quotas/wait-estimate?cluster=gpu-cluster-a&queue=fraud-cq&gpus=1',
+      );
+      const action = await invoke('estimate-queue-wait', {
+        cluster: 'gpu-cluster-a',
+        queue: 'fraud-cq',
+        gpus: 1,
+      });
+      expect(action.status).toBe(200);
+      expect(action.body.output).toEqual(http.body);
+      const bad = await invoke('estimate-queue-wait', {
+        cluster: 'gpu-cluster-a',
+        queue: 'fraud-cq',
+        gpus: -3,
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/gpus: must be at least 1/);
+
+      // job-train-big: 2 pods x 2 GPUs, a bucket with one admission (big-0)
+      const explained = await invoke('explain-pending-workload', {
+        cluster: 'gpu-cluster-a',
+        namespace: 'fraud',
+      });
+      expect(explained.status).toBe(200);
+      const [big] = explained.body.output.workloads;
+      expect(big.name).toBe('job-train-big');
+      expect(big.waitEstimate).toMatchObject({
+        status: 'insufficient',
+        samples: 1,
+        summary: expect.stringMatching(
+          /^Not enough history to estimate the wait of 3-4 GPUs of a100-80gb in fraud-cq: .* job-train-big has waited \d+ min so far\.$/,
+        ),
+      });
+    });
+
+    it('serves the GPU-hours of the HTTP API to MCP clients', async () => {
+      const http = await get(
+        '/api/ml/quotas/gpu-hours?days=2&team=recsys-team',
+      );
+      const action = await invoke('gpu-hours', {
+        days: 2,
+        team: 'recsys-team',
+      });
+      expect(action.status).toBe(200);
+      expect(action.body.output).toEqual(http.body);
+      expect(http.body.rows.length).toBeGreaterThan(0);
+      const tooLong = await invoke('gpu-hours', { days: 400 });
+      expect(tooLong.status).toBe(400);
     });
 
     it("falls back to Kueue's wait histogram in Prometheus for a queue without observed admissions", async () => {
