@@ -111,6 +111,21 @@ fraud_detector_failing() {
   as_guest '/api/ml/models/default/fraud-detector/health?window=1h' |
     node -e 'process.exit(JSON.parse(require("fs").readFileSync(0)).verdict === "failing" ? 0 : 1)'
 }
+# The demo's idle notebook (DEMO_IDLE_NOTEBOOK in packages/test-services/src/
+# demoMetrics.ts): the guest's 1-GPU notebook in fraud on gpu-cluster-a, whose
+# pod the demo exporter reports at 1 % GPU. Created through the portal like
+# any notebook (quota, permission, audit); already there (409) is fine.
+seed_idle_notebook() {
+  local status
+  status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST \
+    -H "authorization: Bearer $PORTAL_TOKEN" -H 'content-type: application/json' \
+    -d '{"name":"forgotten-notebook","cluster":"gpu-cluster-a","namespace":"fraud","gpus":1}' \
+    "$ML_BACKEND_URL/api/ml/notebooks") || status=000
+  case "$status" in
+    201 | 409) ;;
+    *) echo "demo-stack: could not create the idle demo notebook (HTTP $status); Idle GPUs stay empty" >&2 ;;
+  esac
+}
 wait_portal() { # [seconds]
   local config="$DEMO/app-config.demo.yaml" frontend="${ML_DEMO_FRONTEND_URL:-http://localhost:3000}"
   PORTAL_DEADLINE=$((SECONDS + ${1:-420}))
@@ -122,6 +137,7 @@ wait_portal() { # [seconds]
     until_portal_deadline "fraud-detector judged failing (ModelDriftHigh firing)" fraud_detector_failing ||
       return 1
   fi
+  seed_idle_notebook
   echo "demo-stack: portal ready at $frontend, the demo in its documented state" >&2
 }
 
@@ -431,6 +447,9 @@ YAML
       --storage.tsdb.retention.time=100y
     wait_http "http://127.0.0.1:$PROM_PORT/-/ready" prometheus "$DEMO/prometheus/log"
     printf '  prometheus:\n    url: http://127.0.0.1:%s\n' "$PROM_PORT" >>"$config"
+    # Idle GPUs: the demo's forgotten-notebook (created by wait-portal) sits
+    # at 1 % GPU in the exporter's data; its owner, the guest, is notified.
+    printf '  notebooks:\n    idle: { threshold: 5, after: 1h, action: notify }\n' >>"$config"
   else
     echo "demo-stack: prometheus not installed; health cards will say not configured" >&2
   fi

@@ -242,18 +242,37 @@ function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
   return out;
 }
 
-/** A GPU of the same namespace used by a notebook, which no model panel may count. */
+/**
+ * The demo's idle notebook: a 1-GPU Kubeflow notebook of the guest
+ * (fraud-team) that `scripts/demo-stack.sh wait-portal` creates through the
+ * portal, whose pod DCGM reports at 1 % for the whole history, so My
+ * notebooks and the GPU quota page show it idle (docs/notebooks.md).
+ *
+ * @public
+ */
+export const DEMO_IDLE_NOTEBOOK = {
+  cluster: 'gpu-cluster-a',
+  namespace: 'fraud',
+  name: 'forgotten-notebook',
+  gpus: 1,
+  utilization: 1,
+} as const;
+
+/**
+ * The idle notebook's GPU, in the namespace of a model, which no model
+ * panel may count.
+ */
 function bystanderSamples(t: number): Sample[] {
   const gpu = {
-    namespace: 'fraud',
-    pod: 'notebook-ada-0',
+    namespace: DEMO_IDLE_NOTEBOOK.namespace,
+    pod: `${DEMO_IDLE_NOTEBOOK.name}-0`,
     container: 'notebook',
     gpu: '1',
-    UUID: 'GPU-notebook-ada-1',
+    UUID: `GPU-${DEMO_IDLE_NOTEBOOK.name}-1`,
     modelName: 'NVIDIA A100-SXM4-40GB',
   };
   return [
-    ['DCGM_FI_DEV_GPU_UTIL', gpu, 3],
+    ['DCGM_FI_DEV_GPU_UTIL', gpu, DEMO_IDLE_NOTEBOOK.utilization],
     ['DCGM_FI_DEV_FB_USED', gpu, 39000 + wobble(t, 600, 10)],
   ];
 }

@@ -18,7 +18,11 @@ import { ConfigReader } from '@backstage/config';
 import permissionPlugin from '@backstage/plugin-permission-backend';
 import notificationsPlugin from '@backstage/plugin-notifications-backend';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { IdleNotebooksResponse } from '@mlplatform/plugin-ml-common';
+import {
+  describeIdle,
+  describeIdleNamespace,
+  IdleNotebooksResponse,
+} from '@mlplatform/plugin-ml-common';
 import {
   KubeApiServer,
   startKubeApiServer,
@@ -27,6 +31,8 @@ import {
   DcgmExporter,
   DcgmGpu,
   dcgmBackfill,
+  DEMO_IDLE_NOTEBOOK,
+  demoMetricsBackfill,
   PrometheusHandle,
   startDcgmExporter,
   startPrometheus,
@@ -39,6 +45,7 @@ import {
   startCountingProxy,
 } from './__testUtils__/countingProxy';
 import { notebookStatefulSet, storedSpec } from './__testUtils__/idleSeeds';
+import { LABEL_MANAGED_BY, MANAGED_BY } from './services/kubernetes/manifests';
 import { ns } from './__testUtils__/kubeSeeds';
 import { asUser, userInfoServiceFactory } from './__testUtils__/testUsers';
 import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
@@ -555,6 +562,78 @@ describe('idle detection: one Prometheus query per cycle', () => {
       clusters.close();
     } finally {
       await empty.stop();
+    }
+  });
+
+  it("finds the demo's idle notebook in the demo data", async () => {
+    const demo = await startPrometheus({
+      backfill: demoMetricsBackfill({ hours: 6 }),
+    });
+    const { namespace, name } = DEMO_IDLE_NOTEBOOK;
+    const cluster = await startKubeApiServer({
+      controllers: false,
+      seed: [
+        ns(namespace, { 'mlplatform.io/team': 'fraud-team' }),
+        {
+          apiVersion: 'kubeflow.org/v1',
+          kind: 'Notebook',
+          metadata: {
+            name,
+            namespace,
+            labels: { [LABEL_MANAGED_BY]: MANAGED_BY },
+          },
+          spec: {
+            template: {
+              spec: { containers: [{ name, image: 'jupyter/base:1' }] },
+            },
+          },
+        },
+      ],
+    });
+    const clusters = ClusterService.create({
+      clusters: [
+        {
+          name: DEMO_IDLE_NOTEBOOK.cluster,
+          url: cluster.url,
+          token: cluster.token,
+          caData: cluster.caData,
+          serviceAccount: false,
+          skipTLSVerify: false,
+        },
+      ],
+      settings: SETTINGS,
+    });
+    try {
+      const knex = await databases.init('SQLITE_3');
+      const database = { getClient: async () => knex, migrations: {} };
+      const store = await NotebookStore.create({ database });
+      await store.add({
+        cluster: DEMO_IDLE_NOTEBOOK.cluster,
+        namespace,
+        name,
+        createdBy: 'user:development/guest',
+        team: 'group:default/fraud-team',
+        spec: { ...storedSpec(1), backend: 'kubeflow' },
+      });
+      const snapshot = await new IdleNotebooks({
+        prometheus: PrometheusClient.create({ url: demo.url }),
+        store,
+        clusters,
+        auditStore: await AuditStore.create({ database }),
+        config: readIdleConfig(new ConfigReader({})),
+      }).snapshot();
+      expect(
+        snapshot.items.map(n => [n.name, n.utilization, n.idleAtLeast]),
+      ).toEqual([[name, DEMO_IDLE_NOTEBOOK.utilization, true]]);
+      expect(describeIdle(snapshot.items[0])).toBe(
+        'idle for at least 6h at 1% GPU',
+      );
+      expect(describeIdleNamespace(snapshot.namespaces[0])).toBe(
+        '1 GPU held by 1 idle notebook in fraud',
+      );
+    } finally {
+      clusters.close();
+      await Promise.all([demo.stop(), cluster.stop()]);
     }
   });
 });
