@@ -17,6 +17,9 @@ import {
   MlflowHandle,
   mlflowBinary,
   startMlflow,
+  startTensorBoard,
+  tensorboardBinary,
+  TensorBoardHandle,
 } from '@mlplatform/test-services';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { promises as fs, readFileSync } from 'node:fs';
@@ -32,7 +35,9 @@ import { scaffolderModuleMl } from './module';
 // run, its params and metric histories and the registered version are read
 // back from MLflow's REST API; then the ML backend, with that MLflow as its
 // registry, lists the version, shows the run on the Model's experiment card,
-// and promotes the version (an MLflow alias).
+// and promotes the version (an MLflow alias). The training also writes
+// TensorBoard event files (the template's standard-library writer); a real
+// TensorBoard serves them and the portal shows the run's curves from it.
 
 jest.setTimeout(240_000);
 
@@ -56,18 +61,25 @@ function pythonWithTorch(): string | undefined {
   );
 }
 
-describeIfBinary(mlflowBinary)(
+describeIfBinary([mlflowBinary, tensorboardBinary])(
   'templates/ml-project with MLflow as the registry, end to end',
   () => {
     let root: string;
     let publishDir: string;
     let mlflow: MlflowHandle;
+    let tensorboard: TensorBoardHandle;
+    let tensorboardDir: string;
     let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
     let stop: (() => Promise<void>) | undefined;
 
     beforeAll(async () => {
-      mlflow = await startMlflow();
       root = await fs.mkdtemp(join(tmpdir(), 'ml-project-mlflow-'));
+      tensorboardDir = join(root, 'tensorboard');
+      await fs.mkdir(tensorboardDir);
+      [mlflow, tensorboard] = await Promise.all([
+        startMlflow(),
+        startTensorBoard({ logdir: tensorboardDir }),
+      ]);
       publishDir = join(root, 'git');
       const templateDir = join(root, 'template');
       await fs.cp(
@@ -117,6 +129,10 @@ describeIfBinary(mlflowBinary)(
                 registries: [
                   { name: 'team-mlflow', type: 'mlflow', url: mlflow.url },
                 ],
+                tensorboard: {
+                  url: tensorboard.url,
+                  logRoots: [tensorboardDir],
+                },
               },
               catalog: {
                 rules: [
@@ -144,7 +160,7 @@ describeIfBinary(mlflowBinary)(
 
     afterAll(async () => {
       await stop?.();
-      await mlflow?.stop();
+      await Promise.all([mlflow?.stop(), tensorboard?.stop()]);
       if (root) await fs.rm(root, { recursive: true, force: true });
     });
 
@@ -234,6 +250,7 @@ describeIfBinary(mlflowBinary)(
           env: {
             ...process.env,
             MLFLOW_TRACKING_URI: mlflow.url,
+            TENSORBOARD_LOG_DIR: tensorboardDir,
             // getpass.getuser() reads these first: the run's mlflow.user.
             LOGNAME: 'ml-engineer',
             USER: 'ml-engineer',
@@ -344,6 +361,35 @@ describeIfBinary(mlflowBinary)(
       expect(registered.registered_model.aliases).toEqual([
         { alias: 'production', version: '1' },
       ]);
+
+      // 5. The run's TensorBoard: the event files the training wrote, read
+      // by a real TensorBoard, shown through the portal next to MLflow's.
+      const logDir = join(tensorboardDir, run.info.run_name);
+      expect(tags['mlplatform.io/tensorboard-logdir']).toBe(logDir);
+      await tensorboard.waitForRun(run.info.run_name);
+      const board = await get(
+        `/api/ml/models/default/${NAME}/experiment/runs/${runId}/tensorboard`,
+      );
+      expect(board.status).toBe(200);
+      expect(board.body).toMatchObject({ configured: true, logDir });
+      expect(board.body.tags).toEqual(
+        expect.arrayContaining(['train_loss', 'val_loss', 'val_accuracy']),
+      );
+      const valLoss = await mlflow.get('metrics/get-history', {
+        run_id: runId,
+        metric_key: 'val_loss',
+      });
+      const series = board.body.scalars.find(
+        (s: { tag: string }) => s.tag === 'val_loss',
+      );
+      expect(series.dir).toBe('.');
+      expect(series.points.map((p: { step: number }) => p.step)).toEqual([
+        0, 1, 2,
+      ]);
+      series.points.forEach((p: { value: number }, i: number) => {
+        // float32 in the event file, float64 in MLflow.
+        expect(p.value).toBeCloseTo(valLoss.metrics[i].value, 5);
+      });
     });
   },
 );
