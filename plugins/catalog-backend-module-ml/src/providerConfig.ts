@@ -5,6 +5,9 @@ import {
 } from '@backstage/backend-plugin-api';
 import { parseEntityRef, stringifyEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
+import { ENTITY_REF_PATTERN } from '@mlplatform/plugin-ml-common';
+
+const ENTITY_REF = new RegExp(ENTITY_REF_PATTERN);
 
 /*
  * What the module's entity providers read alike from their
@@ -28,9 +31,12 @@ export function readDefaultOwner(
   const rawOwner = providerConfig.getOptionalString('defaultOwner');
   if (!rawOwner) return undefined;
   try {
-    return stringifyEntityRef(
+    const ref = stringifyEntityRef(
       parseEntityRef(rawOwner, { defaultKind: 'group' }),
     );
+    // parseEntityRef accepts any characters in a name; the ML kinds do not.
+    if (!ENTITY_REF.test(ref)) throw new Error('not a valid entity name');
+    return ref;
   } catch (e) {
     throw new InputError(
       `${configKey}.defaultOwner is not an entity reference: "${rawOwner}" (${
