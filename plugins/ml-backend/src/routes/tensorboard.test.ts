@@ -18,6 +18,8 @@ import {
   writeTensorBoardEvents,
 } from '@mlplatform/test-services';
 import express from 'express';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import request from 'supertest';
 import { ExperimentsService } from '../services/experiments/ExperimentsService';
@@ -235,7 +237,45 @@ describeIfBinary([mlflowBinary, tensorboardBinary])(
       expect(message(foreign)).toMatch(/belongs to experiment/);
     });
 
-    it('shows new event files after the cache window, and the runs listing names the log dir', async () => {
+    it('costs TensorBoard one request per series however many viewers ask at once', async () => {
+      // A counting pass-through in front of the real TensorBoard.
+      const seen: string[] = [];
+      const proxy = http.createServer((req, res) => {
+        seen.push(req.url!.split('?')[0]);
+        const upstream = http.get(`${tensorboard.url}${req.url}`, up => {
+          res.writeHead(up.statusCode!, up.headers);
+          up.pipe(res);
+        });
+        upstream.on('error', () => res.destroy());
+      });
+      await new Promise<void>(r => proxy.listen(0, '127.0.0.1', r));
+      try {
+        const { port } = proxy.address() as AddressInfo;
+        const counted = await appWith({ url: `http://127.0.0.1:${port}` });
+        const answers = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            get(counted, runPath(seeded.runs.lowLr)),
+          ),
+        );
+        const again = await get(counted, runPath(seeded.runs.lowLr));
+        expect([...answers, again].map(r => r.status)).toEqual(
+          Array(7).fill(200),
+        );
+        expect(again.body).toEqual(answers[0].body);
+        expect(seen.sort()).toEqual([
+          '/data/environment',
+          '/data/plugin/scalars/scalars',
+          '/data/plugin/scalars/scalars',
+          '/data/plugin/scalars/scalars',
+          '/data/plugin/scalars/tags',
+          '/data/runs',
+        ]);
+      } finally {
+        await new Promise(r => proxy.close(r));
+      }
+    });
+
+    it('sees event files written later once its cache is fresh, and the runs listing names the log dir', async () => {
       const fresh = await appWith({});
       writeTensorBoardEvents(path.join(runDir, 'test'), { test_auc: [0.91] });
       await tensorboard.waitForRun('fraud-detector/low-lr/test');
