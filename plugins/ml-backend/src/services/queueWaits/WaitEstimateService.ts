@@ -13,9 +13,7 @@ import { QueueAdmissionStore } from '../../database/QueueAdmissionStore';
 import { ClusterService } from '../kubernetes/ClusterService';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { PrometheusClient } from '../monitoring/PrometheusClient';
-import { waitQuantiles } from './estimate';
-
-const DAY_MS = 86_400_000;
+import { observedWait } from './estimate';
 
 /** Kueue's histogram of creation (or requeue) → admission, per ClusterQueue. */
 const KUEUE_WAIT_METRIC = 'kueue_admission_wait_time_seconds';
@@ -186,26 +184,22 @@ export class WaitEstimateService {
   }): Promise<WaitEstimate> {
     const { store, minSamples, historyDays } = this.options;
     const now = this.options.now?.() ?? Date.now();
-    const waits = await store.waits({
-      cluster: shape.cluster,
-      clusterQueue: shape.clusterQueue,
-      resource: shape.resource,
-      flavor: shape.flavor,
-      minGpus: shape.bucket.min,
-      maxGpus: shape.bucket.max,
-      since: now - historyDays * DAY_MS,
-    });
-    const observed = waitQuantiles(waits, minSamples);
-    if (observed) {
+    const observed = await observedWait(
+      store,
+      { ...shape, gpus: shape.bucket.min },
+      { minSamples, historyDays, now },
+    );
+    if (observed.quantiles) {
       return {
         status: 'estimated',
-        p50Seconds: observed.p50,
-        p90Seconds: observed.p90,
+        p50Seconds: observed.quantiles.p50,
+        p90Seconds: observed.quantiles.p90,
         samples: observed.samples,
         source: 'observed',
         windowDays: historyDays,
       };
     }
+    const waits = { length: observed.samples };
     const fromKueue = await this.fromPrometheus(shape, now);
     if (fromKueue && fromKueue.samples >= minSamples) return fromKueue;
     return {

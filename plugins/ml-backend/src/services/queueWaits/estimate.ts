@@ -1,3 +1,6 @@
+import { gpuSizeBucket } from '@mlplatform/plugin-ml-common';
+import { QueueAdmissionStore } from '../../database/QueueAdmissionStore';
+
 /**
  * Quantile `q` (0..1) of sorted values, interpolated between the two
  * nearest ranks (Hyndman & Fan type 7, as numpy and R default).
@@ -23,5 +26,45 @@ export function waitQuantiles(
     p50: quantile(sorted, 0.5),
     p90: quantile(sorted, 0.9),
     samples: sorted.length,
+  };
+}
+
+/** The shape of a workload whose wait is estimated. @internal */
+export interface WaitShape {
+  cluster: string;
+  clusterQueue: string;
+  /** Undefined: every flavor of the queue. */
+  flavor?: string;
+  resource: string;
+  gpus: number;
+}
+
+/**
+ * The estimate from recorded admissions alone: the waits of the same
+ * ClusterQueue, flavor and size bucket admitted in the `historyDays` before
+ * `now`, as p50 / p90, or only the count when below `minSamples`. The route
+ * and bench/waits.ts both estimate with this.
+ *
+ * @internal
+ */
+export async function observedWait(
+  store: QueueAdmissionStore,
+  shape: WaitShape,
+  options: { minSamples: number; historyDays: number; now: number },
+): Promise<{ samples: number; quantiles?: { p50: number; p90: number } }> {
+  const bucket = gpuSizeBucket(shape.gpus);
+  const waits = await store.waits({
+    cluster: shape.cluster,
+    clusterQueue: shape.clusterQueue,
+    resource: shape.resource,
+    flavor: shape.flavor,
+    minGpus: bucket.min,
+    maxGpus: bucket.max,
+    since: options.now - options.historyDays * 86_400_000,
+  });
+  const q = waitQuantiles(waits, options.minSamples);
+  return {
+    samples: waits.length,
+    ...(q ? { quantiles: { p50: q.p50, p90: q.p90 } } : {}),
   };
 }
