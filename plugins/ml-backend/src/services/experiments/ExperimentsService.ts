@@ -60,6 +60,12 @@ const KINDS = {
   pipeline: { label: 'Pipeline', is: isPipelineEntity },
 } as const;
 
+/**
+ * How long after its cache window a comparison is still answered while it
+ * is rebuilt in the background (stale-while-revalidate).
+ */
+const COMPARISON_STALE_MS = 5 * 60_000;
+
 // MLflow's search grammar: backquoted names, no backquote inside.
 const quoted = (name: string) => `\`${name.replace(/`/g, '')}\``;
 
@@ -86,6 +92,9 @@ export class ExperimentsService {
     this.comparisons = new CoalescingCache({
       ttlMs: options.client?.cacheTtlMs ?? MLFLOW_CACHE_TTL_MS,
       maxEntries: 500,
+      // Building one takes seconds (every metric history of every run):
+      // once warm, viewers get the last one while it is rebuilt.
+      staleMs: COMPARISON_STALE_MS,
     });
     for (const registry of options.registries) {
       if (registry.type !== 'mlflow') continue;
