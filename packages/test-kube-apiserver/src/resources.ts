@@ -6,7 +6,7 @@
  * in discovery order, to be read and compared side by side.
  */
 
-/** The optional CRD groups: Kueue, Kubeflow notebooks, Argo Workflows. */
+/** The optional CRD groups: Kueue, Kubeflow notebooks and TensorBoards, Argo Workflows. */
 export type CrdGroup = 'kueue' | 'kubeflow' | 'argo';
 
 /** Where a type's objects come from and how they are checked. */
@@ -444,6 +444,18 @@ export const RESOURCE_TYPES: ResourceType[] = [
     kind: 'Notebook',
     plural: 'notebooks',
     singular: 'notebook',
+    namespaced: true,
+    subresources: ['status'],
+    verbs: ALL,
+    crd: 'kubeflow',
+  },
+  // Kubeflow (kubeflow/kubeflow tensorboard-controller/config/crd)
+  {
+    group: 'tensorboard.kubeflow.org',
+    versions: ['v1alpha1'],
+    kind: 'Tensorboard',
+    plural: 'tensorboards',
+    singular: 'tensorboard',
     namespaced: true,
     subresources: ['status'],
     verbs: ALL,
