@@ -14,6 +14,8 @@ import type {
   ExperimentRunsRequest,
   ExperimentRunsResponse,
   CreateNotebookRequest,
+  GpuHoursQuery,
+  GpuHoursResponse,
   GpuQuotasResponse,
   IdleNotebooksQuery,
   IdleNotebooksResponse,
@@ -38,6 +40,8 @@ import type {
   PromoteModelRequest,
   PromoteModelResponse,
   RunTensorBoardRequest,
+  WaitEstimateQuery,
+  WaitEstimateResponse,
   RunTensorBoardResponse,
   StartPipelineRunRequest,
   StartPipelineRunResponse,
@@ -390,6 +394,63 @@ export class MlApiClient {
    * `GET /overview`: the ML fleet at a glance (models by verdict, firing
    * alerts, failed or stuck runs, GPUs per team), as the caller may see it.
    */
+  /**
+   * `GET /quotas/wait-estimate`: how long a Kueue workload of this shape
+   * would wait (p50 / p90 with their sample count, or not enough history)
+   * and the place it would take in its queue now.
+   */
+  async getWaitEstimate(
+    request: WaitEstimateQuery,
+    options?: MlRequestOptions,
+  ): Promise<WaitEstimateResponse> {
+    const { cluster, queue, namespace, gpus, gpuResource, flavor } = request;
+    return this.request(
+      'GET',
+      `/quotas/wait-estimate${query({
+        cluster,
+        queue,
+        namespace,
+        gpus,
+        gpuResource,
+        flavor,
+      })}`,
+      options,
+    );
+  }
+
+  /** `GET /quotas/gpu-hours`: GPU-hours per team, cluster and GPU type per day or week. */
+  async getGpuHours(
+    request: Omit<GpuHoursQuery, 'format'> = {},
+    options?: MlRequestOptions,
+  ): Promise<GpuHoursResponse> {
+    const { days, granularity, cluster, team } = request;
+    return this.request(
+      'GET',
+      `/quotas/gpu-hours${query({ days, granularity, cluster, team })}`,
+      options,
+    );
+  }
+
+  /** `GET /quotas/gpu-hours?format=csv`: the same numbers as CSV text. */
+  async getGpuHoursCsv(
+    request: Omit<GpuHoursQuery, 'format'> = {},
+    options?: MlRequestOptions,
+  ): Promise<string> {
+    const { days, granularity, cluster, team } = request;
+    const response = await this.send(
+      'GET',
+      `/quotas/gpu-hours${query({
+        days,
+        granularity,
+        cluster,
+        team,
+        format: 'csv',
+      })}`,
+      options,
+    );
+    return response.text();
+  }
+
   async getOverview(options?: MlRequestOptions): Promise<MlOverviewResponse> {
     return this.request('GET', '/overview', options);
   }

@@ -89,7 +89,10 @@ export const waitEstimateQuerySchema = z
   });
 
 /** Wait-estimate query as a caller writes it. @public */
-export type WaitEstimateQuery = z.input<typeof waitEstimateQuerySchema>;
+export type WaitEstimateQuery = Omit<
+  z.input<typeof waitEstimateQuerySchema>,
+  'gpus'
+> & { gpus: number };
 
 /** Wait-estimate query, parsed. @public */
 export type ParsedWaitEstimateQuery = z.output<typeof waitEstimateQuerySchema>;
@@ -190,7 +193,10 @@ export const gpuHoursQuerySchema = z
   .strict();
 
 /** GPU-hours query as a caller writes it. @public */
-export type GpuHoursQuery = z.input<typeof gpuHoursQuerySchema>;
+export type GpuHoursQuery = Omit<
+  z.input<typeof gpuHoursQuerySchema>,
+  'days'
+> & { days?: number };
 
 /** GPU-hours query, parsed. @public */
 export type ParsedGpuHoursQuery = z.output<typeof gpuHoursQuerySchema>;

@@ -9,8 +9,12 @@ import {
   RunTensorBoardRequest,
   RunTensorBoardResponse,
   CreateNotebookRequest,
+  GpuHoursQuery,
+  GpuHoursResponse,
   GpuQuotasFilter,
   GpuQuotasResponse,
+  WaitEstimateQuery,
+  WaitEstimateResponse,
   IdleNotebooksQuery,
   IdleNotebooksResponse,
   IdlePolicyRequest,
@@ -48,6 +52,9 @@ export type {
   PipelineRef,
 } from '@mlplatform/plugin-ml-common';
 
+/** A GPU-hours request: the query of `GET /quotas/gpu-hours` without `format`. @public */
+export type GpuHoursFilter = Omit<GpuHoursQuery, 'format'>;
+
 /**
  * Talks to the ML backend (`/api/ml`).
  *
@@ -60,6 +67,12 @@ export interface MlApi {
   getOverview(): Promise<MlOverviewResponse>;
   /** GPU quotas (ResourceQuota and Kueue) and which clusters answered. */
   getQuotas(filter?: GpuQuotasFilter): Promise<GpuQuotasResponse>;
+  /** How long a Kueue workload of this shape would wait, and its place in line. */
+  getWaitEstimate(query: WaitEstimateQuery): Promise<WaitEstimateResponse>;
+  /** GPU-hours per team, cluster and GPU type per day or week. */
+  getGpuHours(query?: GpuHoursFilter): Promise<GpuHoursResponse>;
+  /** The same GPU-hours as CSV text, for a download. */
+  getGpuHoursCsv(query?: GpuHoursFilter): Promise<string>;
   /** The signed-in user's notebooks on every cluster. */
   listNotebooks(): Promise<NotebooksResponse>;
   /** Creates a notebook; rejects with the backend's reason when it refuses. */

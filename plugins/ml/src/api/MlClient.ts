@@ -9,7 +9,10 @@ import {
   RunTensorBoardRequest,
   RunTensorBoardResponse,
   CreateNotebookRequest,
+  GpuHoursResponse,
   GpuQuotasResponse,
+  WaitEstimateQuery,
+  WaitEstimateResponse,
   IdleNotebooksQuery,
   IdleNotebooksResponse,
   IdlePolicyRequest,
@@ -37,6 +40,7 @@ import {
   StartPipelineRunResponse,
 } from '@mlplatform/plugin-ml-common';
 import {
+  GpuHoursFilter,
   GpuQuotasFilter,
   MlApi,
   ModelRef,
@@ -68,6 +72,18 @@ export class MlClient implements MlApi {
 
   getQuotas(filter?: GpuQuotasFilter): Promise<GpuQuotasResponse> {
     return this.client.getQuotas(filter);
+  }
+
+  getWaitEstimate(query: WaitEstimateQuery): Promise<WaitEstimateResponse> {
+    return this.client.getWaitEstimate(query);
+  }
+
+  getGpuHours(query?: GpuHoursFilter): Promise<GpuHoursResponse> {
+    return this.client.getGpuHours(query);
+  }
+
+  getGpuHoursCsv(query?: GpuHoursFilter): Promise<string> {
+    return this.client.getGpuHoursCsv(query);
   }
 
   listNotebooks(): Promise<NotebooksResponse> {
