@@ -2,7 +2,7 @@
 # Runs the benchmarks of DESIGN.md section 8 against real servers and prints
 # their figures. Not part of the tests. Arguments pick benchmarks:
 #   scripts/bench.sh                 all, full size (takes a while)
-#   scripts/bench.sh quotas health   some of them (quotas, health, registry, load, logs, mlflow, waits)
+#   scripts/bench.sh quotas health   some of them (quotas, health, registry, load, logs, mlflow, waits, idle)
 # BENCH_QUICK=1 shrinks every run (for a smoke check).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +12,7 @@ cd "$ROOT"
 run() { node --require ./node_modules/@backstage/cli/config/nodeTransform.cjs "$@"; }
 quick="${BENCH_QUICK:-}"
 which=("$@")
-((${#which[@]})) || which=(quotas health registry load logs mlflow waits)
+((${#which[@]})) || which=(quotas health registry load logs mlflow waits idle)
 
 for bench in "${which[@]}"; do
   echo "== bench/$bench.ts"
@@ -24,8 +24,9 @@ for bench in "${which[@]}"; do
     logs) if [[ -n "$quick" ]]; then run bench/logs.ts --runs 20; else run bench/logs.ts --runs 200; fi ;;
     # BENCH_QUICK is read by the script itself: 100 x 5 models, 20 runs x 100 steps.
     mlflow) run bench/mlflow.ts ;;
+    idle) if [[ -n "$quick" ]]; then run bench/idle.ts --notebooks 100 --cycles 3; else run bench/idle.ts --notebooks 500 --cycles 10; fi ;;
     # BENCH_QUICK is read by the script itself: 15 simulated days instead of 60.
     waits) run bench/waits.ts ;;
-    *) echo "unknown benchmark: $bench (quotas, health, registry, load, logs, mlflow, waits)" >&2; exit 2 ;;
+    *) echo "unknown benchmark: $bench (quotas, health, registry, load, logs, mlflow, waits, idle)" >&2; exit 2 ;;
   esac
 done
