@@ -202,6 +202,7 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     getAuditEvents: missing('getAuditEvents'),
     getExperimentRuns: missing('getExperimentRuns'),
     compareExperimentRuns: missing('compareExperimentRuns'),
+    getRunTensorBoard: missing('getRunTensorBoard'),
     getLogPods: missing('getLogPods'),
     getPodLogs: missing('getPodLogs'),
     downloadPodLogs: missing('downloadPodLogs'),
