@@ -18,7 +18,7 @@ export interface KubeApiServerOptions {
   token?: string;
   /** Extra tokens, e.g. a read-only one for 403 tests. */
   tokens?: Record<string, { user: string; readOnly?: boolean }>;
-  /** CRD groups served: default ['kueue', 'kubeflow', 'argo']; [] = plain cluster without those CRDs. */
+  /** CRD groups served: default ['kueue', 'kubeflow', 'argo', 'kserve']; [] = plain cluster without those CRDs. */
   crds?: CrdGroup[];
   /**
    * Objects created at start (validated like any create; their status is then

@@ -315,7 +315,9 @@ describe('seeds', () => {
   });
 
   it('the command line serves Argo unless --no-argo', () => {
-    expect(parseArgs([]).crds).toEqual(['kueue', 'kubeflow', 'argo']);
-    expect(parseArgs(['--no-argo', '--no-kubeflow']).crds).toEqual(['kueue']);
+    expect(parseArgs([]).crds).toEqual(['kueue', 'kubeflow', 'argo', 'kserve']);
+    expect(
+      parseArgs(['--no-argo', '--no-kubeflow', '--no-kserve']).crds,
+    ).toEqual(['kueue']);
   });
 });

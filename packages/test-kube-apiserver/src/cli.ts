@@ -4,7 +4,7 @@
  *
  *   node --require /work/main/node_modules/@backstage/cli/config/nodeTransform.cjs \
  *     packages/test-kube-apiserver/src/cli.ts --port 16443 --token T \
- *     --seed examples/kube/gpu-cluster-a.yaml [--seed ...] [--no-kubeflow] [--no-kueue] [--no-argo]
+ *     --seed examples/kube/gpu-cluster-a.yaml [--seed ...] [--no-kubeflow] [--no-kueue] [--no-argo] [--no-kserve]
  *     [--no-controllers] [--host 127.0.0.1] [--kubeconfig out.yaml]
  *
  * Prints one JSON line {"url", "caData"} on stdout when ready; runs until SIGTERM/SIGINT.
@@ -28,7 +28,7 @@ interface CliOptions {
 export function parseArgs(argv: string[]): CliOptions {
   const o: CliOptions = {
     seeds: [],
-    crds: ['kueue', 'kubeflow', 'argo'],
+    crds: ['kueue', 'kubeflow', 'argo', 'kserve'],
     controllers: true,
   };
   const value = (i: number, flag: string) => {
@@ -67,6 +67,9 @@ export function parseArgs(argv: string[]): CliOptions {
         break;
       case '--no-argo':
         o.crds = o.crds.filter(c => c !== 'argo');
+        break;
+      case '--no-kserve':
+        o.crds = o.crds.filter(c => c !== 'kserve');
         break;
       case '--no-kueue':
         o.crds = o.crds.filter(c => c !== 'kueue');

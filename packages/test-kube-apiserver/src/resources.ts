@@ -7,7 +7,7 @@
  */
 
 /** The optional CRD groups: Kueue, Kubeflow notebooks and TensorBoards, Argo Workflows. */
-export type CrdGroup = 'kueue' | 'kubeflow' | 'argo';
+export type CrdGroup = 'kueue' | 'kubeflow' | 'argo' | 'kserve';
 
 /** Where a type's objects come from and how they are checked. */
 export interface ResourceType {
@@ -498,6 +498,19 @@ export const RESOURCE_TYPES: ResourceType[] = [
     subresources: [],
     verbs: ALL,
     crd: 'argo',
+  },
+  // KServe (kserve/kserve config/crd/full)
+  {
+    group: 'serving.kserve.io',
+    versions: ['v1beta1'],
+    kind: 'InferenceService',
+    plural: 'inferenceservices',
+    singular: 'inferenceservice',
+    namespaced: true,
+    shortNames: ['isvc'],
+    subresources: ['status'],
+    verbs: ALL,
+    crd: 'kserve',
   },
 ];
 

@@ -43,7 +43,7 @@ export async function startKubeApiServer(
     [adminToken, { user: 'kubernetes-admin' }],
     ...Object.entries(opts.tokens ?? {}),
   ]);
-  const crds = opts.crds ?? ['kueue', 'kubeflow', 'argo'];
+  const crds = opts.crds ?? ['kueue', 'kubeflow', 'argo', 'kserve'];
   const cluster = bootstrapCluster(crds, opts.controllers ?? true);
 
   const requests: KubeRequestRecord[] = [];

@@ -33,10 +33,15 @@ export function humanDuration(ms: number): string {
 const since = (ts: string | undefined) =>
   ts ? humanDuration(Date.now() - Date.parse(ts)) : '<unknown>';
 
-/** The JSONPath subset CRD printer columns use: `.a.b`, `.a[0]`, `.a[?(@.k=="v")].b`. */
+/**
+ * The JSONPath subset CRD printer columns use: `.a.b`, `.a[0]`,
+ * `.a[?(@.k=="v")].b` and unquoted literals `.a[?(@.k==true)].b`.
+ */
 export function evalJsonPath(o: any, path: string): unknown {
   const tokens =
-    path.match(/\.[^.[\]]+|\[\?\(@\.[^=]+==["'][^"']*["']\)\]|\[\d+\]/g) ?? [];
+    path.match(
+      /\.[^.[\]]+|\[\?\(@\.[^=]+==(?:["'][^"']*["']|[\w.-]+)\)\]|\[\d+\]/g,
+    ) ?? [];
   let cur: any[] = [o];
   for (const t of tokens) {
     const next: any[] = [];
@@ -46,9 +51,9 @@ export function evalJsonPath(o: any, path: string): unknown {
       else if (/^\[\d+\]$/.test(t))
         next.push(Array.isArray(c) ? c[Number(t.slice(1, -1))] : undefined);
       else {
-        const [, key, value] = /^\[\?\(@\.([^=]+)==["']([^"']*)["']\)\]$/.exec(
-          t,
-        )!;
+        const [, key, quoted, bare] =
+          /^\[\?\(@\.([^=]+)==(?:["']([^"']*)["']|([\w.-]+))\)\]$/.exec(t)!;
+        const value = quoted ?? bare;
         if (Array.isArray(c))
           next.push(...c.filter(x => String(x?.[key]) === value));
       }

@@ -23,6 +23,7 @@ export interface ControllerKinds {
   notebook?: ResourceType;
   workflow?: ResourceType;
   workflowTemplate?: ResourceType;
+  inferenceService?: ResourceType;
 }
 
 /** What each controller is built with. */
@@ -45,6 +46,7 @@ export function controllerKinds(cluster: Cluster): ControllerKinds {
     notebook: T('Notebook'),
     workflow: T('Workflow'),
     workflowTemplate: T('WorkflowTemplate'),
+    inferenceService: T('InferenceService'),
   };
 }
 

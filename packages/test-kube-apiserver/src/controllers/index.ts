@@ -1,7 +1,7 @@
 /*
  * SIMULATED controllers — test behaviour, not Kubernetes behaviour in full,
- * one file each: the kubelet (pods), StatefulSet, Job, Kubeflow Notebook and
- * Argo Workflow controllers. Kueue is not simulated: ClusterQueue/Workload
+ * one file each: the kubelet (pods), StatefulSet, Job, Kubeflow Notebook,
+ * Argo Workflow and KServe InferenceService controllers. Kueue is not simulated: ClusterQueue/Workload
  * status comes from seeds and tests through the /status subresource.
  *
  * This file routes every committed change to the controllers that own the
@@ -12,6 +12,7 @@ import { ResourceType } from '../resources';
 import { StoreEvent } from '../store';
 import { ControllerContext, controllerKinds } from './common';
 import { eventRecorder } from './events';
+import { inferenceServiceController } from './inferenceService';
 import { jobController } from './job';
 import { kubelet } from './kubelet';
 import { notebookController } from './notebook';
@@ -20,6 +21,7 @@ import { workflowController } from './workflow';
 
 export { MESSAGE_ANNOTATION, PHASE_ANNOTATION } from './common';
 export { WORKFLOW_STEP_MS } from './workflow';
+export { KSERVE_INGRESS_DOMAIN } from './inferenceService';
 
 /** Runs the simulated controllers on every change committed to `cluster`. */
 export function installControllers(cluster: Cluster): void {
@@ -30,12 +32,13 @@ export function installControllers(cluster: Cluster): void {
     record: eventRecorder(cluster, kinds.event),
   };
   const { pod: podT, statefulSet: stsT, job: jobT } = kinds;
-  const { notebook: nbT, workflow: wfT } = kinds;
+  const { notebook: nbT, workflow: wfT, inferenceService: isvcT } = kinds;
   const runPod = kubelet(ctx);
   const reconcileStatefulSet = statefulSetController(ctx);
   const reconcileJob = jobController(ctx);
   const reconcileNotebook = notebookController(ctx);
   const startWorkflow = workflowController(ctx);
+  const reconcileInferenceService = inferenceServiceController(ctx);
 
   const ownerOf = (o: any, t: ResourceType | undefined) => {
     if (!t) return undefined;
@@ -87,6 +90,9 @@ export function installControllers(cluster: Cluster): void {
     } else if (nbT && e.resource === nbT && e.type !== 'DELETED') {
       const nb = cluster.store.get(nbT, ns, o.metadata.name);
       if (nb) reconcileNotebook(nb);
+    } else if (isvcT && e.resource === isvcT && e.type !== 'DELETED') {
+      const isvc = cluster.store.get(isvcT, ns, o.metadata.name);
+      if (isvc) reconcileInferenceService(isvc);
     } else if (e.resource.kind === 'ResourceQuota' && e.type !== 'ADDED') {
       retryStatefulSets(ns);
     }
