@@ -13,7 +13,7 @@ export interface DemoModel {
   /** Labels of its `mlplatform.io/metrics-selector` annotation (all `=`). */
   selector: Record<string, string>;
   /** Its `mlplatform.io/metrics-profile` (default `openmetrics`). */
-  profile: 'openmetrics' | 'kserve' | 'triton';
+  profile: 'openmetrics' | 'kserve' | 'triton' | 'vllm';
   /** The verdict the data and the demo alert rule produce against the model's `spec.slo`. */
   expectedVerdict: 'healthy' | 'degraded' | 'failing';
   /** The verdict of the objectives alone, before any alert fires. */
@@ -24,8 +24,20 @@ export interface DemoModel {
   p95Seconds: number;
   /** Failed share of requests the data yields. */
   errorRate: number;
-  /** Drift score at the end of the data. */
-  drift: number;
+  /** Drift score at the end of the data; null for a profile without drift (vLLM). */
+  drift: number | null;
+  /** LLM servers: what the data yields for the vLLM-only panels. */
+  llm?: {
+    /** Time to first token, p95, seconds. */
+    ttftP95Seconds: number;
+    /** Time per output token, p95, seconds. */
+    tpotP95Seconds: number;
+    /** KV-cache use, mean over any whole number of 20-minute periods. */
+    kvCacheUsage: number;
+    /** Prompt and generated tokens per request. */
+    promptTokens: number;
+    generationTokens: number;
+  };
 }
 
 /*
@@ -35,6 +47,9 @@ export interface DemoModel {
  * - product-ranker (recsys, triton): p95 110 ms against 80 ms, within 2x.
  * - fraud-detector (fraud, kserve): drift rising to 0.72, above the 0.6 of
  *   the ModelDriftHigh rule and 2x the 0.3 drift objective.
+ * - support-assistant-llm (nlp, vllm): vLLM-shaped series (label
+ *   `model_name`); time to first token p95 1.6 s against its 1000 ms
+ *   objective (degraded, within 2x), everything else within its SLO.
  */
 
 // Bucket upper bounds and the share of requests at or below each.
@@ -56,6 +71,39 @@ const FRAUD_BUCKETS: Buckets = [
   ['0.05', 0.98],
   ['0.1', 0.998],
   ['0.25', 1],
+  ['+Inf', 1],
+];
+
+// vLLM's own bucket bounds (a subset), with the shares of the demo LLM.
+const LLM_E2E_BUCKETS: Buckets = [
+  ['0.5', 0.05],
+  ['1', 0.25],
+  ['1.5', 0.55],
+  ['2', 0.8],
+  ['2.5', 0.97],
+  ['5', 0.998],
+  ['10', 1],
+  ['+Inf', 1],
+];
+
+const LLM_TTFT_BUCKETS: Buckets = [
+  ['0.1', 0.05],
+  ['0.25', 0.35],
+  ['0.5', 0.7],
+  ['0.75', 0.86],
+  ['1', 0.92],
+  ['2.5', 0.995],
+  ['5', 1],
+  ['+Inf', 1],
+];
+
+const LLM_TPOT_BUCKETS: Buckets = [
+  ['0.01', 0.02],
+  ['0.025', 0.45],
+  ['0.05', 0.9],
+  ['0.075', 0.97],
+  ['0.1', 0.995],
+  ['0.15', 1],
   ['+Inf', 1],
 ];
 
@@ -131,6 +179,25 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     errorRate: 0.001,
     drift: 0.72,
   },
+  {
+    entityRef: 'model:default/support-assistant-llm',
+    selector: { namespace: 'nlp', model_name: 'support-assistant-llm' },
+    profile: 'vllm',
+    // TTFT p95 1.6 s against ttftP95Ms 1000: degraded (within 2x).
+    expectedVerdict: 'degraded',
+    objectivesVerdict: 'degraded',
+    pod: 'support-assistant-llm-predictor-5d7c9b6f4-hq8wz',
+    p95Seconds: bucketQuantile(0.95, LLM_E2E_BUCKETS),
+    errorRate: 0.004,
+    drift: null,
+    llm: {
+      ttftP95Seconds: bucketQuantile(0.95, LLM_TTFT_BUCKETS),
+      tpotP95Seconds: bucketQuantile(0.95, LLM_TPOT_BUCKETS),
+      kvCacheUsage: 0.68,
+      promptTokens: 350,
+      generationTokens: 220,
+    },
+  },
 ];
 
 type Sample = [name: string, labels: Record<string, string>, value: number];
@@ -163,7 +230,7 @@ function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
     pod: model.pod,
     container: 'model-server',
     gpu: '0',
-    UUID: `GPU-${model.selector.model}-0`,
+    UUID: `GPU-${model.pod}-0`,
     modelName: 'NVIDIA A100-SXM4-40GB',
   };
   const out: Sample[] = [
@@ -192,7 +259,11 @@ function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
       { ...base, code: '500' },
       total * model.errorRate,
     ]);
-    out.push(['model_drift_score', base, model.drift + wobble(t, 7200, 0.02)]);
+    out.push([
+      'model_drift_score',
+      base,
+      (model.drift ?? 0) + wobble(t, 7200, 0.02),
+    ]);
   } else if (model.profile === 'kserve') {
     const total = requestsUntil(t, 120);
     for (const [le, share] of FRAUD_BUCKETS) {
@@ -215,6 +286,8 @@ function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
       total * model.errorRate,
     ]);
     out.push(['model_drift_score', base, fraudDrift(t, anchor)]);
+  } else if (model.profile === 'vllm') {
+    out.push(...vllmSamples(model, base, t));
   } else {
     const labels = { ...base, version: '3' };
     const requests = requestsUntil(t, 80);
@@ -237,8 +310,78 @@ function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
     ]);
     // Batches of 4 on average: inferences outnumber requests.
     out.push(['nv_inference_count', labels, requests * 4]);
-    out.push(['model_drift_score', base, model.drift + wobble(t, 5400, 0.02)]);
+    out.push([
+      'model_drift_score',
+      base,
+      (model.drift ?? 0) + wobble(t, 5400, 0.02),
+    ]);
   }
+  return out;
+}
+
+/**
+ * vLLM's series for one served model: request histograms whose every
+ * bucket grows with the requests (so quantiles are exact), finished
+ * requests by `finished_reason`, token counters and scheduler gauges.
+ */
+function vllmSamples(
+  model: DemoModel,
+  base: Record<string, string>,
+  t: number,
+): Sample[] {
+  const llm = model.llm!;
+  const rate = 4;
+  const total = requestsUntil(t, rate);
+  const out: Sample[] = [];
+  const histogram = (name: string, buckets: Buckets, mean: number) => {
+    for (const [le, share] of buckets) {
+      out.push([`${name}_bucket`, { ...base, le }, total * share]);
+    }
+    out.push([`${name}_count`, base, total]);
+    out.push([`${name}_sum`, base, total * mean]);
+  };
+  histogram('vllm:e2e_request_latency_seconds', LLM_E2E_BUCKETS, 1.6);
+  histogram('vllm:time_to_first_token_seconds', LLM_TTFT_BUCKETS, 0.45);
+  histogram(
+    'vllm:request_time_per_output_token_seconds',
+    LLM_TPOT_BUCKETS,
+    0.032,
+  );
+  const ok = total * (1 - model.errorRate);
+  out.push(
+    [
+      'vllm:request_success_total',
+      { ...base, finished_reason: 'stop' },
+      ok * 0.8,
+    ],
+    [
+      'vllm:request_success_total',
+      { ...base, finished_reason: 'length' },
+      ok * 0.2,
+    ],
+    [
+      'vllm:request_success_total',
+      { ...base, finished_reason: 'error' },
+      total * model.errorRate,
+    ],
+    [
+      'vllm:prompt_tokens_total',
+      base,
+      requestsUntil(t, rate * llm.promptTokens),
+    ],
+    [
+      'vllm:generation_tokens_total',
+      base,
+      requestsUntil(t, rate * llm.generationTokens),
+    ],
+    ['vllm:num_requests_running', base, Math.round(12 + wobble(t, 900, 4))],
+    [
+      'vllm:num_requests_waiting',
+      base,
+      Math.max(0, Math.round(wobble(t, 600, 3))),
+    ],
+    ['vllm:kv_cache_usage_perc', base, llm.kvCacheUsage + wobble(t, 1200, 0.1)],
+  );
   return out;
 }
 

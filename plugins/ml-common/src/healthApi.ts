@@ -39,10 +39,20 @@ export type ModelHealthPanel =
   | 'drift'
   | 'gpuUtilization'
   | 'gpuMemoryUsed'
-  | 'availability';
+  | 'availability'
+  | 'ttftP95'
+  | 'tpotP95'
+  | 'promptTokens'
+  | 'generationTokens'
+  | 'requestsRunning'
+  | 'requestsWaiting'
+  | 'kvCacheUsage'
+  | 'batchSize';
 
 /**
- * The objectives a health answer judges: three from `spec.slo`, plus drift.
+ * The objectives a health answer judges: those of `spec.slo` (latency,
+ * errors, availability, and for LLM servers time to first token, time per
+ * output token and KV-cache use), plus drift.
  *
  * @public
  */
@@ -51,6 +61,9 @@ export const MODEL_HEALTH_OBJECTIVE_NAMES = [
   'errorRate',
   'availability',
   'driftScore',
+  'ttftP95Ms',
+  'tpotP95Ms',
+  'kvCacheUsage',
 ] as const;
 
 /**
@@ -59,7 +72,11 @@ export const MODEL_HEALTH_OBJECTIVE_NAMES = [
  * @public
  */
 export interface ModelHealthObjective {
-  /** `latencyP95Ms`, `errorRate`, `availability` (from `spec.slo`) or `driftScore`. */
+  /**
+   * `latencyP95Ms`, `errorRate`, `availability`, `ttftP95Ms`, `tpotP95Ms`
+   * (from `spec.slo`), `kvCacheUsage` (from `spec.slo.maxKvCacheUsage`) or
+   * `driftScore`.
+   */
   name: (typeof MODEL_HEALTH_OBJECTIVE_NAMES)[number];
   /** The target, in the unit of its name (ms, fraction, score). */
   target: number;
@@ -95,6 +112,22 @@ export interface ModelHealthCurrent {
   gpuMemoryBytes: number | null;
   /** Share of successful scrapes of the model's targets (`up`), 0..1. */
   availability: number | null;
+  /** LLM servers: time to first token, p95, seconds. */
+  ttftP95: number | null;
+  /** LLM servers: time per output token, p95, seconds. */
+  tpotP95: number | null;
+  /** LLM servers: prompt (prefill) tokens processed per second. */
+  promptTokensPerSecond: number | null;
+  /** LLM servers: tokens generated per second. */
+  generationTokensPerSecond: number | null;
+  /** Requests being processed now (latest sample). */
+  requestsRunning: number | null;
+  /** Requests queued, waiting to be processed (latest sample). */
+  requestsWaiting: number | null;
+  /** LLM servers: share of the KV cache in use, 0..1: the window's mean, of the busiest replica. */
+  kvCacheUsage: number | null;
+  /** Embedding servers: mean batch size over the window. */
+  batchSize: number | null;
 }
 
 /**

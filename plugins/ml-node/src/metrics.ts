@@ -23,7 +23,18 @@ export interface MetricsProfile {
       | 'throughput'
       | 'drift'
       | 'gpuUtilization'
-      | 'gpuMemoryUsed',
+      | 'gpuMemoryUsed'
+      // LLM servers (vLLM): seconds, tokens per second, request counts and
+      // the KV cache's used share (0..1).
+      | 'ttftP95'
+      | 'tpotP95'
+      | 'promptTokens'
+      | 'generationTokens'
+      | 'requestsRunning'
+      | 'requestsWaiting'
+      | 'kvCacheUsage'
+      // Embedding servers: mean batch size.
+      | 'batchSize',
       string
     >
   >;

@@ -535,7 +535,7 @@ describeIfBinary([
     const res = await request(app).get('/models/default/bad-profile/health');
     expect(res.status).toBe(400);
     expect(res.body.error.message).toBe(
-      'Unknown metrics profile "tensorflow-serving" in the mlplatform.io/metrics-profile annotation; known profiles: kserve, openmetrics, triton',
+      'Unknown metrics profile "tensorflow-serving" in the mlplatform.io/metrics-profile annotation; known profiles: kserve, openmetrics, tei, triton, vllm',
     );
   });
 

@@ -20,6 +20,12 @@ export type ModelSlo = {
    * created with another).
    */
   maxDriftScore?: number;
+  /** LLM servers: highest acceptable p95 time to first token, in milliseconds. */
+  ttftP95Ms?: number;
+  /** LLM servers: highest acceptable p95 time per output token, in milliseconds. */
+  tpotP95Ms?: number;
+  /** LLM servers: highest acceptable share of the KV cache in use, 0..1. */
+  maxKvCacheUsage?: number;
 };
 
 /**

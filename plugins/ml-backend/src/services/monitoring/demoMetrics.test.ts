@@ -58,10 +58,11 @@ describe('demo models', () => {
     },
   );
 
-  it('cover one model per team', () => {
+  it('cover every team and every verdict', () => {
     const owners = DEMO_MODELS.map(m => exampleModel(m.entityRef).spec!.owner);
     expect(new Set(owners).size).toBe(3);
     expect(DEMO_MODELS.map(m => m.expectedVerdict).sort()).toEqual([
+      'degraded',
       'degraded',
       'failing',
       'healthy',
@@ -123,15 +124,22 @@ describeIfBinary([
       expect(health.profile).toBe(demo.profile);
       expect(health.current.p95).toBeCloseTo(demo.p95Seconds, 6);
       expect(health.current.errorRate).toBeCloseTo(demo.errorRate, 6);
-      expect(health.current.drift).toBeCloseTo(demo.drift, 1);
+      if (demo.drift === null) expect(health.current.drift).toBeNull();
+      else expect(health.current.drift).toBeCloseTo(demo.drift, 1);
       expect(health.current.availability).toBe(1);
       expect(health.current.gpuUtilization).toBeGreaterThan(39);
       expect(health.current.gpuUtilization).toBeLessThan(71);
       // The notebook GPU in the fraud namespace (39000 MiB) is left out.
       expect(health.current.gpuMemoryBytes).toBeLessThan(15000 * 1048576);
       expect(health.current.gpuMemoryBytes).toBeGreaterThan(13000 * 1048576);
-      for (const panel of Object.values(health.series)) {
-        expect(panel.filter(p => p.v !== null).length).toBeGreaterThan(100);
+      // Every panel of the profile has its chart; the others stay empty.
+      const profile = builtInMetricsProfiles[demo.profile];
+      for (const [panel, points] of Object.entries(health.series)) {
+        const defined = panel === 'availability' || panel in profile.queries;
+        expect([panel, points.filter(p => p.v !== null).length > 100]).toEqual([
+          panel,
+          defined,
+        ]);
       }
       // Alertmanager may not have the demo rule's alert yet at this point.
       expect(health.verdict).toBe(
@@ -139,6 +147,51 @@ describeIfBinary([
       );
     },
   );
+
+  it('gives the LLM its vLLM panels and judges time to first token', async () => {
+    const demo = DEMO_MODELS.find(m => m.profile === 'vllm')!;
+    const llm = demo.llm!;
+    const health = await service.getHealth(
+      exampleModel(demo.entityRef),
+      parseHealthWindow('1h'),
+    );
+    expect(health.current.ttftP95).toBeCloseTo(llm.ttftP95Seconds, 6);
+    expect(health.current.tpotP95).toBeCloseTo(llm.tpotP95Seconds, 6);
+    // The mean of a 20-minute wave over the hour, give or take the live
+    // scrapes at 1 s after the backfill's 30 s steps.
+    expect(health.current.kvCacheUsage).toBeCloseTo(llm.kvCacheUsage, 1);
+    // 4 requests/s with a daily swing of +-30 %.
+    expect(health.current.promptTokensPerSecond! / 4).toBeGreaterThan(
+      llm.promptTokens * 0.7,
+    );
+    expect(health.current.promptTokensPerSecond! / 4).toBeLessThan(
+      llm.promptTokens * 1.3,
+    );
+    expect(
+      health.current.generationTokensPerSecond! /
+        health.current.promptTokensPerSecond!,
+    ).toBeCloseTo(llm.generationTokens / llm.promptTokens, 3);
+    expect(health.current.requestsRunning).toBeGreaterThanOrEqual(8);
+    expect(health.current.requestsWaiting).toBeGreaterThanOrEqual(0);
+    expect(health.verdict).toBe('degraded');
+    expect(health.reason).toBe(
+      `ttftP95Ms ${Number(
+        (llm.ttftP95Seconds * 1000).toPrecision(4),
+      )} ms > 1000 ms`,
+    );
+    expect(
+      Object.fromEntries(health.objectives.map(o => [o.name, o.status])),
+    ).toEqual({
+      latencyP95Ms: 'healthy',
+      errorRate: 'healthy',
+      availability: 'healthy',
+      // The platform-wide drift objective; vLLM has no drift series.
+      driftScore: 'unknown',
+      ttftP95Ms: 'degraded',
+      tpotP95Ms: 'healthy',
+      kvCacheUsage: 'healthy',
+    });
+  });
 
   it('fires ModelDriftHigh into Alertmanager for the failing model only', async () => {
     const failing = DEMO_MODELS.find(m => m.expectedVerdict === 'failing')!;

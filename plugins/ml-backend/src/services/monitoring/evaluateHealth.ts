@@ -59,6 +59,14 @@ const PANELS: ModelHealthPanel[] = [
   'gpuUtilization',
   'gpuMemoryUsed',
   'availability',
+  'ttftP95',
+  'tpotP95',
+  'promptTokens',
+  'generationTokens',
+  'requestsRunning',
+  'requestsWaiting',
+  'kvCacheUsage',
+  'batchSize',
 ];
 
 const CURRENT_FIELD: Record<ModelHealthPanel, keyof ModelHealthCurrent> = {
@@ -71,6 +79,14 @@ const CURRENT_FIELD: Record<ModelHealthPanel, keyof ModelHealthCurrent> = {
   gpuUtilization: 'gpuUtilization',
   gpuMemoryUsed: 'gpuMemoryBytes',
   availability: 'availability',
+  ttftP95: 'ttftP95',
+  tpotP95: 'tpotP95',
+  promptTokens: 'promptTokensPerSecond',
+  generationTokens: 'generationTokensPerSecond',
+  requestsRunning: 'requestsRunning',
+  requestsWaiting: 'requestsWaiting',
+  kvCacheUsage: 'kvCacheUsage',
+  batchSize: 'batchSize',
 };
 
 function finite(value: string | undefined): number | null {
@@ -124,6 +140,14 @@ function emptyCurrent(): ModelHealthCurrent {
     gpuUtilization: null,
     gpuMemoryBytes: null,
     availability: null,
+    ttftP95: null,
+    tpotP95: null,
+    promptTokensPerSecond: null,
+    generationTokensPerSecond: null,
+    requestsRunning: null,
+    requestsWaiting: null,
+    kvCacheUsage: null,
+    batchSize: null,
   };
 }
 
@@ -167,7 +191,7 @@ function nothingToJudge(
   objectives: ModelHealthObjective[],
 ): string {
   if (!model.slo) {
-    return 'The Model has no spec.slo: add latencyP95Ms, errorRate or availability to get a verdict';
+    return 'The Model has no spec.slo: add latencyP95Ms, errorRate or availability (LLM servers: also ttftP95Ms, tpotP95Ms, maxKvCacheUsage) to get a verdict';
   }
   return `None of the objectives has data (${objectives
     .map(o => o.name)

@@ -137,6 +137,102 @@ export const tritonProfile: MetricsProfile = {
 };
 
 /**
+ * vLLM's OpenAI-compatible server, from its documented `/metrics` (label
+ * `model_name`, the served model name; Kubernetes scraping adds `namespace`
+ * and `pod`):
+ *
+ * - histograms `vllm:e2e_request_latency_seconds` (the latency panels),
+ *   `vllm:time_to_first_token_seconds` and
+ *   `vllm:request_time_per_output_token_seconds`; vLLM before 0.11 has the
+ *   latter as `vllm:time_per_output_token_seconds`, used when the new one
+ *   is absent (`or` after `rate()`, which drops the names, so a server that
+ *   exposes both counts once);
+ * - counters `vllm:request_success_total{finished_reason}`, where
+ *   `finished_reason="error"` is a request answered with a 500, and
+ *   `vllm:prompt_tokens_total` / `vllm:generation_tokens_total`;
+ * - gauges `vllm:num_requests_running`, `vllm:num_requests_waiting` and
+ *   `vllm:kv_cache_usage_perc` (0..1; `vllm:gpu_cache_usage_perc` before
+ *   vLLM 0.10).
+ *
+ * KV-cache use is the mean over the window of the busiest replica, so a
+ * moment at 100 % (normal under load) does not decide the verdict alone.
+ *
+ * @internal
+ */
+export const vllmProfile: MetricsProfile = {
+  name: 'vllm',
+  description:
+    'vLLM (vllm:e2e_request_latency_seconds, time to first token, time per output token, tokens, KV cache)',
+  queries: {
+    latencyP50: histogramQuantile(
+      0.5,
+      'vllm:e2e_request_latency_seconds_bucket',
+    ),
+    latencyP95: histogramQuantile(
+      0.95,
+      'vllm:e2e_request_latency_seconds_bucket',
+    ),
+    latencyP99: histogramQuantile(
+      0.99,
+      'vllm:e2e_request_latency_seconds_bucket',
+    ),
+    errorRate:
+      '(sum(rate(vllm:request_success_total{{{selector}}, finished_reason="error"}[{{window}}])) or vector(0))' +
+      ' / sum(rate(vllm:request_success_total{{{selector}}}[{{window}}]))',
+    throughput:
+      'sum(rate(vllm:request_success_total{{{selector}}}[{{window}}]))',
+    ttftP95: histogramQuantile(0.95, 'vllm:time_to_first_token_seconds_bucket'),
+    tpotP95:
+      'histogram_quantile(0.95, sum by (le) (' +
+      'rate(vllm:request_time_per_output_token_seconds_bucket{{{selector}}}[{{window}}])' +
+      ' or rate(vllm:time_per_output_token_seconds_bucket{{{selector}}}[{{window}}])))',
+    promptTokens:
+      'sum(rate(vllm:prompt_tokens_total{{{selector}}}[{{window}}]))',
+    generationTokens:
+      'sum(rate(vllm:generation_tokens_total{{{selector}}}[{{window}}]))',
+    requestsRunning: 'sum(vllm:num_requests_running{{{selector}}})',
+    requestsWaiting: 'sum(vllm:num_requests_waiting{{{selector}}})',
+    kvCacheUsage:
+      'max(avg_over_time(vllm:kv_cache_usage_perc{{{selector}}}[{{window}}])' +
+      ' or avg_over_time(vllm:gpu_cache_usage_perc{{{selector}}}[{{window}}]))',
+    ...gpuPanels('vllm:num_requests_running{{{selector}}}'),
+  },
+};
+
+/**
+ * Hugging Face Text Embeddings Inference (TEI), from its Prometheus
+ * exporter (port 9000 by default). TEI's series carry no model label, so
+ * the selector matches what scraping adds (`namespace`, `pod`, `service`...):
+ *
+ * - histogram `te_request_duration` (seconds, the latency panels) and
+ *   `te_batch_next_size` (requests per batch; the mean is the batch panel);
+ * - counters `te_request_count{method}` (throughput) and
+ *   `te_request_failure{err}` (errors);
+ * - gauge `te_queue_size` (requests waiting).
+ *
+ * @internal
+ */
+export const teiProfile: MetricsProfile = {
+  name: 'tei',
+  description:
+    'Hugging Face Text Embeddings Inference (te_request_duration, te_batch_next_size, te_request_count)',
+  queries: {
+    latencyP50: histogramQuantile(0.5, 'te_request_duration_bucket'),
+    latencyP95: histogramQuantile(0.95, 'te_request_duration_bucket'),
+    latencyP99: histogramQuantile(0.99, 'te_request_duration_bucket'),
+    errorRate:
+      '(sum(rate(te_request_failure{{{selector}}}[{{window}}])) or vector(0))' +
+      ' / sum(rate(te_request_count{{{selector}}}[{{window}}]))',
+    throughput: 'sum(rate(te_request_count{{{selector}}}[{{window}}]))',
+    batchSize:
+      'sum(rate(te_batch_next_size_sum{{{selector}}}[{{window}}]))' +
+      ' / sum(rate(te_batch_next_size_count{{{selector}}}[{{window}}]))',
+    requestsWaiting: 'sum(te_queue_size{{{selector}}})',
+    ...gpuPanels('te_request_count{{{selector}}}'),
+  },
+};
+
+/**
  * The built-in profiles by name; `openmetrics` is the default.
  *
  * @internal
@@ -146,6 +242,8 @@ export const builtInMetricsProfiles: Readonly<Record<string, MetricsProfile>> =
     openmetrics: openMetricsProfile,
     kserve: kserveProfile,
     triton: tritonProfile,
+    vllm: vllmProfile,
+    tei: teiProfile,
   };
 
 /** @internal */

@@ -15,6 +15,14 @@ const none: ModelHealthCurrent = {
   gpuUtilization: null,
   gpuMemoryBytes: null,
   availability: null,
+  ttftP95: null,
+  tpotP95: null,
+  promptTokensPerSecond: null,
+  generationTokensPerSecond: null,
+  requestsRunning: null,
+  requestsWaiting: null,
+  kvCacheUsage: null,
+  batchSize: null,
 };
 
 function alert(severity: string): ModelHealthAlert {
@@ -87,6 +95,40 @@ describe('evaluateObjectives', () => {
     ]);
   });
 
+  it.each([
+    // [TTFT p95 seconds, status] against ttftP95Ms 1000
+    [0.9, 'healthy'],
+    [1.6, 'degraded'],
+    [2.5, 'failing'],
+  ])('time to first token p95 %ss against 1000 ms is %s', (ttft, status) => {
+    const [objective] = evaluateObjectives(
+      { ttftP95Ms: 1000 },
+      { ...none, ttftP95: ttft },
+      undefined,
+    );
+    expect(objective).toEqual({
+      name: 'ttftP95Ms',
+      target: 1000,
+      bound: 'max',
+      actual: ttft * 1000,
+      status,
+    });
+  });
+
+  it('judges time per output token and KV-cache use, in spec.slo order after drift', () => {
+    expect(
+      evaluateObjectives(
+        { latencyP95Ms: 2500, tpotP95Ms: 50, maxKvCacheUsage: 0.9 },
+        { ...none, p95: 2, tpotP95: 0.04, kvCacheUsage: 0.97 },
+        undefined,
+      ).map(o => [o.name, o.target, o.actual, o.status]),
+    ).toEqual([
+      ['latencyP95Ms', 2500, 2000, 'healthy'],
+      ['tpotP95Ms', 50, 40, 'healthy'],
+      ['kvCacheUsage', 0.9, 0.97, 'degraded'],
+    ]);
+  });
+
   it('treats any error against a zero error budget as failing', () => {
     const [objective] = evaluateObjectives(
       { errorRate: 0 },
@@ -117,6 +159,18 @@ describe('combineVerdict', () => {
       combineVerdict(ok, [alert('warning'), alert('Critical')])?.verdict,
     ).toBe('failing');
     expect(combineVerdict([], [alert('page')])?.verdict).toBe('failing');
+  });
+
+  it('names LLM objectives with their unit in the reason', () => {
+    const objectives = evaluateObjectives(
+      { ttftP95Ms: 800, maxKvCacheUsage: 0.9 },
+      { ...none, ttftP95: 1.2, kvCacheUsage: 0.95 },
+      undefined,
+    );
+    expect(combineVerdict(objectives, [])).toEqual({
+      verdict: 'degraded',
+      reason: 'ttftP95Ms 1200 ms > 800 ms; kvCacheUsage 0.95 > 0.9',
+    });
   });
 
   it('gives no verdict with nothing measured and no relevant alert', () => {

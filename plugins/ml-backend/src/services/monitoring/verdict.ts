@@ -54,7 +54,8 @@ function statusOf(
 
 /**
  * The objectives of `spec.slo` (plus drift when a threshold is set) with
- * their measured values and status.
+ * their measured values and status. `maxKvCacheUsage` is judged as the
+ * objective `kvCacheUsage`, as `maxDriftScore` is as `driftScore`.
  *
  * @internal
  */
@@ -79,21 +80,30 @@ export function evaluateObjectives(
       status: statusOf(actual, target, bound),
     });
   };
-  add(
-    'latencyP95Ms',
-    slo?.latencyP95Ms,
-    current.p95 === null ? null : current.p95 * 1000,
-    'max',
-  );
+  add('latencyP95Ms', slo?.latencyP95Ms, ms(current.p95), 'max');
   add('errorRate', slo?.errorRate, current.errorRate, 'max');
   add('availability', slo?.availability, current.availability, 'min');
   add('driftScore', driftThreshold, current.drift, 'max');
+  add('ttftP95Ms', slo?.ttftP95Ms, ms(current.ttftP95), 'max');
+  add('tpotP95Ms', slo?.tpotP95Ms, ms(current.tpotP95), 'max');
+  add('kvCacheUsage', slo?.maxKvCacheUsage, current.kvCacheUsage, 'max');
   return objectives;
 }
 
+/** Seconds as milliseconds, the unit of the latency objectives. */
+function ms(seconds: number | null): number | null {
+  return seconds === null ? null : seconds * 1000;
+}
+
+const MS_OBJECTIVES = new Set<ModelHealthObjective['name']>([
+  'latencyP95Ms',
+  'ttftP95Ms',
+  'tpotP95Ms',
+]);
+
 function describeObjective(o: ModelHealthObjective): string {
   const fmt = (v: number) =>
-    o.name === 'latencyP95Ms' ? `${round(v)} ms` : `${round(v)}`;
+    MS_OBJECTIVES.has(o.name) ? `${round(v)} ms` : `${round(v)}`;
   const op = o.bound === 'max' ? '>' : '<';
   return `${o.name} ${fmt(o.actual!)} ${op} ${fmt(o.target)}`;
 }

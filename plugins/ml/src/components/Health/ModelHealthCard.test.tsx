@@ -14,7 +14,12 @@ import {
 import { Entity } from '@backstage/catalog-model';
 import { MlApi } from '../../api';
 import { ModelHealthCard, unknownAdvice } from './ModelHealthCard';
-import { failingHealth, fraudModel, unknownHealth } from './testData';
+import {
+  failingHealth,
+  fraudModel,
+  llmHealth,
+  unknownHealth,
+} from './testData';
 
 // jsdom has no ResizeObserver, which recharts' ResponsiveContainer needs,
 // and no layout: report every observed element as 400 x 160.
@@ -73,6 +78,9 @@ describe('ModelHealthCard', () => {
     const drift = within(table).getByText('Drift score').closest('tr')!;
     expect(within(drift).getByTestId('status-failing')).toBeInTheDocument();
 
+    expect(
+      screen.queryByRole('figure', { name: 'Time to first token chart' }),
+    ).not.toBeInTheDocument();
     for (const title of ['Latency', 'Error rate', 'Throughput', 'Drift']) {
       expect(
         within(
@@ -92,6 +100,63 @@ describe('ModelHealthCard', () => {
       expect(container.querySelectorAll('.recharts-wrapper').length).toBe(4),
     );
     expect(screen.getByText(/throughput 12.3 req\/s/)).toBeInTheDocument();
+  });
+
+  it('charts an LLM server with its SLO lines, and no LLM charts for other models', async () => {
+    const { container } = await render(
+      {
+        ...fraudModel,
+        metadata: { name: 'support-assistant-llm', namespace: 'default' },
+      },
+      { getModelHealth: async () => llmHealth },
+    );
+
+    expect(await screen.findByTestId('verdict-degraded')).toBeInTheDocument();
+    const table = screen.getByRole('table', { name: 'Objectives' });
+    const ttft = within(table)
+      .getByText('p95 time to first token')
+      .closest('tr')!;
+    expect(ttft).toHaveTextContent('≤ 1 s');
+    expect(ttft).toHaveTextContent('1.6 s');
+    expect(within(ttft).getByTestId('status-degraded')).toBeInTheDocument();
+    expect(
+      within(table).getByText('p95 time per output token').closest('tr')!,
+    ).toHaveTextContent('67.9 ms');
+    expect(
+      within(table).getByText('KV-cache use').closest('tr')!,
+    ).toHaveTextContent('≤ 90 %');
+
+    for (const title of [
+      'Time to first token',
+      'Time per output token',
+      'Tokens',
+      'Requests in flight',
+      'KV cache',
+    ]) {
+      expect(
+        within(
+          screen.getByRole('figure', { name: `${title} chart` }),
+        ).queryByText('No data in this window'),
+      ).not.toBeInTheDocument();
+    }
+    // The embedding panel is not part of the vLLM profile.
+    expect(
+      screen.queryByRole('figure', { name: 'Batch size chart' }),
+    ).not.toBeInTheDocument();
+    await waitFor(() =>
+      expect(container.querySelectorAll('.recharts-wrapper').length).toBe(8),
+    );
+    // The SLO lines, drawn as reference lines with their target.
+    await waitFor(() =>
+      expect(
+        container.querySelectorAll('.recharts-reference-line').length,
+      ).toBe(4),
+    );
+    expect(screen.getByText('SLO p95 1 s')).toBeInTheDocument();
+    expect(screen.getByText('SLO p95 80 ms')).toBeInTheDocument();
+    expect(screen.getByText('SLO 90 %')).toBeInTheDocument();
+    expect(screen.getByText(/TTFT p95 1.6 s/)).toBeInTheDocument();
+    expect(screen.getByText(/tokens out 880 tok\/s/)).toBeInTheDocument();
   });
 
   it('asks again when another window is picked', async () => {

@@ -16,6 +16,7 @@ import {
   formatNumber,
   formatPercent,
   formatRate,
+  formatTokenRate,
 } from './format';
 import { HealthChart } from './HealthChart';
 import { ObjectivesTable } from './ObjectivesTable';
@@ -51,6 +52,162 @@ export function unknownAdvice(health: ModelHealthResponse): string | undefined {
 
 function targetOf(health: ModelHealthResponse, name: string) {
   return health.objectives.find(o => o.name === name)?.target;
+}
+
+/** A threshold line for an objective's target, when the Model has one. */
+function sloLine(
+  target: number | undefined,
+  label: (target: number) => string,
+) {
+  return target !== undefined
+    ? { value: target, label: label(target) }
+    : undefined;
+}
+
+/**
+ * Charts of the LLM (vLLM) and embedding (TEI) panels: only those the
+ * Model's metrics profile defines, i.e. whose series came back.
+ */
+function servingCharts(health: ModelHealthResponse) {
+  const { series, panelErrors = {} } = health;
+  const has = (...panels: Array<keyof typeof series>) =>
+    panels.some(p => (series[p] ?? []).length > 0 || panelErrors[p]);
+  const charts = [];
+  if (has('ttftP95')) {
+    charts.push(
+      <HealthChart
+        key="ttft"
+        title="Time to first token"
+        format={formatMs}
+        error={panelErrors.ttftP95}
+        lines={[
+          {
+            key: 'v',
+            label: 'p95',
+            color: '#1565c0',
+            points: series.ttftP95 ?? [],
+            scale: 1000,
+          },
+        ]}
+        threshold={sloLine(
+          targetOf(health, 'ttftP95Ms'),
+          t => `SLO p95 ${formatMs(t)}`,
+        )}
+      />,
+    );
+  }
+  if (has('tpotP95')) {
+    charts.push(
+      <HealthChart
+        key="tpot"
+        title="Time per output token"
+        format={formatMs}
+        error={panelErrors.tpotP95}
+        lines={[
+          {
+            key: 'v',
+            label: 'p95',
+            color: '#6a1b9a',
+            points: series.tpotP95 ?? [],
+            scale: 1000,
+          },
+        ]}
+        threshold={sloLine(
+          targetOf(health, 'tpotP95Ms'),
+          t => `SLO p95 ${formatMs(t)}`,
+        )}
+      />,
+    );
+  }
+  if (has('promptTokens', 'generationTokens')) {
+    charts.push(
+      <HealthChart
+        key="tokens"
+        title="Tokens"
+        format={formatTokenRate}
+        error={panelErrors.promptTokens ?? panelErrors.generationTokens}
+        lines={[
+          {
+            key: 'in',
+            label: 'prompt',
+            color: '#00838f',
+            points: series.promptTokens ?? [],
+          },
+          {
+            key: 'out',
+            label: 'generated',
+            color: '#ef6c00',
+            points: series.generationTokens ?? [],
+          },
+        ]}
+      />,
+    );
+  }
+  if (has('requestsRunning', 'requestsWaiting')) {
+    charts.push(
+      <HealthChart
+        key="requests"
+        title="Requests in flight"
+        format={v => formatNumber(v)}
+        error={panelErrors.requestsRunning ?? panelErrors.requestsWaiting}
+        lines={[
+          {
+            key: 'running',
+            label: 'running',
+            color: '#2e7d32',
+            points: series.requestsRunning ?? [],
+          },
+          {
+            key: 'waiting',
+            label: 'waiting',
+            color: '#d32f2f',
+            points: series.requestsWaiting ?? [],
+          },
+        ].filter(line => line.points.length > 0)}
+      />,
+    );
+  }
+  if (has('kvCacheUsage')) {
+    charts.push(
+      <HealthChart
+        key="kvCache"
+        title="KV cache"
+        format={formatPercent}
+        error={panelErrors.kvCacheUsage}
+        lines={[
+          {
+            key: 'v',
+            label: 'KV-cache use',
+            color: '#4527a0',
+            points: series.kvCacheUsage ?? [],
+          },
+        ]}
+        threshold={sloLine(
+          targetOf(health, 'kvCacheUsage'),
+          t => `SLO ${formatPercent(t)}`,
+        )}
+      />,
+    );
+  }
+  if (has('batchSize')) {
+    charts.push(
+      <HealthChart
+        key="batch"
+        title="Batch size"
+        format={v => formatNumber(v)}
+        error={panelErrors.batchSize}
+        lines={[
+          {
+            key: 'v',
+            label: 'mean batch size',
+            color: '#00838f',
+            points: series.batchSize ?? [],
+          },
+        ]}
+      />,
+    );
+  }
+  return charts;
 }
 
 function Charts(props: { health: ModelHealthResponse }) {
@@ -134,6 +291,7 @@ function Charts(props: { health: ModelHealthResponse }) {
         },
       ]}
     />,
+    ...servingCharts(health),
     <HealthChart
       key="drift"
       title="Drift"
@@ -222,6 +380,33 @@ function CurrentValues(props: { health: ModelHealthResponse }) {
       'availability',
       c.availability !== null ? formatPercent(c.availability) : undefined,
     ],
+    ['TTFT p95', c.ttftP95 !== null ? formatMs(c.ttftP95 * 1000) : undefined],
+    ['TPOT p95', c.tpotP95 !== null ? formatMs(c.tpotP95 * 1000) : undefined],
+    [
+      'tokens in',
+      c.promptTokensPerSecond !== null
+        ? formatTokenRate(c.promptTokensPerSecond)
+        : undefined,
+    ],
+    [
+      'tokens out',
+      c.generationTokensPerSecond !== null
+        ? formatTokenRate(c.generationTokensPerSecond)
+        : undefined,
+    ],
+    [
+      'running',
+      c.requestsRunning !== null ? formatNumber(c.requestsRunning) : undefined,
+    ],
+    [
+      'waiting',
+      c.requestsWaiting !== null ? formatNumber(c.requestsWaiting) : undefined,
+    ],
+    [
+      'KV cache',
+      c.kvCacheUsage !== null ? formatPercent(c.kvCacheUsage) : undefined,
+    ],
+    ['batch', c.batchSize !== null ? formatNumber(c.batchSize) : undefined],
   ];
   const known = items.filter(([, v]) => v !== undefined);
   if (known.length === 0) return null;

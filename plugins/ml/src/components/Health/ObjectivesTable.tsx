@@ -18,6 +18,9 @@ const OBJECTIVES: Record<
   errorRate: { label: 'Error rate', format: formatPercent },
   availability: { label: 'Availability', format: formatPercent },
   driftScore: { label: 'Drift score', format: v => formatNumber(v) },
+  ttftP95Ms: { label: 'p95 time to first token', format: formatMs },
+  tpotP95Ms: { label: 'p95 time per output token', format: formatMs },
+  kvCacheUsage: { label: 'KV-cache use', format: formatPercent },
 };
 
 /**

@@ -35,3 +35,8 @@ export function formatBytes(bytes: number): string {
 export function formatRate(perSecond: number): string {
   return `${formatNumber(perSecond)} req/s`;
 }
+
+/** Tokens per second. */
+export function formatTokenRate(perSecond: number): string {
+  return `${formatNumber(perSecond)} tok/s`;
+}

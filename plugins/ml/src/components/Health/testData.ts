@@ -32,7 +32,26 @@ const empty = (): Record<ModelHealthPanel, ModelHealthPoint[]> => ({
   gpuUtilization: [],
   gpuMemoryUsed: [],
   availability: [],
+  ttftP95: [],
+  tpotP95: [],
+  promptTokens: [],
+  generationTokens: [],
+  requestsRunning: [],
+  requestsWaiting: [],
+  kvCacheUsage: [],
+  batchSize: [],
 });
+
+const noServingValues = {
+  ttftP95: null,
+  tpotP95: null,
+  promptTokensPerSecond: null,
+  generationTokensPerSecond: null,
+  requestsRunning: null,
+  requestsWaiting: null,
+  kvCacheUsage: null,
+  batchSize: null,
+};
 
 /** fraud-detector as the demo data has it: failing on drift, alert firing. */
 export const failingHealth: ModelHealthResponse = {
@@ -82,6 +101,7 @@ export const failingHealth: ModelHealthResponse = {
     gpuUtilization: 63.2,
     gpuMemoryBytes: 4 * 1024 ** 3,
     availability: null,
+    ...noServingValues,
   },
   series: {
     ...empty(),
@@ -134,6 +154,7 @@ export const unknownHealth: ModelHealthResponse = {
     gpuUtilization: null,
     gpuMemoryBytes: null,
     availability: null,
+    ...noServingValues,
   },
   series: empty(),
   panelErrors: undefined,
@@ -148,4 +169,72 @@ export const unknownHealth: ModelHealthResponse = {
     message:
       'The Model has no mlplatform.io/metrics-selector annotation, so its alerts were not read',
   },
+};
+
+/** support-assistant-llm as the demo data has it: vLLM, TTFT over its SLO. */
+export const llmHealth: ModelHealthResponse = {
+  ...failingHealth,
+  entityRef: 'model:default/support-assistant-llm',
+  verdict: 'degraded',
+  reason: 'ttftP95Ms 1600 ms > 1000 ms',
+  profile: 'vllm',
+  objectives: [
+    {
+      name: 'latencyP95Ms',
+      target: 2500,
+      bound: 'max',
+      actual: 2441,
+      status: 'healthy',
+    },
+    {
+      name: 'ttftP95Ms',
+      target: 1000,
+      bound: 'max',
+      actual: 1600,
+      status: 'degraded',
+    },
+    {
+      name: 'tpotP95Ms',
+      target: 80,
+      bound: 'max',
+      actual: 67.86,
+      status: 'healthy',
+    },
+    {
+      name: 'kvCacheUsage',
+      target: 0.9,
+      bound: 'max',
+      actual: 0.68,
+      status: 'healthy',
+    },
+  ],
+  current: {
+    ...failingHealth.current,
+    drift: null,
+    ttftP95: 1.6,
+    tpotP95: 0.06786,
+    promptTokensPerSecond: 1400,
+    generationTokensPerSecond: 880,
+    requestsRunning: 12,
+    requestsWaiting: 2,
+    kvCacheUsage: 0.68,
+    batchSize: null,
+  },
+  series: {
+    ...empty(),
+    latencyP50: points([1.4, 1.5, 1.4, 1.45]),
+    latencyP95: points([2.4, 2.44, 2.43, 2.44]),
+    latencyP99: points([3.9, 4, 4.1, 4]),
+    errorRate: points([0.004, 0.004, 0.004, 0.004]),
+    throughput: points([3.9, 4, 4.1, 4]),
+    ttftP95: points([1.5, 1.6, 1.7, 1.6]),
+    tpotP95: points([0.065, 0.068, 0.07, 0.068]),
+    promptTokens: points([1380, 1400, 1420, 1400]),
+    generationTokens: points([860, 880, 900, 880]),
+    requestsRunning: points([10, 12, 14, 12]),
+    requestsWaiting: points([0, 2, 3, 2]),
+    kvCacheUsage: points([0.6, 0.7, 0.78, 0.68]),
+  },
+  panelErrors: undefined,
+  alerts: [],
 };
