@@ -409,6 +409,67 @@ describe('idle GPUs in notebooks, through the plugin', () => {
     }
   });
 
+  it('with action notify, tells the owner once per idle period and stops nothing', async () => {
+    // A cluster of its own: the first test's notebooks live on the other.
+    await kube.stop();
+    kube = await startKubeApiServer({
+      crds: [],
+      seed: seed(),
+      controllers: true,
+    });
+    const server = await startBackend({
+      threshold: 5,
+      after: '1h',
+      action: 'notify',
+      frequency: '1s',
+    });
+    const created = await request(server)
+      .post('/api/ml/notebooks')
+      .set(asUser(ADA))
+      .send({
+        name: 'idle-nb',
+        cluster: 'gpu-cluster-b',
+        namespace: 'fraud',
+        gpus: 2,
+      });
+    expect(created.status).toBe(201);
+    for (let cycle = 0; cycle < 3; cycle++) {
+      await scheduler.triggerTask('ml-idle-notebooks');
+    }
+    expect(
+      (await auditOf(server, 'idle-nb')).map(e => [e.action, e.outcome]),
+    ).toEqual([
+      ['ml.notebook.idle-warn', 'succeeded'],
+      ['ml.notebook.create', 'succeeded'],
+    ]);
+    expect(
+      sts('apps/v1', 'StatefulSet', 'fraud', 'idle-nb').spec.replicas,
+    ).toBe(1);
+    const list = await request(server)
+      .get('/api/notifications/notifications')
+      .set(asUser(ADA));
+    expect(
+      list.body.notifications.map(
+        (n: { payload: { title: string; severity: string } }) => [
+          n.payload.title,
+          n.payload.severity,
+        ],
+      ),
+    ).toEqual([['Notebook idle-nb holds 2 idle GPU(s)', 'normal']]);
+    expect(list.body.notifications[0].payload.description).toMatch(
+      /^idle-nb in fraud on gpu-cluster-b is idle for \d+h(\d+m)? at 1\.5% GPU\. Stop it when you are done/,
+    );
+    const idle = await request(server)
+      .get('/api/ml/notebooks/idle?team=fraud-team')
+      .set(asUser(EVE));
+    expect(idle.body).toMatchObject({
+      status: 'ok',
+      action: 'notify',
+      items: [{ name: 'idle-nb', gpus: 2, warnedAt: expect.any(String) }],
+    });
+    expect(idle.body.items[0].stopsAt).toBeUndefined();
+  });
+
   it('refuses to start with a bad ml.notebooks.idle', async () => {
     await expect(startBackend({ threshold: 150, after: '1h' })).rejects.toThrow(
       'ml config: ml.notebooks.idle.threshold must be a percent of GPU utilisation in (0, 100], got 150',
