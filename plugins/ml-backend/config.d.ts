@@ -25,6 +25,13 @@ export interface Config {
       refreshSeconds?: number;
       /** Timeout of one request to a cluster's API server, in seconds. Default 10. */
       requestTimeoutSeconds?: number;
+      /**
+       * How long a notebook creation may take to write its objects, in
+       * seconds, before it counts as abandoned (its replica died): its GPUs
+       * stop counting and a scheduled sweep deletes what was created of it.
+       * Default 120.
+       */
+      creationTimeoutSeconds?: number;
       clusters?: Array<{
         /** Cluster name, as used in GpuQuota entities' `spec.cluster`. */
         name: string;
@@ -80,6 +87,13 @@ export interface Config {
         warning?: string;
         /** How often the policy runs (once across replicas). Default `5m`. */
         frequency?: string;
+        /**
+         * When one Prometheus holds several clusters' DCGM series: the label
+         * naming the cluster (e.g. `cluster` from its external labels), whose
+         * values are the names under `ml.kubernetes.clusters`. Without it a
+         * namespace/pod found on two clusters is not judged.
+         */
+        clusterLabel?: string;
       };
     };
     /**
@@ -148,6 +162,28 @@ export interface Config {
       logRoots: string[];
       /** Timeout of one request to TensorBoard, in seconds. Default 10. */
       requestTimeoutSeconds?: number;
+      /**
+       * Start a run's own TensorBoard on a Kubeflow cluster ("Start on
+       * cluster"): a `tensorboard.kubeflow.org/v1alpha1` Tensorboard in the
+       * namespace of the PVC holding the run's log dir, owned by the user.
+       */
+      kubeflow?: {
+        /** A cluster name of `ml.kubernetes.clusters`. */
+        cluster: string;
+        /** Kubeflow's gateway; a TensorBoard is served at `<url>/tensorboard/<namespace>/<name>/`. */
+        url: string;
+        /** Where each of `logRoots` is on the cluster: a PVC in a team's namespace. */
+        volumes: Array<{
+          /** One of `logRoots`. */
+          logRoot: string;
+          /** The namespace of the claim (the TensorBoard runs there). */
+          namespace: string;
+          /** The PersistentVolumeClaim mounted at `logRoot` by training. */
+          claim: string;
+        }>;
+        /** TensorBoards one user may have per namespace. Default 2. */
+        maxPerUser?: number;
+      };
     };
     /**
      * Model registries. Only the hosts listed here are ever contacted for

@@ -15,6 +15,8 @@ export interface DcgmGpu {
   gpu?: string;
   /** `DCGM_FI_DEV_GPU_UTIL`, percent, at unix second `t`. */
   utilization: number | ((t: number) => number);
+  /** More labels, e.g. the `cluster` a Prometheus' external labels add. */
+  labels?: Record<string, string>;
 }
 
 function labelsOf(g: DcgmGpu): Record<string, string> {
@@ -24,9 +26,12 @@ function labelsOf(g: DcgmGpu): Record<string, string> {
     pod: g.pod,
     container: 'notebook',
     gpu,
-    UUID: `GPU-${g.namespace}-${g.pod}-${gpu}`,
+    UUID: `GPU-${Object.values(g.labels ?? {}).join('-')}${g.namespace}-${
+      g.pod
+    }-${gpu}`,
     modelName: 'NVIDIA A100-SXM4-80GB',
     Hostname: 'gpu-node-1',
+    ...g.labels,
   };
 }
 

@@ -592,6 +592,91 @@ describe('idle detection: one Prometheus query per cycle', () => {
     }
   });
 
+  it('tells clusters apart by ml.notebooks.idle.clusterLabel', async () => {
+    // One Prometheus for two clusters, each with a notebook fraud/twin:
+    // idle on a, busy on b.
+    const twins: DcgmGpu[] = [
+      {
+        namespace: 'fraud',
+        pod: 'twin-0',
+        utilization: 1,
+        labels: { cluster: 'gpu.a' },
+      },
+      {
+        namespace: 'fraud',
+        pod: 'twin-0',
+        utilization: 90,
+        labels: { cluster: 'gpu-b' },
+      },
+    ];
+    const both = await startPrometheus({
+      backfill: dcgmBackfill(twins, { now: NOW, hours: 3 }),
+    });
+    const servers = await Promise.all(
+      [0, 1].map(() =>
+        startKubeApiServer({
+          crds: [],
+          controllers: false,
+          seed: [ns('fraud'), notebookStatefulSet('fraud', 'twin')],
+        }),
+      ),
+    );
+    const clusters = ClusterService.create({
+      clusters: ['gpu.a', 'gpu-b'].map((name, i) => ({
+        name,
+        url: servers[i].url,
+        token: servers[i].token,
+        caData: servers[i].caData,
+        serviceAccount: false,
+        skipTLSVerify: false,
+      })),
+      settings: SETTINGS,
+    });
+    try {
+      const knex = await databases.init('SQLITE_3');
+      const database = { getClient: async () => knex, migrations: {} };
+      const store = await NotebookStore.create({ database });
+      for (const cluster of ['gpu.a', 'gpu-b']) {
+        await store.add({
+          cluster,
+          namespace: 'fraud',
+          name: 'twin',
+          createdBy: ADA,
+          spec: storedSpec(1),
+        });
+      }
+      const detect = async (idle: object) =>
+        (
+          await new IdleNotebooks({
+            prometheus: PrometheusClient.create({ url: both.url }),
+            store,
+            clusters,
+            auditStore: await AuditStore.create({ database }),
+            config: readIdleConfig(
+              new ConfigReader({ ml: { notebooks: { idle } } }),
+            ),
+          }).snapshot()
+        ).items.map(n => `${n.cluster}/${n.namespace}/${n.name}`);
+      expect(await detect({ clusterLabel: 'cluster' })).toEqual([
+        'gpu.a/fraud/twin',
+      ]);
+      // Without the label the two pods cannot be told apart: neither is judged.
+      expect(await detect({})).toEqual([]);
+      expect(() =>
+        readIdleConfig(
+          new ConfigReader({
+            ml: { notebooks: { idle: { clusterLabel: 'pod' } } },
+          }),
+        ),
+      ).toThrow(
+        'ml config: ml.notebooks.idle.clusterLabel must be a Prometheus label name other than namespace and pod, got "pod"',
+      );
+    } finally {
+      clusters.close();
+      await Promise.all([both.stop(), ...servers.map(s => s.stop())]);
+    }
+  });
+
   it('says when Prometheus has no DCGM metrics at all', async () => {
     const empty = await startPrometheus({});
     try {

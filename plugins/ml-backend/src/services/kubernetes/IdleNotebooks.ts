@@ -53,25 +53,39 @@ function podOf(r: NotebookRecord): string | undefined {
  * reached the threshold and the first idle sample within `lookback`, plus the
  * number of DCGM series at all (to tell "no DCGM" from "nothing idle").
  * Each part is marked with an `ml_stat` label so `or` keeps them apart.
- * Namespaces and names are DNS labels, so they are safe inside the regexes.
+ * Every value is matched literally (see `alternatives`).
  *
  * @internal
  */
 export function idleQuery(
-  notebooks: Array<{ namespace: string; pod: string }>,
-  config: Pick<IdleConfig, 'threshold' | 'afterSeconds'>,
+  notebooks: Array<{ cluster: string; namespace: string; pod: string }>,
+  config: Pick<IdleConfig, 'threshold' | 'afterSeconds' | 'clusterLabel'>,
   lookback: { seconds: number; step: number },
 ): string {
   const stat = (expr: string, name: string) =>
     `label_replace(${expr}, "ml_stat", "${name}", "", "")`;
   const all = stat(`count(${GPU_UTIL})`, 'dcgm_series');
   if (notebooks.length === 0) return all;
-  const namespaces = [...new Set(notebooks.map(n => n.namespace))].sort();
-  const pods = [...new Set(notebooks.map(n => n.pod))].sort();
-  const sel = `${GPU_UTIL}{namespace=~"${namespaces.join(
-    '|',
-  )}",pod=~"${pods.join('|')}"}`;
-  const by = 'by (namespace, pod)';
+  // Each value matched literally: regex metacharacters escaped (cluster
+  // names come from config and may hold dots), then the PromQL string's.
+  const alternatives = (values: string[]) =>
+    [...new Set(values)]
+      .sort()
+      .map(v => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('|')
+      .replace(/[\\"]/g, '\\$&');
+  const matchers = [
+    `namespace=~"${alternatives(notebooks.map(n => n.namespace))}"`,
+    `pod=~"${alternatives(notebooks.map(n => n.pod))}"`,
+  ];
+  const { clusterLabel } = config;
+  if (clusterLabel) {
+    matchers.push(
+      `${clusterLabel}=~"${alternatives(notebooks.map(n => n.cluster))}"`,
+    );
+  }
+  const sel = `${GPU_UTIL}{${matchers.join(',')}}`;
+  const by = `by (${clusterLabel ? `${clusterLabel}, ` : ''}namespace, pod)`;
   const after = `${config.afterSeconds}s`;
   const range = `[${lookback.seconds}s:${lookback.step}s]`;
   return [
@@ -159,15 +173,35 @@ export class IdleNotebooks {
     const records = (await this.deps.store.list()).filter(
       r => r.spec.gpus > 0 && podOf(r) && this.knownCluster(r.cluster),
     );
-    const byPod = new Map<string, NotebookRecord>(
-      records.map(r => [`${r.namespace}/${podOf(r)}`, r]),
-    );
+    const { clusterLabel } = config;
+    const keyOf = (cluster: string | undefined, ns: string, pod: string) =>
+      clusterLabel ? `${cluster}/${ns}/${pod}` : `${ns}/${pod}`;
+    const byPod = new Map<string, NotebookRecord>();
+    const ambiguous = new Set<string>();
+    for (const r of records) {
+      const key = keyOf(r.cluster, r.namespace, podOf(r)!);
+      if (byPod.has(key)) ambiguous.add(key);
+      byPod.set(key, r);
+    }
+    if (ambiguous.size > 0) {
+      // Without a cluster label, DCGM cannot say which cluster's pod it is.
+      this.deps.logger?.warn(
+        `ML idle notebooks: ${[...ambiguous].join(
+          ', ',
+        )} exist on several clusters; set ml.notebooks.idle.clusterLabel to tell them apart`,
+      );
+      for (const key of ambiguous) byPod.delete(key);
+    }
     const lookback = this.lookback();
     let result;
     try {
       result = await prometheus.query(
         idleQuery(
-          records.map(r => ({ namespace: r.namespace, pod: podOf(r)! })),
+          records.map(r => ({
+            cluster: r.cluster,
+            namespace: r.namespace,
+            pod: podOf(r)!,
+          })),
           config,
           lookback,
         ),
@@ -191,7 +225,11 @@ export class IdleNotebooks {
         dcgmSeries = v;
         continue;
       }
-      const key = `${metric.namespace}/${metric.pod}`;
+      const key = keyOf(
+        clusterLabel && metric[clusterLabel],
+        metric.namespace,
+        metric.pod,
+      );
       const s = stats.get(key) ?? {};
       if (metric.ml_stat === 'gpus') s.gpus = v;
       else if (metric.ml_stat === 'avg') s.avg = v;

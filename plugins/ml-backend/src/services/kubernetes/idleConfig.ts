@@ -14,6 +14,11 @@ export interface IdleConfig {
   warningSeconds: number;
   /** How often the policy runs. */
   frequencySeconds: number;
+  /**
+   * The label naming a series' cluster when one Prometheus holds several
+   * clusters' DCGM series (its value is the cluster's name in ml.kubernetes).
+   */
+  clusterLabel?: string;
 }
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
@@ -106,7 +111,21 @@ export function readIdleConfig(root: Config): IdleConfig {
       )}`,
     );
   }
+  const clusterLabel = config.getOptional('clusterLabel');
+  if (
+    clusterLabel !== undefined &&
+    (typeof clusterLabel !== 'string' ||
+      !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(clusterLabel) ||
+      ['namespace', 'pod', 'ml_stat'].includes(clusterLabel))
+  ) {
+    throw new InputError(
+      `ml config: ml.notebooks.idle.clusterLabel must be a Prometheus label name other than namespace and pod, got ${JSON.stringify(
+        clusterLabel,
+      )}`,
+    );
+  }
   return {
+    ...(clusterLabel ? { clusterLabel: clusterLabel as string } : {}),
     threshold,
     // Prometheus scrapes DCGM every 15-60s: a shorter window says nothing.
     afterSeconds: readDuration(config, 'after', '1h', 60),
