@@ -275,15 +275,18 @@ function summarize(
   position: WouldBePosition,
   minSamples: number,
 ): string {
-  const place = position.fitsNow
-    ? position.pendingAhead
-      ? `The quota has room for it now; ${position.pendingAhead} workload(s) already wait in the queue.`
-      : 'The quota has room for it now and nothing waits ahead of it.'
-    : `It would be number ${
-        position.positionInClusterQueue + 1
-      } in the queue (${
-        position.pendingAhead
-      } waiting ahead at the same priority).`;
+  let place: string;
+  if (!position.fitsNow) {
+    place = `It would be number ${
+      position.positionInClusterQueue + 1
+    } in the queue (${
+      position.pendingAhead
+    } waiting ahead at the same priority).`;
+  } else if (position.pendingAhead) {
+    place = `The quota has room for it now; ${position.pendingAhead} workload(s) already wait in the queue.`;
+  } else {
+    place = 'The quota has room for it now and nothing waits ahead of it.';
+  }
   if (estimate.status === 'insufficient') {
     return `Not enough history to estimate the wait of ${shape}: ${estimate.reason}. ${place}`;
   }

@@ -29,6 +29,7 @@ import { GpuGaugeLegend } from './GpuGauge';
 import { QuotaUsageCard } from './QuotaUsageCard';
 import { IdleGpusCard } from '../Notebooks/IdleGpusCard';
 import { teamLabel } from '../shared/quotas';
+import { QueueInsights } from '../QueueInsights';
 
 const NO_TEAM = '';
 
@@ -263,6 +264,7 @@ export function GpuQuotasPage(props: { now?: number }) {
         </div>
         <IdleGpus />
         <QuotaGroups data={value} now={props.now} />
+        <QueueInsights data={value} />
       </>
     );
   }

@@ -31,7 +31,9 @@ import {
   resourceKey,
   toCreateRequest,
   validateNotebookForm,
+  waitEstimateQuery,
 } from './notebookForm';
+import { WaitEstimateNote } from '../QueueInsights/WaitEstimate';
 import { quotaKey, quotasOfTeams, teamLabel } from '../shared/quotas';
 import {
   QuotaSelect,
@@ -148,6 +150,8 @@ export function NewNotebookDialog(props: {
   };
 
   const gpus = Number(form.gpus);
+  // Before submitting: how long such a notebook would wait, and where in line.
+  const waitQuery = waitEstimateQuery(form, quota);
   /** A half-width free-text field of the form: CPU or memory. */
   const sizeField = (key: 'cpu' | 'memory', label: string, hint: string) => (
     <Grid item xs={6}>
@@ -290,6 +294,11 @@ export function NewNotebookDialog(props: {
                   </SelectField>
                 </Grid>
               </Grid>
+            )}
+            {waitQuery && (
+              <Box mt={2}>
+                <WaitEstimateNote query={waitQuery} />
+              </Box>
             )}
             {serverError && (
               <Box mt={2}>

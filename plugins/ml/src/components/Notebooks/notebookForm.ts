@@ -6,6 +6,7 @@ import {
   GpuResourceQuota,
   NamespaceGpuQuota,
   NOTEBOOK_DEFAULTS,
+  WaitEstimateQuery,
 } from '@mlplatform/plugin-ml-common';
 
 /**
@@ -137,4 +138,27 @@ export function toCreateRequest(
   quota: NamespaceGpuQuota,
 ): CreateNotebookRequest {
   return toRequest(form, quota);
+}
+
+/**
+ * The wait-estimate query of what the form would create, when that waits in
+ * a Kueue queue: a Kueue quota and a whole number of GPUs, at least 1.
+ */
+export function waitEstimateQuery(
+  form: NotebookForm,
+  quota: NamespaceGpuQuota | undefined,
+): WaitEstimateQuery | undefined {
+  const gpus = Number(form.gpus);
+  if (!quota || quota.source !== 'kueue' || !quota.clusterQueue) {
+    return undefined;
+  }
+  if (!Number.isInteger(gpus) || gpus < 1) return undefined;
+  const chosen = quota.resources.find(r => resourceKey(r) === form.resource);
+  return {
+    cluster: quota.cluster,
+    queue: quota.clusterQueue,
+    gpus,
+    ...(chosen ? { gpuResource: chosen.resource } : {}),
+    ...(chosen?.flavor ? { flavor: chosen.flavor } : {}),
+  };
 }
