@@ -30,6 +30,7 @@ import { readJupyterHubConfig } from './services/jupyterhub/jupyterhubConfig';
 import { IntegrationStatusService } from './services/IntegrationStatusService';
 import { ClusterService } from './services/kubernetes/ClusterService';
 import { QuotaService } from './services/kubernetes/QuotaService';
+import { scheduleAbandonedCreationsSweep } from './services/kubernetes/AbandonedCreations';
 import { NotebookStore } from './database/NotebookStore';
 import { GpuReservationStore } from './database/GpuReservationStore';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
@@ -178,14 +179,18 @@ export const mlPlugin = createBackendPlugin({
           auth,
         });
         const notebookStore = await NotebookStore.create({ database });
+        // GPUs promised to notebooks, shared with the other replicas.
+        const gpuReservations = await GpuReservationStore.create({ database });
         // Namespaces ml.jupyterhub serves get JupyterHub named servers.
         const notebookService = createNotebookService(
           {
             clusters,
             quotas: quotaService,
             store: notebookStore,
-            // GPUs promised to notebooks, shared with the other replicas.
-            reservations: await GpuReservationStore.create({ database }),
+            reservations: gpuReservations,
+            reservationTimes: {
+              applySeconds: mlConfig.kubernetes.creationTimeoutSeconds,
+            },
             audit,
             permissions,
             catalog,
@@ -200,6 +205,16 @@ export const mlPlugin = createBackendPlugin({
           },
         );
         lifecycle.addShutdownHook(() => notebookService.close?.());
+        // Creations whose replica died mid-apply: cleaned up by one replica.
+        await scheduleAbandonedCreationsSweep({
+          scheduler,
+          reservations: gpuReservations,
+          store: notebookStore,
+          clusters,
+          audit,
+          logger,
+          creationTimeoutSeconds: mlConfig.kubernetes.creationTimeoutSeconds,
+        });
         const registryService = RegistryService.create({
           registries: mlConfig.registries,
           extraAdapters: [...registryAdapters.values()],

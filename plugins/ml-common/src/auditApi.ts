@@ -14,7 +14,8 @@ export type MlAuditOutcome = 'succeeded' | 'failed' | 'refused';
  * registry's signed webhook delivery (actor `mlflow:<registry>`);
  * `ml.notebook.idle-warn` is the idle policy's notice to an owner (actor
  * `plugin:ml`), `ml.notebook.idle-policy` an owner's opt-out, guarded by
- * `ml.notebook.manage`.
+ * `ml.notebook.manage`. `ml.tensorboard.create` starts a run's TensorBoard on
+ * a Kubeflow cluster, guarded by `ml.notebook.create` on its namespace.
  *
  * @public
  */
@@ -25,6 +26,7 @@ export const ML_AUDIT_ACTIONS = [
   'ml.notebook.delete',
   'ml.notebook.idle-warn',
   'ml.notebook.idle-policy',
+  'ml.tensorboard.create',
   'ml.model.promote',
   'ml.pipeline.run',
   'ml.alert.action',

@@ -70,6 +70,7 @@ describeIfBinary([mlflowBinary, tensorboardBinary])(
       const router = await createTensorBoardRouter({
         httpAuth: mockServices.httpAuth(),
         tensorboard: service,
+        userInfo: mockServices.userInfo(),
       });
       return express().use(router).use(mockErrorHandler());
     };

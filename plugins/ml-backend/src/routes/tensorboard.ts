@@ -1,18 +1,28 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
+import {
+  HttpAuthService,
+  UserInfoService,
+} from '@backstage/backend-plugin-api';
+import { NotImplementedError } from '@backstage/errors';
 import {
   experimentRunParamsSchema,
   runTensorBoardQuerySchema,
+  RunTensorBoardLaunch,
   RunTensorBoardResponse,
 } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { parseInput } from '../parseInput';
+import { notebookCaller } from '../services/kubernetes/requests';
+import { KubeflowTensorBoards } from '../services/tensorboard/KubeflowTensorBoards';
 import { TensorBoardService } from '../services/tensorboard/TensorBoardService';
 
 /** @internal */
 export interface TensorBoardRouterOptions {
   httpAuth: HttpAuthService;
   tensorboard: TensorBoardService;
+  userInfo: UserInfoService;
+  /** Set with `ml.tensorboard.kubeflow`. */
+  kubeflow?: KubeflowTensorBoards;
 }
 
 const KINDS = [
@@ -23,15 +33,17 @@ const KINDS = [
 /**
  * A run's TensorBoard, for Models and Pipelines alike:
  * `GET /:kind/:namespace/:name/experiment/runs/:runId/tensorboard[?tags=loss,val/auc]`,
- * the run's scalar series and the link that opens TensorBoard on it. Reads
- * only; the entity is read with the caller's credentials.
+ * the run's scalar series and the link that opens TensorBoard on it (reads
+ * only; the entity is read with the caller's credentials); `POST` on the
+ * same path starts the run's own TensorBoard on the Kubeflow cluster of
+ * `ml.tensorboard.kubeflow` (201, or 200 when it existed).
  *
  * @internal
  */
 export async function createTensorBoardRouter(
   options: TensorBoardRouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, tensorboard } = options;
+  const { httpAuth, tensorboard, userInfo, kubeflow } = options;
   const router = Router();
 
   for (const { path, kind } of KINDS) {
@@ -54,6 +66,31 @@ export async function createTensorBoardRouter(
           credentials,
         );
         res.json(body);
+      },
+    );
+
+    router.post(
+      `/${path}/:namespace/:name/experiment/runs/:runId/tensorboard`,
+      async (req, res) => {
+        const credentials = await httpAuth.credentials(req, {
+          allow: ['user'],
+        });
+        const { runId, ...ref } = parseInput(
+          experimentRunParamsSchema,
+          req.params,
+          kind,
+        );
+        if (!kubeflow) {
+          throw new NotImplementedError(
+            'Starting a TensorBoard on a cluster is not configured: set ml.tensorboard.kubeflow (docs/experiments.md, "TensorBoard")',
+          );
+        }
+        const body: RunTensorBoardLaunch = await kubeflow.start(
+          { kind, ...ref },
+          runId,
+          await notebookCaller(userInfo, credentials, req),
+        );
+        res.status(body.created ? 201 : 200).json(body);
       },
     );
   }

@@ -141,3 +141,26 @@ export type RunTensorBoardResponse =
       /** What is missing: `ml.tensorboard`, or the run's tag. */
       reason: string;
     };
+
+/**
+ * Answer of `POST .../experiment/runs/:runId/tensorboard`: the run's own
+ * TensorBoard on a Kubeflow cluster (a `tensorboard.kubeflow.org/v1alpha1`
+ * Tensorboard in the namespace of the volume holding its event files).
+ *
+ * @public
+ */
+export interface RunTensorBoardLaunch {
+  runId: string;
+  cluster: string;
+  namespace: string;
+  /** The Tensorboard resource's name. */
+  name: string;
+  /** Its `spec.logspath`: `pvc://<claim>/<dir>`. */
+  logspath: string;
+  /** Where it is served once ready: `<kubeflow url>/tensorboard/<namespace>/<name>/`. */
+  url: string;
+  /** False when the run's TensorBoard already existed. */
+  created: boolean;
+  /** Whether its controller reports a ready server. */
+  ready: boolean;
+}

@@ -11,7 +11,23 @@ export interface TensorBoardConfig {
   /** Absolute, normalised directories a run's log dir must be under. */
   logRoots: string[];
   requestTimeoutMs: number;
+  /** A TensorBoard per run on a Kubeflow cluster, when configured. */
+  kubeflow?: KubeflowTensorBoardConfig;
 }
+
+/** `ml.tensorboard.kubeflow`, read and checked. @internal */
+export interface KubeflowTensorBoardConfig {
+  /** A cluster of `ml.kubernetes.clusters`. */
+  cluster: string;
+  /** Base URL of Kubeflow's gateway: a TensorBoard is at `<url>/tensorboard/<namespace>/<name>/`. */
+  url: string;
+  /** Where each log root is on the cluster: a PVC of a team's namespace. */
+  volumes: Array<{ logRoot: string; namespace: string; claim: string }>;
+  /** Live TensorBoards one user may have per namespace. */
+  maxPerUser: number;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 function readBaseUrl(config: Config, key: string): string {
   const value = config.getString(key);
@@ -45,6 +61,7 @@ function readBaseUrl(config: Config, key: string): string {
  */
 export function readTensorBoardConfig(
   root: Config,
+  clusterNames: string[] = [],
 ): TensorBoardConfig | undefined {
   const config = root.getOptionalConfig('ml.tensorboard');
   if (!config) return undefined;
@@ -68,12 +85,68 @@ export function readTensorBoardConfig(
       'ml config: ml.tensorboard.requestTimeoutSeconds must be a positive number',
     );
   }
+  const kubeflow = config.getOptionalConfig('kubeflow');
   return {
     url,
     publicUrl: config.has('publicUrl') ? readBaseUrl(config, 'publicUrl') : url,
     logRoots,
     requestTimeoutMs: timeout * 1000,
+    ...(kubeflow
+      ? { kubeflow: readKubeflow(kubeflow, logRoots, clusterNames) }
+      : {}),
   };
+}
+
+function readKubeflow(
+  config: Config,
+  logRoots: string[],
+  clusterNames: string[],
+): KubeflowTensorBoardConfig {
+  const key = 'ml config: ml.tensorboard.kubeflow';
+  const cluster = config.getString('cluster');
+  if (!clusterNames.includes(cluster)) {
+    throw new InputError(
+      `${key}.cluster "${cluster}" is not in ml.kubernetes.clusters (${
+        clusterNames.join(', ') || 'none'
+      })`,
+    );
+  }
+  const volumes = config.getConfigArray('volumes').map((v, i) => {
+    const logRoot = path.posix
+      .normalize(v.getString('logRoot'))
+      .replace(/(.)\/+$/, '$1');
+    if (!logRoots.includes(logRoot)) {
+      throw new InputError(
+        `${key}.volumes[${i}].logRoot "${logRoot}" is not one of ml.tensorboard.logRoots (${logRoots.join(
+          ', ',
+        )})`,
+      );
+    }
+    const namespace = v.getString('namespace');
+    const claim = v.getString('claim');
+    for (const [field, value] of [
+      ['namespace', namespace],
+      ['claim', claim],
+    ]) {
+      if (value.length > 63 || !DNS_LABEL.test(value)) {
+        throw new InputError(
+          `${key}.volumes[${i}].${field} "${value}" is not a DNS-1123 label`,
+        );
+      }
+    }
+    return { logRoot, namespace, claim };
+  });
+  const maxPerUser = config.getOptionalNumber('maxPerUser') ?? 2;
+  if (!Number.isInteger(maxPerUser) || maxPerUser < 1) {
+    throw new InputError(`${key}.maxPerUser must be a positive integer`);
+  }
+  const url = config.getString('url');
+  try {
+    new URL(url); // eslint-disable-line no-new
+  } catch {
+    throw new InputError(`${key}.url is not a URL: "${url}"`);
+  }
+  return { cluster, url: url.replace(/\/+$/, ''), volumes, maxPerUser };
 }
 
 /**
