@@ -35,6 +35,11 @@ export interface KubernetesSettings {
   refreshSeconds: number;
   /** Timeout of one request to a cluster's API server, in milliseconds. */
   requestTimeoutMs: number;
+  /**
+   * How long a notebook creation may take to write its objects before it
+   * counts as abandoned (its replica died) and is cleaned up, in seconds.
+   */
+  creationTimeoutSeconds: number;
 }
 
 /** An entry of `ml.registries`, as ml-common's one reader reads it. @internal */
@@ -192,10 +197,22 @@ function readKubernetesSettings(
       `ml config: ml.kubernetes.requestTimeoutSeconds must be more than 0 and at most 300, got ${timeoutSeconds}`,
     );
   }
+  const creationTimeoutSeconds =
+    config?.getOptionalNumber('creationTimeoutSeconds') ?? 120;
+  if (
+    !Number.isFinite(creationTimeoutSeconds) ||
+    creationTimeoutSeconds < 1 ||
+    creationTimeoutSeconds > 3600
+  ) {
+    throw new InputError(
+      `ml config: ml.kubernetes.creationTimeoutSeconds must be between 1 and 3600, got ${creationTimeoutSeconds}`,
+    );
+  }
   return {
     teamLabel,
     refreshSeconds,
     requestTimeoutMs: Math.round(timeoutSeconds * 1000),
+    creationTimeoutSeconds,
   };
 }
 

@@ -69,12 +69,12 @@ describe('GpuReservationStore', () => {
   );
 
   it.each(databases.eachSupportedId())(
-    'drops expired reservations, marks, releases and releases by notebook on %p',
+    'drops expired reservations, keeps abandoned creations for one taker, marks, releases and releases by notebook on %p',
     async databaseId => {
       const { stores } = await twoStores(databaseId);
       const [store] = stores;
       const now = Date.now();
-      const [dead, kept, other] = await store.withClusterLock(
+      const [dead, kept, other, settled] = await store.withClusterLock(
         'gpu-a',
         async lock => [
           await lock.add(reservation('dead', now - 1)),
@@ -83,12 +83,30 @@ describe('GpuReservationStore', () => {
             flavor: 'a100',
           }),
           await lock.add(reservation('other', now + 60_000)),
+          await lock.add({
+            ...reservation('settled', now - 1),
+            state: 'applied',
+          }),
         ],
       );
       expect(kept).toMatchObject({ flavor: 'a100', gpus: 1 });
       const live = await store.withClusterLock('gpu-a', lock => lock.live(now));
       expect(live.map(r => r.notebook)).toEqual(['kept', 'other']);
-      expect((await store.all()).map(r => r.id)).not.toContain(dead.id);
+      // A settled one is gone; an abandoned creation stays for its cleanup.
+      expect((await store.all()).map(r => r.id)).toEqual([
+        dead.id,
+        kept.id,
+        other.id,
+      ]);
+      expect(settled.state).toBe('applied');
+      const [abandoned] = await stores[1].abandoned(now);
+      expect(abandoned).toMatchObject({ id: dead.id, notebook: 'dead' });
+      const taken = await Promise.all(
+        stores.map(s => s.takeOver(abandoned, now + 60_000)),
+      );
+      expect(taken.filter(Boolean)).toHaveLength(1);
+      expect(await store.abandoned(now)).toEqual([]);
+      await store.release(dead.id);
 
       await store.markApplied(kept.id, now + 1_000);
       expect((await store.all())[0]).toMatchObject({

@@ -49,7 +49,12 @@ function fromRow(r: ReservationRow): GpuReservation {
 
 /** What may be done while a cluster's reservations are locked. @internal */
 export interface GpuReservationLock {
-  /** The cluster's reservations that have not expired at `now`; drops the expired ones. */
+  /**
+   * The cluster's reservations that have not expired at `now`; drops the
+   * expired `applied` ones. An expired `applying` one (its replica died
+   * mid-creation) no longer counts but stays for
+   * {@link GpuReservationStore.abandoned} to clean up after.
+   */
   live(now: number): Promise<GpuReservation[]>;
   add(reservation: Omit<GpuReservation, 'id'>): Promise<GpuReservation>;
   /** Drops reservations the cluster already counts. */
@@ -131,6 +136,36 @@ export class GpuReservationStore {
       .delete();
   }
 
+  /**
+   * Creations whose replica died mid-apply: `applying` reservations expired
+   * at `now`, on every cluster, oldest first.
+   */
+  async abandoned(now: number): Promise<GpuReservation[]> {
+    return (
+      await this.db<ReservationRow>(TABLE)
+        .where({ state: 'applying' })
+        .andWhere('expires_at', '<=', now)
+        .orderBy('id')
+    ).map(fromRow);
+  }
+
+  /**
+   * Takes an abandoned creation over until `until`: true for exactly one
+   * caller (the row still has the expiry it was read with). While taken it
+   * counts again, as the objects it cleans up may hold the GPUs; when the
+   * taker dies too, it is abandoned again at `until`.
+   */
+  async takeOver(reservation: GpuReservation, until: number): Promise<boolean> {
+    const changed = await this.db<ReservationRow>(TABLE)
+      .where({
+        id: reservation.id,
+        state: 'applying',
+        expires_at: reservation.expiresAt,
+      })
+      .update({ expires_at: until });
+    return Number(changed) === 1;
+  }
+
   /** Every row, expired or not (for tests and support). */
   async all(): Promise<GpuReservation[]> {
     return (await this.db<ReservationRow>(TABLE).orderBy('id')).map(fromRow);
@@ -140,11 +175,14 @@ export class GpuReservationStore {
     return {
       live: async now => {
         await tx<ReservationRow>(TABLE)
-          .where({ cluster })
+          .where({ cluster, state: 'applied' })
           .andWhere('expires_at', '<=', now)
           .delete();
         return (
-          await tx<ReservationRow>(TABLE).where({ cluster }).orderBy('id')
+          await tx<ReservationRow>(TABLE)
+            .where({ cluster })
+            .andWhere('expires_at', '>', now)
+            .orderBy('id')
         ).map(fromRow);
       },
       add: async reservation => {

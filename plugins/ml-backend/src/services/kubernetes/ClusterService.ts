@@ -5,6 +5,12 @@ import { KubeApiError, KubeClient, KubeRequestIntent } from './KubeClient';
 import { kubeConfigFor } from './kubeConfig';
 import { KubeObject } from './quotas';
 
+/** What the cluster clients use of `ml.kubernetes`. @internal */
+export type ClusterSettings = Omit<
+  KubernetesSettings,
+  'creationTimeoutSeconds'
+>;
+
 /** One configured cluster: its config and client, or why it has none. @internal */
 export interface ClusterHandle {
   config: ClusterConfig;
@@ -46,7 +52,7 @@ export class ClusterService {
 
   static create(options: {
     clusters: ClusterConfig[];
-    settings: KubernetesSettings;
+    settings: ClusterSettings;
     logger?: LoggerService;
   }): ClusterService {
     return new ClusterService(
@@ -58,7 +64,7 @@ export class ClusterService {
 
   private constructor(
     clusters: ClusterConfig[],
-    readonly settings: KubernetesSettings,
+    readonly settings: ClusterSettings,
     logger?: LoggerService,
   ) {
     for (const config of clusters) {

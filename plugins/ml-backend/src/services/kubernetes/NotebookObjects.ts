@@ -179,6 +179,36 @@ export class NotebookObjects {
     }
   }
 
+  /**
+   * Deletes whatever exists of a notebook whose creation was abandoned
+   * mid-apply (its replica died): the objects of either backend, the
+   * workloads first. Returns `Kind/name` of each object that was there;
+   * throws when one could not be deleted.
+   */
+  async deleteAbandoned(
+    cluster: string,
+    namespace: string,
+    name: string,
+  ): Promise<string[]> {
+    const at = { namespace, name };
+    const kubeflow = this.objectsOf({ ...at, spec: { backend: 'kubeflow' } });
+    const statefulset = this.objectsOf({
+      ...at,
+      spec: { backend: 'statefulset' },
+    });
+    const objects = [kubeflow[1], ...statefulset.reverse()];
+    const deleted: string[] = [];
+    const left = await this.deleteObjects(cluster, objects, deleted);
+    if (left.length) {
+      throw new ServiceUnavailableError(
+        `could not delete every object of abandoned notebook ${name}: ${left.join(
+          '; ',
+        )}`,
+      );
+    }
+    return deleted;
+  }
+
   /** The workloads of a cluster's notebooks, one list call per kind in use. */
   async liveObjects(
     cluster: string,
@@ -220,7 +250,11 @@ export class NotebookObjects {
   }
 
   /** Just enough of each object to address it (the workload last). */
-  private objectsOf(record: NotebookRecord): BuiltManifest[] {
+  private objectsOf(
+    record: Pick<NotebookRecord, 'namespace' | 'name'> & {
+      spec: Pick<NotebookRecord['spec'], 'backend'>;
+    },
+  ): BuiltManifest[] {
     const meta = (name: string) => ({ name, namespace: record.namespace });
     const pvc = {
       apiVersion: 'v1',
@@ -256,10 +290,14 @@ export class NotebookObjects {
     ];
   }
 
-  /** Deletes objects in order; returns what could not be deleted (404 counts as gone). */
+  /**
+   * Deletes objects in order; returns what could not be deleted (404 counts
+   * as gone), and adds what was there and is deleted now to `deleted`.
+   */
   private async deleteObjects(
     cluster: string,
     objects: BuiltManifest[],
+    deleted: string[] = [],
   ): Promise<string[]> {
     const left: string[] = [];
     const client = this.deps.clusters.client(cluster);
@@ -274,6 +312,7 @@ export class NotebookObjects {
             object: `${o.metadata.namespace}/${o.metadata.name}`,
           },
         );
+        deleted.push(`${o.kind}/${o.metadata.name}`);
       } catch (e) {
         if (e instanceof KubeApiError && e.status === 404) continue;
         left.push(`${o.kind}/${o.metadata.name}: ${(e as Error).message}`);

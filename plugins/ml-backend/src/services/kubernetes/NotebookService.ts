@@ -110,7 +110,9 @@ export class NotebookService {
       ...(queue ? { queue } : {}),
       ...(quotaRef ? { quota: quotaRef } : {}),
     };
-    const backend = await whileHeld(hold, async () => {
+    // The record is written while the GPUs are held: a creation whose
+    // replica dies before it is abandoned (AbandonedCreations cleans up).
+    const stored = await whileHeld(hold, async () => {
       const built = await orRefuse(() =>
         this.objects.build(cluster, {
           name,
@@ -126,17 +128,17 @@ export class NotebookService {
         await audit.failed({ error, details: { rolledBack } });
         throw error;
       }
-      return built.backend;
+      return this.deps.store.add({
+        cluster,
+        namespace,
+        name,
+        createdBy: caller.userRef,
+        team: owned.team,
+        spec: { ...spec, backend: built.backend },
+      });
     });
+    const { backend } = stored.spec;
     this.deps.quotas.invalidate(cluster);
-    const stored = await this.deps.store.add({
-      cluster,
-      namespace,
-      name,
-      createdBy: caller.userRef,
-      team: owned.team,
-      spec: { ...spec, backend },
-    });
     await audit.succeeded({
       details: { backend, ...(queue ? { queue } : {}) },
       meta: { backend },
