@@ -51,6 +51,7 @@ import { createPipelinesRouter } from './routes/pipelines';
 import { createExperimentsRouter } from './routes/experiments';
 import { ExperimentsService } from './services/experiments/ExperimentsService';
 import { createTensorBoardRouter } from './routes/tensorboard';
+import { KubeflowTensorBoards } from './services/tensorboard/KubeflowTensorBoards';
 import { TensorBoardService } from './services/tensorboard/TensorBoardService';
 import { readTensorBoardConfig } from './services/tensorboard/tensorboardConfig';
 import { AlertWebhookService } from './services/alerts/AlertWebhookService';
@@ -427,14 +428,34 @@ export const mlPlugin = createBackendPlugin({
           await createExperimentsRouter({ httpAuth, experiments }),
         );
         // A run's TensorBoard scalars, from the one ml.tensorboard server.
+        const tensorboardConfig = readTensorBoardConfig(
+          config,
+          mlConfig.clusters.map(c => c.name),
+        );
         const tensorboard = TensorBoardService.create({
-          config: readTensorBoardConfig(config),
+          config: tensorboardConfig,
           experiments,
           logger,
         });
         lifecycle.addShutdownHook(() => tensorboard.close());
+        const kubeflow = tensorboardConfig?.kubeflow;
         httpRouter.use(
-          await createTensorBoardRouter({ httpAuth, tensorboard }),
+          await createTensorBoardRouter({
+            httpAuth,
+            tensorboard,
+            userInfo,
+            kubeflow:
+              kubeflow &&
+              new KubeflowTensorBoards({
+                config: kubeflow,
+                logRoots: tensorboardConfig.logRoots,
+                experiments,
+                clusters,
+                quotas: quotaService,
+                permissions,
+                audit,
+              }),
+          }),
         );
         // Pod logs through the clusters' API, the central log store through
         // a module's adapter or the built-in Loki one (docs/logs.md).
