@@ -20,6 +20,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { createExperimentsRouter } from '../plugins/ml-backend/src/routes/experiments';
 import { ExperimentsService } from '../plugins/ml-backend/src/services/experiments/ExperimentsService';
 import {
@@ -233,21 +234,50 @@ function percentile(sorted: number[], p: number): number {
   ];
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-function get(url: string): Promise<number> {
+/*
+ * The clients run in a worker thread, so the backend under test has the main
+ * thread to itself (on another machine in a real deployment). Each client
+ * asks as a browser does, accepting gzip; the bytes are read, not unpacked.
+ * Plain JavaScript: the worker is not compiled.
+ */
+const CLIENTS_JS = `
+const { parentPort, workerData } = require('node:worker_threads');
+const http = require('node:http');
+const { url, connections, durationMs } = workerData;
+const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+const get = () => new Promise((resolve, reject) => {
   const started = process.hrtime.bigint();
+  http.get(url, { agent, headers: { 'accept-encoding': 'gzip' } }, res => {
+    res.resume();
+    res.on('end', () => res.statusCode === 200
+      ? resolve(Number(process.hrtime.bigint() - started) / 1e6)
+      : reject(new Error(url + ': ' + res.statusCode)));
+  }).on('error', reject);
+});
+(async () => {
+  // cold: every client once, at the same moment; warm: closed loops.
+  const times = [];
+  if (!durationMs) {
+    times.push(...(await Promise.all(Array.from({ length: connections }, get))));
+  } else {
+    const end = Date.now() + durationMs;
+    await Promise.all(Array.from({ length: connections }, async () => {
+      while (Date.now() < end) times.push(await get());
+    }));
+  }
+  agent.destroy();
+  parentPort.postMessage(times);
+})().catch(e => { throw e; });
+`;
+
+function clients(url: string, durationMs: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    // As a browser asks: it accepts gzip (the bytes are counted, not unpacked).
-    http
-      .get(url, { agent, headers: { 'accept-encoding': 'gzip' } }, res => {
-        res.resume();
-        res.on('end', () =>
-          res.statusCode === 200
-            ? resolve(ms(started))
-            : reject(new Error(`${url}: ${res.statusCode}`)),
-        );
-      })
-      .on('error', reject);
+    const worker = new Worker(CLIENTS_JS, {
+      eval: true,
+      workerData: { url, connections: CONNECTIONS, durationMs },
+    });
+    worker.once('message', resolve);
+    worker.once('error', reject);
   });
 }
 
@@ -257,18 +287,10 @@ async function measure(
   proxy: Awaited<ReturnType<typeof countingProxy>>,
 ) {
   proxy.reset();
-  const cold = (
-    await Promise.all(Array.from({ length: CONNECTIONS }, () => get(url)))
-  ).sort((a, b) => a - b);
+  const cold = (await clients(url, 0)).sort((a, b) => a - b);
   const coldRequests = proxy.total();
   proxy.reset();
-  const warm: number[] = [];
-  const end = Date.now() + DURATION_S * 1000;
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (Date.now() < end) warm.push(await get(url));
-    }),
-  );
+  const warm = await clients(url, DURATION_S * 1000);
   warm.sort((a, b) => a - b);
   const round = (x: number) => Math.round(x * 10) / 10;
   return {
@@ -378,7 +400,6 @@ async function main() {
     }
   } finally {
     proxy.close();
-    agent.destroy();
     await mlflow.stop();
   }
   report.loadavgAfter = os.loadavg().map(x => Number(x.toFixed(2)));
