@@ -145,6 +145,12 @@ export interface FeastOptions {
   port?: number;
   /** Keep state here instead of a temp dir (not removed on stop). */
   dir?: string;
+  /**
+   * How long the registry server caches the registry (feature_store.yaml's
+   * `registry.cache_ttl_seconds`); default 1, so a `feast apply` shows at
+   * once. Each request after it expires re-reads the whole registry.
+   */
+  registryCacheTtlSeconds?: number;
   /** Startup timeout in ms (apply + server). Default 120000. */
   startTimeoutMs?: number;
 }
@@ -175,9 +181,10 @@ function python(feast: string): string {
   return path.join(path.dirname(feast), 'python');
 }
 
-function featureStoreYaml(project: string): string {
-  // A SQL (SQLite) registry whose server-side cache expires after 1 s (0
-  // would mean never), so the server sees each `feast apply`; a local provider with a SQLite online store
+function featureStoreYaml(project: string, cacheTtlSeconds: number): string {
+  // A SQL (SQLite) registry whose server-side cache expires after
+  // `cacheTtlSeconds` (0 would mean never), so the server sees each `feast
+  // apply`; a local provider with a SQLite online store
   // and file offline store: nothing leaves this machine.
   return [
     `project: ${project}`,
@@ -185,7 +192,7 @@ function featureStoreYaml(project: string): string {
     'registry:',
     '  registry_type: sql',
     '  path: sqlite:///registry.db',
-    '  cache_ttl_seconds: 1',
+    `  cache_ttl_seconds: ${cacheTtlSeconds}`,
     'online_store:',
     '  type: sqlite',
     '  path: online.db',
@@ -249,7 +256,7 @@ export async function startFeast(
   const logFile = path.join(dir, 'feast.log');
   fs.writeFileSync(
     path.join(repoDir, 'feature_store.yaml'),
-    featureStoreYaml(repo.project),
+    featureStoreYaml(repo.project, options.registryCacheTtlSeconds ?? 1),
   );
 
   let current = { ...repo };

@@ -85,7 +85,10 @@ export interface FeastRegistryClientOptions {
   token?: string;
   /** Per-request timeout; default 30 s. */
   timeoutMs?: number;
-  /** Objects per page (the server allows 1–100); default 100. */
+  /**
+   * Objects per page (the server allows 1–100) when a server paginates
+   * unasked; default 100. Otherwise each list is one request.
+   */
   pageSize?: number;
   /** Called before each request, e.g. to count them. */
   onRequest?: (url: URL) => void;
@@ -117,7 +120,7 @@ export class FeastRegistryClient {
     return projects.flatMap(p => (p.spec?.name ? [p.spec.name] : []));
   }
 
-  /** Everything the catalog reads of one project (three paged lists). */
+  /** Everything the catalog reads of one project (three lists). */
   async readProject(project: string): Promise<FeastProjectSnapshot> {
     const [featureViews, featureServices, dataSources] = await Promise.all([
       this.listAll<FeastFeatureView>('/feature_views', 'featureViews', {
@@ -135,6 +138,12 @@ export class FeastRegistryClient {
     return { project, featureViews, featureServices, dataSources };
   }
 
+  /**
+   * One request for the whole list (the server answers every object when
+   * no page is asked for: it converts the whole registry for each request,
+   * so pages would cost a full conversion each); pages of `pageSize` only
+   * when a server paginates on its own (says `hasNext`).
+   */
   private async listAll<T>(
     path: string,
     key: string,
@@ -142,20 +151,26 @@ export class FeastRegistryClient {
   ): Promise<T[]> {
     const limit = String(this.options.pageSize ?? 100);
     const items: T[] = [];
-    for (let page = 1; page <= 10_000; page++) {
-      const body = await this.get(path, {
-        ...query,
-        page: String(page),
-        limit,
-      });
+    for (let page = 0; page <= 10_000; page++) {
+      const body = await this.get(
+        path,
+        page === 0 ? query : { ...query, page: String(page), limit },
+      );
       const list = body[key];
       if (!Array.isArray(list)) {
         throw new Error(
           `Feast registry ${this.apiRoot}${path} answered without a "${key}" list`,
         );
       }
+      const pagination = body.pagination as
+        | { hasNext?: boolean; page?: number }
+        | undefined;
+      if (page === 0) {
+        if (!pagination?.hasNext) return list as T[];
+        // Paginated by the server: start over page by page.
+        continue;
+      }
       items.push(...(list as T[]));
-      const pagination = body.pagination as { hasNext?: boolean } | undefined;
       if (!pagination?.hasNext || list.length === 0) return items;
     }
     throw new Error(`Feast registry ${this.apiRoot}${path}: too many pages`);
