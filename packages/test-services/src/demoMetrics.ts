@@ -420,6 +420,146 @@ function bystanderSamples(t: number): Sample[] {
   ];
 }
 
+/** A GPU pod of the demo clusters, as kube-state-metrics reports it. */
+interface DemoGpuPod {
+  cluster: string;
+  namespace: string;
+  pod: string;
+  node: string;
+  resource: string;
+  gpus: number;
+  /** Whether it runs at time t (seconds); always when absent. */
+  runs?: (t: number) => boolean;
+}
+
+/**
+ * The demo's GPU pods: serving, a training job that runs 6 h of every 12,
+ * a notebook in working hours (UTC), a fine-tuning job on H100s and a MIG
+ * notebook, so GPU-hours per team differ by day and GPU type.
+ */
+const DEMO_GPU_PODS: DemoGpuPod[] = [
+  {
+    cluster: 'gpu-cluster-a',
+    namespace: 'fraud',
+    pod: 'fraud-detector-predictor-0',
+    node: 'a100-node-1',
+    resource: 'nvidia_com_gpu',
+    gpus: 1,
+  },
+  {
+    cluster: 'gpu-cluster-a',
+    namespace: 'fraud',
+    pod: 'train-fraud-xgb-7f9c',
+    node: 'a100-node-2',
+    resource: 'nvidia_com_gpu',
+    gpus: 4,
+    runs: t => t % 43_200 < 21_600,
+  },
+  {
+    cluster: 'gpu-cluster-a',
+    namespace: 'fraud',
+    pod: 'notebook-ada-0',
+    node: 'a100-node-1',
+    resource: 'nvidia_com_gpu',
+    gpus: 1,
+    runs: t => {
+      const h = (t % DAY) / 3600;
+      return h >= 8 && h < 18;
+    },
+  },
+  {
+    cluster: 'gpu-cluster-a',
+    namespace: 'recsys',
+    pod: 'ranker-train-0',
+    node: 'a100-node-2',
+    resource: 'nvidia_com_gpu',
+    gpus: 2,
+  },
+  {
+    cluster: 'gpu-cluster-b',
+    namespace: 'nlp',
+    pod: 'llm-finetune-0',
+    node: 'h100-node-1',
+    resource: 'nvidia_com_gpu',
+    gpus: 8,
+  },
+  {
+    cluster: 'gpu-cluster-b',
+    namespace: 'nlp',
+    pod: 'mig-notebook-0',
+    node: 'a100-mig-node-1',
+    resource: 'nvidia_com_mig_1g_10gb',
+    gpus: 2,
+  },
+];
+
+const DEMO_GPU_NODES: Array<[cluster: string, node: string, product: string]> =
+  [
+    ['gpu-cluster-a', 'a100-node-1', 'NVIDIA-A100-SXM4-80GB'],
+    ['gpu-cluster-a', 'a100-node-2', 'NVIDIA-A100-SXM4-80GB'],
+    ['gpu-cluster-b', 'h100-node-1', 'NVIDIA-H100-80GB-HBM3'],
+    ['gpu-cluster-b', 'a100-mig-node-1', 'NVIDIA-A100-SXM4-40GB'],
+  ];
+
+/** Share of Kueue admissions within each wait bucket (seconds). */
+const KUEUE_WAIT_BUCKETS: Buckets = [
+  ['60', 0.3],
+  ['300', 0.55],
+  ['900', 0.8],
+  ['1800', 0.92],
+  ['3600', 0.98],
+  ['+Inf', 1],
+];
+
+/**
+ * What GPU showback and wait estimates read: kube-state-metrics' GPU
+ * requests, pod phases and node labels, and Kueue's admission wait
+ * histogram of two ClusterQueues (3 and 1 admissions an hour).
+ */
+function gpuAccountingSamples(t: number): Sample[] {
+  const out: Sample[] = [];
+  for (const p of DEMO_GPU_PODS) {
+    if (p.runs && !p.runs(t)) continue;
+    const pod = { cluster: p.cluster, namespace: p.namespace, pod: p.pod };
+    out.push([
+      'kube_pod_container_resource_requests',
+      {
+        ...pod,
+        container: 'main',
+        node: p.node,
+        resource: p.resource,
+        unit: 'integer',
+      },
+      p.gpus,
+    ]);
+    out.push(['kube_pod_status_phase', { ...pod, phase: 'Running' }, 1]);
+  }
+  for (const [cluster, node, product] of DEMO_GPU_NODES) {
+    out.push([
+      'kube_node_labels',
+      { cluster, node, label_nvidia_com_gpu_product: product },
+      1,
+    ]);
+  }
+  for (const [cluster, cq, perHour] of [
+    ['gpu-cluster-a', 'recsys-cq', 3],
+    ['gpu-cluster-b', 'nlp-cq', 1],
+  ] as const) {
+    const labels = { cluster, cluster_queue: cq, priority_class: '' };
+    const admitted = Math.floor((t * perHour) / 3600);
+    for (const [le, share] of KUEUE_WAIT_BUCKETS) {
+      out.push([
+        'kueue_admission_wait_time_seconds_bucket',
+        { ...labels, le },
+        Math.floor(admitted * share),
+      ]);
+    }
+    out.push(['kueue_admission_wait_time_seconds_count', labels, admitted]);
+    out.push(['kueue_admission_wait_time_seconds_sum', labels, admitted * 420]);
+  }
+  return out;
+}
+
 /**
  * Options of {@link demoMetricsBackfill}.
  *
@@ -464,6 +604,7 @@ export function demoMetricsBackfill(
   ) {
     const samples = DEMO_MODELS.flatMap(m => samplesAt(m, t, now)).concat(
       bystanderSamples(t),
+      gpuAccountingSamples(t),
     );
     for (const [name, labels, value] of samples) {
       const key = `${name}${JSON.stringify(labels)}`;
@@ -501,7 +642,7 @@ export function demoMetricsExposition(options: {
 }): string {
   const now = options.now ?? Date.now() / 1000;
   return DEMO_MODELS.flatMap(m => samplesAt(m, now, options.anchor))
-    .concat(bystanderSamples(now))
+    .concat(bystanderSamples(now), gpuAccountingSamples(now))
     .filter(([name]) => name !== 'up')
     .map(([name, labels, value]) => {
       const text = Object.entries(labels)
