@@ -277,3 +277,86 @@ export function formatWait(seconds: number): string {
   const rest = hours % 24;
   return rest ? `${days} d ${rest} h` : `${days} d`;
 }
+
+/** Longest window of a queue history, in days. @public */
+export const QUEUE_HISTORY_MAX_DAYS = 30;
+
+/**
+ * Query of `GET /api/ml/quotas/queue-history`: one Kueue ClusterQueue of a
+ * cluster over the last `days` (7 when absent).
+ *
+ * @public
+ */
+export const queueHistoryQuerySchema = z
+  .object({
+    cluster: clusterName(),
+    /** Kueue ClusterQueue. */
+    queue: dnsSubdomain('ClusterQueue name'),
+    days: z.coerce
+      .number()
+      .int('must be a whole number of days')
+      .min(1, 'must be at least 1')
+      .max(QUEUE_HISTORY_MAX_DAYS, `must be at most ${QUEUE_HISTORY_MAX_DAYS}`)
+      .default(7),
+  })
+  .strict();
+
+/** Queue history query as a caller writes it. @public */
+export type QueueHistoryQuery = Omit<
+  z.input<typeof queueHistoryQuerySchema>,
+  'days'
+> & { days?: number };
+
+/** Queue history query, parsed. @public */
+export type ParsedQueueHistoryQuery = z.output<typeof queueHistoryQuerySchema>;
+
+/** One point of a queue history chart: `t` in unix seconds, `v` null for a gap. @public */
+export interface QueueHistoryPoint {
+  t: number;
+  v: number | null;
+}
+
+/**
+ * GPU quota of one flavor of a ClusterQueue over time: what its admitted
+ * workloads use against its nominal quota.
+ *
+ * @public
+ */
+export interface QueueHistoryFlavor {
+  flavor: string;
+  /** e.g. `nvidia.com/gpu`. */
+  resource: string;
+  usage: QueueHistoryPoint[];
+  nominalQuota: QueueHistoryPoint[];
+}
+
+/**
+ * Response of `GET /api/ml/quotas/queue-history`, from Kueue's Prometheus
+ * metrics; see docs/kubernetes.md.
+ *
+ * @public
+ */
+export interface QueueHistoryResponse {
+  cluster: string;
+  queue: string;
+  days: number;
+  /** Seconds between points; admissions and preemptions count per step. */
+  stepSeconds: number;
+  /** GPU resources only, one entry per flavor and resource. */
+  flavors: QueueHistoryFlavor[];
+  /** Pending workloads: `active` (in the admission queue) and `inadmissible`. */
+  pending: { active: QueueHistoryPoint[]; inadmissible: QueueHistoryPoint[] };
+  /** Workloads admitted per step. */
+  admissions: QueueHistoryPoint[];
+  /** Workloads of this queue evicted by preemption, per step. */
+  preemptions: QueueHistoryPoint[];
+  /** Panels whose query failed, with Prometheus' error. */
+  errors?: Partial<
+    Record<
+      'usage' | 'nominalQuota' | 'pending' | 'admissions' | 'preemptions',
+      string
+    >
+  >;
+  /** How the numbers are made. */
+  method: string;
+}

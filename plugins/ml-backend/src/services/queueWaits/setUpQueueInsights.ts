@@ -7,17 +7,19 @@ import {
   SchedulerService,
 } from '@backstage/backend-plugin-api';
 import { QueueAdmissionStore } from '../../database/QueueAdmissionStore';
+import { createQueueHistoryRouter } from '../../routes/queueHistory';
 import { createQueueWaitsRouter } from '../../routes/queueWaits';
 import { ClusterService } from '../kubernetes/ClusterService';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { PrometheusClient } from '../monitoring/PrometheusClient';
 import { AdmissionObserver } from './admissions';
 import { GpuHoursService } from './GpuHoursService';
+import { QueueHistoryService } from './QueueHistoryService';
 import { readQueueInsightsConfig } from './queueWaitsConfig';
 import { WaitEstimateService } from './WaitEstimateService';
 
 /**
- * Wait estimates and GPU-hours (docs/kubernetes.md): the admissions store,
+ * Wait estimates, GPU-hours and queue history (docs/kubernetes.md): the admissions store,
  * the scheduled observer that fills it (one replica per cycle), the two
  * services and their routes. Returns the services for the MCP actions.
  *
@@ -56,6 +58,15 @@ export async function setUpQueueInsights(deps: {
   });
   deps.httpRouter.use(
     await createQueueWaitsRouter({ httpAuth: deps.httpAuth, waits, gpuHours }),
+  );
+  const history = new QueueHistoryService({
+    prometheus,
+    clusters,
+    quotas: quotaService,
+    clusterLabel: settings.clusterLabel,
+  });
+  deps.httpRouter.use(
+    await createQueueHistoryRouter({ httpAuth: deps.httpAuth, history }),
   );
   if (clusters.names().length) {
     const observer = new AdmissionObserver({
