@@ -27,8 +27,11 @@ export interface ResourceType {
   model?: string;
   /** CRD group that must be enabled for this type to be served. */
   crd?: CrdGroup;
-  /** Name validation: DNS-1123 subdomain (default) or label. */
-  nameRule?: 'subdomain' | 'label';
+  /**
+   * Name validation: DNS-1123 subdomain (default), label, or a path segment
+   * (RBAC roles and bindings: anything without `/` or `%`, not `.` or `..`).
+   */
+  nameRule?: 'subdomain' | 'label' | 'path';
   /**
    * `kubectl get` columns of a built-in kind, as its printer in
    * pkg/printers/internalversion has them: NAME first unless `$name` places
@@ -198,6 +201,18 @@ export const RESOURCE_TYPES: ResourceType[] = [
     columns: [{ name: 'Data', type: 'integer', jsonPath: '$dataCount' }],
   },
   {
+    group: '',
+    versions: ['v1'],
+    kind: 'ServiceAccount',
+    plural: 'serviceaccounts',
+    singular: 'serviceaccount',
+    namespaced: true,
+    shortNames: ['sa'],
+    subresources: [],
+    verbs: ALL,
+    model: 'kubernetes-models/v1/ServiceAccount',
+  },
+  {
     group: 'apps',
     versions: ['v1'],
     kind: 'StatefulSet',
@@ -357,6 +372,64 @@ export const RESOURCE_TYPES: ResourceType[] = [
     subresources: ['status'],
     verbs: ALL,
     model: 'kubernetes-models/networking.k8s.io/v1/Ingress',
+  },
+  {
+    group: 'rbac.authorization.k8s.io',
+    versions: ['v1'],
+    kind: 'ClusterRole',
+    plural: 'clusterroles',
+    singular: 'clusterrole',
+    namespaced: false,
+    subresources: [],
+    verbs: ALL,
+    model: 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole',
+    nameRule: 'path',
+    columns: [{ name: 'Created At', jsonPath: '.metadata.creationTimestamp' }],
+  },
+  {
+    group: 'rbac.authorization.k8s.io',
+    versions: ['v1'],
+    kind: 'ClusterRoleBinding',
+    plural: 'clusterrolebindings',
+    singular: 'clusterrolebinding',
+    namespaced: false,
+    subresources: [],
+    verbs: ALL,
+    model: 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding',
+    nameRule: 'path',
+    columns: [
+      { name: 'Role', jsonPath: '$roleRef' },
+      { name: 'Age', jsonPath: '$age' },
+    ],
+  },
+  {
+    group: 'rbac.authorization.k8s.io',
+    versions: ['v1'],
+    kind: 'Role',
+    plural: 'roles',
+    singular: 'role',
+    namespaced: true,
+    subresources: [],
+    verbs: ALL,
+    model: 'kubernetes-models/rbac.authorization.k8s.io/v1/Role',
+    nameRule: 'path',
+    columns: [{ name: 'Created At', jsonPath: '.metadata.creationTimestamp' }],
+  },
+  {
+    group: 'rbac.authorization.k8s.io',
+    versions: ['v1'],
+    kind: 'RoleBinding',
+    plural: 'rolebindings',
+    singular: 'rolebinding',
+    namespaced: true,
+    subresources: [],
+    verbs: ALL,
+    model: 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding',
+    nameRule: 'path',
+    columns: [
+      { name: 'Role', jsonPath: '$roleRef' },
+      { name: 'Age', jsonPath: '$age' },
+    ],
   },
   {
     group: 'apiextensions.k8s.io',

@@ -19,6 +19,7 @@ const QUALIFIED_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 
 /** metadata.name against the kind's name rule (DNS subdomain, label or RFC 1035 label). */
 export function nameCauses(t: ResourceType, name: string): StatusCause[] {
+  if (t.nameRule === 'path') return pathSegmentCauses(name);
   let rule: 'dns1035' | 'label' | 'subdomain' = t.nameRule ?? 'subdomain';
   if (t.kind === 'Service') rule = 'dns1035';
   const max = rule === 'subdomain' ? 253 : 63;
@@ -31,6 +32,16 @@ export function nameCauses(t: ResourceType, name: string): StatusCause[] {
   const re = { dns1035: DNS1035, label: LABEL, subdomain: SUBDOMAIN }[rule];
   if (!re.test(name)) out.push(invalid('metadata.name', name, MESSAGES[rule]));
   return out;
+}
+
+/** A path segment name (ValidatePathSegmentName), as RBAC kinds have. */
+function pathSegmentCauses(name: string): StatusCause[] {
+  if (name === '.' || name === '..') {
+    return [invalid('metadata.name', name, `may not be '${name}'`)];
+  }
+  return ['/', '%']
+    .filter(c => name.includes(c))
+    .map(c => invalid('metadata.name', name, `may not contain '${c}'`));
 }
 
 /** Label keys and values as the API server checks them. */

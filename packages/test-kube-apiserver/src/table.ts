@@ -105,6 +105,8 @@ function computed(o: any, key: string): unknown {
           .map(([k, v]) => `${k}=${v}`)
           .join(',') || '<none>'
       );
+    case '$roleRef':
+      return `${o.roleRef?.kind}/${o.roleRef?.name}`;
     case '$accessModes':
       return (o.status?.accessModes ?? [])
         .map(
