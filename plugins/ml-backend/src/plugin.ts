@@ -40,6 +40,8 @@ import { createRegistryEventsRouter } from './routes/registryEvents';
 import { RegistryEventService } from './services/registry/RegistryEventService';
 import { RegistryService } from './services/registry/RegistryService';
 import { PromotionService } from './services/registry/PromotionService';
+import { ServingService } from './services/serving/ServingService';
+import { createServingRouter } from './routes/serving';
 import { MlAuditor } from './services/audit/MlAuditor';
 import { AlertmanagerClient } from './services/monitoring/AlertmanagerClient';
 import { ModelHealthService } from './services/monitoring/ModelHealthService';
@@ -363,6 +365,19 @@ export const mlPlugin = createBackendPlugin({
             promotion,
           }),
         );
+        // Where Models serve, and the governed rollout (HTTP API and MCP action).
+        const serving = ServingService.create({
+          clusters,
+          catalog,
+          registryService,
+          permissions,
+          userInfo,
+          audit,
+          logger,
+        });
+        httpRouter.use(
+          await createServingRouter({ httpAuth, catalog, serving }),
+        );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
         const { pipelines: pipelinesConfig } = mlConfig;
@@ -485,6 +500,7 @@ export const mlPlugin = createBackendPlugin({
           healthService,
           registryService,
           promotion,
+          serving,
           quotaService,
           notebookService,
           pipelineRuns,

@@ -28,6 +28,7 @@ export const ML_AUDIT_ACTIONS = [
   'ml.notebook.idle-policy',
   'ml.tensorboard.create',
   'ml.model.promote',
+  'ml.model.rollout',
   'ml.pipeline.run',
   'ml.alert.action',
   'ml.registry.event',

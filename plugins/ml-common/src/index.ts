@@ -17,6 +17,7 @@ export * from './labelMatchers';
 export * from './permissions';
 export * from './pipelinesApi';
 export * from './registryApi';
+export * from './servingApi';
 export * from './schemas';
 export * from './quantity';
 export * from './pendingReason';

@@ -59,6 +59,18 @@ export const mlModelPromotePermission = createPermission({
 });
 
 /**
+ * Change which version of a model serves: start a canary, promote it to all
+ * the traffic or roll it back (KServe InferenceServices).
+ *
+ * @public
+ */
+export const mlModelRolloutPermission = createPermission({
+  name: 'ml.model.rollout',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_ML_MODEL,
+});
+
+/**
  * Start a run of a pipeline.
  *
  * @public
@@ -103,6 +115,7 @@ export const mlPermissions = [
   mlNotebookCreatePermission,
   mlNotebookManagePermission,
   mlModelPromotePermission,
+  mlModelRolloutPermission,
   mlPipelineRunPermission,
   mlAuditReadPermission,
   mlLogsReadPermission,

@@ -162,6 +162,22 @@ export const modelVersionsEntityCard = EntityCardBlueprint.make({
 });
 
 /**
+ * Where a Model serves across the clusters (KServe InferenceServices and
+ * Deployments labelled for it), with the canary rollout
+ * (`entity-card:ml/model-serving`).
+ *
+ * @public
+ */
+export const modelServingEntityCard = EntityCardBlueprint.make({
+  name: 'model-serving',
+  params: {
+    filter: isModelEntity,
+    loader: () =>
+      import('./components/Serving').then(m => <m.ModelServingCard />),
+  },
+});
+
+/**
  * Recent runs of a Pipeline from its orchestrator, with a duration chart and
  * "Start run" (`entity-card:ml/pipeline-runs`).
  *
@@ -234,6 +250,7 @@ export const mlEntityCards = [
   gpuQuotaUsageEntityCard,
   modelHealthEntityCard,
   modelAlertsEntityCard,
+  modelServingEntityCard,
   modelLatestRunEntityCard,
   modelVersionsEntityCard,
   experimentRunsEntityCard,

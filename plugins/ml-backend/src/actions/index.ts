@@ -10,12 +10,14 @@ import { LogStoreService } from '../services/logs/LogStoreService';
 import { PodLogsService } from '../services/logs/PodLogsService';
 import { PromotionService } from '../services/registry/PromotionService';
 import { RegistryService } from '../services/registry/RegistryService';
+import { ServingService } from '../services/serving/ServingService';
 import { registerExperimentActions } from './experimentActions';
 import { registerKubernetesActions } from './kubernetesActions';
 import { registerLogActions } from './logActions';
 import { registerModelActions } from './modelActions';
 import { registerPipelineActions } from './pipelineActions';
 import { registerQueueWaitActions } from './queueWaitActions';
+import { registerServingActions } from './servingActions';
 import { GpuHoursService } from '../services/queueWaits/GpuHoursService';
 import { WaitEstimateService } from '../services/queueWaits/WaitEstimateService';
 
@@ -27,6 +29,8 @@ export interface MlActionsOptions {
   healthService: ModelHealthService;
   registryService: RegistryService;
   promotion: PromotionService;
+  /** Serving places and rollouts (`get-model-serving`, `rollout-model`), when set up. */
+  serving?: ServingService;
   quotaService: QuotaService;
   notebookService: NotebookService;
   pipelineRuns: PipelineRunsService;
@@ -42,7 +46,8 @@ export interface MlActionsOptions {
  * `ml:list-model-versions`, `ml:promote-model-version`, `ml:get-gpu-quota`,
  * `ml:explain-pending-workload`, `ml:create-notebook`,
  * `ml:start-pipeline-run`, `ml:compare-runs`, `ml:get-logs`,
- * `ml:estimate-queue-wait`, `ml:gpu-hours`), which the MCP actions
+ * `ml:estimate-queue-wait`, `ml:gpu-hours`, `ml:get-model-serving`,
+ * `ml:rollout-model`), which the MCP actions
  * backend serves to AI assistants. Each runs with the caller's credentials
  * through the services behind the HTTP API, so the catalog's and this
  * plugin's permissions, the quota checks and the audit trail apply as in
@@ -59,6 +64,13 @@ export function registerMlActions(options: MlActionsOptions): void {
   registerPipelineActions(options);
   registerExperimentActions(options);
   registerLogActions(options);
+  if (options.serving) {
+    registerServingActions({
+      actionsRegistry: options.actionsRegistry,
+      catalog: options.catalog,
+      serving: options.serving,
+    });
+  }
   if (options.queueInsights) {
     registerQueueWaitActions({
       actionsRegistry: options.actionsRegistry,

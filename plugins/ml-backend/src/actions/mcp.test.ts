@@ -63,9 +63,11 @@ const TOOLS = [
   'ml.get-gpu-quota',
   'ml.get-logs',
   'ml.get-model-health',
+  'ml.get-model-serving',
   'ml.gpu-hours',
   'ml.list-model-versions',
   'ml.promote-model-version',
+  'ml.rollout-model',
   'ml.start-pipeline-run',
 ];
 
@@ -794,6 +796,119 @@ describeIfBinary([
       );
       expect(await versions()).toEqual({ v2: ['production'], v1: [] });
       expect((await promoteAudit()).length).toBe(before);
+    });
+  });
+
+  describe('get-model-serving and rollout-model', () => {
+    const KSERVE = 'serving.kserve.io/v1beta1';
+    const live = () =>
+      kube.get(KSERVE, 'InferenceService', 'fraud', 'mcp-model') as any;
+    const target = {
+      cluster: 'gpu-cluster-a',
+      namespace: 'fraud',
+      name: 'mcp-model',
+    };
+    beforeAll(async () => {
+      await kube.create({
+        apiVersion: KSERVE,
+        kind: 'InferenceService',
+        metadata: {
+          name: 'mcp-model',
+          namespace: 'fraud',
+          labels: { 'mlplatform.io/model': 'mcp-model' },
+        },
+        spec: {
+          predictor: {
+            model: {
+              modelFormat: { name: 'onnx' },
+              storageUri: `oci://${registry.host}/models/mcp-model:v1`,
+            },
+          },
+        },
+      });
+    });
+
+    it('answers as the HTTP API does', async () => {
+      const http = await request(backend.server)
+        .get('/api/ml/models/default/mcp-model/serving')
+        .set(as(ADA));
+      expect(http.status).toBe(200);
+      expect(http.body.places).toMatchObject([
+        { ...target, kind: 'InferenceService', version: 'v1' },
+      ]);
+      const result = await call(ADA, 'ml.get-model-serving', {
+        model: 'mcp-model',
+      });
+      expect(result.isError).toBeFalsy();
+      expect(result.structuredContent).toEqual(http.body);
+    });
+
+    it('refuses a non-member with the HTTP 403 sentence and bad percent with the 400 one, changing nothing', async () => {
+      const before = live().metadata.resourceVersion;
+      const http = await request(backend.server)
+        .post('/api/ml/models/default/mcp-model/rollout')
+        .set(as(EVE))
+        .send({ action: 'canary', ...target, version: 'v2', percent: 10 });
+      expect(http.status).toBe(403);
+      const refused = await call(EVE, 'ml.rollout-model', {
+        model: 'mcp-model',
+        action: 'canary',
+        ...target,
+        version: 'v2',
+        percent: 10,
+      });
+      expect(refused.isError).toBe(true);
+      expect(refused.content[0].text).toBe(
+        `NotAllowedError: ${http.body.error.message}`,
+      );
+      const bad = await call(ADA, 'ml.rollout-model', {
+        model: 'mcp-model',
+        action: 'canary',
+        ...target,
+        version: 'v2',
+        percent: 150,
+      });
+      expect(bad.isError).toBe(true);
+      expect(bad.content[0].text).toMatch(/^InputError: Invalid body: percent/);
+      expect(live().metadata.resourceVersion).toBe(before);
+    });
+
+    it('starts a canary of v2 for the owning team, audited', async () => {
+      const result = await call(ADA, 'ml.rollout-model', {
+        model: 'mcp-model',
+        action: 'canary',
+        ...target,
+        version: 'v2',
+        percent: 20,
+      });
+      expect(result.isError).toBeFalsy();
+      expect(result.structuredContent).toMatchObject({
+        entityRef: 'model:default/mcp-model',
+        action: 'canary',
+        place: { version: 'v2', canary: { percent: 20, stableVersion: 'v1' } },
+      });
+      expect(live().spec.predictor).toMatchObject({
+        canaryTrafficPercent: 20,
+        model: { storageUri: `oci://${registry.host}/models/mcp-model:v2` },
+      });
+      const audit = await request(backend.server)
+        .get('/api/ml/audit?action=ml.model.rollout')
+        .set(as(ADA));
+      // ADA sees her own rows: the refused bad percent never started one
+      expect(
+        audit.body.items.map((e: any) => [e.actor, e.outcome, e.details]),
+      ).toEqual([
+        [
+          ADA,
+          'succeeded',
+          expect.objectContaining({
+            rollout: 'canary',
+            toVersion: 'v2',
+            percent: 20,
+            fromVersion: 'v1',
+          }),
+        ],
+      ]);
     });
   });
 });

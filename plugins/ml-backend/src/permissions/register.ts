@@ -10,6 +10,7 @@ import {
   mlNotebookCreatePermission,
   mlNotebookManagePermission,
   mlModelPromotePermission,
+  mlModelRolloutPermission,
   mlPipelineRunPermission,
   mlAuditReadPermission,
   mlLogsReadPermission,
@@ -93,7 +94,7 @@ export function registerMlPermissions(options: {
   });
   permissionsRegistry.addResourceType({
     resourceRef: mlModelPermissionResourceRef,
-    permissions: [mlModelPromotePermission],
+    permissions: [mlModelPromotePermission, mlModelRolloutPermission],
     rules: Object.values(mlPermissionRules.model),
     getResources: refs => loadEntities(refs, isModelEntity),
   });

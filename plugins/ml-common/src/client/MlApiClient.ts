@@ -31,6 +31,9 @@ import type {
   MlOverviewResponse,
   ModelHealthResponse,
   ModelVersionsResponse,
+  ModelServingResponse,
+  ModelRolloutRequest,
+  ModelRolloutResponse,
   Notebook,
   NotebookProgressEvent,
   NotebooksResponse,
@@ -230,6 +233,23 @@ export class MlApiClient {
   }
 
   /** `GET /models/:namespace/:name/alert-actions`: what the alert webhook did, newest first. */
+  /** `GET /models/:namespace/:name/serving`: every place the Model serves, across the clusters. */
+  async getModelServing(
+    ref: ModelRef,
+    options?: MlRequestOptions,
+  ): Promise<ModelServingResponse> {
+    return this.request('GET', `${modelPath(ref)}/serving`, options);
+  }
+
+  /** `POST /models/:namespace/:name/rollout`: starts a canary, promotes it or rolls it back. */
+  async rolloutModel(
+    ref: ModelRef,
+    request: ModelRolloutRequest,
+    options?: MlRequestOptions,
+  ): Promise<ModelRolloutResponse> {
+    return this.request('POST', `${modelPath(ref)}/rollout`, options, request);
+  }
+
   async getModelAlertActions(
     ref: ModelRef,
     request: { limit?: number } = {},

@@ -7,6 +7,7 @@ export * from './experiments';
 export * from './health';
 export * from './pipelines';
 export * from './registry';
+export * from './serving';
 export * from './kubernetes';
 export * from './idleNotebooks';
 export * from './logs';

@@ -31,6 +31,9 @@ import {
   ModelRef,
   ModelVersionsResponse,
   Notebook,
+  ModelRolloutRequest,
+  ModelRolloutResponse,
+  ModelServingResponse,
   NotebookProgressEvent,
   NotebookRef,
   NotebooksResponse,
@@ -114,6 +117,20 @@ export interface MlApi {
   /** The versions of a Model in its registry, newest first. */
   getModelVersions(ref: ModelRef): Promise<ModelVersionsResponse>;
   /**
+  /**
+   * Every place a Model serves (InferenceServices and Deployments labelled
+   * for it) across the clusters. Optional: without it the Serving card says
+   * the backend does not offer it.
+   */
+  getModelServing?(ref: ModelRef): Promise<ModelServingResponse>;
+  /**
+   * Starts a canary of a version, promotes it or rolls it back; rejects with
+   * the backend's reason (403 not an owner, 400 bad percent or version, ...).
+   */
+  rolloutModel?(
+    ref: ModelRef,
+    request: ModelRolloutRequest,
+  ): Promise<ModelRolloutResponse>;
    * Moves an alias (e.g. `production`) to a version; rejects with the
    * backend's reason (403 not an owner, 400 bad alias, ...).
    */

@@ -29,6 +29,9 @@ import {
   ModelHealthResponse,
   ModelVersionsResponse,
   Notebook,
+  ModelRolloutRequest,
+  ModelRolloutResponse,
+  ModelServingResponse,
   NotebookProgressEvent,
   NotebooksResponse,
   PipelineRunsResponse,
@@ -143,6 +146,17 @@ export class MlClient implements MlApi {
   }
 
   getPipelineRuns(
+  getModelServing(ref: ModelRef): Promise<ModelServingResponse> {
+    return this.client.getModelServing(ref);
+  }
+
+  rolloutModel(
+    ref: ModelRef,
+    request: ModelRolloutRequest,
+  ): Promise<ModelRolloutResponse> {
+    return this.client.rolloutModel(ref, request);
+  }
+
     ref: PipelineRef,
     options?: { limit?: number },
   ): Promise<PipelineRunsResponse> {

@@ -1,0 +1,556 @@
+/*
+ * The Serving card's API and the governed rollout against test API servers
+ * (two with KServe, one without, serving a Deployment) and a real OCI
+ * registry for the versions.
+ */
+import {
+  mockCredentials,
+  mockErrorHandler,
+  mockServices,
+  TestDatabases,
+} from '@backstage/backend-test-utils';
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
+import { pushModel } from '@mlplatform/plugin-ml-oci';
+import {
+  KubeApiServer,
+  startKubeApiServer,
+} from '@mlplatform/test-kube-apiserver';
+import {
+  describeIfBinary,
+  RegistryHandle,
+  serverBinaries,
+  startRegistry,
+} from '@mlplatform/test-services';
+import express from 'express';
+import request from 'supertest';
+import { AuditStore } from '../database/AuditStore';
+import {
+  createMlPermissionConditionalDecision,
+  mlIsOwningTeamMember,
+  mlPermissionRules,
+} from '../permissions';
+import { MlAuditor } from '../services/audit/MlAuditor';
+import { ClusterService } from '../services/kubernetes/ClusterService';
+import { RegistryService } from '../services/registry/RegistryService';
+import {
+  ServingService,
+  storageUriFor,
+} from '../services/serving/ServingService';
+import { createServingRouter } from './serving';
+
+jest.setTimeout(60_000);
+
+const OWNER = 'user:default/ada';
+const OUTSIDER = 'user:default/mallory';
+const KSERVE = 'serving.kserve.io/v1beta1';
+const ns = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: { name },
+});
+
+describeIfBinary(serverBinaries.registry)('serving routes', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+  let registry: RegistryHandle;
+  let a: KubeApiServer;
+  let b: KubeApiServer;
+  let c: KubeApiServer;
+  let clusters: ClusterService;
+  let app: express.Express;
+  let auditStore: AuditStore;
+  let uri: (tag: string) => string;
+
+  const isvc = (name: string, tag: string, extra: any = {}) => ({
+    apiVersion: KSERVE,
+    kind: 'InferenceService',
+    metadata: {
+      name,
+      namespace: 'fraud',
+      labels: { 'mlplatform.io/model': 'fraud-detector' },
+      ...extra.metadata,
+    },
+    spec: {
+      predictor: {
+        minReplicas: 2,
+        maxReplicas: 4,
+        model: { modelFormat: { name: 'onnx' }, storageUri: uri(tag) },
+      },
+    },
+  });
+
+  beforeAll(async () => {
+    registry = await startRegistry();
+    for (const tag of ['v1', 'v2', 'v3']) {
+      await pushModel({
+        registry: registry.url,
+        repository: 'models/fraud-detector',
+        tag,
+        file: { name: 'model.onnx', data: Buffer.from(`weights ${tag}`) },
+        framework: 'onnx',
+        metrics: { auc: 0.9 },
+        aliases: [],
+      });
+    }
+    uri = tag => `oci://${registry.host}/models/fraud-detector:${tag}`;
+    [a, b, c] = await Promise.all([
+      startKubeApiServer({ seed: [ns('fraud')] }),
+      // no KServe: the model serves as a plain Deployment there
+      startKubeApiServer({ seed: [ns('fraud')], crds: [] }),
+      startKubeApiServer({ seed: [ns('fraud')] }),
+    ]);
+    await a.create(isvc('fraud-detector', 'v2'));
+    // another model's InferenceService: not ours
+    await a.create({
+      ...isvc('ranker', 'v1'),
+      metadata: {
+        name: 'ranker',
+        namespace: 'fraud',
+        labels: { 'mlplatform.io/model': 'product-ranker' },
+      },
+    });
+    await c.create(
+      isvc('fraud-detector-eu', 'v1', {
+        metadata: {
+          annotations: {
+            'kube-apiserver.test/phase': 'Failed',
+            'kube-apiserver.test/message': 'OOMKilled',
+          },
+        },
+      }),
+    );
+    await b.apply({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: 'fraud-detector',
+        namespace: 'fraud',
+        labels: { 'mlplatform.io/model': 'fraud-detector' },
+        annotations: { 'mlplatform.io/model-version': 'v1' },
+      },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'fraud-detector' } },
+        template: {
+          metadata: { labels: { app: 'fraud-detector' } },
+          spec: { containers: [{ name: 'server', image: 'onnx-server:1' }] },
+        },
+      },
+      status: {
+        replicas: 3,
+        readyReplicas: 1,
+        conditions: [
+          {
+            type: 'Available',
+            status: 'False',
+            reason: 'MinimumReplicasUnavailable',
+            message: 'Deployment does not have minimum availability.',
+          },
+        ],
+      },
+    });
+
+    const cluster = (name: string, s: KubeApiServer) => ({
+      name,
+      url: s.url,
+      token: s.token,
+      caData: s.caData,
+      serviceAccount: false,
+      skipTLSVerify: false,
+    });
+    clusters = ClusterService.create({
+      clusters: [cluster('a', a), cluster('b', b), cluster('c', c)],
+      settings: {
+        teamLabel: 'mlplatform.io/team',
+        refreshSeconds: 60,
+        requestTimeoutMs: 2000,
+      },
+    });
+    const knex = await databases.init('SQLITE_3');
+    auditStore = await AuditStore.create({
+      database: { getClient: async () => knex, migrations: { skip: false } },
+    });
+    const catalog = catalogServiceMock({
+      entities: [
+        {
+          apiVersion: 'mlplatform.io/v1alpha1',
+          kind: 'Model',
+          metadata: {
+            name: 'fraud-detector',
+            namespace: 'default',
+            annotations: {
+              'mlplatform.io/registry-ref': `oci://${registry.host}/models/fraud-detector`,
+            },
+          },
+          spec: {
+            type: 'classifier',
+            lifecycle: 'production',
+            owner: 'fraud-team',
+          },
+        },
+        {
+          apiVersion: 'mlplatform.io/v1alpha1',
+          kind: 'Model',
+          metadata: { name: 'unserved', namespace: 'default' },
+          spec: {
+            type: 'classifier',
+            lifecycle: 'experimental',
+            owner: 'fraud-team',
+          },
+        },
+      ],
+    });
+    const claimsOf = (user: string) =>
+      user === OWNER ? [OWNER, 'group:default/fraud-team'] : [user];
+    const serving = ServingService.create({
+      clusters,
+      catalog,
+      registryService: RegistryService.create({
+        registries: [{ name: 'local', type: 'oci', url: registry.url }],
+        logger: mockServices.logger.mock(),
+      }),
+      // The sample policy's decision (members of the owning team), evaluated
+      // with the ML rule as the permission backend would.
+      permissions: mockServices.permissions.mock({
+        authorize: async (requests: any, { credentials }: any) => {
+          const [{ permission, resourceRef }] = requests;
+          const entity = await catalog.getEntityByRef(resourceRef, {
+            credentials,
+          });
+          const decision = createMlPermissionConditionalDecision(
+            permission,
+            mlIsOwningTeamMember(
+              permission,
+              claimsOf(credentials.principal.userEntityRef),
+            ),
+          );
+          return [
+            {
+              result: createConditionAuthorizer(
+                Object.values(mlPermissionRules.model),
+              )(decision, entity)
+                ? AuthorizeResult.ALLOW
+                : AuthorizeResult.DENY,
+            },
+          ];
+        },
+      }),
+      userInfo: mockServices.userInfo.mock({
+        getUserInfo: async (credentials: BackstageCredentials) => {
+          const user = (credentials.principal as { userEntityRef: string })
+            .userEntityRef;
+          return { userEntityRef: user, ownershipEntityRefs: claimsOf(user) };
+        },
+      }),
+      audit: MlAuditor.create({ auditStore }),
+    });
+    const router = await createServingRouter({
+      httpAuth: mockServices.httpAuth(),
+      catalog,
+      serving,
+    });
+    app = express().use(router).use(mockErrorHandler());
+  });
+
+  afterAll(async () => {
+    clusters?.close();
+    await Promise.all([registry?.stop(), a?.stop(), b?.stop(), c?.stop()]);
+  });
+
+  const as = (user: string) => ({
+    Authorization: mockCredentials.user.header(user),
+  });
+  const servingOf = (user = OUTSIDER) =>
+    request(app).get('/models/default/fraud-detector/serving').set(as(user));
+  const rollout = (body: object, user = OWNER) =>
+    request(app)
+      .post('/models/default/fraud-detector/rollout')
+      .set(as(user))
+      .send(body);
+  const TARGET = { cluster: 'a', namespace: 'fraud', name: 'fraud-detector' };
+  const live = () =>
+    a.get(KSERVE, 'InferenceService', 'fraud', 'fraud-detector') as any;
+
+  it('lists every place the model serves across the clusters, one list per kind per cluster, cached', async () => {
+    for (const s of [a, b, c]) s.resetRequests();
+    const res = await servingOf();
+    expect(res.status).toBe(200);
+    expect(res.body.entityRef).toBe('model:default/fraud-detector');
+    expect(res.body.clusters).toEqual(['a', 'b', 'c']);
+    expect(res.body.errors).toEqual([]);
+    expect(res.body.places).toEqual([
+      {
+        cluster: 'a',
+        namespace: 'fraud',
+        name: 'fraud-detector',
+        kind: 'InferenceService',
+        url: 'http://fraud-detector-fraud.example.com',
+        internalUrl: 'http://fraud-detector.fraud.svc.cluster.local',
+        version: 'v2',
+        ready: true,
+        replicas: { desired: 2, max: 4 },
+        traffic: [
+          {
+            revision: 'fraud-detector-predictor-00001',
+            percent: 100,
+            role: 'stable',
+            version: 'v2',
+          },
+        ],
+      },
+      {
+        cluster: 'b',
+        namespace: 'fraud',
+        name: 'fraud-detector',
+        kind: 'Deployment',
+        version: 'v1',
+        ready: false,
+        reason: 'MinimumReplicasUnavailable',
+        message: 'Deployment does not have minimum availability.',
+        replicas: { ready: 1, desired: 3 },
+        traffic: [
+          {
+            revision: 'fraud-detector',
+            percent: 100,
+            role: 'stable',
+            version: 'v1',
+          },
+        ],
+      },
+      expect.objectContaining({
+        cluster: 'c',
+        name: 'fraud-detector-eu',
+        version: 'v1',
+        ready: false,
+        reason: 'RevisionFailed',
+        message: expect.stringContaining('OOMKilled'),
+        traffic: [],
+      }),
+    ]);
+    const lists = (s: KubeApiServer) =>
+      s.requests.filter(r => r.method === 'GET').map(r => r.path);
+    expect(lists(a)).toEqual([
+      `/apis/${KSERVE}/inferenceservices`,
+      '/apis/apps/v1/deployments',
+    ]);
+    // b has no KServe: its 404 is "nothing serves here", not an error
+    expect(lists(b)).toEqual([
+      `/apis/${KSERVE}/inferenceservices`,
+      '/apis/apps/v1/deployments',
+    ]);
+    // warm: no request reaches the clusters
+    for (const s of [a, b, c]) s.resetRequests();
+    const again = await servingOf(OWNER);
+    expect(again.body.places).toHaveLength(3);
+    expect([...a.requests, ...b.requests, ...c.requests]).toEqual([]);
+
+    const none = await request(app)
+      .get('/models/default/unserved/serving')
+      .set(as(OWNER));
+    expect(none.body.places).toEqual([]);
+    const missing = await request(app)
+      .get('/models/default/nope/serving')
+      .set(as(OWNER));
+    expect(missing.status).toBe(404);
+  });
+
+  it('refuses bad input with 400 naming the field, and changes nothing', async () => {
+    const before = live().metadata.resourceVersion;
+    for (const [body, field] of [
+      [{ action: 'canary', ...TARGET, version: 'v3', percent: 101 }, 'percent'],
+      [{ action: 'canary', ...TARGET, version: 'v3', percent: -1 }, 'percent'],
+      [
+        { action: 'canary', ...TARGET, version: 'v3', percent: 12.5 },
+        'percent',
+      ],
+      [
+        { action: 'canary', ...TARGET, version: '../x', percent: 10 },
+        'version',
+      ],
+      [
+        {
+          action: 'canary',
+          ...TARGET,
+          name: 'Not_A_Label',
+          version: 'v3',
+          percent: 10,
+        },
+        'name',
+      ],
+      [{ action: 'scale', ...TARGET }, 'action'],
+    ] as const) {
+      const res = await rollout(body);
+      expect(res.status).toBe(400);
+      expect(res.body.error.message).toContain(`${field}:`);
+    }
+    const unknown = await rollout({
+      action: 'canary',
+      ...TARGET,
+      version: 'v9',
+      percent: 10,
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toMatch(
+      /version: v9 is not a version of model:default\/fraud-detector .*known: v1, v2, v3|known: v3, v2, v1/,
+    );
+    const noCanary = await rollout({ action: 'promote', ...TARGET });
+    expect(noCanary.status).toBe(400);
+    expect(noCanary.body.error.message).toMatch(/No canary runs/);
+    const notOurs = await rollout({
+      action: 'canary',
+      ...TARGET,
+      name: 'ranker',
+      version: 'v3',
+      percent: 10,
+    });
+    expect(notOurs.status).toBe(404);
+    expect(live().metadata.resourceVersion).toBe(before);
+    const failed = await auditStore.list({ actor: OWNER });
+    expect(failed.map(e => e.outcome)).toEqual(['failed', 'failed', 'failed']);
+  });
+
+  it('refuses a non-owner with 403, applies nothing, audits the refusal', async () => {
+    const before = live().metadata.resourceVersion;
+    const res = await rollout(
+      { action: 'canary', ...TARGET, version: 'v3', percent: 10 },
+      OUTSIDER,
+    );
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe(
+      'user:default/mallory may not roll out model:default/fraud-detector: not a member of group:default/fraud-team, which owns it',
+    );
+    expect(live().metadata.resourceVersion).toBe(before);
+    const [event] = await auditStore.list({ actor: OUTSIDER });
+    expect(event).toMatchObject({
+      action: 'ml.model.rollout',
+      outcome: 'refused',
+      details: { rollout: 'canary', toVersion: 'v3', percent: 10 },
+    });
+  });
+
+  it('canary of v3 at 10 %, then promote; a second canary rolled back', async () => {
+    const canary = await rollout({
+      action: 'canary',
+      ...TARGET,
+      version: 'v3',
+      percent: 10,
+    });
+    expect(canary.status).toBe(200);
+    expect(live().spec.predictor).toMatchObject({
+      canaryTrafficPercent: 10,
+      model: { storageUri: uri('v3') },
+    });
+    // the card sees it at once (the list was refreshed after the change)
+    const [place] = (await servingOf()).body.places;
+    expect(place).toMatchObject({
+      version: 'v3',
+      canary: { percent: 10, version: 'v3', stableVersion: 'v2' },
+      traffic: [
+        {
+          revision: 'fraud-detector-predictor-00002',
+          percent: 10,
+          role: 'canary',
+          version: 'v3',
+        },
+        {
+          revision: 'fraud-detector-predictor-00001',
+          percent: 90,
+          role: 'stable',
+          version: 'v2',
+        },
+      ],
+    });
+
+    const promoted = await rollout({ action: 'promote', ...TARGET });
+    expect(promoted.status).toBe(200);
+    expect(live().spec.predictor.canaryTrafficPercent).toBeUndefined();
+    const [after] = (await servingOf()).body.places;
+    expect(after.canary).toBeUndefined();
+    expect(after.traffic).toEqual([
+      {
+        revision: 'fraud-detector-predictor-00002',
+        percent: 100,
+        role: 'stable',
+        version: 'v3',
+      },
+    ]);
+
+    // v1 as a canary, rolled back: all traffic to v3 again
+    expect(
+      (
+        await rollout({
+          action: 'canary',
+          ...TARGET,
+          version: 'v1',
+          percent: 25,
+        })
+      ).status,
+    ).toBe(200);
+    const back = await rollout({ action: 'rollback', ...TARGET });
+    expect(back.status).toBe(200);
+    expect(back.body.place.traffic).toEqual([
+      {
+        revision: 'fraud-detector-predictor-00003',
+        percent: 0,
+        role: 'canary',
+        version: 'v1',
+      },
+      {
+        revision: 'fraud-detector-predictor-00002',
+        percent: 100,
+        role: 'stable',
+        version: 'v3',
+      },
+    ]);
+    const events = await auditStore.list({
+      action: 'ml.model.rollout',
+      outcome: 'succeeded',
+    });
+    expect(events.map(e => [e.details.rollout, e.details.fromVersion])).toEqual(
+      expect.arrayContaining([
+        ['canary', 'v2'],
+        ['promote', 'v3'],
+        ['canary', 'v3'],
+        ['rollback', 'v1'],
+      ]),
+    );
+  });
+
+  it('a refused apply changes nothing and is audited as failed', async () => {
+    a.setFault({
+      status: 500,
+      match: r => r.method === 'PATCH' && r.path.includes('inferenceservices'),
+    });
+    try {
+      const before = live().metadata.resourceVersion;
+      const res = await rollout({ action: 'promote', ...TARGET });
+      expect(res.status).toBeGreaterThanOrEqual(500);
+      expect(live().metadata.resourceVersion).toBe(before);
+      expect(live().spec.predictor.canaryTrafficPercent).toBe(0);
+    } finally {
+      a.setFault(null);
+    }
+    const [last] = await auditStore.list({ actor: OWNER });
+    expect(last).toMatchObject({
+      outcome: 'failed',
+      details: { rollout: 'promote' },
+    });
+  });
+
+  it('builds storage URIs of versions', () => {
+    expect(
+      storageUriFor('oci://h:5000/m/x:v2', 'v2', 'oci://h:5000/m/x', 'v3'),
+    ).toBe('oci://h:5000/m/x:v3');
+    expect(storageUriFor('models:/x/2', '2', 'mlflow://x', '7')).toBe(
+      'models:/x/7',
+    );
+    expect(storageUriFor(undefined, undefined, 'mlflow://reg/x', '7')).toBe(
+      'models:/x/7',
+    );
+    expect(storageUriFor(undefined, undefined, 'oci://h:5000/m/x', 'v1')).toBe(
+      'oci://h:5000/m/x:v1',
+    );
+  });
+});

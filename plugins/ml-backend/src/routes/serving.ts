@@ -1,0 +1,67 @@
+import { HttpAuthService } from '@backstage/backend-plugin-api';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import {
+  ModelRolloutResponse,
+  ModelServingResponse,
+  modelRolloutRequestSchema,
+} from '@mlplatform/plugin-ml-common';
+import express from 'express';
+import Router from 'express-promise-router';
+import { databaseUnavailableErrors } from '../database/unavailable';
+import { parseInput } from '../parseInput';
+import { readModel } from '../services/modelEntities';
+import { ServingService } from '../services/serving/ServingService';
+
+/** @internal */
+export interface ServingRouterOptions {
+  httpAuth: HttpAuthService;
+  catalog: CatalogService;
+  serving: ServingService;
+}
+
+/**
+ * `GET /models/:namespace/:name/serving`: every place the Model serves
+ * (InferenceServices and Deployments labelled `mlplatform.io/model`) across
+ * the clusters; `POST /models/:namespace/:name/rollout`: canary, promote or
+ * roll back (see {@link ServingService}). The entity is read with the
+ * caller's credentials, so the catalog's permissions decide who may see it.
+ *
+ * @internal
+ */
+export async function createServingRouter(
+  options: ServingRouterOptions,
+): Promise<express.Router> {
+  const { httpAuth, catalog, serving } = options;
+  const router = Router();
+  router.use(express.json());
+
+  router.get('/models/:namespace/:name/serving', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, {
+      allow: ['user', 'service'],
+    });
+    const { entity, entityRef } = await readModel(
+      catalog,
+      req.params,
+      credentials,
+    );
+    const body: ModelServingResponse = await serving.getServing(
+      entity,
+      entityRef,
+    );
+    res.json(body);
+  });
+
+  router.post('/models/:namespace/:name/rollout', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const body: ModelRolloutResponse = await serving.rollout({
+      model: req.params,
+      request: parseInput(modelRolloutRequestSchema, req.body, 'body'),
+      credentials,
+      httpRequest: req,
+    });
+    res.json(body);
+  });
+
+  router.use(databaseUnavailableErrors);
+  return router;
+}

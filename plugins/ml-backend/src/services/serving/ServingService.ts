@@ -1,0 +1,398 @@
+import {
+  BackstageCredentials,
+  BackstageUserPrincipal,
+  LoggerService,
+  PermissionsService,
+  UserInfoService,
+} from '@backstage/backend-plugin-api';
+import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { CatalogService } from '@backstage/plugin-catalog-node';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import {
+  ANNOTATION_SERVING_STABLE_VERSION,
+  ANNOTATION_SERVING_VERSION,
+  LABEL_SERVING_MODEL,
+  mlModelRolloutPermission,
+  ModelEntityV1alpha1,
+  ModelRolloutRequest,
+  ModelRolloutResponse,
+  ModelServingResponse,
+  ServingPlace,
+} from '@mlplatform/plugin-ml-common';
+import type { Request } from 'express';
+import { entityOwnerRefs } from '../../permissions/rules';
+import { MlAuditor } from '../audit/MlAuditor';
+import { CoalescingCache } from '../coalescingCache';
+import { ClusterService, KubeList } from '../kubernetes/ClusterService';
+import { KubeApiError } from '../kubernetes/KubeClient';
+import { ModelParams, readModel, registryRefOf } from '../modelEntities';
+import { RegistryService } from '../registry/RegistryService';
+import {
+  canaryPercentOf,
+  deploymentPlace,
+  inferenceServicePlace,
+  predictorModelKey,
+  servesModel,
+  ServingObject,
+  storageUriOf,
+  versionOf,
+} from './servingPlaces';
+
+const KSERVE = 'serving.kserve.io/v1beta1';
+
+/** The kinds a Model serves as, and how each is listed. */
+const KINDS = [
+  {
+    kind: 'InferenceService' as const,
+    path: `/apis/${KSERVE}/inferenceservices`,
+    resource: 'inferenceservices.serving.kserve.io',
+    place: inferenceServicePlace,
+    // A cluster without KServe answers 404: nothing serves there, no error.
+    optional: true,
+  },
+  {
+    kind: 'Deployment' as const,
+    path: '/apis/apps/v1/deployments',
+    resource: 'deployments.apps',
+    place: deploymentPlace,
+    optional: false,
+  },
+];
+
+/** @internal */
+export interface ServingServiceOptions {
+  clusters: ClusterService;
+  catalog: CatalogService;
+  registryService: RegistryService;
+  permissions: PermissionsService;
+  userInfo: UserInfoService;
+  audit: MlAuditor;
+  logger?: LoggerService;
+  /** How long a cluster's list is fresh; default 10 s, answered stale for a minute more while refreshed. */
+  ttlMs?: number;
+}
+
+/**
+ * Where Models serve and the governed rollout of a version.
+ *
+ * Reading: per cluster, one list of InferenceServices and one of
+ * Deployments carrying the `mlplatform.io/model` label, shared by every
+ * Model and caller through a {@link CoalescingCache}; a Model's places are
+ * the objects labelled with its name.
+ *
+ * Rollout (KServe): a canary of version N sets the predictor's storageUri to
+ * N and `canaryTrafficPercent`; promote removes the percent (all traffic to
+ * N); roll back sets it to 0 (all traffic back to the rolled-out revision).
+ * The one place that checks `ml.model.rollout` on the Model (the sample
+ * policy: members of the owning team) and audits `ml.model.rollout`, for the
+ * HTTP API and the MCP action alike. Each change is one merge PATCH with the
+ * resourceVersion it was decided on, so a refused or conflicting apply
+ * changes nothing (and is audited as failed).
+ *
+ * @internal
+ */
+export class ServingService {
+  private readonly lists: CoalescingCache<KubeList<ServingObject> | null>;
+
+  static create(options: ServingServiceOptions): ServingService {
+    return new ServingService(options);
+  }
+
+  private constructor(private readonly options: ServingServiceOptions) {
+    const ttlMs = options.ttlMs ?? 10_000;
+    this.lists = new CoalescingCache({
+      ttlMs,
+      staleMs: 6 * ttlMs,
+      maxEntries: 512,
+    });
+  }
+
+  /** Every place the Model serves, across the configured clusters. */
+  async getServing(
+    entity: ModelEntityV1alpha1,
+    entityRef: string,
+  ): Promise<ModelServingResponse> {
+    const { clusters } = this.options;
+    const model = {
+      namespace: entity.metadata.namespace ?? 'default',
+      name: entity.metadata.name,
+    };
+    const names = clusters.names();
+    const places: ServingPlace[] = [];
+    const errors: ModelServingResponse['errors'] = [];
+    await Promise.all(
+      names.flatMap(cluster =>
+        KINDS.map(async k => {
+          try {
+            const list = await this.list(cluster, k);
+            for (const o of list?.items ?? []) {
+              if (servesModel(o, model)) places.push(k.place(cluster, o));
+            }
+          } catch (e) {
+            errors.push({
+              cluster,
+              kind: k.kind,
+              message: (e as Error).message,
+            });
+          }
+        }),
+      ),
+    );
+    const order = (p: ServingPlace) =>
+      `${names.indexOf(p.cluster)}/${p.kind}/${p.namespace}/${p.name}`;
+    places.sort((a, b) => order(a).localeCompare(order(b)));
+    errors.sort((a, b) => a.cluster.localeCompare(b.cluster));
+    return { entityRef, clusters: names, places, errors };
+  }
+
+  private list(
+    cluster: string,
+    k: (typeof KINDS)[number],
+  ): Promise<KubeList<ServingObject> | null> {
+    return this.lists.get(`${cluster}|${k.kind}`, async () => {
+      try {
+        return await this.options.clusters.list<ServingObject>(
+          cluster,
+          `${k.path}?labelSelector=${encodeURIComponent(LABEL_SERVING_MODEL)}`,
+          k.resource,
+        );
+      } catch (e) {
+        if (k.optional && e instanceof KubeApiError && e.status === 404) {
+          return null;
+        }
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Starts a canary, promotes it or rolls it back, as the given user.
+   *
+   * @throws NotFoundError when the caller cannot see the Model or the
+   * InferenceService does not serve it; InputError for a version not in the
+   * registry or no canary to promote or roll back; NotAllowedError when the
+   * policy refuses (nothing changes).
+   */
+  async rollout(options: {
+    model: ModelParams;
+    request: ModelRolloutRequest;
+    credentials: BackstageCredentials<BackstageUserPrincipal>;
+    httpRequest?: Request;
+  }): Promise<ModelRolloutResponse> {
+    const { catalog, permissions, audit, clusters } = this.options;
+    const { credentials, request } = options;
+    const { entity, entityRef } = await readModel(
+      catalog,
+      options.model,
+      credentials,
+    );
+    const actor = credentials.principal.userEntityRef;
+    const details: Record<string, unknown> = {
+      rollout: request.action,
+      cluster: request.cluster,
+      namespace: request.namespace,
+      name: request.name,
+      ...(request.action === 'canary'
+        ? { toVersion: request.version, percent: request.percent }
+        : {}),
+    };
+    const audited = await audit.begin({
+      eventId: 'ml-model-rollout',
+      action: 'ml.model.rollout',
+      actor,
+      targetRef: entityRef,
+      details,
+      meta: { entityRef, ...details },
+      request: options.httpRequest,
+    });
+
+    const [decision] = await permissions.authorize(
+      [{ permission: mlModelRolloutPermission, resourceRef: entityRef }],
+      { credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      const error = await this.refusal(entity, entityRef, credentials);
+      await audited.refused({ error });
+      throw error;
+    }
+
+    try {
+      const { cluster, namespace, name } = request;
+      const objectName = `${namespace}/${name}`;
+      const path = `/apis/${KSERVE}/namespaces/${namespace}/inferenceservices/${name}`;
+      const intent = {
+        resource: 'inferenceservices.serving.kserve.io',
+        object: objectName,
+      };
+      clusters.get(cluster); // unknown cluster: NotFoundError naming the known ones
+      const isvc = await clusters.getOptional<ServingObject>(cluster, path, {
+        verb: 'get',
+        ...intent,
+      });
+      const model = {
+        namespace: entity.metadata.namespace ?? 'default',
+        name: entity.metadata.name,
+      };
+      if (!isvc || !servesModel(isvc, model)) {
+        throw new NotFoundError(
+          isvc
+            ? `InferenceService ${objectName} on ${cluster} does not serve ${entityRef} (label ${LABEL_SERVING_MODEL}=${model.name})`
+            : `No InferenceService ${objectName} on ${cluster}`,
+        );
+      }
+      const current = versionOf(isvc);
+      const stable =
+        isvc.metadata.annotations?.[ANNOTATION_SERVING_STABLE_VERSION];
+      const running = canaryPercentOf(isvc) !== undefined && !!stable;
+      let patch: any;
+      if (request.action === 'canary') {
+        const registryRef = registryRefOf(entity, entityRef);
+        const versions = await this.options.registryService.listVersions(
+          registryRef,
+        );
+        if (!versions.some(v => v.version === request.version)) {
+          throw new InputError(
+            `Invalid body: version: ${
+              request.version
+            } is not a version of ${entityRef} in ${registryRef}; known: ${
+              versions
+                .slice(0, 10)
+                .map(v => v.version)
+                .join(', ') || 'none'
+            }`,
+          );
+        }
+        const stableVersion = running ? stable! : current;
+        if (request.version === stableVersion) {
+          throw new InputError(
+            `Invalid body: version: ${request.version} is already the stable version of ${objectName} on ${cluster}`,
+          );
+        }
+        const key = predictorModelKey(isvc);
+        if (!key) {
+          throw new InputError(
+            `InferenceService ${objectName} on ${cluster} has no predictor storageUri to change`,
+          );
+        }
+        patch = {
+          metadata: {
+            resourceVersion: isvc.metadata.resourceVersion,
+            annotations: {
+              [ANNOTATION_SERVING_VERSION]: request.version,
+              ...(stableVersion
+                ? { [ANNOTATION_SERVING_STABLE_VERSION]: stableVersion }
+                : {}),
+            },
+          },
+          spec: {
+            predictor: {
+              canaryTrafficPercent: request.percent,
+              [key]: {
+                storageUri: storageUriFor(
+                  storageUriOf(isvc),
+                  current,
+                  registryRef,
+                  request.version,
+                ),
+              },
+            },
+          },
+        };
+        details.fromVersion = stableVersion ?? null;
+      } else {
+        if (!running) {
+          throw new InputError(
+            `No canary runs on InferenceService ${objectName} on ${cluster}: nothing to ${request.action}`,
+          );
+        }
+        details.fromVersion = current ?? null;
+        details.stableVersion = stable;
+        patch =
+          request.action === 'promote'
+            ? {
+                metadata: {
+                  resourceVersion: isvc.metadata.resourceVersion,
+                  annotations: { [ANNOTATION_SERVING_STABLE_VERSION]: null },
+                },
+                spec: { predictor: { canaryTrafficPercent: null } },
+              }
+            : {
+                // KServe's rollback: the canary keeps its revision, at 0 %
+                metadata: { resourceVersion: isvc.metadata.resourceVersion },
+                spec: { predictor: { canaryTrafficPercent: 0 } },
+              };
+      }
+      const updated = await clusters.client(cluster).request<ServingObject>(
+        'PATCH',
+        path,
+        { verb: 'patch', ...intent },
+        {
+          body: patch,
+          contentType: 'application/merge-patch+json',
+        },
+      );
+      this.lists.delete(`${cluster}|InferenceService`);
+      // KServe writes the new traffic to the status after the change: read
+      // it back once for the answer (it may still lag on a real cluster)
+      const fresh = await clusters
+        .getOptional<ServingObject>(cluster, path, { verb: 'get', ...intent })
+        .catch(() => undefined);
+      const place = inferenceServicePlace(cluster, fresh ?? updated);
+      await audited.succeeded({
+        details: { fromVersion: details.fromVersion ?? null },
+        meta: { fromVersion: (details.fromVersion as string) ?? null },
+      });
+      return { entityRef, action: request.action, place };
+    } catch (e) {
+      await audited.failed({ error: e as Error });
+      throw e;
+    }
+  }
+
+  private async refusal(
+    entity: ModelEntityV1alpha1,
+    entityRef: string,
+    credentials: BackstageCredentials<BackstageUserPrincipal>,
+  ): Promise<NotAllowedError> {
+    const actor = credentials.principal.userEntityRef;
+    const owners = entityOwnerRefs(entity);
+    const { ownershipEntityRefs } = await this.options.userInfo.getUserInfo(
+      credentials,
+    );
+    return new NotAllowedError(
+      owners.length && !owners.some(o => ownershipEntityRefs.includes(o))
+        ? `${actor} may not roll out ${entityRef}: not a member of ${owners.join(
+            ' or ',
+          )}, which owns it`
+        : `${actor} may not roll out ${entityRef}: permission ${mlModelRolloutPermission.name} denied`,
+    );
+  }
+}
+
+/**
+ * The storage URI of `version`: the current URI with its version replaced
+ * when it ends with it (`…:v2` → `…:v3`, `models:/x/2` → `models:/x/3`),
+ * else built from the registry ref (`oci://host/repo` → `oci://host/repo:v3`,
+ * `mlflow://[registry/]x` → `models:/x/3`).
+ *
+ * @internal
+ */
+export function storageUriFor(
+  currentUri: string | undefined,
+  currentVersion: string | undefined,
+  registryRef: string,
+  version: string,
+): string {
+  if (currentUri && currentVersion) {
+    for (const sep of [':', '/']) {
+      if (currentUri.endsWith(`${sep}${currentVersion}`)) {
+        return `${currentUri.slice(0, -currentVersion.length)}${version}`;
+      }
+    }
+  }
+  if (registryRef.startsWith('mlflow://')) {
+    const name = registryRef.slice('mlflow://'.length).split('/').pop();
+    return `models:/${name}/${version}`;
+  }
+  return `${registryRef.replace(/:[^/:]*$/, '')}:${version}`;
+}

@@ -1,0 +1,1 @@
+export { ModelServingCard } from './ModelServingCard';
