@@ -32,6 +32,26 @@ describe('examples/kube demo seeds', () => {
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
+  it('gpu-cluster-a: fraud-detector serves v2 with a 10 % canary of v3 (the Serving card demo)', () => {
+    const isvc: any = a.get(
+      'serving.kserve.io/v1beta1',
+      'InferenceService',
+      'fraud',
+      'fraud-detector',
+    );
+    expect(isvc.status.url).toBe('http://fraud-detector-fraud.example.com');
+    expect(
+      isvc.status.components.predictor.traffic.map((t: any) => [
+        t.tag,
+        t.revisionName,
+        t.percent,
+      ]),
+    ).toEqual([
+      ['latest', 'fraud-detector-predictor-00002', 10],
+      ['prev', 'fraud-detector-predictor-00001', 90],
+    ]);
+  });
+
   it('gpu-cluster-a: the fraud quota has 5 of 8 GPUs in use by running pods', () => {
     const quota: any = a.get('v1', 'ResourceQuota', 'fraud', 'gpu-quota');
     expect(quota.status.hard['requests.nvidia.com/gpu']).toBe('8');
