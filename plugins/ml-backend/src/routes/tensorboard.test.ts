@@ -138,6 +138,7 @@ describeIfBinary([mlflowBinary, tensorboardBinary])(
           '^fraud-detector/low-lr($|/)',
         )}#timeseries`,
       });
+      expect(res.body.cluster).toBeUndefined();
       const series = res.body.scalars.map((s: any) => `${s.dir} ${s.tag}`);
       expect(series).toEqual(['eval val_auc', 'train acc (%)', 'train loss']);
       const loss = res.body.scalars.find((s: any) => s.tag === 'loss');
@@ -163,6 +164,19 @@ describeIfBinary([mlflowBinary, tensorboardBinary])(
         ['eval', 'val_auc', 5],
         ['train', 'acc (%)', 5],
       ]);
+    });
+
+    it('names the cluster where the run can have its own TensorBoard, when ml.tensorboard.kubeflow is set', async () => {
+      const withCluster = await appWith({
+        kubeflow: {
+          cluster: 'gpu-cluster-a',
+          url: 'https://kubeflow.example.com',
+          volumes: [],
+          maxPerUser: 2,
+        },
+      });
+      const res = await get(withCluster, runPath(seeded.runs.lowLr));
+      expect(res.body.cluster).toBe('gpu-cluster-a');
     });
 
     it('says so for a run that names no log dir, and when no TensorBoard is configured', async () => {

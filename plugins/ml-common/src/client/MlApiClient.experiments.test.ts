@@ -94,4 +94,15 @@ describe('MlApiClient experiments', () => {
       '/api/ml/models/default/fraud-detector/experiment/runs/r2/tensorboard',
     ]);
   });
+
+  it("starts a run's TensorBoard with a POST", async () => {
+    reply = { status: 201, body: { created: true } };
+    await client.startRunTensorBoard(
+      { kind: 'model', namespace: 'default', name: 'fraud-detector' },
+      'r1',
+    );
+    expect(urls.splice(0)).toEqual([
+      '/api/ml/models/default/fraud-detector/experiment/runs/r1/tensorboard',
+    ]);
+  });
 });

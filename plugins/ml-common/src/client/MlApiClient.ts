@@ -42,6 +42,7 @@ import type {
   PodLogsResponse,
   PromoteModelRequest,
   PromoteModelResponse,
+  RunTensorBoardLaunch,
   RunTensorBoardRequest,
   WaitEstimateQuery,
   WaitEstimateResponse,
@@ -232,7 +233,6 @@ export class MlApiClient {
     });
   }
 
-  /** `GET /models/:namespace/:name/alert-actions`: what the alert webhook did, newest first. */
   /** `GET /models/:namespace/:name/serving`: every place the Model serves, across the clusters. */
   async getModelServing(
     ref: ModelRef,
@@ -250,6 +250,7 @@ export class MlApiClient {
     return this.request('POST', `${modelPath(ref)}/rollout`, options, request);
   }
 
+  /** `GET /models/:namespace/:name/alert-actions`: what the alert webhook did, newest first. */
   async getModelAlertActions(
     ref: ModelRef,
     request: { limit?: number } = {},
@@ -346,6 +347,23 @@ export class MlApiClient {
       `${experimentPath(ref)}${path('runs', runId)}/tensorboard${query({
         tags: request.tags?.join(','),
       })}`,
+      options,
+    );
+  }
+
+  /**
+   * `POST /{models,pipelines}/:namespace/:name/experiment/runs/:runId/tensorboard`:
+   * starts the run's own TensorBoard on the Kubeflow cluster the backend
+   * names (or returns the one it has).
+   */
+  async startRunTensorBoard(
+    ref: ExperimentEntityRef,
+    runId: string,
+    options?: MlRequestOptions,
+  ): Promise<RunTensorBoardLaunch> {
+    return this.request(
+      'POST',
+      `${experimentPath(ref)}${path('runs', runId)}/tensorboard`,
       options,
     );
   }

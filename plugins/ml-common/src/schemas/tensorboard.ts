@@ -134,6 +134,11 @@ export type RunTensorBoardResponse =
       scalars: TensorBoardScalarSeries[];
       /** True when more series existed than {@link TENSORBOARD_LIMITS}.maxSeries. */
       truncated?: boolean;
+      /**
+       * The Kubeflow cluster where `POST` on the same path starts the run's
+       * own TensorBoard (`ml.tensorboard.kubeflow`); absent when not configured.
+       */
+      cluster?: string;
     }
   | {
       configured: false;

@@ -203,6 +203,7 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     getExperimentRuns: missing('getExperimentRuns'),
     compareExperimentRuns: missing('compareExperimentRuns'),
     getRunTensorBoard: missing('getRunTensorBoard'),
+    startRunTensorBoard: missing('startRunTensorBoard'),
     getLogPods: missing('getLogPods'),
     getPodLogs: missing('getPodLogs'),
     downloadPodLogs: missing('downloadPodLogs'),

@@ -6,6 +6,7 @@ import {
   ExperimentEntityRef,
   ExperimentRunsRequest,
   ExperimentRunsResponse,
+  RunTensorBoardLaunch,
   RunTensorBoardRequest,
   RunTensorBoardResponse,
   CreateNotebookRequest,
@@ -30,10 +31,10 @@ import {
   ModelHealthResponse,
   ModelRef,
   ModelVersionsResponse,
-  Notebook,
   ModelRolloutRequest,
   ModelRolloutResponse,
   ModelServingResponse,
+  Notebook,
   NotebookProgressEvent,
   NotebookRef,
   NotebooksResponse,
@@ -117,7 +118,6 @@ export interface MlApi {
   /** The versions of a Model in its registry, newest first. */
   getModelVersions(ref: ModelRef): Promise<ModelVersionsResponse>;
   /**
-  /**
    * Every place a Model serves (InferenceServices and Deployments labelled
    * for it) across the clusters. Optional: without it the Serving card says
    * the backend does not offer it.
@@ -131,6 +131,7 @@ export interface MlApi {
     ref: ModelRef,
     request: ModelRolloutRequest,
   ): Promise<ModelRolloutResponse>;
+  /**
    * Moves an alias (e.g. `production`) to a version; rejects with the
    * backend's reason (403 not an owner, 400 bad alias, ...).
    */
@@ -197,6 +198,16 @@ export interface MlApi {
     runId: string,
     request?: RunTensorBoardRequest,
   ): Promise<RunTensorBoardResponse>;
+  /**
+   * Starts the run's own TensorBoard on the Kubeflow cluster the backend
+   * names (`cluster` of the scalars' answer), or returns the one it has.
+   * Rejects with the backend's reason (403 not a member of the namespace's
+   * team, 409 too many TensorBoards, 501 not configured).
+   */
+  startRunTensorBoard(
+    ref: ExperimentEntityRef,
+    runId: string,
+  ): Promise<RunTensorBoardLaunch>;
   /**
    * The pods whose logs a Model's, Pipeline's or notebook's Logs card
    * offers, or `configured: false` with what to set. Rejects with 403 when

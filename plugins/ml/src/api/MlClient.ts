@@ -6,6 +6,7 @@ import {
   ExperimentEntityRef,
   ExperimentRunsRequest,
   ExperimentRunsResponse,
+  RunTensorBoardLaunch,
   RunTensorBoardRequest,
   RunTensorBoardResponse,
   CreateNotebookRequest,
@@ -28,10 +29,10 @@ import {
   MlOverviewResponse,
   ModelHealthResponse,
   ModelVersionsResponse,
-  Notebook,
   ModelRolloutRequest,
   ModelRolloutResponse,
   ModelServingResponse,
+  Notebook,
   NotebookProgressEvent,
   NotebooksResponse,
   PipelineRunsResponse,
@@ -145,7 +146,6 @@ export class MlClient implements MlApi {
     return this.client.promoteModel(ref, request);
   }
 
-  getPipelineRuns(
   getModelServing(ref: ModelRef): Promise<ModelServingResponse> {
     return this.client.getModelServing(ref);
   }
@@ -157,6 +157,7 @@ export class MlClient implements MlApi {
     return this.client.rolloutModel(ref, request);
   }
 
+  getPipelineRuns(
     ref: PipelineRef,
     options?: { limit?: number },
   ): Promise<PipelineRunsResponse> {
@@ -201,6 +202,13 @@ export class MlClient implements MlApi {
     request?: RunTensorBoardRequest,
   ): Promise<RunTensorBoardResponse> {
     return this.client.getRunTensorBoard(ref, runId, request);
+  }
+
+  startRunTensorBoard(
+    ref: ExperimentEntityRef,
+    runId: string,
+  ): Promise<RunTensorBoardLaunch> {
+    return this.client.startRunTensorBoard(ref, runId);
   }
 
   getLogPods(ref: LogsTargetRef): Promise<LogPodsResponse> {

@@ -217,6 +217,7 @@ export class TensorBoardService {
       ...(pairs.length > TENSORBOARD_LIMITS.maxSeries
         ? { truncated: true }
         : {}),
+      ...(config.kubeflow ? { cluster: config.kubeflow.cluster } : {}),
     };
   }
 }

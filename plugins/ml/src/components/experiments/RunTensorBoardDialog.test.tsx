@@ -98,6 +98,55 @@ describe("A run's TensorBoard", () => {
     );
   });
 
+  it("starts the run's own TensorBoard on the cluster the backend names", async () => {
+    const startRunTensorBoard = jest.fn(async () => ({
+      runId: lowLr.id,
+      cluster: 'gpu-cluster-a',
+      namespace: 'fraud',
+      name: `tb-${lowLr.id}`,
+      logspath: 'pvc://fraud-tensorboard/fraud-detector/low-lr',
+      url: `https://kubeflow.example.com/tensorboard/fraud/tb-${lowLr.id}/`,
+      created: true,
+      ready: false,
+    }));
+    await render({
+      getRunTensorBoard: async () => ({
+        ...scalarsResponse,
+        cluster: 'gpu-cluster-a',
+      }),
+      startRunTensorBoard,
+    });
+    const dialog = await openTensorBoard();
+    fireEvent.click(
+      await within(dialog).findByRole('button', {
+        name: 'Start on gpu-cluster-a',
+      }),
+    );
+    const status = await within(dialog).findByRole('status');
+    expect(status).toHaveTextContent(
+      `TensorBoard tb-${lowLr.id} in fraud on gpu-cluster-a created; starting`,
+    );
+    expect(
+      within(status).getByRole('link', { name: 'open it' }),
+    ).toHaveAttribute(
+      'href',
+      `https://kubeflow.example.com/tensorboard/fraud/tb-${lowLr.id}/`,
+    );
+    expect(startRunTensorBoard).toHaveBeenCalledWith(
+      { kind: 'model', namespace: 'default', name: 'fraud-detector' },
+      lowLr.id,
+    );
+  });
+
+  it('offers no start without a cluster', async () => {
+    await render({ getRunTensorBoard: async () => scalarsResponse });
+    const dialog = await openTensorBoard();
+    await within(dialog).findByRole('figure', { name: 'loss chart' });
+    expect(
+      within(dialog).queryByRole('button', { name: /^Start on/ }),
+    ).not.toBeInTheDocument();
+  });
+
   it('says why when there is nothing to show', async () => {
     await render({
       getRunTensorBoard: async () => ({

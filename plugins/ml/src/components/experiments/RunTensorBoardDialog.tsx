@@ -14,10 +14,13 @@ import {
   ComparedMetric,
   ExperimentEntityRef,
   ExperimentRun,
+  RunTensorBoardLaunch,
   TensorBoardScalarSeries,
   TENSORBOARD_LIMITS,
 } from '@mlplatform/plugin-ml-common';
+import { useState } from 'react';
 import useAsync from 'react-use/esm/useAsync';
+import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { mlApiRef } from '../../api';
 import { serverMessage } from '../shared/errors';
 import { RUN_COLORS } from './format';
@@ -69,10 +72,39 @@ function TensorBoardError(props: { error: Error }) {
   );
 }
 
+/** The run's own TensorBoard on the cluster, once asked for. */
+function ClusterTensorBoard(props: {
+  launch?: RunTensorBoardLaunch;
+  error?: Error;
+}) {
+  const { launch, error } = props;
+  if (error) {
+    return (
+      <WarningPanel
+        severity="error"
+        title="Could not start the run's TensorBoard on the cluster"
+        message={serverMessage(error)}
+      />
+    );
+  }
+  if (!launch) return null;
+  return (
+    <Typography variant="body2" role="status">
+      TensorBoard <code>{launch.name}</code> in {launch.namespace} on{' '}
+      {launch.cluster} {launch.created ? 'created' : 'already there'};{' '}
+      {launch.ready ? 'ready' : 'starting (the page answers once it is ready)'}:{' '}
+      <a href={launch.url} target="_blank" rel="noopener noreferrer">
+        open it
+      </a>
+    </Typography>
+  );
+}
+
 /**
  * A run's TensorBoard: its scalars as charts (one per tag, a line per
  * directory of event files, step on x), read through the ML backend from
- * TensorBoard's data API, and "Open TensorBoard" on the run.
+ * TensorBoard's data API, "Open TensorBoard" on the run, and, with
+ * `ml.tensorboard.kubeflow`, "Start on <cluster>": the run's own TensorBoard.
  */
 export function RunTensorBoardDialog(props: {
   entity: ExperimentEntityRef;
@@ -87,6 +119,11 @@ export function RunTensorBoardDialog(props: {
     [api, kind, namespace, name, run.id],
   );
   const label = run.name ?? run.id;
+  const [started, start] = useAsyncFn(
+    () => api.startRunTensorBoard({ kind, namespace, name }, run.id),
+    [api, kind, namespace, name, run.id],
+  );
+  const [asked, setAsked] = useState(false);
 
   let content;
   if (error) {
@@ -134,11 +171,28 @@ export function RunTensorBoardDialog(props: {
   }
 
   const url = value?.configured ? value.url : undefined;
+  const cluster = value?.configured ? value.cluster : undefined;
   return (
     <Dialog open onClose={onClose} fullWidth maxWidth="lg">
       <DialogTitle>TensorBoard of {label}</DialogTitle>
-      <DialogContent dividers>{content}</DialogContent>
+      <DialogContent dividers>
+        {content}
+        {asked && !started.loading && (
+          <ClusterTensorBoard launch={started.value} error={started.error} />
+        )}
+      </DialogContent>
       <DialogActions>
+        {cluster && (
+          <Button
+            disabled={started.loading}
+            onClick={() => {
+              setAsked(true);
+              start();
+            }}
+          >
+            Start on {cluster}
+          </Button>
+        )}
         {url && (
           <Button
             href={url}
