@@ -219,6 +219,26 @@ export interface Config {
       webhookSecret?: string;
     }>;
     /** Prometheus that scrapes the model servers and DCGM exporters. */
+    /**
+     * Label naming the cluster on kube-state-metrics and Kueue series in
+     * Prometheus (GPU-hours, Kueue wait metrics). With one configured
+     * cluster, unlabelled series belong to it. Default `cluster`.
+     */
+    prometheusClusterLabel?: string;
+    /** Wait estimates of Kueue queues (docs/kubernetes.md, "Wait estimates"). */
+    queueWaits?: {
+      /** Admissions below which an estimate says "not enough history"; 3..10000. Default 10. */
+      minSamples?: number;
+      /** Days of recorded admissions an estimate draws on; 1..365. Default 30. */
+      historyDays?: number;
+      /** How often Kueue Workloads are listed for new admissions, in seconds; 10..3600. Default 60. */
+      observeSeconds?: number;
+    };
+    /** GPU-hours per team (docs/kubernetes.md, "GPU-hours per team"). */
+    gpuHours?: {
+      /** Longest window a request may ask for, in days; 1..366. Default 90. */
+      maxDays?: number;
+    };
     prometheus?: {
       /** Base URL of the Prometheus HTTP API, e.g. http://prometheus:9090. */
       url: string;
