@@ -202,14 +202,15 @@ describe('two replicas on one PostgreSQL behind a round-robin proxy', () => {
     return { knex: first, proxy, knexes, links };
   }
 
-  const statefulSets = () =>
-    kube
-      .list('apps/v1', 'StatefulSet', 'fraud')
-      .map((s: any) => s.metadata.name);
+  const describeOnPostgres = supported ? describe : describe.skip;
 
-  (supported ? it : it.skip)(
-    '12 concurrent 1-GPU notebooks spread over both replicas with 3 GPUs free: 3 × 201, 9 × 409 with the numbers',
-    async () => {
+  describeOnPostgres('on PostgreSQL', () => {
+    const statefulSets = () =>
+      kube
+        .list('apps/v1', 'StatefulSet', 'fraud')
+        .map((s: any) => s.metadata.name);
+
+    it('12 concurrent 1-GPU notebooks spread over both replicas with 3 GPUs free: 3 × 201, 9 × 409 with the numbers', async () => {
       const { proxy: lb } = await startReplicas({
         seed: threeFreeSeed(),
         kube: { crds: [] },
@@ -239,12 +240,9 @@ describe('two replicas on one PostgreSQL behind a round-robin proxy', () => {
           .list('v1', 'Event', 'fraud')
           .filter((e: any) => e.reason === 'FailedCreate'),
       ).toEqual([]);
-    },
-  );
+    });
 
-  (supported ? it : it.skip)(
-    'one Alertmanager alert delivered to both replicas at once starts one retraining',
-    async () => {
+    it('one Alertmanager alert delivered to both replicas at once starts one retraining', async () => {
       const seed = loadManifests(
         fs.readFileSync(path.join(EXAMPLES, 'kube/gpu-cluster-a.yaml'), 'utf8'),
       );
@@ -311,17 +309,17 @@ describe('two replicas on one PostgreSQL behind a round-robin proxy', () => {
       const jobs = kube.list('batch/v1', 'Job', 'fraud');
       expect(jobs).toHaveLength(jobsBefore + 1);
       expect(jobs.map((j: any) => j.metadata.name)).toContain(started.runId);
-    },
-  );
+    });
 
-  (supported ? it : it.skip)(
-    "a scheduled task of the plugin runs once per cycle across both replicas (Backstage's scheduler on PostgreSQL)",
-    async () => {
+    it("a scheduled task of the plugin runs once per cycle across both replicas (Backstage's scheduler on PostgreSQL)", async () => {
       const runs: Array<{ start: number; end: number; replica: unknown }> = [];
       const sweep = AbandonedCreations.prototype.sweep;
       jest
         .spyOn(AbandonedCreations.prototype, 'sweep')
-        .mockImplementation(async function (this: AbandonedCreations, now) {
+        .mockImplementation(async function countedSweep(
+          this: AbandonedCreations,
+          now,
+        ) {
           const run = { start: Date.now(), end: 0, replica: this };
           runs.push(run);
           try {
@@ -349,12 +347,9 @@ describe('two replicas on one PostgreSQL behind a round-robin proxy', () => {
       console.log(
         `scheduled sweep: ${runs.length} runs in ${windowMs} ms across ${replicas.size} replica(s)`,
       );
-    },
-  );
+    });
 
-  (supported ? it : it.skip)(
-    'a replica killed in the middle of a notebook creation leaves nothing half-created: the survivor cleans up, audited',
-    async () => {
+    it('a replica killed in the middle of a notebook creation leaves nothing half-created: the survivor cleans up, audited', async () => {
       // The first replica waits for its StatefulSet as long as it lives.
       const {
         knex,
@@ -448,6 +443,6 @@ describe('two replicas on one PostgreSQL behind a round-robin proxy', () => {
         .send(notebook('doomed', 3));
       expect(after.status).toBe(201);
       expect(statefulSets()).toEqual(['doomed']);
-    },
-  );
+    });
+  });
 });

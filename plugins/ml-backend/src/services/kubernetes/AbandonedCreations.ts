@@ -16,11 +16,11 @@ export interface AbandonedCreation {
   notebook: string;
   /**
    * `finished`: the notebook was recorded (its creation got past the apply),
-   * `retried`: a newer creation of the same name is under way, so its
-   * objects are not touched, `cleaned`: what existed of it was deleted,
-   * `failed`: it could not be, tried again next sweep.
+   * `waiting`: a newer creation of the same name is under way, so its
+   * objects are not touched until that one ends, `cleaned`: what existed of
+   * it was deleted, `failed`: it could not be, tried again next sweep.
    */
-  outcome: 'finished' | 'retried' | 'cleaned' | 'failed';
+  outcome: 'finished' | 'waiting' | 'cleaned' | 'failed';
   /** `Kind/name` of each object that existed and was deleted. */
   deleted: string[];
   error?: string;
@@ -60,7 +60,7 @@ export class AbandonedCreations {
     for (const r of await reservations.abandoned(now)) {
       const until = Date.now() + this.deps.takeOverSeconds * 1000;
       if (!(await reservations.takeOver(r, until))) continue;
-      done.push(await this.settle(r));
+      done.push(await this.settle(r, until));
     }
     if (done.length) {
       this.deps.logger?.info(
@@ -72,7 +72,10 @@ export class AbandonedCreations {
     return done;
   }
 
-  private async settle(r: GpuReservation): Promise<AbandonedCreation> {
+  private async settle(
+    r: GpuReservation,
+    until: number,
+  ): Promise<AbandonedCreation> {
     const { reservations, store, objects } = this.deps;
     const at = {
       cluster: r.cluster,
@@ -92,8 +95,10 @@ export class AbandonedCreations {
         o.expiresAt > Date.now(),
     );
     if (others.length) {
-      await reservations.release(r.id);
-      return { ...at, outcome: 'retried', deleted: [] };
+      // Abandoned again (not counted) until that creation has ended: then
+      // it was recorded, or what is left is this one's to clean up.
+      await reservations.takeOver({ ...r, expiresAt: until }, r.expiresAt);
+      return { ...at, outcome: 'waiting', deleted: [] };
     }
     const audit = await this.deps.audit.begin({
       eventId: 'notebook-delete',
