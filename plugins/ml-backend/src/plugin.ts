@@ -373,6 +373,7 @@ export const mlPlugin = createBackendPlugin({
           permissions,
           userInfo,
           audit,
+          health: healthService,
           logger,
         });
         httpRouter.use(

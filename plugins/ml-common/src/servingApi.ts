@@ -47,6 +47,28 @@ export interface ServingTrafficTarget {
   role: 'stable' | 'canary';
   /** Registry version of the revision, when known. */
   version?: string;
+  /**
+   * During a canary: this revision's health from Prometheus (the Model's
+   * metrics selector narrowed to `revision_name`, Knative's label), over
+   * the last 15 minutes.
+   */
+  health?: ServingRevisionHealth;
+}
+
+/**
+ * One revision's health against the Model's SLO, in brief.
+ *
+ * @public
+ */
+export interface ServingRevisionHealth {
+  verdict: 'healthy' | 'degraded' | 'failing' | 'unknown';
+  reason?: string;
+  /** Latency p95, seconds. */
+  p95: number | null;
+  /** Failed share of requests, 0..1. */
+  errorRate: number | null;
+  /** Requests per second. */
+  throughput: number | null;
 }
 
 /**

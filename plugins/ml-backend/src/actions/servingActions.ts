@@ -33,6 +33,18 @@ const place = (z: typeof zod) =>
         percent: z.number(),
         role: z.enum(['stable', 'canary']),
         version: z.string().optional(),
+        health: z
+          .object({
+            verdict: z.enum(['healthy', 'degraded', 'failing', 'unknown']),
+            reason: z.string().optional(),
+            p95: z.number().nullable(),
+            errorRate: z.number().nullable(),
+            throughput: z.number().nullable(),
+          })
+          .optional()
+          .describe(
+            "During a canary: the revision's health from Prometheus over 15 minutes",
+          ),
       }),
     ),
     canary: z
@@ -63,7 +75,8 @@ export function registerServingActions(options: {
     description: [
       'Where an ML model serves: every KServe InferenceService and Deployment labelled for it across the clusters,',
       'with cluster, namespace, URL, the registry version each runs, ready or not (with the reason from its conditions),',
-      'replicas and the traffic split between the stable and the canary version during a rollout.',
+      'replicas and the traffic split between the stable and the canary version during a rollout,',
+      "with each revision's health (verdict, error rate, latency p95 in seconds) from Prometheus while a canary runs.",
     ].join(' '),
     attributes: { readOnly: true, idempotent: true },
     schema: {

@@ -20,8 +20,11 @@ import {
 } from '@mlplatform/test-kube-apiserver';
 import {
   describeIfBinary,
+  openMetricsSeries,
+  PrometheusHandle,
   RegistryHandle,
   serverBinaries,
+  startPrometheus,
   startRegistry,
 } from '@mlplatform/test-services';
 import express from 'express';
@@ -33,6 +36,9 @@ import {
   mlPermissionRules,
 } from '../permissions';
 import { MlAuditor } from '../services/audit/MlAuditor';
+import { ModelHealthService } from '../services/monitoring/ModelHealthService';
+import { PrometheusClient } from '../services/monitoring/PrometheusClient';
+import { builtInMetricsProfiles } from '../services/monitoring/metricsProfiles';
 import { ClusterService } from '../services/kubernetes/ClusterService';
 import { RegistryService } from '../services/registry/RegistryService';
 import {
@@ -554,3 +560,173 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
     );
   });
 });
+
+describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
+  'serving: canary vs stable health from Prometheus',
+  () => {
+    let kube: KubeApiServer;
+    let prom: PrometheusHandle;
+    let clusters: ClusterService;
+    let serving: ServingService;
+    const REV1 = 'fraud-detector-predictor-00001';
+    const REV2 = 'fraud-detector-predictor-00002';
+    const entity: any = {
+      apiVersion: 'mlplatform.io/v1alpha1',
+      kind: 'Model',
+      metadata: {
+        name: 'fraud-detector',
+        namespace: 'default',
+        annotations: {
+          'mlplatform.io/metrics-selector': 'namespace="fraud"',
+          'mlplatform.io/metrics-profile': 'kserve',
+        },
+      },
+      spec: {
+        type: 'classifier',
+        lifecycle: 'production',
+        owner: 'fraud-team',
+        slo: { latencyP95Ms: 500, errorRate: 0.01 },
+      },
+    };
+
+    beforeAll(async () => {
+      const last = Math.floor(Date.now() / 1000) - 20;
+      const minutes = Array.from({ length: 31 }, (_, i) => i);
+      const at = (i: number) => last - (30 - i) * 60;
+      const counter = (perMinute: number) =>
+        minutes.map(i => [at(i), i * perMinute] as [number, number]);
+      // the stable revision: 0.1 % errors; the canary: 20 %
+      const revision = (rev: string, ok: number, failed: number) => [
+        openMetricsSeries(
+          'revision_request_count',
+          {
+            namespace: 'fraud',
+            revision_name: rev,
+            response_code_class: '2xx',
+          },
+          counter(ok),
+        ),
+        openMetricsSeries(
+          'revision_request_count',
+          {
+            namespace: 'fraud',
+            revision_name: rev,
+            response_code_class: '5xx',
+          },
+          counter(failed),
+        ),
+        ...(
+          [
+            ['0.1', 0.9],
+            ['0.25', 1],
+            ['+Inf', 1],
+          ] as const
+        ).map(([le, share]) =>
+          openMetricsSeries(
+            'request_predict_seconds_bucket',
+            { namespace: 'fraud', revision_name: rev, le },
+            counter(Math.round((ok + failed) * share)),
+          ),
+        ),
+        openMetricsSeries(
+          'request_predict_seconds_count',
+          { namespace: 'fraud', revision_name: rev },
+          counter(ok + failed),
+        ),
+      ];
+      [kube, prom] = await Promise.all([
+        startKubeApiServer({ seed: [ns('fraud')] }),
+        startPrometheus({
+          backfill: [...revision(REV1, 999, 1), ...revision(REV2, 80, 20)].join(
+            '',
+          ),
+        }),
+      ]);
+      const isvc = (tag: string, canary?: number) => ({
+        apiVersion: KSERVE,
+        kind: 'InferenceService',
+        metadata: {
+          name: 'fraud-detector',
+          namespace: 'fraud',
+          labels: { 'mlplatform.io/model': 'fraud-detector' },
+          annotations: {
+            'mlplatform.io/model-version': tag,
+            ...(canary !== undefined
+              ? { 'mlplatform.io/stable-model-version': 'v1' }
+              : {}),
+          },
+        },
+        spec: {
+          predictor: {
+            ...(canary !== undefined ? { canaryTrafficPercent: canary } : {}),
+            model: {
+              modelFormat: { name: 'sklearn' },
+              storageUri: `models:/fraud-detector/${tag.slice(1)}`,
+            },
+          },
+        },
+      });
+      await kube.apply(isvc('v1'));
+      await kube.apply(isvc('v2', 10));
+      clusters = ClusterService.create({
+        clusters: [
+          {
+            name: 'a',
+            url: kube.url,
+            token: kube.token,
+            caData: kube.caData,
+            serviceAccount: false,
+            skipTLSVerify: false,
+          },
+        ],
+        settings: {
+          teamLabel: 'mlplatform.io/team',
+          refreshSeconds: 60,
+          requestTimeoutMs: 2000,
+        },
+      });
+      serving = ServingService.create({
+        clusters,
+        catalog: catalogServiceMock({ entities: [] }),
+        registryService: RegistryService.create({
+          registries: [],
+          logger: mockServices.logger.mock(),
+        }),
+        permissions: mockServices.permissions.mock(),
+        userInfo: mockServices.userInfo.mock(),
+        audit: {} as MlAuditor,
+        health: ModelHealthService.create({
+          prometheus: PrometheusClient.create({ url: prom.url }),
+          profiles: new Map(Object.entries(builtInMetricsProfiles)),
+          logger: mockServices.logger.mock(),
+        }),
+      });
+    });
+    afterAll(async () => {
+      clusters?.close();
+      await Promise.all([kube?.stop(), prom?.stop()]);
+    });
+
+    it('judges the canary and the stable revision side by side', async () => {
+      const res = await serving.getServing(
+        entity,
+        'model:default/fraud-detector',
+      );
+      const [place] = res.places;
+      expect(place.canary).toEqual({
+        percent: 10,
+        version: 'v2',
+        stableVersion: 'v1',
+      });
+      const [canary, stable] = place.traffic;
+      expect(canary).toMatchObject({ revision: REV2, role: 'canary' });
+      expect(stable).toMatchObject({ revision: REV1, role: 'stable' });
+      expect(canary.health!.errorRate).toBeCloseTo(0.2, 2);
+      expect(canary.health!.verdict).toBe('failing');
+      expect(stable.health!.errorRate).toBeCloseTo(0.001, 3);
+      expect(stable.health!.verdict).toBe('healthy');
+      expect(stable.health!.p95).toBeGreaterThan(0);
+      expect(stable.health!.p95).toBeLessThanOrEqual(0.25);
+    });
+  },
+);

@@ -9,6 +9,7 @@ import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
+  ANNOTATION_METRICS_SELECTOR,
   ANNOTATION_SERVING_STABLE_VERSION,
   ANNOTATION_SERVING_VERSION,
   LABEL_SERVING_MODEL,
@@ -17,7 +18,9 @@ import {
   ModelRolloutRequest,
   ModelRolloutResponse,
   ModelServingResponse,
+  parseHealthWindow,
   ServingPlace,
+  ServingRevisionHealth,
 } from '@mlplatform/plugin-ml-common';
 import type { Request } from 'express';
 import { entityOwnerRefs } from '../../permissions/rules';
@@ -26,6 +29,7 @@ import { CoalescingCache } from '../coalescingCache';
 import { ClusterService, KubeList } from '../kubernetes/ClusterService';
 import { KubeApiError } from '../kubernetes/KubeClient';
 import { ModelParams, readModel, registryRefOf } from '../modelEntities';
+import { ModelHealthService } from '../monitoring/ModelHealthService';
 import { RegistryService } from '../registry/RegistryService';
 import {
   canaryPercentOf,
@@ -39,6 +43,8 @@ import {
 } from './servingPlaces';
 
 const KSERVE = 'serving.kserve.io/v1beta1';
+/** The window of the canary's and the stable revision's health. */
+const REVISION_HEALTH_WINDOW = parseHealthWindow('15m');
 
 /** The kinds a Model serves as, and how each is listed. */
 const KINDS = [
@@ -68,6 +74,8 @@ export interface ServingServiceOptions {
   userInfo: UserInfoService;
   audit: MlAuditor;
   logger?: LoggerService;
+  /** Canary vs stable health during a rollout, when set. */
+  health?: ModelHealthService;
   /** How long a cluster's list is fresh; default 10 s, answered stale for a minute more while refreshed. */
   ttlMs?: number;
 }
@@ -138,11 +146,66 @@ export class ServingService {
         }),
       ),
     );
+    await Promise.all(
+      places
+        .filter(p => p.canary)
+        .flatMap(p => p.traffic)
+        .map(async t => {
+          const health = await this.revisionHealth(entity, t.revision);
+          if (health) t.health = health;
+        }),
+    );
     const order = (p: ServingPlace) =>
       `${names.indexOf(p.cluster)}/${p.kind}/${p.namespace}/${p.name}`;
     places.sort((a, b) => order(a).localeCompare(order(b)));
     errors.sort((a, b) => a.cluster.localeCompare(b.cluster));
     return { entityRef, clusters: names, places, errors };
+  }
+
+  /**
+   * A revision's health: the Model's health with its metrics selector
+   * narrowed to the revision (`revision_name`, the label of Knative's and
+   * KServe's serving metrics), through the health service and its cache.
+   */
+  private async revisionHealth(
+    entity: ModelEntityV1alpha1,
+    revision: string,
+  ): Promise<ServingRevisionHealth | undefined> {
+    const { health } = this.options;
+    const selector = entity.metadata.annotations?.[ANNOTATION_METRICS_SELECTOR];
+    if (!health || !selector || !/^[a-z0-9-]+$/.test(revision)) {
+      return undefined;
+    }
+    try {
+      const h = await health.getHealth(
+        {
+          ...entity,
+          metadata: {
+            ...entity.metadata,
+            annotations: {
+              ...entity.metadata.annotations,
+              [ANNOTATION_METRICS_SELECTOR]: `${selector}, revision_name="${revision}"`,
+            },
+          },
+        },
+        REVISION_HEALTH_WINDOW,
+      );
+      return {
+        verdict: h.verdict,
+        ...(h.reason ? { reason: h.reason } : {}),
+        p95: h.current.p95,
+        errorRate: h.current.errorRate,
+        throughput: h.current.throughput,
+      };
+    } catch (e) {
+      return {
+        verdict: 'unknown',
+        reason: (e as Error).message,
+        p95: null,
+        errorRate: null,
+        throughput: null,
+      };
+    }
   }
 
   private list(

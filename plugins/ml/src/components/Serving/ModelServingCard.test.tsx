@@ -51,6 +51,7 @@ const canary: ServingPlace = {
       percent: 10,
       role: 'canary',
       version: 'v3',
+      health: { verdict: 'failing', p95: 0.24, errorRate: 0.2, throughput: 3 },
     },
     {
       revision: 'fraud-detector-predictor-00001',
@@ -144,6 +145,9 @@ describe('ModelServingCard', () => {
     expect(c).toHaveTextContent('Canaryv3 · 10%');
     expect(screen.getByTestId('traffic-stable')).toHaveTextContent(
       'Stablev2 · 90%',
+    );
+    expect(screen.getByTestId('health-canary')).toHaveTextContent(
+      '● failing · 20.0% errors · p95 240 ms',
     );
     fireEvent.click(screen.getByRole('button', { name: /^Promote v3/ }));
     await waitFor(() =>

@@ -48,6 +48,13 @@ import { serverMessage } from '../shared/errors';
 
 type Target = Pick<ServingPlace, 'cluster' | 'namespace' | 'name'>;
 
+const VERDICT_COLORS = {
+  healthy: '#2e7d32',
+  degraded: '#ef6c00',
+  failing: '#c62828',
+  unknown: '#757575',
+} as const;
+
 /** Stable and canary side by side: version, share of the traffic, revision. */
 function TrafficSplit(props: { place: ServingPlace }) {
   const { traffic } = props.place;
@@ -78,6 +85,23 @@ function TrafficSplit(props: { place: ServingPlace }) {
           <Typography variant="body2">
             <strong>{t.version ?? '?'}</strong> · {t.percent}%
           </Typography>
+          {t.health && (
+            <Tooltip title={t.health.reason ?? ''}>
+              <Typography
+                variant="caption"
+                display="block"
+                data-testid={`health-${t.role}`}
+              >
+                <span style={{ color: VERDICT_COLORS[t.health.verdict] }}>
+                  ● {t.health.verdict}
+                </span>
+                {t.health.errorRate !== null &&
+                  ` · ${(t.health.errorRate * 100).toFixed(1)}% errors`}
+                {t.health.p95 !== null &&
+                  ` · p95 ${Math.round(t.health.p95 * 1000)} ms`}
+              </Typography>
+            </Tooltip>
+          )}
           <Typography
             variant="caption"
             color="textSecondary"
