@@ -16,6 +16,8 @@ import type {
   CreateNotebookRequest,
   GpuHoursQuery,
   GpuHoursResponse,
+  QueueHistoryQuery,
+  QueueHistoryResponse,
   GpuQuotasResponse,
   IdleNotebooksQuery,
   IdleNotebooksResponse,
@@ -487,6 +489,19 @@ export class MlApiClient {
       options,
     );
     return response.text();
+  }
+
+  /** `GET /quotas/queue-history`: a Kueue ClusterQueue's last days from Kueue's metrics. */
+  async getQueueHistory(
+    request: QueueHistoryQuery,
+    options?: MlRequestOptions,
+  ): Promise<QueueHistoryResponse> {
+    const { cluster, queue, days } = request;
+    return this.request(
+      'GET',
+      `/quotas/queue-history${query({ cluster, queue, days })}`,
+      options,
+    );
   }
 
   async getOverview(options?: MlRequestOptions): Promise<MlOverviewResponse> {

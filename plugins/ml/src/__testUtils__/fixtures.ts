@@ -188,6 +188,7 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     getWaitEstimate: missing('getWaitEstimate'),
     getGpuHours: missing('getGpuHours'),
     getGpuHoursCsv: missing('getGpuHoursCsv'),
+    getQueueHistory: missing('getQueueHistory'),
     listNotebooks: missing('listNotebooks'),
     createNotebook: missing('createNotebook'),
     stopNotebook: missing('stopNotebook'),

@@ -12,6 +12,8 @@ import {
   CreateNotebookRequest,
   GpuHoursQuery,
   GpuHoursResponse,
+  QueueHistoryQuery,
+  QueueHistoryResponse,
   GpuQuotasFilter,
   GpuQuotasResponse,
   WaitEstimateQuery,
@@ -77,6 +79,11 @@ export interface MlApi {
   getGpuHours(query?: GpuHoursFilter): Promise<GpuHoursResponse>;
   /** The same GPU-hours as CSV text, for a download. */
   getGpuHoursCsv(query?: GpuHoursFilter): Promise<string>;
+  /**
+   * A Kueue ClusterQueue's GPU usage against quota, pending workloads,
+   * admissions and preemptions over its last days.
+   */
+  getQueueHistory(query: QueueHistoryQuery): Promise<QueueHistoryResponse>;
   /** The signed-in user's notebooks on every cluster. */
   listNotebooks(): Promise<NotebooksResponse>;
   /** Creates a notebook; rejects with the backend's reason when it refuses. */

@@ -11,6 +11,8 @@ import {
   RunTensorBoardResponse,
   CreateNotebookRequest,
   GpuHoursResponse,
+  QueueHistoryQuery,
+  QueueHistoryResponse,
   GpuQuotasResponse,
   WaitEstimateQuery,
   WaitEstimateResponse,
@@ -88,6 +90,10 @@ export class MlClient implements MlApi {
 
   getGpuHoursCsv(query?: GpuHoursFilter): Promise<string> {
     return this.client.getGpuHoursCsv(query);
+  }
+
+  getQueueHistory(query: QueueHistoryQuery): Promise<QueueHistoryResponse> {
+    return this.client.getQueueHistory(query);
   }
 
   listNotebooks(): Promise<NotebooksResponse> {

@@ -1,4 +1,5 @@
 export { WaitEstimateNote } from './WaitEstimate';
 export { QueueWaitsCard } from './QueueWaitsCard';
 export { GpuHoursCard } from './GpuHoursCard';
+export { QueueHistoryCard } from './QueueHistoryCard';
 export { QueueInsights } from './QueueInsights';
