@@ -561,6 +561,80 @@ function gpuAccountingSamples(t: number): Sample[] {
 }
 
 /**
+ * Kueue's ClusterQueue metrics of the demo queues, for the GPU quota
+ * page's Queue history: GPU usage against nominal quota per flavor
+ * (Kueue's optional ClusterQueue resource metrics), pending workloads,
+ * admissions and preemptions. recsys-cq runs near its 16 GPUs with work
+ * waiting and a preemption every 90 minutes; shared-pool-cq has room.
+ */
+function kueueQueueSamples(t: number): Sample[] {
+  const queues = [
+    {
+      cluster: 'gpu-cluster-a',
+      cohort: 'ml-shared',
+      queue: 'recsys-cq',
+      flavor: 'a100-80gb',
+      nominal: 16,
+      used: Math.min(16, Math.round(13 + wobble(t, 7200, 4))),
+      pending: Math.max(0, Math.round(2 + wobble(t, 5400, 2))),
+      admittedPerHour: 6,
+      preemptionEvery: 5400,
+    },
+    {
+      cluster: 'gpu-cluster-a',
+      cohort: 'ml-shared',
+      queue: 'shared-pool-cq',
+      flavor: 'a100-80gb',
+      nominal: 8,
+      used: Math.round(4 + wobble(t, 10800, 2)),
+      pending: 0,
+      admittedPerHour: 2,
+      preemptionEvery: 0,
+    },
+    {
+      cluster: 'gpu-cluster-b',
+      cohort: 'inference-pool',
+      queue: 'nlp-cq',
+      flavor: 'a100-80gb',
+      nominal: 4,
+      used: Math.round(3 + wobble(t, 3600, 1)),
+      pending: Math.max(0, Math.round(wobble(t, 3600, 1.5))),
+      admittedPerHour: 1,
+      preemptionEvery: 0,
+    },
+  ];
+  const out: Sample[] = [];
+  for (const q of queues) {
+    const cq = { cluster: q.cluster, cluster_queue: q.queue };
+    const resource = {
+      ...cq,
+      cohort: q.cohort,
+      flavor: q.flavor,
+      resource: 'nvidia.com/gpu',
+    };
+    out.push(
+      ['kueue_cluster_queue_resource_usage', resource, q.used],
+      ['kueue_cluster_queue_nominal_quota', resource, q.nominal],
+      ['kueue_pending_workloads', { ...cq, status: 'active' }, q.pending],
+      ['kueue_pending_workloads', { ...cq, status: 'inadmissible' }, 0],
+      [
+        'kueue_admitted_workloads_total',
+        cq,
+        Math.floor((t * q.admittedPerHour) / 3600),
+      ],
+    );
+    if (q.preemptionEvery) {
+      out.push([
+        'kueue_evicted_workloads_total',
+        { ...cq, reason: 'Preempted' },
+        Math.floor(t / q.preemptionEvery),
+      ]);
+    }
+  }
+  return out;
+}
+
+/**
  * Options of {@link demoMetricsBackfill}.
  *
  * @public
@@ -605,6 +679,7 @@ export function demoMetricsBackfill(
     const samples = DEMO_MODELS.flatMap(m => samplesAt(m, t, now)).concat(
       bystanderSamples(t),
       gpuAccountingSamples(t),
+      kueueQueueSamples(t),
     );
     for (const [name, labels, value] of samples) {
       const key = `${name}${JSON.stringify(labels)}`;
@@ -642,7 +717,11 @@ export function demoMetricsExposition(options: {
 }): string {
   const now = options.now ?? Date.now() / 1000;
   return DEMO_MODELS.flatMap(m => samplesAt(m, now, options.anchor))
-    .concat(bystanderSamples(now), gpuAccountingSamples(now))
+    .concat(
+      bystanderSamples(now),
+      gpuAccountingSamples(now),
+      kueueQueueSamples(now),
+    )
     .filter(([name]) => name !== 'up')
     .map(([name, labels, value]) => {
       const text = Object.entries(labels)

@@ -234,6 +234,36 @@ describeIfBinary([
     }
   });
 
+  it("serves the demo ClusterQueues' Kueue metrics for the Queue history", async () => {
+    const value = async (q: string) => {
+      const data = await prom.query(q);
+      return data.resultType === 'vector' && data.result.length === 1
+        ? Number(data.result[0].value[1])
+        : undefined;
+    };
+    const sel = 'cluster="gpu-cluster-a", cluster_queue="recsys-cq"';
+    const used = await value(
+      `max(max_over_time(kueue_cluster_queue_resource_usage{${sel}, resource="nvidia.com/gpu"}[1h]))`,
+    );
+    const nominal = await value(
+      `max(kueue_cluster_queue_nominal_quota{${sel}, resource="nvidia.com/gpu"})`,
+    );
+    expect(nominal).toBe(16);
+    expect(used).toBeGreaterThan(8);
+    expect(used).toBeLessThanOrEqual(16);
+    // Six admissions an hour, a preemption every 90 minutes.
+    const admitted = await value(
+      `sum(increase(kueue_admitted_workloads_total{${sel}}[3h]))`,
+    );
+    expect(admitted).toBeGreaterThan(15);
+    expect(admitted).toBeLessThan(21);
+    const preempted = await value(
+      `sum(increase(kueue_evicted_workloads_total{${sel}, reason="Preempted"}[3h]))`,
+    );
+    expect(preempted).toBeGreaterThan(1);
+    expect(preempted).toBeLessThan(4);
+  });
+
   it('keeps the demo live from the exporter after the backfill', async () => {
     const deadline = Date.now() + 20_000;
     let newest = 0;
