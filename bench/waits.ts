@@ -125,6 +125,8 @@ interface Job {
   created: number;
   run: number;
   admitted?: number;
+  /** Whether its flavor had room for it when it arrived (the page's fitsNow). */
+  roomOnArrival?: boolean;
 }
 
 /** Arrival rate multiplier at time t (seconds): the working day and week. */
@@ -179,6 +181,7 @@ function simulate(): Job[] {
         const finish = running[0]?.end ?? Infinity;
         if (arrival === Infinity && finish === Infinity) break;
         if (arrival <= finish) {
+          mine[next].roomOnArrival = mine[next].gpus <= free;
           pending.push(mine[next++]);
           admitAt(arrival);
         } else {
@@ -211,6 +214,10 @@ async function main() {
   /** Errors of the workloads that did wait (a minute or more). */
   const waitedErrors: number[] = [];
   const baselineErrors: number[] = [];
+  /** The same, for the estimate given whether the quota has room now (as the route makes it). */
+  const roomErrors: number[] = [];
+  const roomWaitedErrors: number[] = [];
+  let roomWithinP90 = 0;
   let withinP90 = 0;
   let unanswered = 0;
   let predicted = 0;
@@ -266,6 +273,26 @@ async function main() {
     if (wait <= answer.quantiles.p90) withinP90++;
     const queueWide = [...(recent.get(j.queue) ?? [])].sort((a, b) => a - b);
     baselineErrors.push(Math.abs(quantile(queueWide, 0.5) - wait));
+    const given = await observedWait(
+      store,
+      {
+        cluster: 'sim',
+        clusterQueue: j.queue,
+        flavor: j.flavor,
+        resource: 'nvidia.com/gpu',
+        gpus: j.gpus,
+      },
+      {
+        minSamples: MIN_SAMPLES,
+        historyDays: HISTORY_DAYS,
+        now: Math.round(j.created * 1000),
+        roomNow: j.roomOnArrival,
+      },
+    );
+    const c = given.quantiles!;
+    roomErrors.push(Math.abs(c.p50 - wait));
+    if (wait >= 60) roomWaitedErrors.push(Math.abs(c.p50 - wait));
+    if (wait <= c.p90) roomWithinP90++;
   }
   await knex.destroy();
 
@@ -287,6 +314,12 @@ async function main() {
     waited: waitedErrors.length,
     waitedMedianAbsErrorMin: quantile(sorted(waitedErrors), 0.5) / 60,
     waitedP90AbsErrorMin: quantile(sorted(waitedErrors), 0.9) / 60,
+    roomNowMedianAbsErrorMin: quantile(sorted(roomErrors), 0.5) / 60,
+    roomNowP90AbsErrorMin: quantile(sorted(roomErrors), 0.9) / 60,
+    roomNowWithinPredictedP90: roomWithinP90 / Math.max(1, roomErrors.length),
+    roomNowWaitedMedianAbsErrorMin:
+      quantile(sorted(roomWaitedErrors), 0.5) / 60,
+    roomNowWaitedP90AbsErrorMin: quantile(sorted(roomWaitedErrors), 0.9) / 60,
     baselineMedianAbsErrorMin: quantile(sorted(baselineErrors), 0.5) / 60,
     baselineP90AbsErrorMin: quantile(sorted(baselineErrors), 0.9) / 60,
     replaySeconds: (Date.now() - started) / 1000,
@@ -321,6 +354,18 @@ async function main() {
     } that waited >= 1 min: median |error| ${minutes(
       quantile(sorted(waitedErrors), 0.5),
     )}, p90 |error| ${minutes(quantile(sorted(waitedErrors), 0.9))}`,
+  );
+  console.log(
+    `given room now or not (what the route does): median |error| ${minutes(
+      quantile(sorted(roomErrors), 0.5),
+    )}, p90 |error| ${minutes(
+      quantile(sorted(roomErrors), 0.9),
+    )}; within predicted p90: ${(
+      (100 * roomWithinP90) /
+      Math.max(1, roomErrors.length)
+    ).toFixed(1)} %; of those that waited: median |error| ${minutes(
+      quantile(sorted(roomWaitedErrors), 0.5),
+    )}, p90 |error| ${minutes(quantile(sorted(roomWaitedErrors), 0.9))}`,
   );
   console.log(
     `baseline (queue-wide median): median |error| ${minutes(

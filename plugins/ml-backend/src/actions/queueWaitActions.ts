@@ -153,6 +153,12 @@ export function registerQueueWaitActions(options: {
             minSamples: z.number().optional(),
             source: z.enum(['observed', 'prometheus']).optional(),
             windowDays: z.number().optional(),
+            situation: z
+              .enum(['room-now', 'must-queue'])
+              .optional()
+              .describe(
+                'Samples are the admissions that found room (room-now) or had to queue (must-queue), like this workload would',
+              ),
             reason: z.string().optional(),
           }),
           position: z

@@ -120,6 +120,13 @@ export type WaitEstimate =
       source: 'observed' | 'prometheus';
       /** Days of history the samples come from. */
       windowDays: number;
+      /**
+       * Which admissions the samples are: `room-now`, those that started
+       * within a minute (the quota has room now); `must-queue`, those that
+       * had to queue (it has none); absent, all of the shape (too few of
+       * either).
+       */
+      situation?: 'room-now' | 'must-queue';
     }
   | {
       status: 'insufficient';

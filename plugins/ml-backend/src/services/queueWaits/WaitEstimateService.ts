@@ -91,15 +91,17 @@ export class WaitEstimateService {
       flavor = [...flavors].sort((a, b) => room(b) - room(a))[0] || undefined;
     }
     const bucket = gpuSizeBucket(gpus);
+    const fitsNow = room(flavor) >= gpus;
     const estimate = await this.estimateFor({
       cluster,
       clusterQueue,
       flavor,
       resource: gpuResource,
       bucket,
+      fitsNow,
     });
     const position: WouldBePosition = this.positionIn(ofQueue, {
-      fitsNow: room(flavor) >= gpus,
+      fitsNow,
       fromVisibilityApi: state.availability.queuePositions === 'available',
     });
     const shape = `${bucket.label}${
@@ -181,13 +183,15 @@ export class WaitEstimateService {
     flavor?: string;
     resource: string;
     bucket: ReturnType<typeof gpuSizeBucket>;
+    fitsNow: boolean;
   }): Promise<WaitEstimate> {
     const { store, minSamples, historyDays } = this.options;
     const now = this.options.now?.() ?? Date.now();
     const observed = await observedWait(
       store,
       { ...shape, gpus: shape.bucket.min },
-      { minSamples, historyDays, now },
+      // Whether there is room now splits the history best (bench/waits.ts).
+      { minSamples, historyDays, now, roomNow: shape.fitsNow },
     );
     if (observed.quantiles) {
       return {
@@ -197,7 +201,10 @@ export class WaitEstimateService {
         samples: observed.samples,
         source: 'observed',
         windowDays: historyDays,
-      };
+        ...(observed.conditioned
+          ? { situation: shape.fitsNow ? 'room-now' : 'must-queue' }
+          : {}),
+      } as WaitEstimate;
     }
     const waits = { length: observed.samples };
     const fromKueue = await this.fromPrometheus(shape, now);
@@ -269,6 +276,12 @@ export class WaitEstimateService {
   }
 }
 
+function situationWords(situation?: 'room-now' | 'must-queue'): string {
+  if (situation === 'room-now') return ' that found room';
+  if (situation === 'must-queue') return ' that had to queue';
+  return '';
+}
+
 function summarize(
   shape: string,
   estimate: WaitEstimate,
@@ -292,7 +305,9 @@ function summarize(
   }
   const from =
     estimate.source === 'observed'
-      ? `${estimate.samples} admissions of this shape in the last ${estimate.windowDays} days`
+      ? `${estimate.samples} admissions of this shape${situationWords(
+          estimate.situation,
+        )}} in the last ${estimate.windowDays} days`
       : `Kueue's wait metrics for the whole queue (${estimate.samples} admissions in ${estimate.windowDays} days, all sizes)`;
   const few =
     estimate.samples < minSamples * 3 ? ' (few samples: treat as rough)' : '';

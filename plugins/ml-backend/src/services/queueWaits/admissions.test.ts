@@ -7,6 +7,7 @@ import { QueueAdmissionStore } from '../../database/QueueAdmissionStore';
 import { clusterASeed, workload } from '../../__testUtils__/kubeSeeds';
 import { ClusterService } from '../kubernetes/ClusterService';
 import { AdmissionObserver, admissionsOf } from './admissions';
+import { observedWait } from './estimate';
 
 jest.setTimeout(60_000);
 
@@ -120,5 +121,69 @@ describe('AdmissionObserver', () => {
       2,
     );
     clusters.close();
+  });
+});
+
+describe('observedWait', () => {
+  const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
+
+  it('estimates from the admissions in the same situation when there are enough, else from all', async () => {
+    const knex = await databases.init('SQLITE_3');
+    const store = await QueueAdmissionStore.create({
+      database: { getClient: async () => knex, migrations: { skip: false } },
+    });
+    // 10 that started at once (5 s), 10 that queued (10..100 min)
+    await store.record(
+      Array.from({ length: 20 }, (_, i) => ({
+        cluster: 'c',
+        namespace: 'fraud',
+        workload: `w${i}`,
+        uid: `u${i}`,
+        clusterQueue: 'fraud-cq',
+        flavor: 'a100-80gb',
+        resource: 'nvidia.com/gpu',
+        gpus: 1,
+        createdAt: 1_000_000,
+        admittedAt: 1_000_000 + (i < 10 ? 5_000 : (i - 9) * 600_000),
+      })),
+    );
+    const shape = {
+      cluster: 'c',
+      clusterQueue: 'fraud-cq',
+      flavor: 'a100-80gb',
+      resource: 'nvidia.com/gpu',
+      gpus: 1,
+    };
+    const at = { historyDays: 30, now: 2_000_000 };
+    expect(
+      await observedWait(store, shape, {
+        ...at,
+        minSamples: 10,
+        roomNow: true,
+      }),
+    ).toEqual({
+      samples: 10,
+      conditioned: true,
+      quantiles: { p50: 5, p90: 5 },
+    });
+    const queued = await observedWait(store, shape, {
+      ...at,
+      minSamples: 10,
+      roomNow: false,
+    });
+    expect(queued).toMatchObject({ samples: 10, conditioned: true });
+    expect(queued.quantiles!.p50).toBeCloseTo(3300, 6);
+    // 11 needed: neither situation has enough, all 20 together do
+    const all = await observedWait(store, shape, {
+      ...at,
+      minSamples: 11,
+      roomNow: false,
+    });
+    expect(all).toMatchObject({ samples: 20, conditioned: false });
+    expect(all.quantiles!.p50).toBeCloseTo(302.5, 6);
+    // 21 needed: no estimate, only the count
+    expect(await observedWait(store, shape, { ...at, minSamples: 21 })).toEqual(
+      { samples: 20, conditioned: false },
+    );
   });
 });

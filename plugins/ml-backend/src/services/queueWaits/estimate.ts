@@ -39,21 +39,37 @@ export interface WaitShape {
   gpus: number;
 }
 
+/** A recorded wait this long or longer means the workload had to queue. @internal */
+export const QUEUED_SECONDS = 60;
+
 /**
  * The estimate from recorded admissions alone: the waits of the same
  * ClusterQueue, flavor and size bucket admitted in the `historyDays` before
- * `now`, as p50 / p90, or only the count when below `minSamples`. The route
- * and bench/waits.ts both estimate with this.
+ * `now`, as p50 / p90, or only the count when below `minSamples`. With
+ * `roomNow` known, only the admissions in the same situation count: those
+ * that started within a minute when the quota has room now, those that
+ * queued when it has not; when that subset is below `minSamples`, all of
+ * them (`conditioned: false`). The route and bench/waits.ts both estimate
+ * with this.
  *
  * @internal
  */
 export async function observedWait(
   store: QueueAdmissionStore,
   shape: WaitShape,
-  options: { minSamples: number; historyDays: number; now: number },
-): Promise<{ samples: number; quantiles?: { p50: number; p90: number } }> {
+  options: {
+    minSamples: number;
+    historyDays: number;
+    now: number;
+    roomNow?: boolean;
+  },
+): Promise<{
+  samples: number;
+  conditioned: boolean;
+  quantiles?: { p50: number; p90: number };
+}> {
   const bucket = gpuSizeBucket(shape.gpus);
-  const waits = await store.waits({
+  const all = await store.waits({
     cluster: shape.cluster,
     clusterQueue: shape.clusterQueue,
     resource: shape.resource,
@@ -62,9 +78,21 @@ export async function observedWait(
     maxGpus: bucket.max,
     since: options.now - options.historyDays * 86_400_000,
   });
-  const q = waitQuantiles(waits, options.minSamples);
+  if (options.roomNow !== undefined) {
+    const alike = all.filter(w => w < QUEUED_SECONDS === options.roomNow);
+    const q = waitQuantiles(alike, options.minSamples);
+    if (q) {
+      return {
+        samples: alike.length,
+        conditioned: true,
+        quantiles: { p50: q.p50, p90: q.p90 },
+      };
+    }
+  }
+  const q = waitQuantiles(all, options.minSamples);
   return {
-    samples: waits.length,
+    samples: all.length,
+    conditioned: false,
     ...(q ? { quantiles: { p50: q.p50, p90: q.p90 } } : {}),
   };
 }

@@ -39,6 +39,12 @@ export function positionText(answer: WaitEstimateResponse): string {
   }.`;
 }
 
+function situationText(situation?: 'room-now' | 'must-queue'): string {
+  if (situation === 'room-now') return ' that, like this one, found room';
+  if (situation === 'must-queue') return ' that, like this one, had to queue';
+  return '';
+}
+
 /** The estimate in words: typical and 90th-percentile wait with its evidence. */
 export function estimateText(answer: WaitEstimateResponse): {
   headline: string;
@@ -60,7 +66,11 @@ export function estimateText(answer: WaitEstimateResponse): {
     )}; 9 in 10 start within ${formatWait(e.p90Seconds)}.`,
     evidence:
       e.source === 'observed'
-        ? `From ${e.samples} admissions of ${shape} in ${answer.clusterQueue} over the last ${e.windowDays} days. An estimate, not a promise.`
+        ? `From ${e.samples} admissions of ${shape} in ${
+            answer.clusterQueue
+          }${situationText(e.situation)} over the last ${
+            e.windowDays
+          } days. An estimate, not a promise.`
         : `From Kueue's wait metrics for all of ${answer.clusterQueue} (${e.samples} admissions, every size) over ${e.windowDays} days. An estimate, not a promise.`,
   };
 }
