@@ -16,8 +16,12 @@ export interface KubeApiServerOptions {
   port?: number;
   /** Admin bearer token; default random hex. */
   token?: string;
-  /** Extra tokens, e.g. a read-only one for 403 tests. */
-  tokens?: Record<string, { user: string; readOnly?: boolean }>;
+  /**
+   * Extra tokens, e.g. a read-only one for 403 tests, or one authorized by
+   * the RBAC objects stored in the server (`rbac: true`; a ServiceAccount's
+   * user is `system:serviceaccount:<namespace>:<name>`).
+   */
+  tokens?: Record<string, { user: string; readOnly?: boolean; rbac?: boolean }>;
   /** CRD groups served: default ['kueue', 'kubeflow', 'argo', 'kserve']; [] = plain cluster without those CRDs. */
   crds?: CrdGroup[];
   /**

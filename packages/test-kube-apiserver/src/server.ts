@@ -19,6 +19,7 @@ import { bootstrapCluster, seedCluster, writeDirect } from './bootstrap';
 import { generateCerts } from './certs';
 import { kubeconfigYaml } from './kubeconfig';
 import { TokenUser } from './http/auth';
+import { rbacAllows } from './rbac';
 import { createRequestHandler } from './http/handler';
 
 export type {
@@ -39,12 +40,17 @@ export async function startKubeApiServer(
 ): Promise<KubeApiServer> {
   const host = opts.host ?? '127.0.0.1';
   const adminToken = opts.token ?? randomBytes(16).toString('hex');
-  const tokens = new Map<string, TokenUser>([
-    [adminToken, { user: 'kubernetes-admin' }],
-    ...Object.entries(opts.tokens ?? {}),
-  ]);
   const crds = opts.crds ?? ['kueue', 'kubeflow', 'argo', 'kserve'];
   const cluster = bootstrapCluster(crds, opts.controllers ?? true);
+  const tokens = new Map<string, TokenUser>([
+    [adminToken, { user: 'kubernetes-admin' }],
+    ...Object.entries(opts.tokens ?? {}).map(
+      ([token, { rbac, ...u }]): [string, TokenUser] => [
+        token,
+        rbac ? { ...u, can: a => rbacAllows(cluster, u.user, a) } : u,
+      ],
+    ),
+  ]);
 
   const requests: KubeRequestRecord[] = [];
   let fault: KubeFault | null = null;

@@ -4,10 +4,20 @@
  * backend's ClusterRole grants exactly what ML_KUBE_ACCESS (the list kept
  * next to the Kubernetes calls) says the backend does.
  */
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import permissionPlugin from '@backstage/plugin-permission-backend';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   KubeApiServer,
+  loadManifests,
   startKubeApiServer,
 } from '@mlplatform/test-kube-apiserver';
+import request from 'supertest';
+import { gpuPod } from './__testUtils__/kubeSeeds';
+import { asUser, userInfoServiceFactory } from './__testUtils__/testUsers';
+import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
+import { mlTestPolicyModule } from './permissions/__testUtils__/testPolicy';
+import { mlPlugin } from './plugin';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -203,5 +213,164 @@ describe('deploy/', () => {
       service.spec.selector,
     );
     expect(deployment.spec.selector.matchLabels).toEqual(service.spec.selector);
+  });
+
+  describe("the ML backend as deploy/'s ServiceAccount, authorized by its ClusterRole alone", () => {
+    const SA = 'system:serviceaccount:ml-portal:ml-portal';
+    const ADA = 'user:default/ada';
+    const servers: KubeApiServer[] = [];
+    let backend: Awaited<ReturnType<typeof startTestBackend>> | undefined;
+
+    afterAll(async () => {
+      await backend?.stop();
+      await Promise.all(servers.map(k => k.stop()));
+    });
+
+    /** A cluster where the portal's token is the ServiceAccount's, RBAC enforced. */
+    async function clusterWithDeployRbac(
+      name: string,
+      seed: object[],
+      crds?: Array<'kueue' | 'kubeflow' | 'argo' | 'kserve'>,
+    ) {
+      const kube = await startKubeApiServer({
+        seed: [
+          ...loadManifests(
+            ['00-namespace.yaml', '10-rbac.yaml']
+              .map(f => fs.readFileSync(path.join(DEPLOY, f), 'utf8'))
+              .join('\n---\n'),
+          ),
+          ...seed,
+        ],
+        ...(crds ? { crds } : {}),
+        tokens: { 'sa-token': { user: SA, rbac: true } },
+      });
+      servers.push(kube);
+      return {
+        kube,
+        config: { name, url: kube.url, token: 'sa-token', caData: kube.caData },
+      };
+    }
+
+    it('reads quotas and creates, lists, stops, starts and deletes notebooks on a Kueue + Kubeflow cluster and a plain one, with no call refused', async () => {
+      const kueue = await clusterWithDeployRbac(
+        'gpu-cluster-a',
+        loadManifests(
+          fs.readFileSync(
+            path.join(__dirname, '../../../examples/kube/gpu-cluster-a.yaml'),
+            'utf8',
+          ),
+        ),
+      );
+      const plain = await clusterWithDeployRbac(
+        'plain',
+        [
+          {
+            apiVersion: 'v1',
+            kind: 'Namespace',
+            metadata: {
+              name: 'fraud',
+              labels: { 'mlplatform.io/team': 'fraud-team' },
+            },
+          },
+          {
+            apiVersion: 'v1',
+            kind: 'ResourceQuota',
+            metadata: { name: 'gpu-quota', namespace: 'fraud' },
+            spec: { hard: { 'requests.nvidia.com/gpu': '4' } },
+          },
+          gpuPod('fraud', 'train-1', { 'nvidia.com/gpu': '2' }),
+        ],
+        [],
+      );
+      backend = await startTestBackend({
+        features: [
+          mlPlugin,
+          permissionPlugin,
+          mlTestPolicyModule({ admins: [] }),
+          oboAuthServiceFactory,
+          userInfoServiceFactory({ [ADA]: ['group:default/fraud-team'] }),
+          catalogServiceMock.factory({ entities: [] }),
+          mockServices.rootConfig.factory({
+            data: {
+              permission: { enabled: true },
+              ml: {
+                kubernetes: {
+                  requestTimeoutSeconds: 5,
+                  clusters: [kueue.config, plain.config],
+                },
+              },
+            },
+          }),
+        ],
+      });
+      const api = () => request(backend!.server);
+      const quotas = await api().get('/api/ml/quotas').set(asUser(ADA));
+      expect(quotas.status).toBe(200);
+      expect(quotas.body.clusters.map((c: any) => c.available)).toEqual([
+        true,
+        true,
+      ]);
+      for (const [cluster, gpus] of [
+        ['gpu-cluster-a', 1],
+        ['plain', 1],
+      ] as const) {
+        const created = await api()
+          .post('/api/ml/notebooks')
+          .set(asUser(ADA))
+          .send({
+            name: `nb-${cluster}`,
+            cluster,
+            namespace: 'fraud',
+            image: 'quay.io/jupyter/pytorch-notebook:cuda12-2024-11-18',
+            cpu: '1',
+            memory: '2Gi',
+            gpus,
+          });
+        expect([cluster, created.status, created.body.error?.message]).toEqual([
+          cluster,
+          201,
+          undefined,
+        ]);
+        const at = `/api/ml/notebooks/${cluster}/fraud/nb-${cluster}`;
+        const listed = await api().get('/api/ml/notebooks').set(asUser(ADA));
+        expect(listed.status).toBe(200);
+        expect(listed.body.unavailableClusters).toEqual([]);
+        for (const step of ['stop', 'start']) {
+          const res = await api().post(`${at}/${step}`).set(asUser(ADA));
+          expect([step, res.status, res.body.error?.message]).toEqual([
+            step,
+            204,
+            undefined,
+          ]);
+        }
+        const deleted = await api().delete(at).set(asUser(ADA));
+        expect(deleted.status).toBe(204);
+      }
+      const calls = servers.flatMap(k =>
+        k.requests.filter(r => r.user === SA && r.verb),
+      );
+      expect(calls.filter(r => r.status === 403)).toEqual([]);
+      // What these flows used, each granted by a line of ML_KUBE_ACCESS.
+      const used = [
+        ...new Set(
+          calls.map(
+            r =>
+              `${r.group ?? ''}/${r.resource}${
+                r.subresource ? `/${r.subresource}` : ''
+              } ${r.verb}`,
+          ),
+        ),
+      ].sort();
+      const granted = grants(
+        ML_KUBE_ACCESS.map(a => ({
+          apiGroups: [a.apiGroup],
+          resources: a.resources,
+          verbs: a.verbs,
+        })),
+      );
+      expect(used.filter(u => !granted.includes(u))).toEqual([]);
+      // eslint-disable-next-line no-console
+      console.log(`calls made as the ServiceAccount:\n${used.join('\n')}`);
+    });
   });
 });

@@ -1,9 +1,11 @@
 /*
- * Authentication by bearer token and the one authorisation rule this server
- * has: read-only tokens may get, list and watch, nothing else (with RBAC's
- * 403 message).
+ * Authentication by bearer token and authorisation: read-only tokens may
+ * get, list and watch, nothing else; tokens started with `rbac: true` may
+ * do what the stored RBAC objects allow (rbac.ts); both with RBAC's 403
+ * message.
  */
 import { IncomingMessage } from 'node:http';
+import { RbacAttributes } from '../rbac';
 import { errors } from '../status';
 import { Route } from './route';
 
@@ -11,6 +13,8 @@ import { Route } from './route';
 export interface TokenUser {
   user: string;
   readOnly?: boolean;
+  /** Set for RBAC-authorized tokens: whether the stored RBAC allows a request. */
+  can?: (a: RbacAttributes) => boolean;
 }
 
 /** Paths anyone may read without a token, as the system:public-info-viewer role allows. */
@@ -34,12 +38,26 @@ export function authenticate(
   return user;
 }
 
-/** Throws RBAC's 403 Status when a read-only user tries anything but a read. */
+/**
+ * Throws RBAC's 403 Status when a read-only user tries anything but a read,
+ * or the RBAC objects do not allow an RBAC-authorized user the request.
+ */
 export function authorize(user: TokenUser, verb: string, r: Route): void {
-  if (!user.readOnly || ['get', 'list', 'watch'].includes(verb)) return;
   const resource = r.subresource
     ? `${r.type.plural}/${r.subresource}`
     : r.type.plural;
+  if (user.can) {
+    const attributes = {
+      verb,
+      group: r.type.group,
+      resource,
+      ...(r.type.namespaced && r.namespace ? { namespace: r.namespace } : {}),
+      ...(r.name ? { name: r.name } : {}),
+    };
+    if (user.can(attributes)) return;
+  } else if (!user.readOnly || ['get', 'list', 'watch'].includes(verb)) {
+    return;
+  }
   const scope =
     r.type.namespaced && r.namespace
       ? `in the namespace "${r.namespace}"`

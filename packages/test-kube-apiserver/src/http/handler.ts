@@ -90,6 +90,7 @@ async function handle(
         cluster,
         mode: opts.kueueVisibility(),
         user: user?.user,
+        can: user?.can,
         record,
       },
       res,

@@ -14,6 +14,7 @@ import { ServerResponse } from 'node:http';
 import { Cluster } from '../cluster';
 import { errors } from '../status';
 import { KubeRequestRecord } from '../api';
+import { TokenUser } from './auth';
 import { send } from './wire';
 
 /** The aggregated API group Kueue's visibility server registers. */
@@ -209,6 +210,8 @@ export interface VisibilityContext {
   mode: KueueVisibilityMode;
   /** The authenticated user's name, for RBAC's 403 message. */
   user?: string;
+  /** An RBAC-authorized user's check (http/auth.ts). */
+  can?: TokenUser['can'];
   /** The request's log entry, filled in like a resource request's. */
   record?: KubeRequestRecord;
 }
@@ -264,7 +267,17 @@ export function serveVisibility(
       ...(namespace !== undefined ? { namespace } : {}),
     });
   }
-  if (ctx.mode === 'forbidden') {
+  const allowed =
+    ctx.mode !== 'forbidden' &&
+    (!ctx.can ||
+      ctx.can({
+        verb: 'get',
+        group: VISIBILITY_GROUP,
+        resource: `${plural}/${sub}`,
+        name,
+        ...(namespace !== undefined ? { namespace } : {}),
+      }));
+  if (!allowed) {
     const scope = namespace
       ? `in the namespace "${namespace}"`
       : 'at the cluster scope';
