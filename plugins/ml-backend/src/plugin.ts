@@ -58,6 +58,7 @@ import { TensorBoardService } from './services/tensorboard/TensorBoardService';
 import { readTensorBoardConfig } from './services/tensorboard/tensorboardConfig';
 import { AlertWebhookService } from './services/alerts/AlertWebhookService';
 import { createRetrainAction } from './services/alerts/retrainAction';
+import { createRollbackAction } from './services/alerts/rollbackAction';
 import { AirflowRunsAdapter } from './services/pipelines/AirflowRunsAdapter';
 import { ArgoRunsAdapter } from './services/pipelines/ArgoRunsAdapter';
 import { KubeflowRunsAdapter } from './services/pipelines/KubeflowRunsAdapter';
@@ -511,9 +512,10 @@ export const mlPlugin = createBackendPlugin({
           queueInsights,
         });
 
-        // Modules may replace the built-in retrain action.
+        // Modules may replace the built-in retrain and rollback actions.
         const actions = new Map<string, MlAlertAction>([
           ['retrain', createRetrainAction({ pipelineRuns, catalog, auth })],
+          ['rollback', createRollbackAction({ serving, auth })],
           ...alertActions,
         ]);
         mlConfig.alerts.rules.forEach((rule, index) => {

@@ -45,6 +45,7 @@ import {
   ServingService,
   storageUriFor,
 } from '../services/serving/ServingService';
+import { createRollbackAction } from '../services/alerts/rollbackAction';
 import { createServingRouter } from './serving';
 
 jest.setTimeout(60_000);
@@ -68,6 +69,7 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
   let app: express.Express;
   let auditStore: AuditStore;
   let uri: (tag: string) => string;
+  let serving: ServingService;
 
   const isvc = (name: string, tag: string, extra: any = {}) => ({
     apiVersion: KSERVE,
@@ -210,7 +212,7 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
     });
     const claimsOf = (user: string) =>
       user === OWNER ? [OWNER, 'group:default/fraud-team'] : [user];
-    const serving = ServingService.create({
+    serving = ServingService.create({
       clusters,
       catalog,
       registryService: RegistryService.create({
@@ -543,6 +545,68 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
       outcome: 'failed',
       details: { rollout: 'promote' },
     });
+  });
+
+  it("an alert rule's rollback action sends all traffic back to the stable version, audited", async () => {
+    const started = await rollout({
+      action: 'canary',
+      ...TARGET,
+      version: 'v2',
+      percent: 30,
+    });
+    expect(started.status).toBe(200);
+    expect(started.body.place.canary).toEqual({
+      percent: 30,
+      version: 'v2',
+      stableVersion: 'v3',
+    });
+    const action = createRollbackAction({
+      serving,
+      auth: mockServices.auth(),
+    });
+    const alert = {
+      status: 'firing' as const,
+      fingerprint: 'f00d',
+      labels: { alertname: 'ModelCanaryErrors' },
+      annotations: {},
+      startsAt: new Date().toISOString(),
+    };
+    const result = await action.run({
+      alert,
+      entityRef: 'model:default/fraud-detector',
+      params: {},
+    });
+    expect(result).toMatchObject({
+      summary: 'rolled back the canary on a/fraud/fraud-detector',
+      rolledBack: ['a/fraud/fraud-detector'],
+    });
+    expect(live().spec.predictor.canaryTrafficPercent).toBe(0);
+    const [place] = (await servingOf()).body.places;
+    expect(
+      place.traffic.map((t: any) => [t.role, t.version, t.percent]),
+    ).toEqual([
+      ['canary', 'v2', 0],
+      ['stable', 'v3', 100],
+    ]);
+    const [event] = await auditStore.list({ action: 'ml.model.rollout' });
+    expect(event).toMatchObject({
+      outcome: 'succeeded',
+      details: {
+        rollout: 'rollback',
+        trigger: 'ModelCanaryErrors f00d',
+        fromVersion: 'v2',
+      },
+    });
+    expect(event.actor).not.toBe(OWNER);
+    // nothing left to roll back: says so, changes nothing
+    const again = await action.run({
+      alert,
+      entityRef: 'model:default/fraud-detector',
+      params: {},
+    });
+    expect(again.summary).toBe(
+      'no canary of model:default/fraud-detector takes traffic: nothing to roll back',
+    );
   });
 
   it('builds storage URIs of versions', () => {

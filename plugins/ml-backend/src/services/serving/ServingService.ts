@@ -6,12 +6,14 @@ import {
   UserInfoService,
 } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError, NotFoundError } from '@backstage/errors';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   ANNOTATION_METRICS_SELECTOR,
   ANNOTATION_SERVING_STABLE_VERSION,
   ANNOTATION_SERVING_VERSION,
+  isModelEntity,
   LABEL_SERVING_MODEL,
   mlModelRolloutPermission,
   ModelEntityV1alpha1,
@@ -24,7 +26,7 @@ import {
 } from '@mlplatform/plugin-ml-common';
 import type { Request } from 'express';
 import { entityOwnerRefs } from '../../permissions/rules';
-import { MlAuditor } from '../audit/MlAuditor';
+import { actorOf, MlAuditor } from '../audit/MlAuditor';
 import { CoalescingCache } from '../coalescingCache';
 import { ClusterService, KubeList } from '../kubernetes/ClusterService';
 import { KubeApiError } from '../kubernetes/KubeClient';
@@ -242,7 +244,7 @@ export class ServingService {
     credentials: BackstageCredentials<BackstageUserPrincipal>;
     httpRequest?: Request;
   }): Promise<ModelRolloutResponse> {
-    const { catalog, permissions, audit, clusters } = this.options;
+    const { catalog, permissions, audit } = this.options;
     const { credentials, request } = options;
     const { entity, entityRef } = await readModel(
       catalog,
@@ -280,127 +282,7 @@ export class ServingService {
     }
 
     try {
-      const { cluster, namespace, name } = request;
-      const objectName = `${namespace}/${name}`;
-      const path = `/apis/${KSERVE}/namespaces/${namespace}/inferenceservices/${name}`;
-      const intent = {
-        resource: 'inferenceservices.serving.kserve.io',
-        object: objectName,
-      };
-      clusters.get(cluster); // unknown cluster: NotFoundError naming the known ones
-      const isvc = await clusters.getOptional<ServingObject>(cluster, path, {
-        verb: 'get',
-        ...intent,
-      });
-      const model = {
-        namespace: entity.metadata.namespace ?? 'default',
-        name: entity.metadata.name,
-      };
-      if (!isvc || !servesModel(isvc, model)) {
-        throw new NotFoundError(
-          isvc
-            ? `InferenceService ${objectName} on ${cluster} does not serve ${entityRef} (label ${LABEL_SERVING_MODEL}=${model.name})`
-            : `No InferenceService ${objectName} on ${cluster}`,
-        );
-      }
-      const current = versionOf(isvc);
-      const stable =
-        isvc.metadata.annotations?.[ANNOTATION_SERVING_STABLE_VERSION];
-      const running = canaryPercentOf(isvc) !== undefined && !!stable;
-      let patch: any;
-      if (request.action === 'canary') {
-        const registryRef = registryRefOf(entity, entityRef);
-        const versions = await this.options.registryService.listVersions(
-          registryRef,
-        );
-        if (!versions.some(v => v.version === request.version)) {
-          throw new InputError(
-            `Invalid body: version: ${
-              request.version
-            } is not a version of ${entityRef} in ${registryRef}; known: ${
-              versions
-                .slice(0, 10)
-                .map(v => v.version)
-                .join(', ') || 'none'
-            }`,
-          );
-        }
-        const stableVersion = running ? stable! : current;
-        if (request.version === stableVersion) {
-          throw new InputError(
-            `Invalid body: version: ${request.version} is already the stable version of ${objectName} on ${cluster}`,
-          );
-        }
-        const key = predictorModelKey(isvc);
-        if (!key) {
-          throw new InputError(
-            `InferenceService ${objectName} on ${cluster} has no predictor storageUri to change`,
-          );
-        }
-        patch = {
-          metadata: {
-            resourceVersion: isvc.metadata.resourceVersion,
-            annotations: {
-              [ANNOTATION_SERVING_VERSION]: request.version,
-              ...(stableVersion
-                ? { [ANNOTATION_SERVING_STABLE_VERSION]: stableVersion }
-                : {}),
-            },
-          },
-          spec: {
-            predictor: {
-              canaryTrafficPercent: request.percent,
-              [key]: {
-                storageUri: storageUriFor(
-                  storageUriOf(isvc),
-                  current,
-                  registryRef,
-                  request.version,
-                ),
-              },
-            },
-          },
-        };
-        details.fromVersion = stableVersion ?? null;
-      } else {
-        if (!running) {
-          throw new InputError(
-            `No canary runs on InferenceService ${objectName} on ${cluster}: nothing to ${request.action}`,
-          );
-        }
-        details.fromVersion = current ?? null;
-        details.stableVersion = stable;
-        patch =
-          request.action === 'promote'
-            ? {
-                metadata: {
-                  resourceVersion: isvc.metadata.resourceVersion,
-                  annotations: { [ANNOTATION_SERVING_STABLE_VERSION]: null },
-                },
-                spec: { predictor: { canaryTrafficPercent: null } },
-              }
-            : {
-                // KServe's rollback: the canary keeps its revision, at 0 %
-                metadata: { resourceVersion: isvc.metadata.resourceVersion },
-                spec: { predictor: { canaryTrafficPercent: 0 } },
-              };
-      }
-      const updated = await clusters.client(cluster).request<ServingObject>(
-        'PATCH',
-        path,
-        { verb: 'patch', ...intent },
-        {
-          body: patch,
-          contentType: 'application/merge-patch+json',
-        },
-      );
-      this.lists.delete(`${cluster}|InferenceService`);
-      // KServe writes the new traffic to the status after the change: read
-      // it back once for the answer (it may still lag on a real cluster)
-      const fresh = await clusters
-        .getOptional<ServingObject>(cluster, path, { verb: 'get', ...intent })
-        .catch(() => undefined);
-      const place = inferenceServicePlace(cluster, fresh ?? updated);
+      const place = await this.apply(entity, entityRef, request, details);
       await audited.succeeded({
         details: { fromVersion: details.fromVersion ?? null },
         meta: { fromVersion: (details.fromVersion as string) ?? null },
@@ -410,6 +292,204 @@ export class ServingService {
       await audited.failed({ error: e as Error });
       throw e;
     }
+  }
+
+  /**
+   * Rolls back every running canary of a Model (those with traffic), as an
+   * alert rule's `rollback` action: the rule in app-config is the
+   * authority, the ML backend's own service credentials read the Model, and
+   * each rollback is audited as `ml.model.rollout` with the alert named.
+   */
+  async rollbackCanaries(options: {
+    entityRef: string;
+    credentials: BackstageCredentials;
+    /** Why, e.g. `ModelCanaryErrors <fingerprint>`. */
+    trigger: string;
+  }): Promise<{ rolledBack: ServingPlace[]; failed: string[] }> {
+    const { catalog, audit } = this.options;
+    const { credentials, trigger } = options;
+    const entity = await catalog.getEntityByRef(options.entityRef, {
+      credentials,
+    });
+    if (!entity || !isModelEntity(entity)) {
+      throw new NotFoundError(`No Model ${options.entityRef} in the catalog`);
+    }
+    const entityRef = stringifyEntityRef(entity);
+    // fresh lists: a canary started seconds ago must not be missed
+    for (const c of this.options.clusters.names()) {
+      this.lists.delete(`${c}|InferenceService`);
+    }
+    const { places } = await this.getServing(entity, entityRef);
+    const rolledBack: ServingPlace[] = [];
+    const failed: string[] = [];
+    for (const p of places) {
+      if (p.kind !== 'InferenceService' || !p.canary?.percent) continue;
+      const request = {
+        action: 'rollback' as const,
+        cluster: p.cluster,
+        namespace: p.namespace,
+        name: p.name,
+      };
+      const details: Record<string, unknown> = {
+        rollout: 'rollback',
+        cluster: p.cluster,
+        namespace: p.namespace,
+        name: p.name,
+        trigger,
+      };
+      const audited = await audit.begin({
+        eventId: 'ml-model-rollout',
+        action: 'ml.model.rollout',
+        actor: actorOf(credentials),
+        targetRef: entityRef,
+        details,
+        meta: { entityRef, ...details },
+      });
+      try {
+        rolledBack.push(await this.apply(entity, entityRef, request, details));
+        await audited.succeeded({
+          details: { fromVersion: details.fromVersion ?? null },
+        });
+      } catch (e) {
+        failed.push(
+          `${p.cluster}/${p.namespace}/${p.name}: ${(e as Error).message}`,
+        );
+        await audited.failed({ error: e as Error });
+      }
+    }
+    return { rolledBack, failed };
+  }
+
+  /** Checks and applies one rollout action; records what it learns in `details`. */
+  private async apply(
+    entity: ModelEntityV1alpha1,
+    entityRef: string,
+    request: ModelRolloutRequest,
+    details: Record<string, unknown>,
+  ): Promise<ServingPlace> {
+    const { clusters } = this.options;
+    const { cluster, namespace, name } = request;
+    const objectName = `${namespace}/${name}`;
+    const path = `/apis/${KSERVE}/namespaces/${namespace}/inferenceservices/${name}`;
+    const intent = {
+      resource: 'inferenceservices.serving.kserve.io',
+      object: objectName,
+    };
+    clusters.get(cluster); // unknown cluster: NotFoundError naming the known ones
+    const isvc = await clusters.getOptional<ServingObject>(cluster, path, {
+      verb: 'get',
+      ...intent,
+    });
+    const model = {
+      namespace: entity.metadata.namespace ?? 'default',
+      name: entity.metadata.name,
+    };
+    if (!isvc || !servesModel(isvc, model)) {
+      throw new NotFoundError(
+        isvc
+          ? `InferenceService ${objectName} on ${cluster} does not serve ${entityRef} (label ${LABEL_SERVING_MODEL}=${model.name})`
+          : `No InferenceService ${objectName} on ${cluster}`,
+      );
+    }
+    const current = versionOf(isvc);
+    const stable =
+      isvc.metadata.annotations?.[ANNOTATION_SERVING_STABLE_VERSION];
+    const running = canaryPercentOf(isvc) !== undefined && !!stable;
+    let patch: any;
+    if (request.action === 'canary') {
+      const registryRef = registryRefOf(entity, entityRef);
+      const versions = await this.options.registryService.listVersions(
+        registryRef,
+      );
+      if (!versions.some(v => v.version === request.version)) {
+        throw new InputError(
+          `Invalid body: version: ${
+            request.version
+          } is not a version of ${entityRef} in ${registryRef}; known: ${
+            versions
+              .slice(0, 10)
+              .map(v => v.version)
+              .join(', ') || 'none'
+          }`,
+        );
+      }
+      const stableVersion = running ? stable! : current;
+      if (request.version === stableVersion) {
+        throw new InputError(
+          `Invalid body: version: ${request.version} is already the stable version of ${objectName} on ${cluster}`,
+        );
+      }
+      const key = predictorModelKey(isvc);
+      if (!key) {
+        throw new InputError(
+          `InferenceService ${objectName} on ${cluster} has no predictor storageUri to change`,
+        );
+      }
+      patch = {
+        metadata: {
+          resourceVersion: isvc.metadata.resourceVersion,
+          annotations: {
+            [ANNOTATION_SERVING_VERSION]: request.version,
+            ...(stableVersion
+              ? { [ANNOTATION_SERVING_STABLE_VERSION]: stableVersion }
+              : {}),
+          },
+        },
+        spec: {
+          predictor: {
+            canaryTrafficPercent: request.percent,
+            [key]: {
+              storageUri: storageUriFor(
+                storageUriOf(isvc),
+                current,
+                registryRef,
+                request.version,
+              ),
+            },
+          },
+        },
+      };
+      details.fromVersion = stableVersion ?? null;
+    } else {
+      if (!running) {
+        throw new InputError(
+          `No canary runs on InferenceService ${objectName} on ${cluster}: nothing to ${request.action}`,
+        );
+      }
+      details.fromVersion = current ?? null;
+      details.stableVersion = stable;
+      patch =
+        request.action === 'promote'
+          ? {
+              metadata: {
+                resourceVersion: isvc.metadata.resourceVersion,
+                annotations: { [ANNOTATION_SERVING_STABLE_VERSION]: null },
+              },
+              spec: { predictor: { canaryTrafficPercent: null } },
+            }
+          : {
+              // KServe's rollback: the canary keeps its revision, at 0 %
+              metadata: { resourceVersion: isvc.metadata.resourceVersion },
+              spec: { predictor: { canaryTrafficPercent: 0 } },
+            };
+    }
+    const updated = await clusters.client(cluster).request<ServingObject>(
+      'PATCH',
+      path,
+      { verb: 'patch', ...intent },
+      {
+        body: patch,
+        contentType: 'application/merge-patch+json',
+      },
+    );
+    this.lists.delete(`${cluster}|InferenceService`);
+    // KServe writes the new traffic to the status after the change: read
+    // it back once for the answer (it may still lag on a real cluster)
+    const fresh = await clusters
+      .getOptional<ServingObject>(cluster, path, { verb: 'get', ...intent })
+      .catch(() => undefined);
+    const place = inferenceServicePlace(cluster, fresh ?? updated);
+    return place;
   }
 
   private async refusal(
