@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check of the repo: type check, lint, and all tests (stores on SQLite
 # and PostgreSQL, integrations against real Prometheus, Alertmanager,
-# docker-registry and MLflow), then the browser end-to-end tests against the
+# docker-registry, MLflow and Feast), then the browser end-to-end tests against the
 # demo portal (scripts/e2e.sh, Debian's Chromium), then the packed plugins in a
 # fresh Backstage app (scripts/fresh-app.sh). Ends with the line "N passed, N failed".
 #
@@ -29,6 +29,10 @@ if ((${#missing[@]})); then
 fi
 if [[ ! -x "$ML_PY_BIN/mlflow" ]]; then
   echo "test: MLflow is not installed in .toolchain/py (scripts/bootstrap.sh failed to pip install requirements-services.txt; see its output above)" >&2
+  exit 1
+fi
+if [[ ! -x "$ML_FEAST_BIN/feast" ]]; then
+  echo "test: Feast is not installed in .toolchain/feast (scripts/bootstrap.sh failed to pip install requirements-feast.txt; see its output above)" >&2
   exit 1
 fi
 if ! node -e "require('net').connect(new URL(process.argv[1]).port||5432,new URL(process.argv[1]).hostname).on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" "$BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING"; then
