@@ -62,6 +62,52 @@ function grants(
     .sort();
 }
 
+const WEBHOOK_SECRET = 'alertmanager-shared-secret-0123';
+
+/** The example Models and Pipelines of the fraud and recsys teams. */
+function exampleEntities(): Entity[] {
+  return ['fraud', 'recsys'].flatMap(team =>
+    parseAllDocuments(
+      fs.readFileSync(
+        path.join(__dirname, `../../../examples/ml/${team}.yaml`),
+        'utf8',
+      ),
+    )
+      .map(d => d.toJSON() as Entity)
+      .filter(e => e?.kind)
+      .map(e => ({ ...e, metadata: { namespace: 'default', ...e.metadata } })),
+  );
+}
+
+/** Alertmanager's webhook delivery of one drift alert of fraud-detector. */
+const driftAlert = () => ({
+  version: '4',
+  groupKey: '{}:{alertname="ModelDriftHigh"}',
+  truncatedAlerts: 0,
+  status: 'firing',
+  receiver: 'ml-portal',
+  groupLabels: { alertname: 'ModelDriftHigh' },
+  commonLabels: { alertname: 'ModelDriftHigh' },
+  commonAnnotations: {},
+  externalURL: 'http://alertmanager.example.com',
+  alerts: [
+    {
+      status: 'firing',
+      labels: {
+        alertname: 'ModelDriftHigh',
+        severity: 'warning',
+        namespace: 'fraud',
+        model: 'fraud-detector',
+      },
+      annotations: { summary: 'Drift score above 0.3' },
+      startsAt: '2026-11-23T10:00:00.000Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus.example.com/graph?g0.expr=x',
+      fingerprint: 'f00dfeed01',
+    },
+  ],
+});
+
 describe('deploy/', () => {
   (haveKubectl ? describe : describe.skip)(
     'kubectl apply --dry-run=server against the test API server',
@@ -218,6 +264,7 @@ describe('deploy/', () => {
   describe("the ML backend as deploy/'s ServiceAccount, authorized by its ClusterRole alone", () => {
     const SA = 'system:serviceaccount:ml-portal:ml-portal';
     const ADA = 'user:default/ada';
+    const BOB = 'user:default/bob';
     const servers: KubeApiServer[] = [];
     let backend: Awaited<ReturnType<typeof startTestBackend>> | undefined;
 
@@ -251,7 +298,7 @@ describe('deploy/', () => {
       };
     }
 
-    it('reads quotas and creates, lists, stops, starts and deletes notebooks on a Kueue + Kubeflow cluster and a plain one, with no call refused', async () => {
+    it("reads quotas, creates / lists / stops / starts / deletes notebooks on a Kueue + Kubeflow cluster and a plain one, retrains on an alert, lists Job and Argo runs and a run's pods, with no call refused", async () => {
       const kueue = await clusterWithDeployRbac(
         'gpu-cluster-a',
         loadManifests(
@@ -288,8 +335,11 @@ describe('deploy/', () => {
           permissionPlugin,
           mlTestPolicyModule({ admins: [] }),
           oboAuthServiceFactory,
-          userInfoServiceFactory({ [ADA]: ['group:default/fraud-team'] }),
-          catalogServiceMock.factory({ entities: [] }),
+          userInfoServiceFactory({
+            [ADA]: ['group:default/fraud-team'],
+            [BOB]: ['group:default/recsys-team'],
+          }),
+          catalogServiceMock.factory({ entities: exampleEntities() }),
           mockServices.rootConfig.factory({
             data: {
               permission: { enabled: true },
@@ -297,6 +347,15 @@ describe('deploy/', () => {
                 kubernetes: {
                   requestTimeoutSeconds: 5,
                   clusters: [kueue.config, plain.config],
+                },
+                alerts: {
+                  webhook: { secret: WEBHOOK_SECRET },
+                  rules: [
+                    {
+                      match: { alertname: 'ModelDriftHigh' },
+                      action: 'retrain',
+                    },
+                  ],
                 },
               },
             },
@@ -346,6 +405,37 @@ describe('deploy/', () => {
         const deleted = await api().delete(at).set(asUser(ADA));
         expect(deleted.status).toBe(204);
       }
+      // Pipeline runs: Jobs from their CronJob (an alert's retraining),
+      // Argo Workflows; the pods of a run for its logs.
+      const alert = await api()
+        .post('/api/ml/alerts/webhook')
+        .set(
+          'Authorization',
+          `Basic ${Buffer.from(`alertmanager:${WEBHOOK_SECRET}`).toString(
+            'base64',
+          )}`,
+        )
+        .send(driftAlert());
+      expect(alert.status).toBe(200);
+      expect(alert.body.items.map((i: any) => i.status)).toEqual(['started']);
+      for (const pipeline of [
+        'fraud-detector-training',
+        'recsys-feature-pipeline',
+      ]) {
+        const runs = await api()
+          .get(`/api/ml/pipelines/default/${pipeline}/runs`)
+          .set(asUser(ADA));
+        expect([pipeline, runs.status]).toEqual([pipeline, 200]);
+      }
+      const argo = await api()
+        .post('/api/ml/pipelines/default/recsys-feature-pipeline/runs')
+        .set(asUser(BOB))
+        .send({ parameters: {} });
+      expect([argo.status, argo.body.error?.message]).toEqual([201, undefined]);
+      const pods = await api()
+        .get('/api/ml/pipelines/default/fraud-detector-training/logs/pods')
+        .set(asUser(ADA));
+      expect(pods.status).toBe(200);
       const calls = servers.flatMap(k =>
         k.requests.filter(r => r.user === SA && r.verb),
       );
@@ -370,7 +460,13 @@ describe('deploy/', () => {
       );
       expect(used.filter(u => !granted.includes(u))).toEqual([]);
       // eslint-disable-next-line no-console
-      console.log(`calls made as the ServiceAccount:\n${used.join('\n')}`);
+      console.log(
+        `calls made as the ServiceAccount:\n${used.join(
+          '\n',
+        )}\ngranted, not exercised here:\n${granted
+          .filter(g => !used.includes(g))
+          .join('\n')}`,
+      );
     });
   });
 });
