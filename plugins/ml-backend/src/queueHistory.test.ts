@@ -3,6 +3,7 @@
  * with Kueue names the ClusterQueues, a real Prometheus backfilled with a
  * week of Kueue's metrics answers for them.
  */
+import { actionsRegistryServiceFactory } from '@backstage/backend-defaults/alpha';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -140,6 +141,8 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       ]);
       backend = await startTestBackend({
         features: [
+          // The real registry, so the action answers over HTTP as to MCP.
+          actionsRegistryServiceFactory,
           mlPlugin,
           catalogServiceMock.factory({ entities: [] }),
           mockServices.rootConfig.factory({
@@ -212,6 +215,53 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       expect(preemptions.reduce((a, b) => a + b, 0)).toBeCloseTo(4, 0);
       expect(preemptions.filter(n => n > 0.5)).toHaveLength(1);
       expect(body.method).toMatch(/kueue_cluster_queue_resource_usage/);
+    });
+
+    it('sums the same history up for MCP clients, and refuses what the route refuses', async () => {
+      const invoke = (input: object) =>
+        request(backend.server)
+          .post(
+            '/api/ml/.backstage/actions/v1/actions/ml:get-queue-history/invoke',
+          )
+          .set(ADA)
+          .send(input);
+      const res = await invoke({ cluster: 'gpu-cluster-a', queue: 'fraud-cq' });
+      expect(res.status).toBe(200);
+      const out = res.body.output;
+      expect(out).toMatchObject({
+        cluster: 'gpu-cluster-a',
+        queue: 'fraud-cq',
+        days: 7,
+        flavors: [
+          {
+            flavor: 'a100-80gb',
+            resource: 'nvidia.com/gpu',
+            nominalQuota: 8,
+            usagePeak: 6,
+          },
+        ],
+        pendingNow: 3,
+        pendingPeak: 3,
+        inadmissiblePeak: 1,
+        preemptions: 4,
+      });
+      // 2 before the growth 3 days ago, 6 after: between the two.
+      expect(out.flavors[0].usageMean).toBeGreaterThan(3);
+      expect(out.flavors[0].usageMean).toBeLessThan(5);
+      expect(out.flavors[0].utilisation).toBeCloseTo(
+        out.flavors[0].usageMean / 8,
+        2,
+      );
+      // One an hour for a week, and the steps at both ends of the window.
+      expect(out.admissions).toBeGreaterThan(160);
+      expect(out.admissions).toBeLessThan(180);
+      const bad = await invoke({
+        cluster: 'gpu-cluster-a',
+        queue: 'fraud-cq',
+        days: 60,
+      });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.message).toMatch(/days: must be at most 30/);
     });
 
     it('refuses an unknown queue or cluster and a window beyond 30 days, with the reason', async () => {

@@ -16,9 +16,11 @@ import { registerKubernetesActions } from './kubernetesActions';
 import { registerLogActions } from './logActions';
 import { registerModelActions } from './modelActions';
 import { registerPipelineActions } from './pipelineActions';
+import { registerQueueHistoryAction } from './queueHistoryActions';
 import { registerQueueWaitActions } from './queueWaitActions';
 import { registerServingActions } from './servingActions';
 import { GpuHoursService } from '../services/queueWaits/GpuHoursService';
+import { QueueHistoryService } from '../services/queueWaits/QueueHistoryService';
 import { WaitEstimateService } from '../services/queueWaits/WaitEstimateService';
 
 /** @internal */
@@ -37,8 +39,15 @@ export interface MlActionsOptions {
   experiments: ExperimentsService;
   podLogs: PodLogsService;
   logStore: LogStoreService;
-  /** Wait estimates and GPU-hours (`estimate-queue-wait`, `gpu-hours`), when set up. */
-  queueInsights?: { waits: WaitEstimateService; gpuHours: GpuHoursService };
+  /**
+   * Wait estimates, GPU-hours and queue history (`estimate-queue-wait`,
+   * `gpu-hours`, `get-queue-history`), when set up.
+   */
+  queueInsights?: {
+    waits: WaitEstimateService;
+    gpuHours: GpuHoursService;
+    history?: QueueHistoryService;
+  };
 }
 
 /**
@@ -46,7 +55,8 @@ export interface MlActionsOptions {
  * `ml:list-model-versions`, `ml:promote-model-version`, `ml:get-gpu-quota`,
  * `ml:explain-pending-workload`, `ml:create-notebook`,
  * `ml:start-pipeline-run`, `ml:compare-runs`, `ml:get-logs`,
- * `ml:estimate-queue-wait`, `ml:gpu-hours`, `ml:get-model-serving`,
+ * `ml:estimate-queue-wait`, `ml:gpu-hours`, `ml:get-queue-history`,
+ * `ml:get-model-serving`,
  * `ml:rollout-model`), which the MCP actions
  * backend serves to AI assistants. Each runs with the caller's credentials
  * through the services behind the HTTP API, so the catalog's and this
@@ -76,5 +86,11 @@ export function registerMlActions(options: MlActionsOptions): void {
       actionsRegistry: options.actionsRegistry,
       ...options.queueInsights,
     });
+    if (options.queueInsights.history) {
+      registerQueueHistoryAction({
+        actionsRegistry: options.actionsRegistry,
+        history: options.queueInsights.history,
+      });
+    }
   }
 }

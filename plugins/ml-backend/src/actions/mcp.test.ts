@@ -64,6 +64,7 @@ const TOOLS = [
   'ml.get-logs',
   'ml.get-model-health',
   'ml.get-model-serving',
+  'ml.get-queue-history',
   'ml.gpu-hours',
   'ml.list-model-versions',
   'ml.promote-model-version',

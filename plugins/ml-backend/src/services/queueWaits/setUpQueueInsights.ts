@@ -35,7 +35,11 @@ export async function setUpQueueInsights(deps: {
   quotaService: QuotaService;
   prometheus?: PrometheusClient;
   logger: LoggerService;
-}): Promise<{ waits: WaitEstimateService; gpuHours: GpuHoursService }> {
+}): Promise<{
+  waits: WaitEstimateService;
+  gpuHours: GpuHoursService;
+  history: QueueHistoryService;
+}> {
   const { clusters, quotaService, prometheus, logger } = deps;
   const settings = readQueueInsightsConfig(deps.config);
   const store = await QueueAdmissionStore.create({ database: deps.database });
@@ -85,5 +89,5 @@ export async function setUpQueueInsights(deps: {
       },
     });
   }
-  return { waits, gpuHours };
+  return { waits, gpuHours, history };
 }
