@@ -16,6 +16,7 @@ import { mlApiRef } from '../../api';
 import { GpuGauge } from '../GpuQuotas/GpuGauge';
 import { quotaSourceText } from '../GpuQuotas/QuotaUsageCard';
 import { serverMessage } from '../shared/errors';
+import { WaitEstimateNote } from '../QueueInsights/WaitEstimate';
 import {
   flavorsOf,
   GpuPlacement,
@@ -277,6 +278,26 @@ export function GpuQuotaPicker(
                 {` · ${quota.pending.length} pending`}
                 {quotas.loading ? ' · refreshing…' : ''}
               </Typography>
+              {quota.source === 'kueue' &&
+                quota.clusterQueue &&
+                Number.isInteger(placement.gpus) &&
+                placement.gpus! >= 1 && (
+                  <Box mt={1}>
+                    <WaitEstimateNote
+                      query={{
+                        cluster: quota.cluster,
+                        queue: quota.clusterQueue,
+                        gpus: placement.gpus!,
+                        ...(placement.gpuResource
+                          ? { gpuResource: placement.gpuResource }
+                          : {}),
+                        ...(placement.flavor
+                          ? { flavor: placement.flavor }
+                          : {}),
+                      }}
+                    />
+                  </Box>
+                )}
             </Grid>
           )}
         </Grid>

@@ -9,7 +9,10 @@ import {
   mlApiPair,
   recsysQuota,
 } from '../../__testUtils__/fixtures';
+import { FieldExtensionComponentProps } from '@backstage/plugin-scaffolder-react';
 import { NewNotebookDialog } from '../Notebooks/NewNotebookDialog';
+import { GpuQuotaPicker } from '../GpuQuotaPicker/GpuQuotaPicker';
+import { GpuPlacement } from '../GpuQuotaPicker/placement';
 import { GpuHoursCard } from './GpuHoursCard';
 import { QueueWaitsCard } from './QueueWaitsCard';
 
@@ -74,6 +77,51 @@ describe('wait estimates in the New notebook form', () => {
     );
     expect(note).toHaveTextContent('From 34 admissions of 2 GPUs of a100-80gb');
     expect(getWaitEstimate).toHaveBeenLastCalledWith({
+      cluster: 'gpu-cluster-a',
+      queue: 'recsys-cq',
+      gpus: 2,
+      gpuResource: 'nvidia.com/gpu',
+      flavor: 'a100-80gb',
+    });
+  });
+});
+
+describe('wait estimates in the template quota picker', () => {
+  it('shows the estimate of the chosen Kueue quota and GPU count', async () => {
+    const getWaitEstimate = jest.fn(async () => estimated);
+    const props = {
+      formData: {
+        cluster: 'gpu-cluster-a',
+        namespace: 'recsys',
+        team: 'group:default/recsys-team',
+        gpus: 2,
+        gpuResource: 'nvidia.com/gpu',
+        flavor: 'a100-80gb',
+      },
+      onChange: jest.fn(),
+      rawErrors: [],
+      required: true,
+      schema: { title: 'Team quota and GPUs', type: 'object' },
+      uiSchema: {},
+      idSchema: { $id: 'root_placement' },
+    } as unknown as FieldExtensionComponentProps<GpuPlacement>;
+    await renderInTestApp(<GpuQuotaPicker {...props} />, {
+      apis: [
+        mlApiPair({ getQuotas: async () => allQuotas, getWaitEstimate }),
+        mockApis.identity({
+          userEntityRef: 'user:default/rita',
+          ownershipEntityRefs: [
+            'user:default/rita',
+            'group:default/recsys-team',
+          ],
+        }),
+      ],
+    });
+    const note = await screen.findByRole('status', { name: 'Wait estimate' });
+    await within(note).findByText(
+      'Typical wait 12 min; 9 in 10 start within 1 h 5 min.',
+    );
+    expect(getWaitEstimate).toHaveBeenCalledWith({
       cluster: 'gpu-cluster-a',
       queue: 'recsys-cq',
       gpus: 2,
