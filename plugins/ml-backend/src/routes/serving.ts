@@ -7,6 +7,7 @@ import {
 } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import Router from 'express-promise-router';
+import { createHash } from 'node:crypto';
 import { databaseUnavailableErrors } from '../database/unavailable';
 import { parseInput } from '../parseInput';
 import { readModel } from '../services/modelEntities';
@@ -34,6 +35,7 @@ export async function createServingRouter(
   const { httpAuth, catalog, serving } = options;
   const router = Router();
   router.use(express.json());
+  const serialized = new WeakMap<object, { body: string; etag: string }>();
 
   router.get('/models/:namespace/:name/serving', async (req, res) => {
     const credentials = await httpAuth.credentials(req, {
@@ -44,11 +46,20 @@ export async function createServingRouter(
       req.params,
       credentials,
     );
-    const body: ModelServingResponse = await serving.getServing(
+    const answer: ModelServingResponse = await serving.getServing(
       entity,
       entityRef,
     );
-    res.json(body);
+    // The service answers with the same object while the clusters' lists
+    // are unchanged: serialise and hash each once, as the health route does.
+    let cached = serialized.get(answer);
+    if (cached === undefined) {
+      const body = JSON.stringify(answer);
+      const hash = createHash('sha1').update(body).digest('base64url');
+      cached = { body, etag: `W/"${body.length.toString(16)}-${hash}"` };
+      serialized.set(answer, cached);
+    }
+    res.set('ETag', cached.etag).type('application/json').send(cached.body);
   });
 
   router.post('/models/:namespace/:name/rollout', async (req, res) => {

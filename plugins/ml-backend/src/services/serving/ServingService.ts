@@ -103,6 +103,11 @@ export interface ServingServiceOptions {
  */
 export class ServingService {
   private readonly lists: CoalescingCache<KubeList<ServingObject> | null>;
+  /** The last answer per Model and the lists it was made from. */
+  private readonly answers = new Map<
+    string,
+    { lists: unknown[]; answer: ModelServingResponse }
+  >();
 
   static create(options: ServingServiceOptions): ServingService {
     return new ServingService(options);
@@ -128,26 +133,40 @@ export class ServingService {
       name: entity.metadata.name,
     };
     const names = clusters.names();
-    const places: ServingPlace[] = [];
-    const errors: ModelServingResponse['errors'] = [];
-    await Promise.all(
-      names.flatMap(cluster =>
-        KINDS.map(async k => {
-          try {
-            const list = await this.list(cluster, k);
-            for (const o of list?.items ?? []) {
-              if (servesModel(o, model)) places.push(k.place(cluster, o));
-            }
-          } catch (e) {
-            errors.push({
-              cluster,
-              kind: k.kind,
-              message: (e as Error).message,
-            });
-          }
-        }),
+    const pairs = names.flatMap(cluster => KINDS.map(k => ({ cluster, k })));
+    const settled = await Promise.all(
+      pairs.map(({ cluster, k }) =>
+        this.list(cluster, k).then(
+          list => ({ list }),
+          (error: Error) => ({ error }),
+        ),
       ),
     );
+    // The same lists as the last answer for this Model: the same answer,
+    // without filtering the lists again (the lists are refreshed every ttl).
+    const memo = this.answers.get(entityRef);
+    const lists = settled.map(r => ('list' in r ? r.list : undefined));
+    const complete = settled.every(r => 'list' in r);
+    if (
+      complete &&
+      memo &&
+      memo.lists.length === lists.length &&
+      memo.lists.every((l, i) => l === lists[i])
+    ) {
+      return memo.answer;
+    }
+    const places: ServingPlace[] = [];
+    const errors: ModelServingResponse['errors'] = [];
+    settled.forEach((r, i) => {
+      const { cluster, k } = pairs[i];
+      if ('error' in r) {
+        errors.push({ cluster, kind: k.kind, message: r.error.message });
+        return;
+      }
+      for (const o of r.list?.items ?? []) {
+        if (servesModel(o, model)) places.push(k.place(cluster, o));
+      }
+    });
     await Promise.all(
       places
         .filter(p => p.canary)
@@ -161,7 +180,14 @@ export class ServingService {
       `${names.indexOf(p.cluster)}/${p.kind}/${p.namespace}/${p.name}`;
     places.sort((a, b) => order(a).localeCompare(order(b)));
     errors.sort((a, b) => a.cluster.localeCompare(b.cluster));
-    return { entityRef, clusters: names, places, errors };
+    const answer = { entityRef, clusters: names, places, errors };
+    if (complete) {
+      if (this.answers.size >= 1000 && !this.answers.has(entityRef)) {
+        this.answers.delete(this.answers.keys().next().value!);
+      }
+      this.answers.set(entityRef, { lists, answer });
+    }
+    return answer;
   }
 
   /**
