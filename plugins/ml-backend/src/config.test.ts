@@ -11,6 +11,7 @@ describe('readMlConfig', () => {
         teamLabel: 'mlplatform.io/team',
         refreshSeconds: 30,
         requestTimeoutMs: 10_000,
+        creationTimeoutSeconds: 120,
       },
       registries: [],
       prometheus: undefined,
@@ -80,6 +81,7 @@ describe('readMlConfig', () => {
         teamLabel: 'example.com/owner',
         refreshSeconds: 5,
         requestTimeoutSeconds: 2.5,
+        creationTimeoutSeconds: 30,
         clusters: [
           {
             name: 'gpu-a',
@@ -94,6 +96,7 @@ describe('readMlConfig', () => {
       teamLabel: 'example.com/owner',
       refreshSeconds: 5,
       requestTimeoutMs: 2500,
+      creationTimeoutSeconds: 30,
     });
     expect(
       fillNotebookUrl(config.clusters[0].notebookUrl!, {
@@ -115,6 +118,10 @@ describe('readMlConfig', () => {
     [
       { kubernetes: { requestTimeoutSeconds: 0 } },
       'ml.kubernetes.requestTimeoutSeconds must be more than 0 and at most 300, got 0',
+    ],
+    [
+      { kubernetes: { creationTimeoutSeconds: 0.5 } },
+      'ml.kubernetes.creationTimeoutSeconds must be between 1 and 3600, got 0.5',
     ],
     [{ kubernetes: { refreshSeconds: 'soon' } }, 'refreshSeconds'],
     [
