@@ -32,6 +32,9 @@ ${eventCounts}
 staging_view = FeatureView(name="_staging_view", entities=[card],
     schema=[Field(name="x", dtype=Int64)], source=card_transactions,
     tags={"owner": "fraud-team"})
+# Its entity name is merchant-risk, the feature view's.
+merchant_risk_source = FileSource(name="merchant_risk", path="card_transactions.parquet",
+                                  timestamp_field="event_timestamp")
 bad_owner_view = FeatureView(name="bad_owner_view", entities=[card],
     schema=[Field(name="y", dtype=Int64)], source=raw_events,
     tags={"owner": "not an entity ref!"})
@@ -201,7 +204,15 @@ describeIfBinary(feastBinary)('FeastEntityProvider (real Feast)', () => {
 
   it('skips objects that cannot be entities, with the reason logged', async () => {
     const result = await provider.refresh();
-    expect(result.skipped).toEqual([
+    const byObject = [...result.skipped].sort((a, b) =>
+      a.object.localeCompare(b.object),
+    );
+    expect(byObject).toEqual([
+      {
+        object: 'data source fraud/merchant_risk',
+        reason:
+          'its entity name "merchant-risk" is already taken by feature view fraud/merchant_risk',
+      },
       {
         object: 'feature view fraud/_staging_view',
         reason: expect.stringContaining(
