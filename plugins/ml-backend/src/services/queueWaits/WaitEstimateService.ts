@@ -233,7 +233,7 @@ export class WaitEstimateService {
     // Series without the cluster label come from a single-cluster Prometheus.
     const sel = `{cluster_queue=${JSON.stringify(
       shape.clusterQueue,
-    )},${clusterLabel}=~${JSON.stringify(`${shape.cluster}|`)}}`;
+    )},${clusterLabel}=~${JSON.stringify(`${regexLiteral(shape.cluster)}|`)}}`;
     const range = `[${historyDays}d]`;
     const q = (p: number) =>
       `histogram_quantile(${p}, sum by (le) (increase(${KUEUE_WAIT_METRIC}_bucket${sel}${range})))`;
@@ -274,6 +274,11 @@ export class WaitEstimateService {
       return undefined;
     }
   }
+}
+
+/** A string matched literally inside a PromQL regex (cluster names may hold dots). */
+function regexLiteral(value: string): string {
+  return value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function situationWords(situation?: 'room-now' | 'must-queue'): string {
