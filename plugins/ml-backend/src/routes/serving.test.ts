@@ -547,6 +547,55 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
     });
   });
 
+  it('a change made by someone else between the read and the PATCH wins: 409, the rollout applies nothing', async () => {
+    // the PATCH waits; meanwhile someone edits the InferenceService
+    a.setFault({
+      delayMs: 400,
+      match: r => r.method === 'PATCH' && r.path.includes('inferenceservices'),
+    });
+    try {
+      a.resetRequests();
+      // supertest sends on then(): start it now
+      const pending = rollout({
+        action: 'canary',
+        ...TARGET,
+        version: 'v2',
+        percent: 50,
+      }).then(r => r);
+      // the PATCH has arrived (and waits) once the server logged it
+      for (let i = 0; i < 100; i++) {
+        if (a.requests.some(r => r.method === 'PATCH')) break;
+        await new Promise(r => setTimeout(r, 10));
+      }
+      expect(a.requests.some(r => r.method === 'PATCH')).toBe(true);
+      const current = live();
+      await a.apply({
+        ...current,
+        metadata: {
+          ...current.metadata,
+          annotations: {
+            ...current.metadata.annotations,
+            'example.com/edited-by': 'someone-else',
+          },
+        },
+        status: undefined,
+      });
+      const res = await pending;
+      expect(res.status).toBe(409);
+    } finally {
+      a.setFault(null);
+    }
+    expect(live().spec.predictor.canaryTrafficPercent).toBe(0);
+    expect(live().metadata.annotations['example.com/edited-by']).toBe(
+      'someone-else',
+    );
+    const [last] = await auditStore.list({ actor: OWNER });
+    expect(last).toMatchObject({
+      outcome: 'failed',
+      details: { rollout: 'canary', percent: 50 },
+    });
+  });
+
   it("an alert rule's rollback action sends all traffic back to the stable version, audited", async () => {
     const started = await rollout({
       action: 'canary',
