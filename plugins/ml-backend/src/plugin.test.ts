@@ -8,10 +8,12 @@ import {
   PrometheusHandle,
   RegistryHandle,
   describeIfBinary,
+  feastBinary,
   getFreePort,
   serverBinaries,
   startAlertmanager,
   startPrometheus,
+  startFeast,
   startRegistry,
 } from '@mlplatform/test-services';
 import { MlHealthResponse } from '@mlplatform/plugin-ml-common';
@@ -136,6 +138,7 @@ describe('GET /api/ml/health with nothing configured', () => {
       ['registry', 'not-configured', 'ml.registries'],
       ['prometheus', 'not-configured', 'ml.prometheus'],
       ['alertmanager', 'not-configured', 'ml.alertmanager'],
+      ['feast', 'not-configured', 'catalog.providers.mlFeast'],
     ]);
   });
 
@@ -213,3 +216,58 @@ describe('GET /api/ml/audit', () => {
     expect(bad.body.error.message).toContain('limit: Too small');
   });
 });
+
+describeIfBinary(feastBinary)(
+  'GET /api/ml/health with catalog.providers.mlFeast (real Feast)',
+  () => {
+    jest.setTimeout(180_000);
+
+    const health = async (url: string) => {
+      const { server } = await startTestBackend({
+        features: [
+          mlPlugin,
+          mockServices.rootConfig.factory({
+            data: {
+              catalog: {
+                providers: {
+                  mlFeast: { name: 'team-feast', url, token: 'secret-token' },
+                },
+              },
+            },
+          }),
+        ],
+      });
+      const res = await request(server).get('/api/ml/health');
+      expect(JSON.stringify(res.body)).not.toContain('secret-token');
+      return (res.body as MlHealthResponse).integrations.find(
+        i => i.id === 'feast',
+      );
+    };
+
+    it('says ok when its registry REST server answers, unreachable when it does not', async () => {
+      const feast = await startFeast();
+      try {
+        expect(await health(feast.url)).toMatchObject({
+          state: 'ok',
+          title: 'Feast registry',
+          configKey: 'catalog.providers.mlFeast',
+          targets: [
+            {
+              name: 'team-feast',
+              host: `127.0.0.1:${feast.port}`,
+              reachable: true,
+            },
+          ],
+        });
+      } finally {
+        await feast.stop();
+      }
+      const port = await getFreePort();
+      const down = await health(`http://127.0.0.1:${port}`);
+      expect(down).toMatchObject({
+        state: 'unreachable',
+        targets: [{ name: 'team-feast', reachable: false }],
+      });
+    });
+  },
+);

@@ -27,7 +27,10 @@ import { createKubernetesRouter } from './routes/kubernetes';
 import { createNotebookProgressRouter } from './routes/notebookProgress';
 import { createNotebookService } from './services/jupyterhub/createNotebookService';
 import { readJupyterHubConfig } from './services/jupyterhub/jupyterhubConfig';
-import { IntegrationStatusService } from './services/IntegrationStatusService';
+import {
+  IntegrationStatusService,
+  readFeastRegistryStatusConfig,
+} from './services/IntegrationStatusService';
 import { ClusterService } from './services/kubernetes/ClusterService';
 import { QuotaService } from './services/kubernetes/QuotaService';
 import { scheduleAbandonedCreationsSweep } from './services/kubernetes/AbandonedCreations';
@@ -166,6 +169,7 @@ export const mlPlugin = createBackendPlugin({
           config: mlConfig,
           logger,
           version: packageVersion(),
+          feast: readFeastRegistryStatusConfig(config),
         });
         const auditStore = await AuditStore.create({ database });
         const audit = MlAuditor.create({ auditStore, auditor });

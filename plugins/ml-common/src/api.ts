@@ -7,7 +7,8 @@ export type MlIntegrationId =
   | 'kubernetes'
   | 'registry'
   | 'prometheus'
-  | 'alertmanager';
+  | 'alertmanager'
+  | 'feast';
 
 /**
  * Whether an integration is configured and, when it is, whether it answered.

@@ -12,6 +12,36 @@ import { httpProbe } from './httpProbe';
 import { clusterHost, kubeConfigFor } from './kubernetes/kubeConfig';
 
 const CACHE_MS = 15_000;
+
+/** The Feast registry REST server of `catalog.providers.mlFeast`. @internal */
+export interface FeastRegistryStatusConfig {
+  name: string;
+  url: string;
+  token?: string;
+}
+
+/**
+ * `catalog.providers.mlFeast` as the status needs it (the catalog module
+ * validates the rest), or undefined when not configured.
+ *
+ * @internal
+ */
+export function readFeastRegistryStatusConfig(config: {
+  getOptionalConfig(key: string):
+    | undefined
+    | {
+        getString(key: string): string;
+        getOptionalString(key: string): string | undefined;
+      };
+}): FeastRegistryStatusConfig | undefined {
+  const feast = config.getOptionalConfig('catalog.providers.mlFeast');
+  if (!feast) return undefined;
+  return {
+    name: feast.getOptionalString('name') ?? 'feast',
+    url: feast.getString('url'),
+    token: feast.getOptionalString('token'),
+  };
+}
 const PROBE_TIMEOUT_MS = 3_000;
 
 function bearer(token?: string): Record<string, string> | undefined {
@@ -87,11 +117,17 @@ export class IntegrationStatusService {
     config: MlConfig;
     logger: LoggerService;
     version: string;
+    /**
+     * The Feast registry the catalog's Feast provider reads
+     * (`catalog.providers.mlFeast`), when configured.
+     */
+    feast?: FeastRegistryStatusConfig;
   }) {
     return new IntegrationStatusService(
       options.config,
       options.logger,
       options.version,
+      options.feast,
     );
   }
 
@@ -99,6 +135,7 @@ export class IntegrationStatusService {
     private readonly config: MlConfig,
     private readonly logger: LoggerService,
     private readonly version: string,
+    private readonly feast?: FeastRegistryStatusConfig,
   ) {
     this.registryCas = config.registries.map(r =>
       r.caFile ? readFileSync(r.caFile) : undefined,
@@ -119,7 +156,8 @@ export class IntegrationStatusService {
 
   private async probeAll(): Promise<MlHealthResponse> {
     const { clusters, registries, prometheus, alertmanager } = this.config;
-    const [k8s, regs, prom, am] = await Promise.all([
+    const feast = this.feast;
+    const [k8s, regs, prom, am, fst] = await Promise.all([
       Promise.all(clusters.map(c => this.probeCluster(c))),
       Promise.all(
         registries.map((r, i) =>
@@ -148,6 +186,17 @@ export class IntegrationStatusService {
             {
               headers: bearer(alertmanager.token),
             },
+          ).then(t => [t])
+        : Promise.resolve([]),
+      feast
+        ? // The registry REST server's project list (what the provider reads first).
+          probeHttp(
+            feast.name,
+            `${feast.url
+              .replace(/\/+$/, '')
+              .replace(/\/api\/v1$/, '')}/api/v1/projects`,
+            s => s === 200,
+            { headers: bearer(feast.token) },
           ).then(t => [t])
         : Promise.resolve([]),
     ]);
@@ -179,6 +228,13 @@ export class IntegrationStatusService {
         configKey: 'ml.alertmanager',
         targets: am,
         state: stateOf(am),
+      },
+      {
+        id: 'feast',
+        title: 'Feast registry',
+        configKey: 'catalog.providers.mlFeast',
+        targets: fst,
+        state: stateOf(fst),
       },
     ];
     for (const i of integrations) {
