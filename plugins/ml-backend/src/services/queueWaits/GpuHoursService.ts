@@ -80,7 +80,8 @@ export class GpuHoursService {
         'GPU-hours come from Prometheus, and ml.prometheus is not configured',
       );
     }
-    const now = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
+    // Whole minutes: requests within a minute share the client's cached answers.
+    const now = Math.floor((this.options.now?.() ?? Date.now()) / 60_000) * 60;
     const today = Math.floor(now / DAY) * DAY;
     const first = today - (query.days - 1) * DAY;
     const cl = this.options.clusterLabel;

@@ -237,7 +237,8 @@ export class WaitEstimateService {
     const range = `[${historyDays}d]`;
     const q = (p: number) =>
       `histogram_quantile(${p}, sum by (le) (increase(${KUEUE_WAIT_METRIC}_bucket${sel}${range})))`;
-    const time = Math.floor(now / 1000);
+    // Whole minutes: estimates within a minute share the cached answers.
+    const time = Math.floor(now / 60_000) * 60;
     try {
       const [count, p50, p90] = await Promise.all([
         prometheus.query(
