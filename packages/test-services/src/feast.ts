@@ -263,16 +263,11 @@ export async function startFeast(
   const apply = async (next: Partial<FeastRepository>, first: boolean) => {
     current = { ...current, ...next };
     if (current.prepare && (first || next.prepare !== undefined)) {
-      fs.writeFileSync(path.join(repoDir, 'prepare_data.py'), current.prepare);
-      await run(
-        python(feast),
-        ['prepare_data.py'],
-        repoDir,
-        logFile,
-        timeoutMs,
-      );
-      // feast apply imports every .py file of the repository.
-      fs.rmSync(path.join(repoDir, 'prepare_data.py'));
+      // Beside the repository, not in it: feast apply imports every .py
+      // file of the repository.
+      const script = path.join(dir, 'prepare_data.py');
+      fs.writeFileSync(script, current.prepare);
+      await run(python(feast), [script], repoDir, logFile, timeoutMs);
     }
     fs.writeFileSync(path.join(repoDir, 'features.py'), current.definitions);
     await run(feast, ['apply'], repoDir, logFile, timeoutMs);
