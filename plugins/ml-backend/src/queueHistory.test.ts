@@ -4,6 +4,10 @@
  * week of Kueue's metrics answers for them.
  */
 import { actionsRegistryServiceFactory } from '@backstage/backend-defaults/alpha';
+import {
+  SchedulerService,
+  ServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
@@ -23,7 +27,7 @@ import {
 } from '@mlplatform/test-services';
 import request from 'supertest';
 import { asUser } from './__testUtils__/testUsers';
-import { clusterASeed } from './__testUtils__/kubeSeeds';
+import { clusterASeed, workload } from './__testUtils__/kubeSeeds';
 import { mlPlugin } from './plugin';
 
 jest.setTimeout(120_000);
@@ -37,14 +41,15 @@ const GROWTH = NOW - 3 * 24 * HOUR;
 /** Four fraud-cq workloads preempted at once, 2 days ago. */
 const PREEMPTION = NOW - 2 * 24 * HOUR;
 
-/** Samples every 5 minutes from START to now of a function of time. */
+/** Samples every 5 minutes from `from` to now of a function of time. */
 function series(
   name: string,
   labels: Record<string, string>,
   value: (t: number) => number,
+  from = START,
 ): string {
   const points: Array<[number, number]> = [];
-  for (let t = START; t <= NOW; t += 300) points.push([t, value(t)]);
+  for (let t = from; t <= NOW; t += 300) points.push([t, value(t)]);
   return openMetricsSeries(name, labels, points);
 }
 
@@ -108,20 +113,48 @@ function backfill(): string {
       { cluster: 'gpu-cluster-a', cluster_queue: 'nlp-cq' },
       t => Math.floor((t - START) / 60),
     ),
-    // The eviction series appears with the first preemption, as in Kueue.
-    openMetricsSeries(
+    // The eviction series appears a day before the preemption (as Kueue
+    // creates it at a first eviction); zero before that comes from the query.
+    series(
       'kueue_evicted_workloads_total',
       {
         cluster: 'gpu-cluster-a',
         cluster_queue: 'fraud-cq',
         reason: 'Preempted',
       },
-      Array.from(
-        { length: Math.floor((NOW - PREEMPTION) / 300) + 1 },
-        (_, i) => [PREEMPTION + i * 300, i === 0 ? 0 : 4],
-      ),
+      t => (t < PREEMPTION ? 0 : 4),
+      PREEMPTION - 24 * HOUR,
     ),
   ].join('');
+}
+
+/** A recsys-cq workload admitted `wait` seconds after `created` (unix s). */
+function admitted(name: string, wait: number, created = NOW) {
+  const wl = workload('v1beta2', 'recsys', name, 'recsys-queue', {
+    count: 1,
+    gpus: 1,
+    admitted: true,
+  });
+  const at = new Date((created + wait) * 1000).toISOString();
+  return {
+    ...wl,
+    status: {
+      admission: {
+        clusterQueue: 'recsys-cq',
+        podSetAssignments: [
+          {
+            name: 'main',
+            count: 1,
+            flavors: { 'nvidia.com/gpu': 'a100-80gb', cpu: 'a100-80gb' },
+          },
+        ],
+      },
+      conditions: wl.status.conditions.map(c => ({
+        ...c,
+        lastTransitionTime: at,
+      })),
+    },
+  };
 }
 
 const values = (points: QueueHistoryPoint[]) =>
@@ -133,14 +166,31 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
     let kube: KubeApiServer;
     let prom: PrometheusHandle;
     let backend: Awaited<ReturnType<typeof startTestBackend>>;
+    // The mock scheduler's instance is also its service factory.
+    type MockScheduler = SchedulerService & { factory(): ServiceFactory };
+    let scheduler: MockScheduler;
 
     beforeAll(async () => {
       [kube, prom] = await Promise.all([
         startKubeApiServer({ seed: clusterASeed() }),
         startPrometheus({ backfill: backfill() }),
       ]);
+      // Two recsys-cq admissions, which Kueue's metrics in Prometheus lack.
+      for (const [name, wait] of [
+        ['hist-0', 60],
+        ['hist-1', 90],
+      ] as const) {
+        const obj: any = await kube.create(admitted(name, wait));
+        const created = Date.parse(obj.metadata.creationTimestamp) / 1000;
+        await kube.apply({
+          ...admitted(name, wait, created),
+          metadata: obj.metadata,
+        });
+      }
+      scheduler = mockServices.scheduler() as MockScheduler;
       backend = await startTestBackend({
         features: [
+          scheduler.factory(),
           // The real registry, so the action answers over HTTP as to MCP.
           actionsRegistryServiceFactory,
           mlPlugin,
@@ -183,6 +233,7 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
         queue: 'fraud-cq',
         days: 7,
         stepSeconds: 7200,
+        admissionsSource: 'kueue-metrics',
       });
       expect(body.errors).toBeUndefined();
       // GPUs only, one flavor.
@@ -262,6 +313,24 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       });
       expect(bad.status).toBe(400);
       expect(bad.body.error.message).toMatch(/days: must be at most 30/);
+    });
+
+    it("falls back to the backend's recorded admissions for a queue Kueue's metrics miss", async () => {
+      await scheduler.triggerTask('ml-queue-admissions');
+      const res = await get(
+        '/api/ml/quotas/queue-history?cluster=gpu-cluster-a&queue=recsys-cq&days=1',
+      );
+      expect(res.status).toBe(200);
+      const body: QueueHistoryResponse = res.body;
+      expect(body.admissionsSource).toBe('recorded');
+      // Admitted a minute or so from now: counted in the last step.
+      const counts = values(body.admissions);
+      expect(counts.length).toBe(body.admissions.length);
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(2);
+      expect(counts.at(-1)).toBe(2);
+      // No Kueue series for recsys-cq: the other charts say no data.
+      expect(body.flavors).toEqual([]);
+      expect(values(body.pending.active)).toEqual([]);
     });
 
     it('refuses an unknown queue or cluster and a window beyond 30 days, with the reason', async () => {

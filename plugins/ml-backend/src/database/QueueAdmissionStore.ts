@@ -111,6 +111,23 @@ export class QueueAdmissionStore {
     return (await query).map(r => Number(r.wait_seconds));
   }
 
+  /**
+   * When a ClusterQueue's workloads were admitted (epoch ms, oldest first),
+   * at or after `since`; each workload once, whatever its GPU resources.
+   */
+  async admissionTimes(filter: {
+    cluster: string;
+    clusterQueue: string;
+    since: number;
+  }): Promise<number[]> {
+    const rows = await this.db<AdmissionRow>(TABLE)
+      .distinct('uid', 'admitted_at')
+      .where({ cluster: filter.cluster, cluster_queue: filter.clusterQueue })
+      .andWhere('admitted_at', '>=', filter.since)
+      .orderBy('admitted_at');
+    return rows.map(r => Number(r.admitted_at));
+  }
+
   /** Drops admissions older than `before` (epoch ms); returns how many. */
   async prune(before: number): Promise<number> {
     return this.db<AdmissionRow>(TABLE)

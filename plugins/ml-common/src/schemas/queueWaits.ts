@@ -355,6 +355,12 @@ export interface QueueHistoryResponse {
   pending: { active: QueueHistoryPoint[]; inadmissible: QueueHistoryPoint[] };
   /** Workloads admitted per step. */
   admissions: QueueHistoryPoint[];
+  /**
+   * Where the admissions come from: Kueue's `kueue_admitted_workloads_total`,
+   * or, where Prometheus has none for the queue, the admissions the backend
+   * recorded itself (only since it started observing; see wait estimates).
+   */
+  admissionsSource: 'kueue-metrics' | 'recorded';
   /** Workloads of this queue evicted by preemption, per step. */
   preemptions: QueueHistoryPoint[];
   /** Panels whose query failed, with Prometheus' error. */

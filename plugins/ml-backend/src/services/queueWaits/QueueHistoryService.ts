@@ -6,6 +6,7 @@ import {
   QueueHistoryPoint,
   QueueHistoryResponse,
 } from '@mlplatform/plugin-ml-common';
+import { QueueAdmissionStore } from '../../database/QueueAdmissionStore';
 import { ClusterService } from '../kubernetes/ClusterService';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { stepFor } from '../monitoring/evaluateHealth';
@@ -22,6 +23,8 @@ export interface QueueHistoryServiceOptions {
   quotas: QuotaService;
   /** Label naming the cluster on series of a Prometheus shared by clusters. */
   clusterLabel: string;
+  /** The backend's own admission records, for queues Kueue's metrics miss. */
+  recorded?: Pick<QueueAdmissionStore, 'admissionTimes'>;
   now?: () => number;
 }
 
@@ -161,6 +164,25 @@ export class QueueHistoryService {
         step,
       );
 
+    let admissions = line(results.admissions);
+    let admissionsSource: QueueHistoryResponse['admissionsSource'] =
+      'kueue-metrics';
+    if (this.options.recorded && admissions.every(p => p.v === null)) {
+      // Each point counts the admissions of the step it ends, as increase() does.
+      const times = await this.options.recorded.admissionTimes({
+        cluster,
+        clusterQueue: queue,
+        since: (start - step) * 1000,
+      });
+      admissions = admissions.map(p => ({
+        t: p.t,
+        v: times.filter(ms => ms > (p.t - step) * 1000 && ms <= p.t * 1000)
+          .length,
+      }));
+      admissionsSource = 'recorded';
+      delete errors.admissions;
+    }
+
     const keys = new Map<string, { flavor: string; resource: string }>();
     for (const r of [results.usage, results.nominalQuota]) {
       for (const s of r?.result ?? []) {
@@ -195,7 +217,8 @@ export class QueueHistoryService {
         active: line(results.pending, m => m.status === 'active'),
         inadmissible: line(results.pending, m => m.status === 'inadmissible'),
       },
-      admissions: line(results.admissions),
+      admissions,
+      admissionsSource,
       preemptions: line(results.preemptions),
       ...(Object.keys(errors).length ? { errors } : {}),
       method: this.method,

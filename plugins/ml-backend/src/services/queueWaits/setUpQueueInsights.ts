@@ -68,6 +68,7 @@ export async function setUpQueueInsights(deps: {
     clusters,
     quotas: quotaService,
     clusterLabel: settings.clusterLabel,
+    recorded: store,
   });
   deps.httpRouter.use(
     await createQueueHistoryRouter({ httpAuth: deps.httpAuth, history }),

@@ -53,6 +53,7 @@ function history(queue: string): QueueHistoryResponse {
       inadmissible: points([1, 1, 1, 1]),
     },
     admissions: points([2, 2, 2, null]),
+    admissionsSource: 'kueue-metrics',
     preemptions: points([0, 4, 0, 0]),
     method: 'Kueue metrics in Prometheus',
   };

@@ -199,6 +199,13 @@ export function QueueHistoryCard(props: { quotas: NamespaceGpuQuota[] }) {
       {value && !loading && (
         <>
           <HistoryCharts data={value} />
+          {value.admissionsSource === 'recorded' && (
+            <Typography variant="body2" color="textSecondary" paragraph>
+              Prometheus has no Kueue admission counter for this queue: the
+              admissions shown are the ones the portal recorded itself, since it
+              started observing the cluster.
+            </Typography>
+          )}
           <Typography variant="caption" color="textSecondary">
             {value.method}
           </Typography>
