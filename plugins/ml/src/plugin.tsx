@@ -19,6 +19,7 @@ import {
 import { mlPageTabs } from './tabs';
 import { mlEntityCards } from './entityCards';
 import { gpuQuotaPickerFormField } from './components/GpuQuotaPicker/extension';
+import { modelVersionPickerFormField } from './components/ModelVersionPicker/extension';
 
 const mlApi = ApiBlueprint.make({
   params: defineParams =>
@@ -74,6 +75,7 @@ export const mlPlugin = createFrontendPlugin({
     mlPage,
     ...mlSubPages,
     gpuQuotaPickerFormField,
+    modelVersionPickerFormField,
     ...mlEntityCards,
   ],
   routes: {

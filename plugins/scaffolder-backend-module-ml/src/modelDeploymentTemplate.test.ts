@@ -111,6 +111,10 @@ describe('templates/model-deployment', () => {
     const quota = template.spec.steps.find((s: any) => s.id === 'quota');
     expect(quota.action).toBe('ml:gpu-quota:check');
     expect(quota.input.gpus).toContain('parameters.maxReplicas');
+    const version = template.spec.parameters
+      .flatMap((p: any) => Object.entries(p.properties))
+      .find(([k]: [string]) => k === 'version')[1];
+    expect(version['ui:field']).toBe('ModelVersionPicker');
   });
 
   it('writes a KServe v2 InferenceService the serving card recognises, and a model-server with its API', async () => {

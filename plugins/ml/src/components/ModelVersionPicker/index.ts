@@ -1,0 +1,2 @@
+export { ModelVersionPicker } from './ModelVersionPicker';
+export { modelVersionPickerFormField } from './extension';
