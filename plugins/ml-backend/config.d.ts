@@ -258,6 +258,37 @@ export interface Config {
        */
       token?: string;
     };
+    /** Where Datasets live, for their live facts (docs/datasets.md). */
+    storage?: {
+      s3?: {
+        /**
+         * The S3 (or S3-compatible: MinIO, Ceph RGW, ...) buckets whose
+         * prefixes Dataset pages may list. Only these buckets, at these
+         * endpoints, are ever contacted; a Dataset location in any other
+         * bucket gets no facts and says so.
+         */
+        buckets?: Array<{
+          /** The bucket name, as in `s3://<name>/<prefix>`. */
+          name: string;
+          /**
+           * The S3 API endpoint, e.g. https://minio.example.com:9000.
+           * Absent: AWS S3 in `region`.
+           */
+          endpoint?: string;
+          /** The signing region. Default `us-east-1`. */
+          region?: string;
+          /** Access key of a read-only (ListBucket) identity. */
+          accessKeyId: string;
+          /**
+           * Its secret key. Never sent to the browser.
+           * @visibility secret
+           */
+          secretAccessKey: string;
+          /** Path-style URLs (`endpoint/bucket/key`), as MinIO needs. Default false. */
+          forcePathStyle?: boolean;
+        }>;
+      };
+    };
     /** Logs on the Model, Pipeline and notebook pages (docs/logs.md). */
     logs?: {
       /**

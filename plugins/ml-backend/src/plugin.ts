@@ -79,6 +79,12 @@ import { readIdleConfig } from './services/kubernetes/idleConfig';
 import { IdleNotebooks } from './services/kubernetes/IdleNotebooks';
 import { IdlePolicy, IdlePolicyOptOut } from './services/kubernetes/IdlePolicy';
 import { setUpQueueInsights } from './services/queueWaits/setUpQueueInsights';
+import { readQueueInsightsConfig } from './services/queueWaits/queueWaitsConfig';
+import { createDatasetsRouter } from './routes/datasets';
+import { DatasetFactsService } from './services/datasets/DatasetFactsService';
+import { S3Prefixes } from './services/datasets/S3Prefixes';
+import { readStorageConfig } from './services/datasets/storageConfig';
+import { FeastRegistryClient } from '@mlplatform/plugin-ml-common';
 
 function packageVersion(): string {
   const path = resolvePackagePath(
@@ -348,6 +354,30 @@ export const mlPlugin = createBackendPlugin({
         });
         httpRouter.use(
           await createHealthRouter({ httpAuth, catalog, healthService }),
+        );
+        // Live facts of Datasets: configured S3 buckets, PVCs, Feast (docs/datasets.md).
+        const s3 = new S3Prefixes(readStorageConfig(config).s3Buckets);
+        lifecycle.addShutdownHook(() => s3.close());
+        const feastRegistry = readFeastRegistryStatusConfig(config);
+        httpRouter.use(
+          await createDatasetsRouter({
+            httpAuth,
+            catalog,
+            datasetFacts: DatasetFactsService.create({
+              s3,
+              clusters,
+              prometheus,
+              clusterLabel: readQueueInsightsConfig(config).clusterLabel,
+              feast:
+                feastRegistry &&
+                new FeastRegistryClient({
+                  url: feastRegistry.url,
+                  token: feastRegistry.token,
+                  timeoutMs: 10_000,
+                }),
+              logger,
+            }),
+          }),
         );
         // One promotion service for the HTTP API and the MCP action.
         const promotion = PromotionService.create({

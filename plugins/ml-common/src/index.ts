@@ -21,3 +21,4 @@ export * from './servingApi';
 export * from './schemas';
 export * from './quantity';
 export * from './pendingReason';
+export * from './feast/FeastRegistryClient';

@@ -14,6 +14,7 @@ import type {
   ExperimentRunsRequest,
   ExperimentRunsResponse,
   CreateNotebookRequest,
+  DatasetFactsResponse,
   GpuHoursQuery,
   GpuHoursResponse,
   QueueHistoryQuery,
@@ -56,6 +57,7 @@ import {
   GpuQuotasFilter,
   MlApiClientOptions,
   MlRequestOptions,
+  DatasetRef,
   ModelRef,
   NotebookRef,
   PipelineRef,
@@ -209,6 +211,21 @@ export class MlApiClient {
     return this.request(
       'GET',
       `${modelPath(ref)}/health${query({ window: request.window })}`,
+      options,
+    );
+  }
+
+  /**
+   * `GET /datasets/:namespace/:name/facts`: what the Dataset's location says
+   * now (S3 prefix, PVC, Feast materialization) and its freshness verdict.
+   */
+  async getDatasetFacts(
+    ref: DatasetRef,
+    options?: MlRequestOptions,
+  ): Promise<DatasetFactsResponse> {
+    return this.request(
+      'GET',
+      `${path('datasets', ref.namespace, ref.name)}/facts`,
       options,
     );
   }

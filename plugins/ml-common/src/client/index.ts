@@ -4,6 +4,7 @@ export type {
   GpuQuotasFilter,
   MlApiClientOptions,
   MlRequestOptions,
+  DatasetRef,
   ModelRef,
   NotebookRef,
   PipelineRef,

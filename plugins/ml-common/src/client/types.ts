@@ -53,6 +53,13 @@ export type NotebookRef = NotebookPath;
 export type ModelRef = EntityPathParams;
 
 /**
+ * A Dataset entity, by the namespace and name of its entity ref.
+ *
+ * @public
+ */
+export type DatasetRef = EntityPathParams;
+
+/**
  * A Pipeline entity, by the namespace and name of its entity ref: the
  * `:namespace/:name` of its `/api/ml` paths.
  *

@@ -46,6 +46,11 @@ export interface DatasetEntityV1alpha1 extends Entity {
     schema?: DatasetSchema;
     /** Filled with `internal` by the catalog processor when absent. */
     classification?: DatasetClassification;
+    /**
+     * The freshness objective: `maxAge` is how long ago the data may have
+     * last changed (`24h`, `7d`) before the Dataset page calls it stale.
+     */
+    freshness?: { maxAge: string };
     /** Dataset refs. */
     derivedFrom?: string[];
     /** Pipeline ref. */

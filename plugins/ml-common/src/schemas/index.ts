@@ -15,3 +15,4 @@ export * from './overview';
 export * from './queueWaits';
 export * from './registryEvents';
 export * from './tensorboard';
+export * from './datasetFacts';
