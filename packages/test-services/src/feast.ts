@@ -77,6 +77,11 @@ pd.DataFrame({
     "card_id": [1, 2, 1, 3],
     "merchant_id": [10, 20, 20, 30],
     "amount": [12.5, 80.0, 3.2, 410.0],
+    # The feature columns, so feast materialize can load every view.
+    "tx_count_1h": [1, 1, 2, 1],
+    "amount_sum_1h": [12.5, 80.0, 15.7, 410.0],
+    "recent_mccs": [["5411"], ["5812"], ["5411", "5999"], ["4829"]],
+    "risk_score": [0.1, 0.4, 0.4, 0.9],
     "event_timestamp": ts,
 }).to_parquet("card_transactions.parquet")
 pd.DataFrame({
@@ -173,6 +178,12 @@ export interface FeastHandle {
    * `feast apply` again; the server's registry cache expires after 1 s.
    */
   apply(repo?: Partial<FeastRepository>): Promise<void>;
+  /**
+   * Runs `feast materialize <start> <end>` (of `views`, default all): loads
+   * the offline data of that interval into the online store and records
+   * the interval in the registry (`meta.materializationIntervals`).
+   */
+  materialize(start: Date, end: Date, views?: string[]): Promise<void>;
   /** Stops the server (and removes its temp dir unless `dir` was given). */
   stop(): Promise<void>;
 }
@@ -311,6 +322,20 @@ export async function startFeast(
     repoDir,
     logFile,
     apply: next => apply(next ?? {}, false),
+    materialize: (start, end, views) =>
+      run(
+        feast,
+        [
+          'materialize',
+          // Feast reads naive times as UTC.
+          start.toISOString().slice(0, 19),
+          end.toISOString().slice(0, 19),
+          ...(views ?? []).flatMap(v => ['--views', v]),
+        ],
+        repoDir,
+        logFile,
+        timeoutMs,
+      ),
     stop: server.stop,
   };
 }

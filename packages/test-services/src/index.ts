@@ -38,4 +38,5 @@ export * from './postgres';
 export { makeTempDir, removeTempDir, ServerStartError } from './process';
 export * from './prometheus';
 export * from './registry';
+export * from './s3';
 export * from './tensorboard';

@@ -27,7 +27,12 @@ export class S3Prefixes {
 
   constructor(
     buckets: S3BucketConfig[],
-    private readonly options: { maxPages?: number; timeoutMs?: number } = {},
+    private readonly options: {
+      maxPages?: number;
+      /** Keys per page; default 1000, S3's most. */
+      pageSize?: number;
+      timeoutMs?: number;
+    } = {},
   ) {
     this.buckets = new Map(buckets.map(b => [b.name, b]));
   }
@@ -55,7 +60,7 @@ export class S3Prefixes {
           Bucket: bucket,
           Prefix: prefix || undefined,
           ContinuationToken: token,
-          MaxKeys: 1000,
+          MaxKeys: this.options.pageSize ?? 1000,
         }),
         { abortSignal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000) },
       );

@@ -1,0 +1,163 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { makeTempDir, removeTempDir } from './process';
+
+/**
+ * Options for {@link startS3}.
+ *
+ * @public
+ */
+export interface S3Options {
+  /** Buckets to create at start; default none. */
+  buckets?: string[];
+  /** Startup timeout in ms. Default 20000. */
+  startTimeoutMs?: number;
+}
+
+/**
+ * A running S3-compatible server (s3rver) on 127.0.0.1.
+ *
+ * @public
+ */
+export interface S3Handle {
+  /** `http://127.0.0.1:<port>`; use path-style addressing (`forcePathStyle`). */
+  endpoint: string;
+  port: number;
+  /** The only key pair s3rver accepts; signatures are checked (SigV4). */
+  accessKeyId: string;
+  secretAccessKey: string;
+  region: string;
+  /**
+   * Every request received so far, in order: method and URL. Settled: a
+   * marker request is sent and awaited first, so nothing received before
+   * the call is missing from the answer.
+   */
+  requests(): Promise<Array<{ method: string; url: string }>>;
+  /**
+   * Sets an object's Last-Modified (s3rver reports its file's mtime), so a
+   * test can make data look days old.
+   */
+  setLastModified(bucket: string, key: string, at: Date): void;
+  /** Stops the server and removes its data. */
+  stop(): Promise<void>;
+}
+
+// Runs in the child: s3rver on a free port, one JSON line per request on
+// stdout, the port first.
+const CHILD = `
+const S3rver = require(process.argv[1]);
+const [directory, buckets] = [process.argv[2], JSON.parse(process.argv[3])];
+const server = new S3rver({
+  address: '127.0.0.1', port: 0, silent: true, directory, vhostBuckets: false,
+  configureBuckets: buckets.map(name => ({ name })),
+});
+server.run().then(address => {
+  server.httpServer.on('request', req =>
+    process.stdout.write(JSON.stringify({ method: req.method, url: req.url }) + '\\n'));
+  process.stdout.write(JSON.stringify({ port: address.port }) + '\\n');
+}, e => { console.error(e); process.exit(1); });
+process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
+`;
+
+/**
+ * Starts s3rver (npm `s3rver`: the S3 API on the file system) on 127.0.0.1
+ * with a free port and its data in a temp dir. It checks SigV4 signatures
+ * against its one key pair (`S3RVER` / `S3RVER`). Clients must use
+ * path-style URLs and the AWS SDK's `requestChecksumCalculation:
+ * 'WHEN_REQUIRED'` (else streamed uploads are stored with the SDK's
+ * checksum framing in them).
+ *
+ * It runs in a child Node process with `--openssl-legacy-provider`: s3rver
+ * encrypts ListObjectsV2 continuation tokens with single DES, which
+ * OpenSSL 3 only has in its legacy provider (in this process every
+ * truncated listing would answer InternalError).
+ *
+ * @public
+ */
+export async function startS3(options: S3Options = {}): Promise<S3Handle> {
+  const directory = makeTempDir('s3');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      '-e',
+      CHILD,
+      require.resolve('s3rver'),
+      directory,
+      JSON.stringify(options.buckets ?? []),
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    },
+  );
+  let stderr = '';
+  child.stderr!.on('data', chunk => {
+    stderr = (stderr + chunk).slice(-3000);
+  });
+  const requests: Array<{ method: string; url: string }> = [];
+  const markers = new Map<string, () => void>();
+  const exited = new Promise<void>(resolve =>
+    child.once('exit', () => resolve()),
+  );
+  let port: number;
+  try {
+    port = await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`s3rver did not start: ${stderr}`)),
+        options.startTimeoutMs ?? 20_000,
+      );
+      child.once('exit', code => {
+        clearTimeout(timer);
+        reject(new Error(`s3rver exited with ${code}: ${stderr}`));
+      });
+      createInterface({ input: child.stdout! }).on('line', line => {
+        const event = JSON.parse(line);
+        if (event.port) {
+          clearTimeout(timer);
+          resolve(event.port);
+        } else if (markers.has(event.url)) {
+          markers.get(event.url)!();
+        } else {
+          requests.push(event);
+        }
+      });
+    });
+  } catch (e) {
+    child.kill('SIGKILL');
+    await removeTempDir(directory);
+    throw e;
+  }
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+    region: 'us-east-1',
+    async requests() {
+      const url = `/mlp-test-marker-${markers.size}`;
+      const seen = new Promise<void>(resolve => markers.set(url, resolve));
+      await fetch(`http://127.0.0.1:${port}${url}`).then(r => r.text());
+      await seen;
+      return [...requests];
+    },
+    setLastModified(bucket, key, at) {
+      // s3rver's file store: <dir>/<bucket>/<dirs of the key>/<name>._S3rver_object
+      const parts = key.split('/');
+      const file = path.join(
+        directory,
+        bucket,
+        ...parts.slice(0, -1),
+        `${parts[parts.length - 1]}._S3rver_object`,
+      );
+      fs.utimesSync(file, at, at);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      await removeTempDir(directory);
+    },
+  };
+}
