@@ -25,7 +25,10 @@ export interface S3Handle {
   /** `http://127.0.0.1:<port>`; use path-style addressing (`forcePathStyle`). */
   endpoint: string;
   port: number;
-  /** The only key pair s3rver accepts; signatures are checked (SigV4). */
+  /**
+   * The only key pair s3rver knows: another access key id is refused
+   * (InvalidAccessKeyId); SigV4 signatures themselves are not verified.
+   */
   accessKeyId: string;
   secretAccessKey: string;
   region: string;
@@ -63,8 +66,9 @@ process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
 
 /**
  * Starts s3rver (npm `s3rver`: the S3 API on the file system) on 127.0.0.1
- * with a free port and its data in a temp dir. It checks SigV4 signatures
- * against its one key pair (`S3RVER` / `S3RVER`). Clients must use
+ * with a free port and its data in a temp dir. It knows one key pair
+ * (`S3RVER` / `S3RVER`) and refuses other access key ids; it does not
+ * verify SigV4 signatures. Clients must use
  * path-style URLs and the AWS SDK's `requestChecksumCalculation:
  * 'WHEN_REQUIRED'` (else streamed uploads are stored with the SDK's
  * checksum framing in them).

@@ -332,7 +332,10 @@ function lastInterval(
   return { start: last.startTime!, end: last.endTime! };
 }
 
-/** `90061` → `1d 1h`: the two largest units, as people read ages. */
+/**
+ * `90061` → `1d 1h`: the largest unit and the next one when not zero, as
+ * people read ages (`2h`, `3d 3h`, `45s`).
+ */
 export function formatAge(seconds: number): string {
   const units: Array<[string, number]> = [
     ['d', 86400],
@@ -340,16 +343,14 @@ export function formatAge(seconds: number): string {
     ['m', 60],
     ['s', 1],
   ];
-  const parts: string[] = [];
-  let rest = Math.max(0, Math.round(seconds));
-  for (const [unit, size] of units) {
-    if (rest >= size || (unit === 's' && !parts.length)) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-    if (parts.length === 2) break;
-  }
-  return parts.join(' ');
+  const rest = Math.max(0, Math.round(seconds));
+  const i = units.findIndex(([, size]) => rest >= size);
+  if (i < 0) return '0s';
+  const [unit, size] = units[i];
+  const whole = `${Math.floor(rest / size)}${unit}`;
+  const next = units[i + 1];
+  const part = next ? Math.floor((rest % size) / next[1]) : 0;
+  return part ? `${whole} ${part}${next[0]}` : whole;
 }
 
 function freshnessVerdict(
