@@ -17,14 +17,10 @@
  * 3. Compares the processing cost of the provided Models and Datasets
  *    (entity generation + the catalog processors: MlEntitiesProcessor and
  *    Backstage's BuiltinKindsEntityProcessor) with the same count of plain
- *    Resource entities built and run through the same processors.
+ *    Resource entities built and run through the same processors
+ *    (bench/catalogProcessing.ts, shared with bench/catalog.ts, which does
+ *    the same at 1k, 10k and 100k entities).
  */
-import { BuiltinKindsEntityProcessor } from '@backstage/plugin-catalog-backend';
-import {
-  Entity,
-  ANNOTATION_LOCATION,
-  ANNOTATION_ORIGIN_LOCATION,
-} from '@backstage/catalog-model';
 import {
   EntityProviderConnection,
   EntityProviderMutation,
@@ -34,15 +30,15 @@ import {
   OciDistributionClient,
   OciModelRepositorySummary,
   OciModelSummaryReader,
-  pushDataset,
-  pushModel,
 } from '@mlplatform/plugin-ml-oci';
-import { MlEntitiesProcessor } from '@mlplatform/plugin-catalog-backend-module-ml';
 import { startRegistry } from '@mlplatform/test-services';
 import { parseArgs } from 'node:util';
 import { RegistryModelEntityProvider } from '../plugins/catalog-backend-module-ml/src/registryProvider/RegistryModelEntityProvider';
-import { toModelEntity } from '../plugins/catalog-backend-module-ml/src/registryProvider/modelEntity';
-import { toDatasetEntity } from '../plugins/catalog-backend-module-ml/src/registryProvider/datasetEntity';
+import {
+  measureProcessingCost,
+  pushBenchDataset,
+  pushBenchModel,
+} from './catalogProcessing';
 
 const { values } = parseArgs({
   options: {
@@ -86,35 +82,6 @@ class CountingConnection implements EntityProviderConnection {
 }
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
-const name = (i: number) => `model-${String(i).padStart(5, '0')}`;
-const datasetName = (i: number) => `dataset-${String(i).padStart(5, '0')}`;
-
-async function process_(
-  entities: Entity[],
-  processors: Array<MlEntitiesProcessor | BuiltinKindsEntityProcessor>,
-) {
-  const location = { type: 'url', target: 'bench' };
-  const emit = () => {};
-  for (let e of entities) {
-    for (const p of processors) {
-      if ('preProcessEntity' in p && p.preProcessEntity) {
-        e = await p.preProcessEntity(e, location, emit, location, {} as any);
-      }
-    }
-    let valid = false;
-    for (const p of processors) {
-      if (await p.validateEntityKind!(e)) {
-        valid = true;
-        break;
-      }
-    }
-    if (!valid) throw new Error(`no processor accepted ${e.metadata.name}`);
-    for (const p of processors) {
-      await p.postProcessEntity!(e, location, emit, {} as any);
-    }
-  }
-}
-
 async function main() {
   const registry = await startRegistry({ startTimeoutMs: 60_000 });
   const report: Record<string, unknown> = {
@@ -129,30 +96,8 @@ async function main() {
       { name: 'seed', url: registry.url },
       { maxSockets: CONCURRENCY },
     );
-    const file = { name: 'model.onnx', data: Buffer.from('tiny weights') };
-    const seedModel = async (i: number) => {
-      for (let v = 1; v <= VERSIONS; v++) {
-        await pushModel({
-          client: seedClient,
-          registry: registry.url,
-          repository: `models/${name(i)}`,
-          tag: `v${v}`,
-          file,
-          framework: 'onnx',
-          metrics: { auc: 0.8 + v / 100, latency_ms: 10 + (i % 7) },
-          pipelineRun: `train-${i}-${v}`,
-          datasetDigests: [`sha256:${String(i).padStart(8, '0')}`],
-          owner: `group:default/team-${i % 50}`,
-          pipeline: `pipeline:default/${name(i)}-training`,
-          trainedOn: [`dataset:default/${name(i)}-features`],
-          modelType: 'classifier',
-          created: new Date(Date.UTC(2026, 0, 1, 0, 0, v)),
-          aliases: v === VERSIONS - 1 ? ['production'] : [],
-          force: true,
-          mountFrom: i === 0 ? undefined : `models/${name(0)}`,
-        });
-      }
-    };
+    const seedModel = (i: number) =>
+      pushBenchModel(seedClient, registry.url, i, VERSIONS);
     let started = process.hrtime.bigint();
     await seedModel(0);
     await mapLimit(
@@ -160,29 +105,8 @@ async function main() {
       CONCURRENCY,
       seedModel,
     );
-    const seedDataset = async (i: number) => {
-      for (let v = 1; v <= DATASET_VERSIONS; v++) {
-        await pushDataset({
-          client: seedClient,
-          registry: registry.url,
-          repository: `datasets/${datasetName(i)}`,
-          tag: `v${v}`,
-          location: `s3://bench-data/${datasetName(i)}/v${v}/`,
-          format: 'parquet',
-          datasetType: 'features',
-          rows: 1000 * v + i,
-          classification: 'internal',
-          owner: `group:default/team-${i % 50}`,
-          producedBy: `pipeline:default/${datasetName(i)}-etl`,
-          pipelineRun: `etl-${i}-${v}`,
-          derivedFrom: [`dataset:default/${datasetName(i)}-raw`],
-          schemaDigest: `sha256:${String(i % 97).padStart(64, '0')}`,
-          created: new Date(Date.UTC(2026, 0, 1, 0, 0, v)),
-          aliases: v === DATASET_VERSIONS - 1 ? ['production'] : [],
-          force: true,
-        });
-      }
-    };
+    const seedDataset = (i: number) =>
+      pushBenchDataset(seedClient, registry.url, i, DATASET_VERSIONS);
     const modelSeedRequests = seedClient.requestCount;
     const modelSeedMs = ms(started);
     started = process.hrtime.bigint();
@@ -239,99 +163,22 @@ async function main() {
     }
 
     // 3. Processing cost: Models vs plain Resources, same processors.
-    const processors = [
-      new MlEntitiesProcessor(),
-      new BuiltinKindsEntityProcessor(),
-    ];
     const repos = [...captured.keys()].sort();
-    const build = () =>
-      repos.map(repo => {
-        const options = {
-          registryName: 'bench',
-          host: registry.host,
-          repository: repo,
-          summary: captured.get(repo)!,
-        };
-        const e = repo.startsWith('datasets/')
-          ? toDatasetEntity({
-              ...options,
-              prefix: 'datasets/',
-              defaults: { namespace: 'default', defaultType: 'table' },
-            })
-          : toModelEntity({
-              ...options,
-              prefix: 'models/',
-              defaults: { namespace: 'default', defaultType: 'model' },
-            });
-        if ('skipped' in e) throw new Error(e.skipped);
-        return e as Entity;
-      });
-    const buildResources = () =>
-      repos.map((repo): Entity => {
-        const v = captured.get(repo)!;
-        const location = `ml-registry:oci://${registry.host}/${repo}`;
-        return {
-          apiVersion: 'backstage.io/v1alpha1',
-          kind: 'Resource',
-          metadata: {
-            name: repo.slice(repo.indexOf('/') + 1),
-            namespace: 'default',
-            description: `Versions in registry "bench": ${v.versionNames.length}`,
-            annotations: {
-              [ANNOTATION_LOCATION]: location,
-              [ANNOTATION_ORIGIN_LOCATION]: location,
-              'example.com/versions': v.versionNames.join(','),
-            },
-          },
-          spec: {
-            type: 'storage',
-            owner: v.current!.annotations['mlplatform.io/owner'],
-            system: 'bench',
-          },
-        };
-      });
-    // Warm up the JIT and the compiled validators on both shapes.
-    await process_(build().slice(0, 200), processors);
-    await process_(buildResources().slice(0, 200), processors);
-    const runs = 3;
-    const timings = {
-      modelBuild: [] as number[],
-      modelProcess: [] as number[],
-      resourceBuild: [] as number[],
-      resourceProcess: [] as number[],
-    };
-    for (let r = 0; r < runs; r++) {
-      started = process.hrtime.bigint();
-      const models = build();
-      timings.modelBuild.push(ms(started));
-      started = process.hrtime.bigint();
-      await process_(models, processors);
-      timings.modelProcess.push(ms(started));
-      started = process.hrtime.bigint();
-      const resources = buildResources();
-      timings.resourceBuild.push(ms(started));
-      started = process.hrtime.bigint();
-      await process_(resources, processors);
-      timings.resourceProcess.push(ms(started));
-    }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
-    const t = Object.fromEntries(
-      Object.entries(timings).map(([k, v]) => [k, median(v)]),
-    ) as Record<keyof typeof timings, number>;
-    const model = t.modelBuild + t.modelProcess;
-    const resource = t.resourceBuild + t.resourceProcess;
+    const cost = await measureProcessingCost({
+      summaries: repos.map(repo => [repo, captured.get(repo)!] as const),
+      host: registry.host,
+      runs: 3,
+    });
     report.processing = {
       entities: repos.length,
       models: repos.filter(r => r.startsWith('models/')).length,
       datasets: repos.filter(r => r.startsWith('datasets/')).length,
-      modelBuildMs: Math.round(t.modelBuild),
-      modelProcessMs: Math.round(t.modelProcess),
-      resourceBuildMs: Math.round(t.resourceBuild),
-      resourceProcessMs: Math.round(t.resourceProcess),
-      ratio: Number((model / resource).toFixed(2)),
-      processorsOnlyRatio: Number(
-        (t.modelProcess / t.resourceProcess).toFixed(2),
-      ),
+      modelBuildMs: Math.round(cost.modelBuildMs),
+      modelProcessMs: Math.round(cost.modelProcessMs),
+      resourceBuildMs: Math.round(cost.resourceBuildMs),
+      resourceProcessMs: Math.round(cost.resourceProcessMs),
+      ratio: Number(cost.ratio.toFixed(2)),
+      processorsOnlyRatio: Number(cost.processorsOnlyRatio.toFixed(2)),
     };
   } finally {
     await registry.stop();

@@ -12,18 +12,20 @@ import { ML_API_VERSION, ML_KINDS } from '@mlplatform/plugin-ml-common';
  */
 export type MlClassification = 'ml' | 'misdeclared' | 'other';
 
-function sameKind(a: string, b: string): boolean {
-  return a.toLocaleLowerCase('en-US') === b.toLocaleLowerCase('en-US');
-}
+// Read once: the catalog classifies every entity it processes, three times.
+const API_VERSION: string = ML_API_VERSION;
+const KINDS: ReadonlySet<string> = new Set(ML_KINDS);
+const KINDS_LOWER: ReadonlySet<string> = new Set(
+  ML_KINDS.map(k => k.toLocaleLowerCase('en-US')),
+);
 
 export function classifyEntity(entity: Entity): MlClassification {
   const kind = typeof entity.kind === 'string' ? entity.kind : '';
   const apiVersion =
     typeof entity.apiVersion === 'string' ? entity.apiVersion : '';
-  if (!ML_KINDS.some(k => sameKind(k, kind))) return 'other';
-  if (apiVersion === ML_API_VERSION) {
-    return ML_KINDS.some(k => k === kind) ? 'ml' : 'misdeclared';
-  }
+  if (apiVersion === API_VERSION && KINDS.has(kind)) return 'ml';
+  if (!KINDS_LOWER.has(kind.toLocaleLowerCase('en-US'))) return 'other';
+  if (apiVersion === API_VERSION) return 'misdeclared';
   const group = apiVersion.split('/')[0];
   return group === 'mlplatform.io' || group === 'backstage.io'
     ? 'misdeclared'

@@ -95,6 +95,33 @@ export function toDatasetEntity(options: {
   const versionCount = Math.max(summary.versionNames.length, 1);
   const registryRef = `oci://${host}/${repository}`;
 
+  // Optional fields are assigned, not spread in (see toModelEntity).
+  const annotations = registryAnnotations(
+    registryRef,
+    summary,
+    current.version,
+  );
+  if (rows && /^[0-9]{1,15}$/.test(rows)) {
+    annotations[ANNOTATION_DATASET_ROWS] = rows;
+  }
+  if (schemaDigest && DIGEST.test(schemaDigest)) {
+    annotations[ANNOTATION_DATASET_SCHEMA_DIGEST] = schemaDigest;
+  }
+  const spec: DatasetEntityV1alpha1['spec'] = {
+    type: type && ENTITY_TYPE.test(type) ? type : defaults.defaultType,
+    lifecycle: 'production' in summary.aliases ? 'production' : 'experimental',
+    owner,
+    location,
+  };
+  if (format) spec.format = format;
+  if (schemaRef && SCHEMA_URI.test(schemaRef)) {
+    spec.schema = { ref: schemaRef };
+  }
+  if (classification && CLASSIFICATIONS.has(classification)) {
+    spec.classification = classification as DatasetClassification;
+  }
+  if (derivedFrom.length) spec.derivedFrom = derivedFrom;
+  if (producedBy && ENTITY_REF.test(producedBy)) spec.producedBy = producedBy;
   return {
     apiVersion: ML_API_VERSION,
     kind: DATASET_KIND,
@@ -102,31 +129,8 @@ export function toDatasetEntity(options: {
       name,
       namespace: defaults.namespace,
       description: `Dataset versions in registry "${registryName}": ${versionCount}, current ${current.version}`,
-      annotations: {
-        ...registryAnnotations(registryRef, summary, current.version),
-        ...(rows && /^[0-9]{1,15}$/.test(rows)
-          ? { [ANNOTATION_DATASET_ROWS]: rows }
-          : {}),
-        ...(schemaDigest && DIGEST.test(schemaDigest)
-          ? { [ANNOTATION_DATASET_SCHEMA_DIGEST]: schemaDigest }
-          : {}),
-      },
+      annotations,
     },
-    spec: {
-      type: type && ENTITY_TYPE.test(type) ? type : defaults.defaultType,
-      lifecycle:
-        'production' in summary.aliases ? 'production' : 'experimental',
-      owner,
-      location,
-      ...(format ? { format } : {}),
-      ...(schemaRef && SCHEMA_URI.test(schemaRef)
-        ? { schema: { ref: schemaRef } }
-        : {}),
-      ...(classification && CLASSIFICATIONS.has(classification)
-        ? { classification: classification as DatasetClassification }
-        : {}),
-      ...(derivedFrom.length ? { derivedFrom } : {}),
-      ...(producedBy && ENTITY_REF.test(producedBy) ? { producedBy } : {}),
-    },
+    spec,
   };
 }

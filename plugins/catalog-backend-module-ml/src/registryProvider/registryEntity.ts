@@ -19,6 +19,8 @@ export const ENTITY_REF = new RegExp(ENTITY_REF_PATTERN);
 /** `spec.type` of Models and Datasets. */
 export const ENTITY_TYPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const MAX_LISTED_VERSIONS = 20;
+const REPEATED_SEPARATORS = /[-_.]{2}/;
+const REPEATED_SEPARATORS_GLOBAL = /[-_.]{2,}/g;
 
 /**
  * The entity name for a repository: the path below the provider's prefix,
@@ -29,11 +31,10 @@ export function entityNameFor(
   repository: string,
   prefix: string,
 ): string | undefined {
-  const name = repository
-    .slice(prefix.length)
-    .split('/')
-    .join('-')
-    .replace(/[-_.]{2,}/g, '-');
+  let name = repository.slice(prefix.length).replaceAll('/', '-');
+  if (REPEATED_SEPARATORS.test(name)) {
+    name = name.replace(REPEATED_SEPARATORS_GLOBAL, '-');
+  }
   return name.length <= 63 && ENTITY_NAME_PATTERN.test(name) ? name : undefined;
 }
 
@@ -58,6 +59,11 @@ export function ownerOf(
 
 /** The valid entity refs of a comma-separated annotation, deduplicated. */
 export function entityRefs(raw: string | undefined): string[] {
+  // One ref is the common case: no list, no set to build.
+  if (raw !== undefined && !raw.includes(',')) {
+    const ref = raw.trim();
+    return ENTITY_REF.test(ref) ? [ref] : [];
+  }
   return [
     ...new Set(
       (raw ?? '')
@@ -78,21 +84,23 @@ export function registryAnnotations(
   currentVersion: string,
 ): Record<string, string> {
   const location = `ml-registry:${registryRef}`;
-  const aliases = Object.entries(summary.aliases).map(
-    ([alias, version]) => `${alias}=${version}`,
-  );
-  return {
+  const { versionNames } = summary;
+  const annotations: Record<string, string> = {
     [ANNOTATION_LOCATION]: location,
     [ANNOTATION_ORIGIN_LOCATION]: location,
     [ANNOTATION_REGISTRY_REF]: registryRef,
-    [ANNOTATION_REGISTRY_VERSIONS]: (summary.versionNames.length
-      ? summary.versionNames
-      : [currentVersion]
-    )
-      .slice(0, MAX_LISTED_VERSIONS)
-      .join(','),
-    ...(aliases.length
-      ? { [ANNOTATION_REGISTRY_ALIASES]: aliases.sort().join(',') }
-      : {}),
+    [ANNOTATION_REGISTRY_VERSIONS]: versionNames.length
+      ? versionNames.slice(0, MAX_LISTED_VERSIONS).join(',')
+      : currentVersion,
   };
+  const aliases: string[] = [];
+  for (const alias in summary.aliases) {
+    if (Object.hasOwn(summary.aliases, alias)) {
+      aliases.push(`${alias}=${summary.aliases[alias]}`);
+    }
+  }
+  if (aliases.length) {
+    annotations[ANNOTATION_REGISTRY_ALIASES] = aliases.sort().join(',');
+  }
+  return annotations;
 }

@@ -54,20 +54,37 @@ function article(kind: string): string {
   return /^(API|[AEIO])/.test(kind) ? `an ${kind}` : `a ${kind}`;
 }
 
+// Lower-cased allowed kinds per reference field, computed once per field.
+const allowedLower = new WeakMap<MlReferenceField, ReadonlySet<string>>();
+
+function allowedKindsOf(field: MlReferenceField): ReadonlySet<string> {
+  let kinds = allowedLower.get(field);
+  if (!kinds) {
+    kinds = new Set(field.allowedKinds.map(k => k.toLocaleLowerCase('en-US')));
+    allowedLower.set(field, kinds);
+  }
+  return kinds;
+}
+
+/** What is wrong with one reference; the path is built only for a problem. */
 function checkReference(
   entity: Entity,
   field: MlReferenceField,
   value: unknown,
-  path: string,
+  index: number,
 ): MlEntityValidationIssue | undefined {
   if (typeof value !== 'string' || !entityRef.test(value)) return undefined;
+  const path = () =>
+    joinPath(
+      field.multiple ? ['spec', field.field, index] : ['spec', field.field],
+    );
   const namespace = entity.metadata.namespace ?? DEFAULT_NAMESPACE;
   if (!field.defaultKind && !value.includes(':')) {
     const examples = field.allowedKinds
       .map(k => `${k.toLocaleLowerCase('en-US')}:${value}`)
       .join(' or ');
     return {
-      path,
+      path: path(),
       message: `must say which kind it refers to, like ${examples} (got ${JSON.stringify(
         value,
       )})`,
@@ -77,28 +94,26 @@ function checkReference(
     defaultKind: field.defaultKind,
     defaultNamespace: namespace,
   });
-  const allowed = field.allowedKinds.some(
-    k =>
-      k.toLocaleLowerCase('en-US') === target.kind.toLocaleLowerCase('en-US'),
-  );
-  if (!allowed) {
+  const targetKind = target.kind.toLocaleLowerCase('en-US');
+  if (!allowedKindsOf(field).has(targetKind)) {
     const expected = field.allowedKinds.map(article).join(' or ');
     return {
-      path,
+      path: path(),
       message: `must refer to ${expected}, but ${JSON.stringify(
         value,
       )} refers to ${article(displayKind(target.kind))}`,
     };
   }
+  // Names of different lengths cannot be the same: most refs stop there.
   if (
-    target.kind.toLocaleLowerCase('en-US') ===
-      entity.kind.toLocaleLowerCase('en-US') &&
-    target.namespace.toLocaleLowerCase('en-US') ===
-      namespace.toLocaleLowerCase('en-US') &&
+    target.name.length === entity.metadata.name.length &&
+    targetKind === entity.kind.toLocaleLowerCase('en-US') &&
     target.name.toLocaleLowerCase('en-US') ===
-      entity.metadata.name.toLocaleLowerCase('en-US')
+      entity.metadata.name.toLocaleLowerCase('en-US') &&
+    target.namespace.toLocaleLowerCase('en-US') ===
+      namespace.toLocaleLowerCase('en-US')
   ) {
-    return { path, message: 'must not refer to the entity itself' };
+    return { path: path(), message: 'must not refer to the entity itself' };
   }
   return undefined;
 }
@@ -107,14 +122,16 @@ function referenceIssues(entity: Entity, kind: MlKind, spec: Spec) {
   const issues: MlEntityValidationIssue[] = [];
   for (const field of ML_REFERENCE_FIELDS[kind]) {
     const value = spec[field.field];
-    const values = field.multiple && Array.isArray(value) ? value : [value];
-    values.forEach((item, index) => {
-      const path = joinPath(
-        field.multiple ? ['spec', field.field, index] : ['spec', field.field],
-      );
-      const issue = checkReference(entity, field, item, path);
+    if (value === undefined) continue;
+    if (field.multiple && Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) {
+        const issue = checkReference(entity, field, value[index], index);
+        if (issue) issues.push(issue);
+      }
+    } else {
+      const issue = checkReference(entity, field, value, 0);
       if (issue) issues.push(issue);
-    });
+    }
   }
   return issues;
 }

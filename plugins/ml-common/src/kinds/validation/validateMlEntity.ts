@@ -9,8 +9,11 @@ import { runSchema } from './ajv';
 import { issuesFromAjv, MlEntityValidationIssue } from './issues';
 import { ruleIssues } from './rules';
 
+const KINDS: ReadonlySet<string> = new Set(ML_KINDS);
+
 function canonicalKind(kind: unknown): MlKind | undefined {
   if (typeof kind !== 'string') return undefined;
+  if (KINDS.has(kind)) return kind as MlKind;
   const lower = kind.toLocaleLowerCase('en-US');
   return ML_KINDS.find(k => k.toLocaleLowerCase('en-US') === lower);
 }
@@ -55,10 +58,14 @@ export function validateMlEntity(entity: Entity): MlEntityValidationIssue[] {
       },
     ];
   }
-  const schemaIssues = issuesFromAjv(
-    runSchema(ML_KIND_SCHEMAS[kind], { ...entity, kind }),
+  // The schema sees the canonical kind; a copy only when it differs.
+  const errors = runSchema(
+    ML_KIND_SCHEMAS[kind],
+    entity.kind === kind ? entity : { ...entity, kind },
   );
-  return [...envelope, ...schemaIssues, ...ruleIssues(entity, kind)];
+  const rules = ruleIssues(entity, kind);
+  if (!envelope.length && !errors.length) return rules;
+  return [...envelope, ...issuesFromAjv(errors), ...rules];
 }
 
 /**
