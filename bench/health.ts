@@ -4,13 +4,22 @@
  *
  *   node --require ./node_modules/@backstage/cli/config/nodeTransform.cjs \
  *     bench/health.ts [--duration 60] [--connections 200] [--window 1h] [--no-floor]
+ *       [--real-backend [--rounds 4]]
  *
  * The health route runs in a child process (its own event loop, as in the
- * backend); the load generator runs here.
+ * backend); the load generator runs here. With --real-backend it also starts
+ * the real backend (bench/realBackend.ts: auth with a guest user token,
+ * catalog, permissions with the portal's policy, the ML backend) as two
+ * replicas on one PostgreSQL behind a round-robin proxy, and measures the
+ * pass-through router, the real backend x1 and x2 side by side: --duration
+ * seconds each, split into --rounds interleaved rounds, medians reported.
  */
 import { fork } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import express from 'express';
 import { parseLabelMatchers } from '@mlplatform/plugin-ml-common';
@@ -24,6 +33,7 @@ import {
   EXAMPLES_ML_DIR,
   readEntities,
 } from '../plugins/ml-common/src/kinds/__testUtils__/entities';
+import * as real from './realBackend';
 
 interface Args {
   duration: number;
@@ -32,6 +42,8 @@ interface Args {
   floor: boolean;
   cacheTtlMs: number;
   cpuProfDir?: string;
+  realBackend: boolean;
+  rounds: number;
 }
 
 function readArgs(): Args {
@@ -44,6 +56,8 @@ function readArgs(): Args {
       'no-floor': { type: 'boolean', default: false },
       'cpu-prof-dir': { type: 'string' },
       server: { type: 'boolean', default: false },
+      'real-backend': { type: 'boolean', default: false },
+      rounds: { type: 'string', default: '4' },
     },
     strict: true,
   });
@@ -58,6 +72,10 @@ function readArgs(): Args {
   ) {
     throw new Error('--connections must be 1..1000');
   }
+  const rounds = Number(values.rounds);
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= duration)) {
+    throw new Error('--rounds must be 1..duration');
+  }
   return {
     duration,
     connections,
@@ -65,6 +83,8 @@ function readArgs(): Args {
     floor: !values['no-floor'],
     cacheTtlMs,
     cpuProfDir: values['cpu-prof-dir'],
+    realBackend: values['real-backend']!,
+    rounds,
   };
 }
 
@@ -181,10 +201,14 @@ async function load(
   };
 }
 
-function get(agent: http.Agent, url: string): Promise<void> {
+function get(
+  agent: http.Agent,
+  url: string,
+  headers: http.OutgoingHttpHeaders = {},
+): Promise<void> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent }, res => {
+      .get(url, { agent, headers }, res => {
         res.resume();
         res.on('end', () =>
           res.statusCode === 200
@@ -306,15 +330,24 @@ async function main() {
     // Warm up: one request per model, so the run measures the warm path.
     for (let i = 0; i < models.length; i++) await get(agent, url(i));
 
-    console.log(
-      `health route: ${args.connections} clients, ${args.duration}s, window ${args.window}, ${models.length} models...`,
-    );
-    let before = await prometheusQueries(prom.url);
-    const health = await load(args.connections, args.duration, i =>
-      get(agent, url(i)),
-    );
-    const healthQueries = (await prometheusQueries(prom.url)) - before;
-    rows.push(report('health route (backend)', health, healthQueries));
+    let before: number;
+    if (args.realBackend) {
+      rows.push(
+        ...(await compareWithRealBackend(args, prom.url, am.url, models, i =>
+          get(agent, url(i)),
+        )),
+      );
+    } else {
+      console.log(
+        `health route: ${args.connections} clients, ${args.duration}s, window ${args.window}, ${models.length} models...`,
+      );
+      before = await prometheusQueries(prom.url);
+      const health = await load(args.connections, args.duration, i =>
+        get(agent, url(i)),
+      );
+      const healthQueries = (await prometheusQueries(prom.url)) - before;
+      rows.push(report('health route (backend)', health, healthQueries));
+    }
     child.send('stats');
     const stats = await new Promise<any>(resolve => {
       const onMessage = (m: any) => {
@@ -402,6 +435,157 @@ async function main() {
       setTimeout(() => child.kill(), 5000).unref();
     });
     await Promise.all([prom.stop(), am.stop()]);
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+interface Arm {
+  name: string;
+  /** Called before each of the arm's rounds (points the proxy). */
+  before(): Promise<void>;
+  send(i: number): Promise<void>;
+}
+
+/**
+ * The pass-through router, the real backend x1 and x2 (and x1 without the
+ * proxy, to show what the proxy hop costs), in interleaved rounds; one row
+ * per arm with the medians over its rounds.
+ */
+async function compareWithRealBackend(
+  args: Args,
+  promUrl: string,
+  amUrl: string,
+  models: string[],
+  passThrough: (i: number) => Promise<void>,
+): Promise<Array<Record<string, unknown>>> {
+  const tmpDirs = new Set<string>();
+  const prefix = `bench_health_${process.pid}_${Date.now().toString(36)}_`;
+  const replicas: real.Replica[] = [];
+  let proxy: real.Proxy | undefined;
+  try {
+    const locations = real.exampleLocations();
+    tmpDirs.add(path.dirname(locations[0]));
+    console.log(
+      `starting the real backend: 2 replicas on PostgreSQL (databases ${prefix}*) behind a round-robin proxy...`,
+    );
+    for (let r = 0; r < 2; r++) {
+      replicas.push(
+        await real.startReplica({
+          port: await real.freePort(),
+          databasePrefix: prefix,
+          prometheus: promUrl,
+          alertmanager: amUrl,
+          locations,
+          user: 'user:default/alice',
+        }),
+      );
+    }
+    proxy = await real.startProxy();
+    const token = await real.guestToken(replicas[0].port);
+    const headers = { authorization: `Bearer ${token}` };
+    const agents = [0, 1, 2].map(
+      () => new http.Agent({ keepAlive: true, maxSockets: args.connections }),
+    );
+    const healthUrl = (port: number, i: number) =>
+      `http://127.0.0.1:${port}/api/ml/models/default/${
+        models[i % models.length]
+      }/health?window=${args.window}`;
+
+    // Ready when every replica serves every model's health (the catalog
+    // has ingested examples/ml) with the token one of them issued.
+    const deadline = Date.now() + 180_000;
+    for (const replica of replicas) {
+      for (let i = 0; i < models.length; i++) {
+        for (;;) {
+          try {
+            await get(agents[0], healthUrl(replica.port, i), headers);
+            break;
+          } catch (error) {
+            if (Date.now() > deadline) {
+              throw new Error(
+                `replica on port ${replica.port} did not serve ${models[i]}: ${error}`,
+              );
+            }
+            await new Promise(resolve => setTimeout(resolve, 1000));
+          }
+        }
+      }
+    }
+    const p = proxy;
+    const arms: Arm[] = [
+      {
+        name: 'pass-through router',
+        before: async () => {},
+        send: passThrough,
+      },
+      {
+        name: 'real backend x1, direct',
+        before: async () => {},
+        send: i => get(agents[0], healthUrl(replicas[0].port, i), headers),
+      },
+      {
+        name: 'real backend x1, via proxy',
+        before: () => p.route([replicas[0].port]),
+        send: i => get(agents[1], healthUrl(p.port, i), headers),
+      },
+      {
+        name: 'real backend x2, via proxy',
+        before: () => p.route(replicas.map(r => r.port)),
+        send: i => get(agents[2], healthUrl(p.port, i), headers),
+      },
+    ];
+    const seconds = args.duration / args.rounds;
+    console.log(
+      `health route, ${arms.length} arms: ${args.connections} clients, ${
+        args.rounds
+      } interleaved rounds of ${seconds}s per arm, window ${args.window}, ${
+        models.length
+      } models (load average ${os
+        .loadavg()
+        .map(l => l.toFixed(2))
+        .join(' ')})...`,
+    );
+    const results = arms.map(() => [] as Array<Record<string, any>>);
+    for (let round = 0; round < args.rounds; round++) {
+      // Rotate the order so that no arm always runs first or last.
+      for (let k = 0; k < arms.length; k++) {
+        const a = (round + k) % arms.length;
+        await arms[a].before();
+        // Warm: the caches of whichever replicas the arm reaches.
+        for (let i = 0; i < 2 * models.length; i++) await arms[a].send(i);
+        const before = await prometheusQueries(promUrl);
+        const r = await load(args.connections, seconds, arms[a].send);
+        results[a].push(
+          report(arms[a].name, r, (await prometheusQueries(promUrl)) - before),
+        );
+      }
+    }
+    agents.forEach(agent => agent.destroy());
+    return arms.map((arm, a) => {
+      const rs = results[a];
+      const sum = (k: string) => rs.reduce((n, r) => n + r[k], 0);
+      return {
+        scenario: arm.name,
+        requests: sum('requests'),
+        'req/s': Math.round(median(rs.map(r => r['req/s']))),
+        errors: sum('errors'),
+        'p50 ms': Number(median(rs.map(r => r['p50 ms'])).toFixed(2)),
+        'p99 ms': Number(median(rs.map(r => r['p99 ms'])).toFixed(2)),
+        'max ms': Math.max(...rs.map(r => r['max ms'])),
+        'prometheus queries': sum('prometheus queries'),
+      };
+    });
+  } finally {
+    if (proxy) await real.stopChild(proxy.child);
+    await Promise.all(replicas.map(r => real.stopChild(r.child)));
+    const dropped = await real.dropDatabases(prefix);
+    console.log(`dropped ${dropped.length} databases (${prefix}*)`);
+    for (const dir of tmpDirs) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
