@@ -1,6 +1,3 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import permissionPlugin from '@backstage/plugin-permission-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   Notebook,
   NotebookProgressEvent,
@@ -18,68 +15,22 @@ import {
   startJupyterHub,
 } from '@mlplatform/test-services';
 import request from 'supertest';
+import {
+  ADA,
+  BOB,
+  EVE,
+  jupyterhubNotebookBody,
+  NOTEBOOK_IMAGE as IMAGE,
+  ROOT,
+  startJupyterHubBackend,
+} from './__testUtils__/jupyterhubBackend';
 import { clusterBSeed } from './__testUtils__/kubeSeeds';
-import { oboAuthServiceFactory } from './permissions/__testUtils__/oboAuthServiceFactory';
-import { mlTestPolicyModule } from './permissions/__testUtils__/testPolicy';
-import { mlPlugin } from './plugin';
-import { userInfoServiceFactory, asUser } from './__testUtils__/testUsers';
+import { asUser as as } from './__testUtils__/testUsers';
 
 jest.setTimeout(120_000);
 
-const ADA = 'user:default/ada';
-const BOB = 'user:default/bob';
-const EVE = 'user:default/eve';
-const ROOT = 'user:default/root';
-const GROUPS: Record<string, string[]> = {
-  [ADA]: ['group:default/fraud-team'],
-  [BOB]: ['group:default/fraud-team'],
-  [EVE]: ['group:default/nlp-team'],
-  [ROOT]: ['group:default/platform-team'],
-};
-
-const userInfoFactory = userInfoServiceFactory(GROUPS);
-
-const as = asUser;
-
-const IMAGE = 'quay.io/jupyter/scipy-notebook:2024-12-02';
-
 async function startBackend(kube: KubeApiServer, jupyterhub: object) {
-  const { server } = await startTestBackend({
-    features: [
-      mlPlugin,
-      permissionPlugin,
-      mlTestPolicyModule({ admins: ['group:default/platform-team'] }),
-      oboAuthServiceFactory,
-      userInfoFactory,
-      catalogServiceMock.factory({ entities: [] }),
-      mockServices.rootConfig.factory({
-        data: {
-          permission: { enabled: true },
-          ml: {
-            kubernetes: {
-              requestTimeoutSeconds: 2,
-              refreshSeconds: 0,
-              clusters: [
-                {
-                  name: 'gpu-cluster-b',
-                  url: kube.url,
-                  token: kube.token,
-                  caData: kube.caData,
-                },
-              ],
-            },
-            jupyterhub: {
-              serves: [{ cluster: 'gpu-cluster-b', namespaces: ['fraud'] }],
-              images: [IMAGE],
-              requestTimeoutSeconds: 5,
-              ...jupyterhub,
-            },
-          },
-        },
-      }),
-    ],
-  });
-  return server;
+  return (await startJupyterHubBackend({ kube, jupyterhub })).server;
 }
 
 /** Reads the portal's progress stream to its end. */
@@ -122,15 +73,7 @@ describeIfBinary(jupyterhubBinary)(
   () => {
     let hub: JupyterHubHandle;
     let kube: KubeApiServer;
-    const body = {
-      name: 'ada-lab',
-      cluster: 'gpu-cluster-b',
-      namespace: 'fraud',
-      gpus: 1,
-      cpu: '2',
-      memory: '4Gi',
-      image: IMAGE,
-    };
+    const body = jupyterhubNotebookBody('ada-lab');
 
     beforeAll(async () => {
       [hub, kube] = await Promise.all([
