@@ -29,6 +29,7 @@ export const ML_AUDIT_ACTIONS = [
   'ml.tensorboard.create',
   'ml.model.promote',
   'ml.model.rollout',
+  'ml.model.deploy',
   'ml.pipeline.run',
   'ml.alert.action',
   'ml.registry.event',

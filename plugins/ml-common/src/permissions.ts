@@ -71,6 +71,20 @@ export const mlModelRolloutPermission = createPermission({
 });
 
 /**
+ * Deploy a model version into a team's namespace: a KServe InferenceService,
+ * or a Deployment + Service, spending the team's GPU quota. The resource is
+ * the namespace on its cluster, like the GPU quota, so the same conditional
+ * rules (e.g. "member of the owning team") decide.
+ *
+ * @public
+ */
+export const mlModelDeployPermission = createPermission({
+  name: 'ml.model.deploy',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_ML_GPU_QUOTA,
+});
+
+/**
  * Start a run of a pipeline.
  *
  * @public
@@ -116,6 +130,7 @@ export const mlPermissions = [
   mlNotebookManagePermission,
   mlModelPromotePermission,
   mlModelRolloutPermission,
+  mlModelDeployPermission,
   mlPipelineRunPermission,
   mlAuditReadPermission,
   mlLogsReadPermission,

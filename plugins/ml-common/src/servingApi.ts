@@ -133,3 +133,28 @@ export interface ModelRolloutResponse {
   /** The serving place as the cluster answered after the change. */
   place: ServingPlace;
 }
+
+/**
+ * Response of `POST /api/ml/models/:namespace/:name/deployments`: what was
+ * applied (or, with `dryRun`, would be), in the order it was created.
+ *
+ * @public
+ */
+export interface ModelDeploymentResponse {
+  entityRef: string;
+  dryRun: boolean;
+  cluster: string;
+  namespace: string;
+  name: string;
+  /** InferenceService where the cluster serves KServe, else Deployment. */
+  kind: 'InferenceService' | 'Deployment';
+  version: string;
+  /** Where the server loads the version from. */
+  storageUri: string;
+  /** The GPUs the deployment may spend at its maximum scale. */
+  gpus: { perReplica: number; total: number; resource: string };
+  /** The Kubernetes objects, as sent to the cluster. */
+  manifests: Array<Record<string, unknown>>;
+  /** The serving place as the cluster answered after the apply; absent on a dry run. */
+  place?: ServingPlace;
+}

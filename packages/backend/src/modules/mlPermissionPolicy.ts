@@ -27,8 +27,10 @@ export const DEFAULT_ML_ADMIN_GROUPS = ['group:default/platform-team'];
  * The portal's permission policy:
  *
  * - ML resource permissions (`ml.notebook.create`, `ml.notebook.manage`,
- *   `ml.model.promote`, `ml.pipeline.run`): allowed on the condition that the
- *   user is a member of the team owning the GPU quota, Model or Pipeline
+ *   `ml.model.promote`, `ml.model.rollout`, `ml.model.deploy`,
+ *   `ml.pipeline.run`, `ml.logs.read`): allowed on the condition that the
+ *   user is a member of the team owning the GPU quota (namespace), Model or
+ *   Pipeline
  *   (claims = the user's ownership refs). The ML backend evaluates it.
  * - `ml.audit.read` (everyone's audit trail): members of
  *   `ml.permissions.adminGroups` only; others still see their own rows.

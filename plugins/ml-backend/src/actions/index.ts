@@ -57,7 +57,7 @@ export interface MlActionsOptions {
  * `ml:start-pipeline-run`, `ml:compare-runs`, `ml:get-logs`,
  * `ml:estimate-queue-wait`, `ml:gpu-hours`, `ml:get-queue-history`,
  * `ml:get-model-serving`,
- * `ml:rollout-model`), which the MCP actions
+ * `ml:rollout-model`, `ml:deploy-model`), which the MCP actions
  * backend serves to AI assistants. Each runs with the caller's credentials
  * through the services behind the HTTP API, so the catalog's and this
  * plugin's permissions, the quota checks and the audit trail apply as in

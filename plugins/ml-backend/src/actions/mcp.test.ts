@@ -58,6 +58,7 @@ const as = asUser;
 const TOOLS = [
   'ml.compare-runs',
   'ml.create-notebook',
+  'ml.deploy-model',
   'ml.estimate-queue-wait',
   'ml.explain-pending-workload',
   'ml.get-gpu-quota',
@@ -321,6 +322,11 @@ describeIfBinary([
     });
     // Repointing production is a change an assistant should confirm.
     expect(byName['ml.promote-model-version'].annotations).toMatchObject({
+      readOnlyHint: false,
+      destructiveHint: true,
+    });
+    // So is starting a server that spends a team's GPUs.
+    expect(byName['ml.deploy-model'].annotations).toMatchObject({
       readOnlyHint: false,
       destructiveHint: true,
     });
@@ -909,6 +915,65 @@ describeIfBinary([
             fromVersion: 'v1',
           }),
         ],
+      ]);
+    });
+
+    it("deploy-model: a dry run, then the deployment, through the HTTP API's service; a non-member refused", async () => {
+      const body = {
+        cluster: 'gpu-cluster-a',
+        namespace: 'fraud',
+        name: 'mcp-deployed',
+        version: 'v2',
+        gpus: 0,
+        maxReplicas: 2,
+      };
+      const refused = await call(EVE, 'ml.deploy-model', {
+        model: 'mcp-model',
+        ...body,
+      });
+      expect(refused.isError).toBe(true);
+      expect(refused.content[0].text).toBe(
+        'NotAllowedError: user:default/eve is not a member of group:default/fraud-team, which owns namespace fraud on gpu-cluster-a',
+      );
+      const dry = await call(ADA, 'ml.deploy-model', {
+        model: 'mcp-model',
+        ...body,
+        dryRun: true,
+      });
+      expect(dry.isError).toBeFalsy();
+      expect(dry.structuredContent).toMatchObject({
+        dryRun: true,
+        kind: 'InferenceService',
+        manifests: [{ metadata: { name: 'mcp-deployed' } }],
+      });
+      expect(
+        kube.get(KSERVE, 'InferenceService', 'fraud', 'mcp-deployed'),
+      ).toBeUndefined();
+      const done = await call(ADA, 'ml.deploy-model', {
+        model: 'mcp-model',
+        ...body,
+      });
+      expect(done.isError).toBeFalsy();
+      expect(done.structuredContent).toMatchObject({
+        dryRun: false,
+        place: { name: 'mcp-deployed', version: 'v2' },
+      });
+      const live = kube.get(
+        KSERVE,
+        'InferenceService',
+        'fraud',
+        'mcp-deployed',
+      ) as any;
+      expect(live.spec.predictor).toMatchObject({
+        minReplicas: 1,
+        maxReplicas: 2,
+      });
+      const audit = await request(backend.server)
+        .get('/api/ml/audit?action=ml.model.deploy')
+        .set(as(ADA));
+      expect(audit.body.items.map((e: any) => e.outcome)).toEqual([
+        'succeeded',
+        'succeeded',
       ]);
     });
   });

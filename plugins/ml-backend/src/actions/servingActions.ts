@@ -1,6 +1,11 @@
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
-import { modelRolloutRequestSchema } from '@mlplatform/plugin-ml-common';
+import {
+  MAX_SERVING_REPLICAS,
+  MODEL_SERVING_RUNTIMES,
+  modelDeploymentRequestSchema,
+  modelRolloutRequestSchema,
+} from '@mlplatform/plugin-ml-common';
 import type { z as zod } from 'zod/v3';
 import { parseInput } from '../parseInput';
 import { readModel } from '../services/modelEntities';
@@ -57,9 +62,10 @@ const place = (z: typeof zod) =>
   });
 
 /**
- * `get-model-serving` and `rollout-model`: the answers of
- * `GET /models/:namespace/:name/serving` and
- * `POST /models/:namespace/:name/rollout`, through the same
+ * `get-model-serving`, `rollout-model` and `deploy-model`: the answers of
+ * `GET /models/:namespace/:name/serving`,
+ * `POST /models/:namespace/:name/rollout` and
+ * `POST /models/:namespace/:name/deployments`, through the same
  * {@link ServingService} (permission check and audit).
  */
 export function registerServingActions(options: {
@@ -160,6 +166,89 @@ export function registerServingActions(options: {
         output: await serving.rollout({
           model: entityParams(model, 'model'),
           request: parseInput(modelRolloutRequestSchema, body, 'body'),
+          credentials: user,
+        }),
+      };
+    },
+  });
+
+  actionsRegistry.register({
+    name: 'deploy-model',
+    title: 'Deploy a model version',
+    description: [
+      'Serves one registry version of an ML model in a team namespace, as the "Deploy a model" template does:',
+      'a KServe InferenceService where the cluster has KServe, else a Deployment + Service,',
+      'each replica with `gpus` GPUs, scaled between minReplicas and maxReplicas;',
+      'gpus x maxReplicas must fit the namespace quota (free + borrowable).',
+      'Only members of the team that owns the namespace may, and every attempt is audited (ml.model.deploy).',
+      'Use dryRun: true first to see the manifests and check the quota without applying anything;',
+      'list-model-versions gives the versions and get-gpu-quotas the namespaces.',
+    ].join(' '),
+    // It starts a server that spends the team's GPUs: ask before doing it.
+    attributes: { destructive: true, idempotent: false, readOnly: false },
+    schema: {
+      input: z =>
+        z
+          .object({
+            model: z.string().min(1).max(300).describe(MODEL_DESCRIPTION),
+            // Checked by the HTTP API's own body schema in `action`.
+            cluster: z.string().describe('Cluster to serve on'),
+            namespace: z.string().describe("The team's Kubernetes namespace"),
+            name: z
+              .string()
+              .describe(
+                'Name of the InferenceService or Deployment (DNS label, at most 45 characters)',
+              ),
+            version: z
+              .string()
+              .describe('The registry version to serve, e.g. v3 or 7'),
+            runtime: z
+              .enum(MODEL_SERVING_RUNTIMES)
+              .optional()
+              .describe('kserve-v2 (default) or vllm-openai for LLMs'),
+            gpus: z.number().describe('GPUs per replica, 0 for CPU only'),
+            gpuResource: z
+              .string()
+              .optional()
+              .describe('nvidia.com/gpu (default) or nvidia.com/mig-<profile>'),
+            flavor: z.string().optional().describe('Kueue ResourceFlavor'),
+            minReplicas: z.number().optional().describe('Default 1'),
+            maxReplicas: z
+              .number()
+              .optional()
+              .describe(`Default 1, at most ${MAX_SERVING_REPLICAS}`),
+            dryRun: z
+              .boolean()
+              .optional()
+              .describe('Check and build the manifests, apply nothing'),
+          })
+          .strict(),
+      output: z =>
+        z.object({
+          entityRef: z.string(),
+          dryRun: z.boolean(),
+          cluster: z.string(),
+          namespace: z.string(),
+          name: z.string(),
+          kind: z.enum(['InferenceService', 'Deployment']),
+          version: z.string(),
+          storageUri: z.string(),
+          gpus: z.object({
+            perReplica: z.number(),
+            total: z.number(),
+            resource: z.string(),
+          }),
+          manifests: z.array(z.record(z.string(), z.unknown())),
+          place: place(z).optional(),
+        }),
+    },
+    action: async ({ input, credentials }) => {
+      const user = userCredentials(credentials, 'deploy-model');
+      const { model, ...body } = input;
+      return {
+        output: await serving.deployments.deploy({
+          model: entityParams(model, 'model'),
+          request: parseInput(modelDeploymentRequestSchema, body, 'body'),
           credentials: user,
         }),
       };

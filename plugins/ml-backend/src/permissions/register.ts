@@ -11,6 +11,7 @@ import {
   mlNotebookManagePermission,
   mlModelPromotePermission,
   mlModelRolloutPermission,
+  mlModelDeployPermission,
   mlPipelineRunPermission,
   mlAuditReadPermission,
   mlLogsReadPermission,
@@ -87,6 +88,8 @@ export function registerMlPermissions(options: {
       mlNotebookManagePermission,
       // logs are read per namespace, under the same owning-team rules
       mlLogsReadPermission,
+      // a deployment spends the namespace's GPUs, like a notebook
+      mlModelDeployPermission,
     ],
     rules: Object.values(mlPermissionRules.gpuQuota),
     getResources: refs =>

@@ -1,6 +1,8 @@
 import { HttpAuthService } from '@backstage/backend-plugin-api';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
+  ModelDeploymentResponse,
+  modelDeploymentRequestSchema,
   ModelRolloutResponse,
   ModelServingResponse,
   modelRolloutRequestSchema,
@@ -11,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { databaseUnavailableErrors } from '../database/unavailable';
 import { parseInput } from '../parseInput';
 import { readModel } from '../services/modelEntities';
+import type { DeploymentService } from '../services/serving/DeploymentService';
 import { ServingService } from '../services/serving/ServingService';
 
 /** @internal */
@@ -24,7 +27,9 @@ export interface ServingRouterOptions {
  * `GET /models/:namespace/:name/serving`: every place the Model serves
  * (InferenceServices and Deployments labelled `mlplatform.io/model`) across
  * the clusters; `POST /models/:namespace/:name/rollout`: canary, promote or
- * roll back (see {@link ServingService}). The entity is read with the
+ * roll back (see {@link ServingService}); `POST
+ * /models/:namespace/:name/deployments`: serve a registry version (see
+ * {@link DeploymentService}). The entity is read with the
  * caller's credentials, so the catalog's permissions decide who may see it.
  *
  * @internal
@@ -71,6 +76,17 @@ export async function createServingRouter(
       httpRequest: req,
     });
     res.json(body);
+  });
+
+  router.post('/models/:namespace/:name/deployments', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const body: ModelDeploymentResponse = await serving.deployments.deploy({
+      model: req.params,
+      request: parseInput(modelDeploymentRequestSchema, req.body, 'body'),
+      credentials,
+      httpRequest: req,
+    });
+    res.status(body.dryRun ? 200 : 201).json(body);
   });
 
   router.use(databaseUnavailableErrors);

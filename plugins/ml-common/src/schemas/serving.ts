@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { gpuRequestSchema } from './kubernetes';
 import { clusterName, dnsLabel } from './patterns';
 import { MODEL_VERSION_REFERENCE_PATTERN } from './registry';
 
@@ -51,3 +52,77 @@ export const modelRolloutRequestSchema = z.discriminatedUnion('action', [
  * @public
  */
 export type ModelRolloutRequest = z.infer<typeof modelRolloutRequestSchema>;
+
+/** Serving runtimes a deployment can ask for. @public */
+export const MODEL_SERVING_RUNTIMES = ['kserve-v2', 'vllm-openai'] as const;
+
+/** Most replicas one deployment may scale to. @public */
+export const MAX_SERVING_REPLICAS = 32;
+
+const replicas = (min: number) =>
+  z
+    .number({ error: `must be a whole number from ${min} to 32` })
+    .int(`must be a whole number from ${min} to 32`)
+    .min(min, `must be from ${min} to 32`)
+    .max(MAX_SERVING_REPLICAS, `must be from ${min} to 32`);
+
+/**
+ * Body of `POST /api/ml/models/:namespace/:name/deployments` (and the
+ * `deploy-model` MCP action and the `ml:model:deploy` scaffolder action):
+ * serve one registry version of the Model in a team's namespace, each
+ * replica with `gpus` of `gpuResource`, scaled between `minReplicas` and
+ * `maxReplicas`. The GPU fields are {@link gpuRequestSchema}'s, with the same
+ * rules; the backend checks `gpus` × `maxReplicas` against the quota. With
+ * `dryRun`, every check runs and the manifests are returned, nothing applied.
+ *
+ * @public
+ */
+export const modelDeploymentRequestSchema = z
+  .object({
+    ...gpuRequestSchema.shape,
+    /**
+     * The InferenceService (or Deployment) name: KServe derives longer names
+     * from it, so at most 45 characters.
+     */
+    name: dnsLabel(45),
+    /** A version of the Model in its registry, e.g. `v3` or `7`. */
+    version: z
+      .string()
+      .regex(
+        MODEL_VERSION_REFERENCE_PATTERN,
+        'must be a tag, a version number or a sha256 digest, like v3, 7 or sha256:…',
+      ),
+    runtime: z
+      .enum(MODEL_SERVING_RUNTIMES, {
+        error: `must be one of ${MODEL_SERVING_RUNTIMES.join(', ')}`,
+      })
+      .default('kserve-v2'),
+    minReplicas: replicas(0).default(1),
+    maxReplicas: replicas(1).default(1),
+    dryRun: z.boolean().default(false),
+  })
+  .strict()
+  .refine(b => b.minReplicas <= b.maxReplicas, {
+    path: ['minReplicas'],
+    message: 'must not be more than maxReplicas',
+  });
+
+/**
+ * Body of `POST /api/ml/models/:namespace/:name/deployments`, as a caller
+ * writes it.
+ *
+ * @public
+ */
+export type ModelDeploymentRequest = z.input<
+  typeof modelDeploymentRequestSchema
+>;
+
+/**
+ * Body of `POST /api/ml/models/:namespace/:name/deployments`, parsed
+ * (defaults applied).
+ *
+ * @public
+ */
+export type ParsedModelDeploymentRequest = z.output<
+  typeof modelDeploymentRequestSchema
+>;

@@ -73,18 +73,20 @@ export class NotebookPlacement {
   /**
    * The owning team and quotas of a namespace, read fresh (a create spends
    * GPUs, so a cached snapshot would do). Throws when the cluster does not
-   * answer, the namespace does not exist, or no team owns it.
+   * answer, the namespace does not exist, or no team owns it. `cannot`
+   * begins the message of an unavailable cluster, e.g. `cannot create
+   * notebook x`.
    */
   async ownedNamespace(
-    target: NotebookTarget,
-    notebook: string,
+    target: Pick<NotebookTarget, 'cluster' | 'namespace'>,
+    cannot: string,
   ): Promise<OwnedNamespace> {
     const { cluster, namespace } = target;
     const { clusters, quotas } = this.deps;
     const snapshot = await quotas.clusterQuotas(cluster, { fresh: true });
     if (!snapshot.availability.available) {
       throw new ServiceUnavailableError(
-        `cannot create notebook ${notebook}: ${snapshot.availability.error}`,
+        `${cannot}: ${snapshot.availability.error}`,
       );
     }
     if (!snapshot.namespaces.has(namespace)) {

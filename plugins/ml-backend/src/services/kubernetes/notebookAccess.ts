@@ -213,7 +213,7 @@ export async function admitNotebook(
   };
 
   const owned = await orRefuse(() =>
-    deps.placement.ownedNamespace(where, name),
+    deps.placement.ownedNamespace(where, `cannot create notebook ${name}`),
   );
   const denied = await notebookRefusal(
     deps.permissions,

@@ -32,7 +32,10 @@ import { ClusterService, KubeList } from '../kubernetes/ClusterService';
 import { KubeApiError } from '../kubernetes/KubeClient';
 import { ModelParams, readModel, registryRefOf } from '../modelEntities';
 import { ModelHealthService } from '../monitoring/ModelHealthService';
+import { QuotaService } from '../kubernetes/QuotaService';
 import { RegistryService } from '../registry/RegistryService';
+import { DeploymentService } from './DeploymentService';
+import { storageUriFor } from './storageUri';
 import {
   canaryPercentOf,
   deploymentPlace,
@@ -80,6 +83,11 @@ export interface ServingServiceOptions {
   health?: ModelHealthService;
   /** How long a cluster's list is fresh; default 10 s, answered stale for a minute more while refreshed. */
   ttlMs?: number;
+  /**
+   * The quotas a deployment spends, read fresh (the plugin's, so a deploy
+   * refreshes the quota page too); a service of its own when absent.
+   */
+  quotas?: QuotaService;
 }
 
 /**
@@ -103,6 +111,8 @@ export interface ServingServiceOptions {
  */
 export class ServingService {
   private readonly lists: CoalescingCache<KubeList<ServingObject> | null>;
+  /** Deploying a version: the same clusters, and these lists refreshed after. */
+  readonly deployments: DeploymentService;
   /** The last answer per Model and the lists it was made from. */
   private readonly answers = new Map<
     string,
@@ -119,6 +129,14 @@ export class ServingService {
       ttlMs,
       staleMs: 6 * ttlMs,
       maxEntries: 512,
+    });
+    this.deployments = DeploymentService.create({
+      ...options,
+      quotas:
+        options.quotas ?? new QuotaService(options.clusters, options.logger),
+      onApplied: cluster => {
+        for (const k of KINDS) this.lists.delete(`${cluster}|${k.kind}`);
+      },
     });
   }
 
@@ -538,30 +556,4 @@ export class ServingService {
   }
 }
 
-/**
- * The storage URI of `version`: the current URI with its version replaced
- * when it ends with it (`…:v2` → `…:v3`, `models:/x/2` → `models:/x/3`),
- * else built from the registry ref (`oci://host/repo` → `oci://host/repo:v3`,
- * `mlflow://[registry/]x` → `models:/x/3`).
- *
- * @internal
- */
-export function storageUriFor(
-  currentUri: string | undefined,
-  currentVersion: string | undefined,
-  registryRef: string,
-  version: string,
-): string {
-  if (currentUri && currentVersion) {
-    for (const sep of [':', '/']) {
-      if (currentUri.endsWith(`${sep}${currentVersion}`)) {
-        return `${currentUri.slice(0, -currentVersion.length)}${version}`;
-      }
-    }
-  }
-  if (registryRef.startsWith('mlflow://')) {
-    const name = registryRef.slice('mlflow://'.length).split('/').pop();
-    return `models:/${name}/${version}`;
-  }
-  return `${registryRef.replace(/:[^/:]*$/, '')}:${version}`;
-}
+export { storageUriFor } from './storageUri';
