@@ -134,6 +134,40 @@ describe('MlEntitiesProcessor', () => {
     ]);
   });
 
+  it('gives a model-server Component serves/servedBy to the ML Models it dependsOn, and nothing for other dependencies', async () => {
+    const server: Entity = {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: { name: 'fraud-detector-v3', namespace: 'fraud' },
+      spec: {
+        type: 'model-server',
+        lifecycle: 'production',
+        owner: 'group:default/fraud-team',
+        dependsOn: [
+          'model:default/fraud-detector',
+          'model:ranker',
+          'resource:default/feature-store',
+          'not a ref:::',
+        ],
+      },
+    };
+    const { claimed, relations } = await process(server);
+    expect(claimed).toBe(false);
+    const self = 'component:fraud/fraud-detector-v3';
+    expect(relations).toEqual([
+      `model:default/fraud-detector servedBy ${self}`,
+      `${self} serves model:default/fraud-detector`,
+      `model:fraud/ranker servedBy ${self}`,
+      `${self} serves model:fraud/ranker`,
+    ]);
+    // A Component of another type depending on a Model does not serve it.
+    const client = await process({
+      ...server,
+      spec: { ...server.spec, type: 'service' },
+    });
+    expect(client.relations).toEqual([]);
+  });
+
   it('rejects bad ML annotations on Developer Hub ai-model resources', async () => {
     const resource = byName('granite-3-1-8b-instruct');
     await expect(

@@ -26,7 +26,8 @@ function rejectMisdeclared(entity: Entity): void {
  * their JSON schemas and rules with messages that name the entity, the field
  * and the reason, and emits both directions of every relation their reference
  * fields imply. Red Hat Developer Hub `ai-model` Resources get their ML
- * annotations checked and a servedBy/serves relation.
+ * annotations checked and a servedBy/serves relation; `model-server`
+ * Components serve the ML Models in their `spec.dependsOn`.
  *
  * @public
  */

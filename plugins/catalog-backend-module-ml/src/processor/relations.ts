@@ -58,32 +58,50 @@ export function emitMlRelations(
   }
 }
 
+/** The refs of a list field naming entities of `kind`; refs that do not parse are Backstage's to report. */
+function refsOfKind(
+  entity: Entity,
+  field: 'dependsOn' | 'dependencyOf',
+  kind: string,
+): CompoundEntityRef[] {
+  const refs = entity.spec?.[field];
+  if (!Array.isArray(refs)) return [];
+  return refs.flatMap(ref => {
+    if (typeof ref !== 'string') return [];
+    try {
+      const target = parseEntityRef(ref, {
+        defaultNamespace: entity.metadata.namespace ?? DEFAULT_NAMESPACE,
+      });
+      return target.kind.toLocaleLowerCase('en-US') === kind ? [target] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /**
- * Gives Red Hat Developer Hub `ai-model` Resources the serving relation of ML
- * Models: the Components listed in `spec.dependencyOf` depend on the model,
- * which for the bridge's output means they serve it. Refs that do not parse
- * are skipped; Backstage's own processing reports them.
+ * The serving relations of model-like entities of Backstage's own kinds:
+ *
+ * - a Red Hat Developer Hub `ai-model` Resource is served by the Components
+ *   in its `spec.dependencyOf` (the bridge's output means that);
+ * - a `model-server` Component (the "Deploy a model" template's, or any)
+ *   serves the ML Models in its `spec.dependsOn` (`model:<ns>/<name>`).
+ *
+ * Both emit `servedBy` from the model and `serves` from the Component.
  */
 export function emitModelLikeRelations(
   entity: Entity,
   emit: CatalogProcessorEmit,
 ) {
-  if (getModelLikeType(entity) !== 'rhdh-ai-model') return;
+  const type = getModelLikeType(entity);
   const self = getCompoundEntityRef(entity);
-  const dependents = entity.spec?.dependencyOf;
-  if (!Array.isArray(dependents)) return;
-  for (const ref of dependents) {
-    if (typeof ref !== 'string') continue;
-    let target: CompoundEntityRef;
-    try {
-      target = parseEntityRef(ref, {
-        defaultNamespace: entity.metadata.namespace ?? DEFAULT_NAMESPACE,
-      });
-    } catch {
-      continue;
+  if (type === 'rhdh-ai-model') {
+    for (const server of refsOfKind(entity, 'dependencyOf', 'component')) {
+      emitPair(emit, self, server, RELATION_SERVED_BY, RELATION_SERVES);
     }
-    if (target.kind.toLocaleLowerCase('en-US') === 'component') {
-      emitPair(emit, self, target, RELATION_SERVED_BY, RELATION_SERVES);
+  } else if (type === 'rhdh-model-server') {
+    for (const model of refsOfKind(entity, 'dependsOn', 'model')) {
+      emitPair(emit, model, self, RELATION_SERVED_BY, RELATION_SERVES);
     }
   }
 }
