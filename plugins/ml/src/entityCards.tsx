@@ -45,6 +45,21 @@ export const datasetOverviewEntityCard = EntityCardBlueprint.make({
 });
 
 /**
+ * Live facts of a Dataset from where it lives (S3 prefix, PVC, Feast
+ * materialization) and its freshness verdict (`entity-card:ml/dataset-facts`).
+ *
+ * @public
+ */
+export const datasetFactsEntityCard = EntityCardBlueprint.make({
+  name: 'dataset-facts',
+  params: {
+    filter: isDatasetEntity,
+    loader: () =>
+      import('./components/EntityCards').then(m => <m.DatasetFactsCard />),
+  },
+});
+
+/**
  * Overview card on Pipeline pages.
  *
  * @public
@@ -244,6 +259,7 @@ export const logsEntityCard = EntityCardBlueprint.make({
 export const mlEntityCards = [
   modelOverviewEntityCard,
   datasetOverviewEntityCard,
+  datasetFactsEntityCard,
   pipelineOverviewEntityCard,
   pipelineRunsEntityCard,
   gpuQuotaOverviewEntityCard,

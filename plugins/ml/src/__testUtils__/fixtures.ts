@@ -195,6 +195,7 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     startNotebook: missing('startNotebook'),
     deleteNotebook: missing('deleteNotebook'),
     getModelHealth: missing('getModelHealth'),
+    getDatasetFacts: missing('getDatasetFacts'),
     getModelVersions: missing('getModelVersions'),
     promoteModel: missing('promoteModel'),
     getPipelineRuns: missing('getPipelineRuns'),

@@ -3,6 +3,8 @@ import {
   AlertActionsResponse,
   CompareRunsRequest,
   CompareRunsResponse,
+  DatasetFactsResponse,
+  DatasetRef,
   ExperimentEntityRef,
   ExperimentRunsRequest,
   ExperimentRunsResponse,
@@ -122,6 +124,11 @@ export interface MlApi {
    * verdict, objectives, chart series and firing alerts.
    */
   getModelHealth(ref: ModelRef, window?: string): Promise<ModelHealthResponse>;
+  /**
+   * What a Dataset's location says now (S3 prefix, PVC, Feast
+   * materialization) and its freshness verdict.
+   */
+  getDatasetFacts(ref: DatasetRef): Promise<DatasetFactsResponse>;
   /** The versions of a Model in its registry, newest first. */
   getModelVersions(ref: ModelRef): Promise<ModelVersionsResponse>;
   /**

@@ -3,6 +3,8 @@ import {
   AlertActionsResponse,
   CompareRunsRequest,
   CompareRunsResponse,
+  DatasetFactsResponse,
+  DatasetRef,
   ExperimentEntityRef,
   ExperimentRunsRequest,
   ExperimentRunsResponse,
@@ -132,6 +134,10 @@ export class MlClient implements MlApi {
     signal?: AbortSignal,
   ): AsyncIterable<NotebookProgressEvent> {
     return this.client.followNotebookProgress(ref, signal ? { signal } : {});
+  }
+
+  getDatasetFacts(ref: DatasetRef): Promise<DatasetFactsResponse> {
+    return this.client.getDatasetFacts(ref);
   }
 
   getModelHealth(

@@ -5,3 +5,4 @@ export { GpuQuotaOverviewCard } from './GpuQuotaOverviewCard';
 export { LineageCard } from './LineageCard';
 export { ModelCardSection } from './ModelCardSection';
 export { GpuQuotaUsageCard } from './GpuQuotaUsageCard';
+export { DatasetFactsCard } from './DatasetFactsCard';
