@@ -294,6 +294,8 @@ interface Run {
   firstPage: number;
   /** The client opening the progress stream after the 201 (ms). */
   client: number;
+  /** POST /notebooks answered (ms): the wait before the progress bar shows. */
+  createAnswer: number;
   /** Of portal: the POST before the spawn request, after it, the stream. */
   portalBeforeSpawn: number;
   portalAfterSpawn: number;
@@ -403,6 +405,7 @@ async function oneRun(options: {
     jupyterhub: hubApi + (stream.ready - stream.start),
     firstPage: c4 - c3,
     client: c2 - c1,
+    createAnswer: c1 - c0,
     portalBeforeSpawn,
     portalAfterSpawn: portalPost - portalBeforeSpawn,
     portalStream,
@@ -501,6 +504,7 @@ async function main() {
       'jupyterhub',
       'firstPage',
       'client',
+      'createAnswer',
       'portalBeforeSpawn',
       'portalAfterSpawn',
       'portalStream',
@@ -534,6 +538,7 @@ async function main() {
     console.table(
       [...runs, { name: 'median', ...median }].map(r => ({
         run: r.name,
+        'POST answered ms': ms(r.createAnswer),
         'portal before spawn ms': ms(r.portalBeforeSpawn),
         'portal after spawn ms': ms(r.portalAfterSpawn),
         'portal stream ms': ms(r.portalStream),
