@@ -479,7 +479,9 @@ async function main() {
       );
     });
     const baseUrl = `http://127.0.0.1:${port}/api/ml`;
-    api = new MlApiClient({ discoveryApi: { getBaseUrl: async () => baseUrl } });
+    api = new MlApiClient({
+      discoveryApi: { getBaseUrl: async () => baseUrl },
+    });
     const jar = await logInToHub(hub.url);
     const overhead = await proxyOverheadMs(hub.url, proxy.url);
 
