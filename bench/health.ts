@@ -49,7 +49,8 @@ interface Args {
 function readArgs(): Args {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string', default: '60' },
+      // Per arm; 60 s alone, 20 s per arm with --real-backend.
+      duration: { type: 'string' },
       connections: { type: 'string', default: '200' },
       window: { type: 'string', default: '1h' },
       'cache-ttl-ms': { type: 'string', default: '10000' },
@@ -61,7 +62,9 @@ function readArgs(): Args {
     },
     strict: true,
   });
-  const duration = Number(values.duration);
+  const duration = Number(
+    values.duration ?? (values['real-backend'] ? 20 : 60),
+  );
   const connections = Number(values.connections);
   const cacheTtlMs = Number(values['cache-ttl-ms']);
   if (!(duration > 0 && duration <= 600)) {

@@ -2,7 +2,7 @@
 # Runs the benchmarks of DESIGN.md section 8 against real servers and prints
 # their figures. Not part of the tests. Arguments pick benchmarks:
 #   scripts/bench.sh                 all, full size (takes a while)
-#   scripts/bench.sh quotas health   some of them (quotas, health, registry, load, logs, mlflow, waits, idle, notebooks)
+#   scripts/bench.sh quotas health   some of them (quotas, health, catalog, registry, load, logs, mlflow, waits, idle, notebooks)
 # BENCH_QUICK=1 shrinks every run (for a smoke check).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,13 +12,15 @@ cd "$ROOT"
 run() { node --require ./node_modules/@backstage/cli/config/nodeTransform.cjs "$@"; }
 quick="${BENCH_QUICK:-}"
 which=("$@")
-((${#which[@]})) || which=(quotas health registry load logs mlflow waits idle notebooks)
+((${#which[@]})) || which=(quotas health catalog registry load logs mlflow waits idle notebooks)
 
 for bench in "${which[@]}"; do
   echo "== bench/$bench.ts"
   case "$bench" in
     quotas) if [[ -n "$quick" ]]; then run bench/quotas.ts 50 2; else run bench/quotas.ts 500 7; fi ;;
-    health) if [[ -n "$quick" ]]; then run bench/health.ts --duration 5; else run bench/health.ts --duration 60; fi ;;
+    # The pass-through router, the real backend x1 and x2 (PostgreSQL on 127.0.0.1:5432).
+    health) if [[ -n "$quick" ]]; then run bench/health.ts --real-backend --duration 10 --rounds 2; else run bench/health.ts --real-backend; fi ;;
+    catalog) if [[ -n "$quick" ]]; then run bench/catalog.ts --sizes 1000,5000; else run bench/catalog.ts; fi ;;
     registry) run bench/registry.ts ${quick:+--models 200 --datasets 40} ;;
     load) if [[ -n "$quick" ]]; then run bench/load.ts --duration 5 --connections 50; else run bench/load.ts --duration 60 --connections 200; fi ;;
     logs) if [[ -n "$quick" ]]; then run bench/logs.ts --runs 20; else run bench/logs.ts --runs 200; fi ;;
@@ -29,6 +31,6 @@ for bench in "${which[@]}"; do
     waits) run bench/waits.ts ;;
     # BENCH_QUICK is read by the script itself: 2 notebooks instead of 5.
     notebooks) run bench/notebooks.ts ;;
-    *) echo "unknown benchmark: $bench (quotas, health, registry, load, logs, mlflow, waits, idle, notebooks)" >&2; exit 2 ;;
+    *) echo "unknown benchmark: $bench (quotas, health, catalog, registry, load, logs, mlflow, waits, idle, notebooks)" >&2; exit 2 ;;
   esac
 done

@@ -41,11 +41,13 @@ export function applyMlEntityDefaults(entity: Entity): Entity {
     };
   }
   const annotations = entity.metadata.annotations ?? {};
+  // The annotation is checked first: entities from the registry provider
+  // carry it, and then the registry ref need not be matched again.
   if (
     entity.kind === MODEL_KIND &&
+    annotations[ANNOTATION_REGISTRY_REF] === undefined &&
     typeof spec.registry === 'string' &&
-    registryRef.test(spec.registry) &&
-    annotations[ANNOTATION_REGISTRY_REF] === undefined
+    registryRef.test(spec.registry)
   ) {
     return {
       ...entity,
