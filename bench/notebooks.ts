@@ -15,13 +15,13 @@
  * browser logged in to JupyterHub would (cookies, OAuth redirects) until
  * JupyterLab's page answers 200; then deletes the notebook.
  */
-import { fork } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import fs from 'node:fs';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import { MlApiClient } from '@mlplatform/plugin-ml-common';
 import { startKubeApiServer } from '@mlplatform/test-kube-apiserver';
@@ -436,10 +436,8 @@ function uptime() {
   try {
     return execFileSync('uptime', { encoding: 'utf8' }).trim();
   } catch {
-    return `load average: ${require('node:os')
-      .loadavg()
-      .map((x: number) => x.toFixed(2))
-      .join(', ')}`;
+    const load = os.loadavg().map(x => x.toFixed(2));
+    return `load average: ${load.join(', ')}`;
   }
 }
 
