@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { demoVolumeSamples } from './demoVolumes';
 import { openMetricsSeries, OpenMetricsPoint } from './openMetrics';
 
 /**
@@ -680,6 +681,7 @@ export function demoMetricsBackfill(
       bystanderSamples(t),
       gpuAccountingSamples(t),
       kueueQueueSamples(t),
+      demoVolumeSamples(t),
     );
     for (const [name, labels, value] of samples) {
       const key = `${name}${JSON.stringify(labels)}`;
@@ -721,6 +723,7 @@ export function demoMetricsExposition(options: {
       bystanderSamples(now),
       gpuAccountingSamples(now),
       kueueQueueSamples(now),
+      demoVolumeSamples(now),
     )
     .filter(([name]) => name !== 'up')
     .map(([name, labels, value]) => {

@@ -5,8 +5,10 @@
  *   node --require ./node_modules/@backstage/cli/config/nodeTransform.cjs \
  *     ./packages/test-services/src/feastCli.ts --port 19570 --dir .demo/feast
  *
- * Prints one JSON line ({"url", "project"}) once the registry REST server
- * answers; stops it on SIGTERM/SIGINT (the exit hooks of process.ts).
+ * Materializes every view up to 15 minutes ago (the last 6 hours), so the
+ * Dataset pages' Live facts show a recent materialization, then prints one
+ * JSON line ({"url", "project"}); stops the server on SIGTERM/SIGINT (the
+ * exit hooks of process.ts).
  */
 import path from 'node:path';
 import { startFeast } from './feast';
@@ -26,6 +28,8 @@ async function main() {
     port,
     ...(dir ? { dir: path.resolve(dir) } : {}),
   });
+  const end = Date.now() - 15 * 60_000;
+  await feast.materialize(new Date(end - 6 * 3600_000), new Date(end));
   process.stdout.write(
     `${JSON.stringify({ url: feast.url, project: feast.project })}\n`,
   );

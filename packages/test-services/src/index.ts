@@ -14,6 +14,7 @@ export * from './demoMetrics';
 export * from './demoMlflow';
 export * from './demoOrchestrators';
 export * from './demoTensorBoard';
+export { DEMO_VOLUMES } from './demoVolumes';
 export * from './feast';
 export {
   describeIfBinary,
