@@ -134,7 +134,8 @@ fraud_features = FeatureService(
     name="fraud_features",
     features=[card_velocity, merchant_risk[["risk_score"]], card_chargebacks],
     description="Per-transaction features (velocity, merchant risk, chargebacks) the fraud models are trained on",
-    tags={**TEAM, "title": "Fraud features", "producedBy": "fraud-features-pipeline"})
+    tags={**TEAM, "title": "Fraud features", "producedBy": "fraud-features-pipeline",
+          "freshness": "24h"})
 `,
 };
 

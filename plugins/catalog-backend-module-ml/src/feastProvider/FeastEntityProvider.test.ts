@@ -132,6 +132,8 @@ describeIfBinary(feastBinary)('FeastEntityProvider (real Feast)', () => {
       system: 'fraud-detection',
       classification: 'confidential',
       producedBy: 'fraud-features-pipeline',
+      // The service's `freshness` tag: its objective.
+      freshness: { maxAge: '24h' },
       location: 'feast://fraud/feature-services/fraud_features',
       schema: {
         fields: [

@@ -47,6 +47,8 @@ const TAG = {
   classification: 'classification',
   producedBy: 'producedBy',
   title: 'title',
+  /** The freshness objective's maxAge (`24h`): spec.freshness. */
+  freshness: 'freshness',
   /** On a data source: the catalog Dataset it is (then none is emitted). */
   dataset: 'dataset',
 };
@@ -207,6 +209,7 @@ function tagFacts(tags: Record<string, string>) {
   const classification = tags[TAG.classification];
   const producedBy = tags[TAG.producedBy];
   const lifecycle = tags[TAG.lifecycle];
+  const maxAge = tags[TAG.freshness];
   return {
     lifecycle:
       lifecycle && ENTITY_TYPE.test(lifecycle) ? lifecycle : 'production',
@@ -215,6 +218,10 @@ function tagFacts(tags: Record<string, string>) {
       ? { classification: classification as DatasetClassification }
       : {}),
     ...(producedBy && ENTITY_REF.test(producedBy) ? { producedBy } : {}),
+    // The Dataset schema's rule for spec.freshness.maxAge.
+    ...(maxAge && /^[1-9]\d{0,6}[smhdw]$/.test(maxAge)
+      ? { freshness: { maxAge } }
+      : {}),
   };
 }
 
