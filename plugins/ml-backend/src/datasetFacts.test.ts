@@ -18,6 +18,7 @@ import {
   startKubeApiServer,
 } from '@mlplatform/test-kube-apiserver';
 import {
+  getFreePort,
   openMetricsSeries,
   PrometheusHandle,
   S3Handle,
@@ -66,6 +67,7 @@ const entities = [
   dataset('no-claim', 'pvc://gpu-cluster-a/nlp/missing-claim'),
   dataset('elsewhere', 'pvc://gpu-cluster-z/nlp/support-tickets'),
   dataset('old-style-pvc', 'pvc://nlp-data/support-tickets-curated'),
+  dataset('feast-down', 'feast://fraud/card_velocity', { maxAge: '24h' }),
 ];
 
 const USED_BYTES = 7_340_032_000;
@@ -165,6 +167,12 @@ describe('GET /api/ml/datasets/:namespace/:name/facts', () => {
         mlPlugin,
         mockServices.rootConfig.factory({
           data: {
+            // A Feast registry that is down: nothing listens on the port.
+            catalog: {
+              providers: {
+                mlFeast: { url: `http://127.0.0.1:${await getFreePort()}` },
+              },
+            },
             ml: {
               prometheus: { url: prometheus.url },
               kubernetes: {
@@ -358,5 +366,16 @@ describe('GET /api/ml/datasets/:namespace/:name/facts', () => {
     expect((await facts('old-style-pvc')).unavailable).toBe(
       'spec.location "pvc://nlp-data/support-tickets-curated": live facts of a PVC need its cluster, namespace and claim: pvc://<cluster>/<namespace>/<claim>[/<path>]',
     );
+  });
+
+  it('says when the Feast registry does not answer', async () => {
+    const body = await facts('feast-down');
+    expect(body.unavailable).toMatch(
+      /^reading the Feast registry failed: Feast registry http:\/\/127\.0\.0\.1:\d+ unreachable: ECONNREFUSED$/,
+    );
+    expect(body.freshness).toMatchObject({
+      verdict: 'unknown',
+      reason: body.unavailable,
+    });
   });
 });
