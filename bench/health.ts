@@ -22,13 +22,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import express from 'express';
-import { parseLabelMatchers } from '@mlplatform/plugin-ml-common';
+import {
+  parseHealthWindow,
+  parseLabelMatchers,
+} from '@mlplatform/plugin-ml-common';
 import * as ts from '@mlplatform/test-services';
 import { createHealthRouter } from '../plugins/ml-backend/src/routes/health';
 import { AlertmanagerClient } from '../plugins/ml-backend/src/services/monitoring/AlertmanagerClient';
 import * as mp from '../plugins/ml-backend/src/services/monitoring/metricsProfiles';
 import * as svc from '../plugins/ml-backend/src/services/monitoring/ModelHealthService';
 import { PrometheusClient } from '../plugins/ml-backend/src/services/monitoring/PrometheusClient';
+import { stepFor } from '../plugins/ml-backend/src/services/monitoring/evaluateHealth';
 import {
   EXAMPLES_ML_DIR,
   readEntities,
@@ -364,8 +368,8 @@ async function main() {
     if (args.floor) {
       // The same panels straight from Prometheus: one "request" is every
       // instant and range query of one model's panels, in parallel.
-      const windowSeconds = svc.parseHealthWindow(args.window);
-      const step = svc.stepFor(windowSeconds);
+      const windowSeconds = parseHealthWindow(args.window).seconds;
+      const step = stepFor(windowSeconds);
       const panelQueries = ts.DEMO_MODELS.map(m => {
         const profile = mp.builtInMetricsProfiles[m.profile];
         const selector = parseLabelMatchers(
@@ -478,14 +482,17 @@ async function compareWithRealBackend(
     );
     for (let r = 0; r < 2; r++) {
       replicas.push(
-        await real.startReplica({
-          port: await real.freePort(),
-          databasePrefix: prefix,
-          prometheus: promUrl,
-          alertmanager: amUrl,
-          locations,
-          user: 'user:default/alice',
-        }),
+        await real.startReplica(
+          {
+            port: await real.freePort(),
+            databasePrefix: prefix,
+            prometheus: promUrl,
+            alertmanager: amUrl,
+            locations,
+            user: 'user:default/alice',
+          },
+          args.cpuProfDir,
+        ),
       );
     }
     proxy = await real.startProxy();

@@ -165,11 +165,15 @@ function waitForMessage<T>(
   });
 }
 
-function forkSelf(mode: string, env: Record<string, string> = {}) {
+function forkSelf(
+  mode: string,
+  env: Record<string, string> = {},
+  execArgv: string[] = [],
+) {
   return fork(__filename, [mode], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: process.execArgv,
+    execArgv: [...process.execArgv, ...execArgv],
   });
 }
 
@@ -200,12 +204,20 @@ export interface Replica {
   child: ChildProcess;
 }
 
-export async function startReplica(options: ReplicaOptions): Promise<Replica> {
-  const child = forkSelf('--replica', {
-    BENCH_REPLICA_CONFIG: JSON.stringify(options),
-    // Warnings and errors only: the bench's output is the table.
-    LOG_LEVEL: 'warn',
-  });
+/** Starts one replica; with `cpuProfDir`, it writes a V8 CPU profile when it stops. */
+export async function startReplica(
+  options: ReplicaOptions,
+  cpuProfDir?: string,
+): Promise<Replica> {
+  const child = forkSelf(
+    '--replica',
+    {
+      BENCH_REPLICA_CONFIG: JSON.stringify(options),
+      // Warnings and errors only: the bench's output is the table.
+      LOG_LEVEL: 'warn',
+    },
+    cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
+  );
   await waitForMessage(child, m => m?.started);
   return { port: options.port, child };
 }
