@@ -14,6 +14,8 @@ import {
   MlAuditEventsResponse,
   MlAuditQuery,
   MlHealthResponse,
+  ModelDeploymentRequest,
+  ModelDeploymentResponse,
   ModelHealthResponse,
   ModelRef,
   ModelVersionsResponse,
@@ -88,6 +90,12 @@ export interface MlService {
     request: PromoteModelRequest,
     options: MlServiceRequestOptions,
   ): Promise<PromoteModelResponse>;
+  /** Serves a registry version of a Model (or, with `dryRun`, checks and builds it). */
+  deployModel(
+    ref: ModelRef,
+    request: ModelDeploymentRequest,
+    options: MlServiceRequestOptions,
+  ): Promise<ModelDeploymentResponse>;
   getModelAlertActions(
     ref: ModelRef,
     request: { limit?: number },
@@ -187,6 +195,14 @@ export class DefaultMlService implements MlService {
     options: MlServiceRequestOptions,
   ) {
     return this.#client.promoteModel(ref, request, await this.#token(options));
+  }
+
+  async deployModel(
+    ref: ModelRef,
+    request: ModelDeploymentRequest,
+    options: MlServiceRequestOptions,
+  ) {
+    return this.#client.deployModel(ref, request, await this.#token(options));
   }
 
   async getModelAlertActions(

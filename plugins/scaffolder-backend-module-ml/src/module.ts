@@ -6,6 +6,7 @@ import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { mlServiceRef } from '@mlplatform/plugin-ml-node';
 import { createGpuQuotaCheckAction } from './actions/gpuQuotaCheck';
+import { createModelDeployAction } from './actions/modelDeploy';
 import { createNotebookCreateAction } from './actions/notebookCreate';
 import { createPublishLocalActions } from './actions/publishLocalActions';
 import { createWriteEntitiesAction } from './actions/writeEntities';
@@ -39,6 +40,7 @@ export const scaffolderModuleMl = createBackendModule({
           }),
           createGpuQuotaCheckAction({ ml }),
           createNotebookCreateAction({ ml }),
+          createModelDeployAction({ ml }),
           ...createPublishLocalActions({ config, catalog }),
         );
       },

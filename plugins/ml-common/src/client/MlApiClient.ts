@@ -35,6 +35,8 @@ import type {
   ModelHealthResponse,
   ModelVersionsResponse,
   ModelServingResponse,
+  ModelDeploymentRequest,
+  ModelDeploymentResponse,
   ModelRolloutRequest,
   ModelRolloutResponse,
   Notebook,
@@ -267,6 +269,24 @@ export class MlApiClient {
     options?: MlRequestOptions,
   ): Promise<ModelRolloutResponse> {
     return this.request('POST', `${modelPath(ref)}/rollout`, options, request);
+  }
+
+  /**
+   * `POST /models/:namespace/:name/deployments`: serves a registry version
+   * (KServe InferenceService, else Deployment + Service); with `dryRun`,
+   * checks and returns the manifests only.
+   */
+  async deployModel(
+    ref: ModelRef,
+    request: ModelDeploymentRequest,
+    options?: MlRequestOptions,
+  ): Promise<ModelDeploymentResponse> {
+    return this.request(
+      'POST',
+      `${modelPath(ref)}/deployments`,
+      options,
+      request,
+    );
   }
 
   /** `GET /models/:namespace/:name/alert-actions`: what the alert webhook did, newest first. */

@@ -83,7 +83,7 @@ export const notebookInput = {
 };
 
 /** A template leaves an unset optional parameter empty; that means "not given". */
-function given<T extends Record<string, unknown>>(
+export function given<T extends Record<string, unknown>>(
   input: T,
   optional: string[],
 ): Partial<T> {
