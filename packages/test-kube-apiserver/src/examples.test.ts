@@ -101,6 +101,19 @@ describe('examples/kube demo seeds', () => {
     expect(a.list('kueue.x-k8s.io/v1beta2', 'Cohort')).toHaveLength(1);
   });
 
+  it('gpu-cluster-a: fraud-team also queues in shared-pool-cq from fraud-sandbox (the notebook form’s wait estimate)', () => {
+    const ns: any = a.get('v1', 'Namespace', undefined, 'fraud-sandbox');
+    expect(ns.metadata.labels['mlplatform.io/team']).toBe('fraud-team');
+    const lq: any = a.get(
+      'kueue.x-k8s.io/v1beta2',
+      'LocalQueue',
+      'fraud-sandbox',
+      'fraud-sandbox-lq',
+    );
+    expect(lq.spec.clusterQueue).toBe('shared-pool-cq');
+    expect(a.list('v1', 'ResourceQuota', 'fraud-sandbox')).toHaveLength(0);
+  });
+
   it('gpu-cluster-b: nlp-cq has GPUs and MIG slices with a MIG borrowing limit, and no Kubeflow', () => {
     const cq: any = b.get(
       'kueue.x-k8s.io/v1beta2',

@@ -515,7 +515,8 @@ const KUEUE_WAIT_BUCKETS: Buckets = [
 /**
  * What GPU showback and wait estimates read: kube-state-metrics' GPU
  * requests, pod phases and node labels, and Kueue's admission wait
- * histogram of two ClusterQueues (3 and 1 admissions an hour).
+ * histogram of three ClusterQueues (recsys-cq 3, shared-pool-cq 2 and
+ * nlp-cq 1 admissions an hour).
  */
 function gpuAccountingSamples(t: number): Sample[] {
   const out: Sample[] = [];
@@ -544,6 +545,7 @@ function gpuAccountingSamples(t: number): Sample[] {
   }
   for (const [cluster, cq, perHour] of [
     ['gpu-cluster-a', 'recsys-cq', 3],
+    ['gpu-cluster-a', 'shared-pool-cq', 2],
     ['gpu-cluster-b', 'nlp-cq', 1],
   ] as const) {
     const labels = { cluster, cluster_queue: cq, priority_class: '' };
