@@ -409,6 +409,8 @@ export const mlPlugin = createBackendPlugin({
           userInfo,
           audit,
           health: healthService,
+          // a deployment spends the quota the quota page and notebooks read
+          quotas: quotaService,
           logger,
         });
         httpRouter.use(
