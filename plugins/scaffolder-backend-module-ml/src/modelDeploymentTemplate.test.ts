@@ -291,6 +291,11 @@ describeIfBinary(serverBinaries.registry)('templates/model-deployment', () => {
         .flatMap((p: any) => Object.entries(p.properties))
         .find(([k]: [string]) => k === name)[1];
     expect(field('placement')['ui:field']).toBe('GpuQuotaPicker');
+    // the form checks GPUs × maxReplicas and min <= max as the backend does
+    expect(field('placement')['ui:options'].replicasFields).toEqual({
+      min: 'minReplicas',
+      max: 'maxReplicas',
+    });
     expect(field('version')['ui:field']).toBe('ModelVersionPicker');
     const deploy = template.spec.steps.find((s: any) => s.id === 'deploy');
     expect(deploy.action).toBe('ml:model:deploy');

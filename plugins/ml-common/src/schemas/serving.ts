@@ -66,6 +66,29 @@ const replicas = (min: number) =>
     .min(min, `must be from ${min} to 32`)
     .max(MAX_SERVING_REPLICAS, `must be from ${min} to 32`);
 
+const replicaFields = {
+  minReplicas: replicas(0).default(1),
+  maxReplicas: replicas(1).default(1),
+};
+
+const minNotAboveMax: [
+  (b: { minReplicas: number; maxReplicas: number }) => boolean,
+  { path: string[]; message: string },
+] = [
+  b => b.minReplicas <= b.maxReplicas,
+  { path: ['minReplicas'], message: 'must not be more than maxReplicas' },
+];
+
+/**
+ * The replica bounds of a deployment, alone: what the "Deploy a model" form
+ * checks before it sends, with the request's rules and messages.
+ *
+ * @public
+ */
+export const modelReplicasSchema = z
+  .object(replicaFields)
+  .refine(...minNotAboveMax);
+
 /**
  * Body of `POST /api/ml/models/:namespace/:name/deployments` (and the
  * `deploy-model` MCP action and the `ml:model:deploy` scaffolder action):
@@ -97,15 +120,11 @@ export const modelDeploymentRequestSchema = z
         error: `must be one of ${MODEL_SERVING_RUNTIMES.join(', ')}`,
       })
       .default('kserve-v2'),
-    minReplicas: replicas(0).default(1),
-    maxReplicas: replicas(1).default(1),
+    ...replicaFields,
     dryRun: z.boolean().default(false),
   })
   .strict()
-  .refine(b => b.minReplicas <= b.maxReplicas, {
-    path: ['minReplicas'],
-    message: 'must not be more than maxReplicas',
-  });
+  .refine(...minNotAboveMax);
 
 /**
  * Body of `POST /api/ml/models/:namespace/:name/deployments`, as a caller

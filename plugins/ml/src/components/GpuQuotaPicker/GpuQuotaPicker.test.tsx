@@ -292,6 +292,43 @@ describe('validatePlacement', () => {
     ]);
   });
 
+  it('in the deployment form, checks the replica bounds with the API schema and GPUs × maxReplicas against the quota', async () => {
+    const getQuotas = jest.fn(async () => ({
+      clusters: allQuotas.clusters,
+      quotas: [nlpQuota],
+    }));
+    const placement = {
+      cluster: 'gpu-cluster-b',
+      namespace: 'nlp',
+      team: 'group:default/nlp-team',
+      gpus: 3,
+      gpuResource: 'nvidia.com/mig-1g.10gb',
+    };
+    const api = mockMlApi({ getQuotas });
+    await expect(
+      validatePlacement(placement, holder(api), {
+        minReplicas: 3,
+        maxReplicas: 2,
+      }),
+    ).resolves.toEqual(['minReplicas: must not be more than maxReplicas']);
+    expect(getQuotas).not.toHaveBeenCalled();
+    // 3 × 5 = 15 > 5 free + 7 borrowable
+    await expect(
+      validatePlacement(placement, holder(api), {
+        minReplicas: 1,
+        maxReplicas: 5,
+      }),
+    ).resolves.toEqual([
+      '3 GPUs per replica × 5 replicas: asked for 15 nvidia.com/mig-1g.10gb in nlp on gpu-cluster-b; 5 free, 7 borrowable (flavor a100-mig)',
+    ]);
+    await expect(
+      validatePlacement(placement, holder(api), {
+        minReplicas: 1,
+        maxReplicas: 4,
+      }),
+    ).resolves.toEqual([]);
+  });
+
   it("refuses a quota of a team the user is not in, an unavailable cluster and shows the backend's error", async () => {
     const fraud = {
       cluster: 'gpu-cluster-a',
@@ -343,5 +380,27 @@ describe('gpuQuotaPickerFormField', () => {
     expect(field.$$type).toBe('@backstage/scaffolder/FormField');
     expect(field.name).toBe('GpuQuotaPicker');
     expect(typeof field.validation).toBe('function');
+    // ui:options.replicasFields: the replica bounds come from the form data
+    const errors: string[] = [];
+    await field.validation(
+      {
+        cluster: 'gpu-cluster-b',
+        namespace: 'nlp',
+        gpus: 1,
+        gpuResource: 'nvidia.com/mig-1g.10gb',
+      },
+      { addError: (e: string) => errors.push(e) },
+      {
+        apiHolder: { get: () => undefined },
+        formData: { minReplicas: 4, maxReplicas: 2 },
+        schema: {},
+        uiSchema: {
+          'ui:options': {
+            replicasFields: { min: 'minReplicas', max: 'maxReplicas' },
+          },
+        },
+      },
+    );
+    expect(errors).toEqual(['minReplicas: must not be more than maxReplicas']);
   });
 });

@@ -1,9 +1,11 @@
 import { ApiHolder, identityApiRef } from '@backstage/frontend-plugin-api';
 import {
+  checkMlInput,
   fitGpus,
   gpuRequestSchema,
   GpuQuotasResponse,
   MAX_NOTEBOOK_GPUS,
+  modelReplicasSchema,
   NamespaceGpuQuota,
 } from '@mlplatform/plugin-ml-common';
 import { mlApiRef } from '../../api';
@@ -96,15 +98,36 @@ export function checkPlacementFits(
 }
 
 /**
+ * The replica bounds of a deployment form, when the placement's GPUs are per
+ * replica: the values of the form's `minReplicas` / `maxReplicas` fields.
+ */
+export interface ReplicaBounds {
+  minReplicas?: unknown;
+  maxReplicas?: unknown;
+}
+
+/**
  * The field's validation, run by the scaffolder on submit: checks the shape,
- * then asks the backend for fresh numbers of the chosen namespace.
+ * then asks the backend for fresh numbers of the chosen namespace. With
+ * `replicas` (the "Deploy a model" form), the bounds are checked with the
+ * deployment request's own schema and GPUs × maximum replicas must fit, as
+ * the backend checks them.
  */
 export async function validatePlacement(
   data: GpuPlacement | undefined,
   apiHolder: ApiHolder,
+  replicas?: ReplicaBounds,
 ): Promise<string[]> {
   const shape = checkPlacementShape(data);
   if (shape.length > 0 || !data) return shape;
+  let perReplica: { gpus: number; replicas: number } | undefined;
+  if (replicas) {
+    const bounds = checkMlInput(modelReplicasSchema, replicas);
+    if (!bounds.success) {
+      return bounds.issues.map(i => `${i.path}: ${i.message}`);
+    }
+    perReplica = { gpus: data.gpus ?? 0, replicas: bounds.data.maxReplicas };
+  }
   const api = apiHolder.get(mlApiRef);
   if (!api) return ['The ML API is not available in this app'];
   let response: GpuQuotasResponse;
@@ -129,5 +152,11 @@ export async function validatePlacement(
       ];
     }
   }
-  return checkPlacementFits(data, response);
+  if (!perReplica) return checkPlacementFits(data, response);
+  const { gpus, replicas: max } = perReplica;
+  return checkPlacementFits({ ...data, gpus: gpus * max }, response).map(e =>
+    e.startsWith('asked for')
+      ? `${gpus} GPUs per replica × ${max} replicas: ${e}`
+      : e,
+  );
 }
