@@ -85,6 +85,7 @@ describeIfBinary(serverBinaries.registry)('model deployments', () => {
     const seed = [
       ...teamNamespace('fraud', 'fraud-team'),
       ...teamNamespace('ranking', 'ranking-team'),
+      ns('sandbox'),
     ];
     [kserve, plain] = await Promise.all([
       startKubeApiServer({ seed }),
@@ -371,6 +372,36 @@ describeIfBinary(serverBinaries.registry)('model deployments', () => {
       outcome: 'refused',
       details: { name: 'fraud-big', gpus: 4, maxReplicas: 3 },
     });
+  });
+
+  it('says which cluster or namespace does not exist, and that a namespace without a team cannot be spent', async () => {
+    const cases: Array<[object, number, string]> = [
+      [
+        { cluster: 'nowhere' },
+        404,
+        'unknown cluster "nowhere"; known clusters: kserve, plain',
+      ],
+      [
+        { namespace: 'missing' },
+        404,
+        'namespace missing does not exist on cluster kserve',
+      ],
+      [
+        { namespace: 'sandbox' },
+        400,
+        'namespace sandbox on kserve has no owning team',
+      ],
+    ];
+    for (const [where, status, message] of cases) {
+      const res = await deploy({ ...BODY, name: 'lost', ...where });
+      expect(res.status).toBe(status);
+      expect(res.body.error.message).toContain(message);
+      expect(await lastAudit()).toMatchObject({
+        outcome: 'refused',
+        details: { name: 'lost', ...where },
+      });
+    }
+    expect(objectsIn(kserve, 'sandbox')).toEqual([]);
   });
 
   it("refuses a namespace the caller's team does not own with 403, applying nothing", async () => {
