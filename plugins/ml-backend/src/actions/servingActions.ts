@@ -182,7 +182,7 @@ export function registerServingActions(options: {
       'gpus x maxReplicas must fit the namespace quota (free + borrowable).',
       'Only members of the team that owns the namespace may, and every attempt is audited (ml.model.deploy).',
       'Use dryRun: true first to see the manifests and check the quota without applying anything;',
-      'list-model-versions gives the versions and get-gpu-quotas the namespaces.',
+      'list-model-versions gives the versions and get-gpu-quota the team namespaces and their free GPUs.',
     ].join(' '),
     // It starts a server that spends the team's GPUs: ask before doing it.
     attributes: { destructive: true, idempotent: false, readOnly: false },
