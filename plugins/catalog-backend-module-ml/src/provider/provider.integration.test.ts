@@ -113,7 +113,7 @@ describe('GpuQuota entity provider, end to end', () => {
   it('ingests one GpuQuota per team quota, owned by the namespace team, with relations', async () => {
     const found = await eventually(async () => {
       const q = await quotas();
-      return q.size >= 4 &&
+      return q.size >= 5 &&
         [...q.values()].every(e => (e.relations ?? []).length > 0)
         ? q
         : undefined;
@@ -121,6 +121,7 @@ describe('GpuQuota entity provider, end to end', () => {
     expect([...found.keys()].sort()).toEqual([
       'fraud-gpu-quota',
       'fraud-lab-gpu-quota',
+      'fraud-sandbox-gpu-quota',
       'nlp-gpu-quota',
       'recsys-gpu-quota',
     ]);
@@ -156,6 +157,17 @@ describe('GpuQuota entity provider, end to end', () => {
       cluster: 'gpu-cluster-b',
       namespace: 'fraud-lab',
       limits: { gpus: { 'nvidia.com/gpu': 2 } },
+    });
+    // fraud-team's sandbox queues in the shared pool's ClusterQueue.
+    expect(found.get('fraud-sandbox-gpu-quota')!.spec).toMatchObject({
+      owner: 'group:default/fraud-team',
+      cluster: 'gpu-cluster-a',
+      namespace: 'fraud-sandbox',
+      source: {
+        type: 'kueue',
+        clusterQueue: 'shared-pool-cq',
+        localQueue: 'fraud-sandbox-lq',
+      },
     });
   });
 
