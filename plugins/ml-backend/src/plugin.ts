@@ -359,25 +359,22 @@ export const mlPlugin = createBackendPlugin({
         const s3 = new S3Prefixes(readStorageConfig(config).s3Buckets);
         lifecycle.addShutdownHook(() => s3.close());
         const feastRegistry = readFeastRegistryStatusConfig(config);
-        httpRouter.use(
-          await createDatasetsRouter({
-            httpAuth,
-            catalog,
-            datasetFacts: DatasetFactsService.create({
-              s3,
-              clusters,
-              prometheus,
-              clusterLabel: readQueueInsightsConfig(config).clusterLabel,
-              feast:
-                feastRegistry &&
-                new FeastRegistryClient({
-                  url: feastRegistry.url,
-                  token: feastRegistry.token,
-                  timeoutMs: 10_000,
-                }),
-              logger,
+        const datasetFacts = DatasetFactsService.create({
+          s3,
+          clusters,
+          prometheus,
+          clusterLabel: readQueueInsightsConfig(config).clusterLabel,
+          feast:
+            feastRegistry &&
+            new FeastRegistryClient({
+              url: feastRegistry.url,
+              token: feastRegistry.token,
+              timeoutMs: 10_000,
             }),
-          }),
+          logger,
+        });
+        httpRouter.use(
+          await createDatasetsRouter({ httpAuth, catalog, datasetFacts }),
         );
         // One promotion service for the HTTP API and the MCP action.
         const promotion = PromotionService.create({
@@ -466,6 +463,8 @@ export const mlPlugin = createBackendPlugin({
               healthService,
               pipelineRuns,
               quotaService,
+              idleNotebooks,
+              datasetFacts,
               logger,
             }),
           }),

@@ -189,6 +189,18 @@ describe('GET /overview', () => {
         },
       } as any,
       quotaService: { getQuotas: async () => QUOTAS } as any,
+      idleNotebooks: {
+        snapshot: async () => ({
+          status: 'no-prometheus' as const,
+          message: 'ml.prometheus is not configured',
+          threshold: 5,
+          afterSeconds: 3600,
+          checkedAt: new Date(NOW).toISOString(),
+          items: [],
+          namespaces: [],
+        }),
+      },
+      datasetFacts: { lastVerdict: () => undefined },
       logger: mockServices.logger.mock(),
     });
     // the route asks for "now"; the test pins it
@@ -284,6 +296,20 @@ describe('GET /overview', () => {
       name: 'b',
       available: false,
       error: 'connect ECONNREFUSED',
+    });
+
+    // without Prometheus, the idle tile says why it knows nothing
+    expect(body.idleNotebooks).toMatchObject({
+      status: 'no-prometheus',
+      message: 'ml.prometheus is not configured',
+      gpus: 0,
+      items: [],
+    });
+    expect(body.datasets).toEqual({
+      total: 0,
+      withObjective: 0,
+      known: 0,
+      items: [],
     });
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MODEL_HEALTH_VERDICTS } from '../healthApi';
+import { IDLE_NOTEBOOKS_STATUSES } from './idleNotebooks';
 
 /*
  * `GET /api/ml/overview`: the fleet at a glance. The backend builds it from
@@ -67,6 +68,38 @@ const gpuRow = z.object({
   pendingWorkloads: z.number().int(),
 });
 
+const idleNotebookRow = z.object({
+  cluster: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  /** The team owning the namespace. */
+  team: owner.optional(),
+  /** Who created it, by name. */
+  createdBy: owner,
+  gpus: z.number().int().min(0),
+  /** Mean GPU utilisation over the idle threshold's window, percent. */
+  utilization: z.number().min(0),
+  idleSeconds: z.number().min(0),
+  /** Idle for at least `idleSeconds` (the data goes back no further). */
+  idleAtLeast: z.boolean(),
+  /** The owner opted out of the idle policy. */
+  exempt: z.boolean(),
+});
+
+const staleDatasetRow = z.object({
+  entityRef: z.string(),
+  title: z.string(),
+  owner: owner.optional(),
+  /** `spec.freshness.maxAge`. */
+  maxAge: z.string(),
+  /** The freshness verdict's reason, in words. */
+  reason: z.string(),
+  /** When the data last changed, as last read. */
+  changedAt: z.string().optional(),
+  /** When the verdict was reached (the Dataset's facts were last read). */
+  checkedAt: z.string(),
+});
+
 /** A section that could not be (fully) read says why; the others still answer. */
 const problems = z.array(z.object({ source: z.string(), error: z.string() }));
 
@@ -103,6 +136,36 @@ export const mlOverviewResponseSchema = z.object({
       }),
     ),
   }),
+  /**
+   * Notebooks holding GPUs DCGM has seen idle, from the idle detection's
+   * last cycle (the same list as `GET /notebooks/idle`); longest idle first.
+   * `status` other than `ok` says why it is not known, in `message`.
+   */
+  idleNotebooks: z.object({
+    status: z.enum(IDLE_NOTEBOOKS_STATUSES),
+    message: z.string().optional(),
+    /** The utilisation threshold, percent, and how long below it counts as idle. */
+    threshold: z.number(),
+    afterSeconds: z.number(),
+    /** GPUs held by the idle notebooks, all together. */
+    gpus: z.number().int().min(0),
+    items: z.array(idleNotebookRow),
+    checkedAt: z.string(),
+  }),
+  /**
+   * Datasets past their freshness objective, where known: only verdicts the
+   * backend already reached (a Dataset page read its facts) are counted;
+   * the overview itself reads no storage.
+   */
+  datasets: z.object({
+    total: z.number().int().min(0),
+    /** Datasets with a freshness objective (`spec.freshness.maxAge`). */
+    withObjective: z.number().int().min(0),
+    /** Of those, the ones with a known verdict (fresh or stale). */
+    known: z.number().int().min(0),
+    /** Stale ones, stalest verdict first (oldest `changedAt`). */
+    items: z.array(staleDatasetRow),
+  }),
 });
 
 /** @public */
@@ -115,3 +178,7 @@ export type MlOverviewModel = z.infer<typeof modelRow>;
 export type MlOverviewRun = z.infer<typeof runRow>;
 /** @public */
 export type MlOverviewGpus = z.infer<typeof gpuRow>;
+/** @public */
+export type MlOverviewIdleNotebook = z.infer<typeof idleNotebookRow>;
+/** @public */
+export type MlOverviewStaleDataset = z.infer<typeof staleDatasetRow>;

@@ -39,6 +39,9 @@ type Read =
   | { facts: DatasetLocationFacts; changedAt?: string; noChangeTime?: string }
   | { unavailable: string; failed: boolean };
 
+/** Verdicts remembered for the ML overview, at most. */
+const KNOWN_MAX = 10_000;
+
 /** Why a PVC has no data-change time to judge freshness by. */
 const PVC_NO_CHANGE_TIME =
   'a PVC does not say when its data last changed, so freshness cannot be judged from it';
@@ -55,6 +58,8 @@ const PVC_NO_CHANGE_TIME =
  */
 export class DatasetFactsService {
   private readonly cache: CoalescingCache<Loaded>;
+  /** The last fresh or stale verdict per Dataset, kept past the cache's minute. */
+  private readonly verdicts = new Map<string, DatasetFactsResponse>();
 
   static create(options: DatasetFactsServiceOptions): DatasetFactsService {
     return new DatasetFactsService(options);
@@ -69,14 +74,29 @@ export class DatasetFactsService {
   }
 
   async getFacts(entity: DatasetEntityV1alpha1): Promise<DatasetFactsResponse> {
-    const entityRef = stringifyEntityRef(entity);
-    const location = String(entity.spec.location ?? '');
-    const maxAge = entity.spec.freshness?.maxAge;
-    const key = JSON.stringify([entityRef, location, maxAge ?? null]);
+    const { key, entityRef, location, maxAge } = keyOf(entity);
     const loaded = await this.cache.get(key, () =>
       this.load(entityRef, location, maxAge),
     );
+    const { verdict } = loaded.response.freshness;
+    if (verdict !== 'unknown') {
+      // re-inserted, so the Map's first entry is the longest unread
+      this.verdicts.delete(key);
+      this.verdicts.set(key, loaded.response);
+      if (this.verdicts.size > KNOWN_MAX) {
+        this.verdicts.delete(this.verdicts.keys().next().value!);
+      }
+    }
     return loaded.response;
+  }
+
+  /**
+   * The last fresh or stale verdict reached for this Dataset (same location
+   * and objective), without reading anything: what the ML overview shows
+   * "where known". Undefined when its facts were never read successfully.
+   */
+  lastVerdict(entity: DatasetEntityV1alpha1): DatasetFactsResponse | undefined {
+    return this.verdicts.get(keyOf(entity).key);
   }
 
   private async load(
@@ -317,6 +337,14 @@ export class DatasetFactsService {
       };
     }
   }
+}
+
+function keyOf(entity: DatasetEntityV1alpha1) {
+  const entityRef = stringifyEntityRef(entity);
+  const location = String(entity.spec.location ?? '');
+  const maxAge = entity.spec.freshness?.maxAge;
+  const key = JSON.stringify([entityRef, location, maxAge ?? null]);
+  return { key, entityRef, location, maxAge };
 }
 
 function lastInterval(

@@ -9,6 +9,9 @@ import {
 } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
+  DATASET_KIND,
+  DatasetEntityV1alpha1,
+  isDatasetEntity,
   MODEL_KIND,
   MlOverviewModel,
   MlOverviewOwner,
@@ -23,6 +26,8 @@ import {
   parseHealthWindow,
 } from '@mlplatform/plugin-ml-common';
 import { CoalescingCache } from '../coalescingCache';
+import { DatasetFactsService } from '../datasets/DatasetFactsService';
+import { IdleNotebooks, IdleSnapshot } from '../kubernetes/IdleNotebooks';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { ModelHealthService } from '../monitoring/ModelHealthService';
 import { PipelineRunsService } from '../pipelines/PipelineRunsService';
@@ -45,6 +50,11 @@ const RUNS_PER_PIPELINE = 20;
  * another caller's read of the same pipeline is theirs to see too.
  */
 const RUNS_TTL_MS = 30_000;
+/**
+ * How long the idle detection's answer is reused across overviews: one
+ * notebook-store read and one Prometheus query per window, whoever asks.
+ */
+const IDLE_TTL_MS = 30_000;
 
 /** Maps `items` through `fn`, at most `limit` at a time, keeping the order. */
 async function mapLimited<T, R>(
@@ -106,7 +116,10 @@ export function runProblem(
  * from the health service (one evaluation per model per cache window,
  * shared with the Model pages), each Pipeline's recent runs from the
  * pipeline service (reused for 30 s across overviews), and GPUs per team and cluster from the quota service's
- * per-cluster refresh (one list per kind per cluster). The catalog is read
+ * per-cluster refresh (one list per kind per cluster), notebooks holding
+ * idle GPUs from the idle detection (one cycle per 30 s across overviews),
+ * and stale Datasets from the verdicts the dataset-facts service already
+ * reached (no storage is read for the overview). The catalog is read
  * with the caller's credentials, so everyone sees only the entities they may
  * see; owners are shown by their catalog names.
  *
@@ -118,6 +131,8 @@ export class OverviewService {
     healthService: ModelHealthService;
     pipelineRuns: PipelineRunsService;
     quotaService: QuotaService;
+    idleNotebooks: Pick<IdleNotebooks, 'snapshot'>;
+    datasetFacts: Pick<DatasetFactsService, 'lastVerdict'>;
     logger: LoggerService;
   }): OverviewService {
     return new OverviewService(options);
@@ -129,12 +144,22 @@ export class OverviewService {
     maxEntries: 5000,
   });
 
+  private readonly idleCache = new CoalescingCache<IdleSnapshot>({
+    ttlMs: IDLE_TTL_MS,
+    staleMs: IDLE_TTL_MS,
+    maxEntries: 1,
+    // Prometheus down: say so now, and ask again next time.
+    keep: s => s.status !== 'unavailable',
+  });
+
   private constructor(
     private readonly options: {
       catalog: CatalogService;
       healthService: ModelHealthService;
       pipelineRuns: PipelineRunsService;
       quotaService: QuotaService;
+      idleNotebooks: Pick<IdleNotebooks, 'snapshot'>;
+      datasetFacts: Pick<DatasetFactsService, 'lastVerdict'>;
       logger: LoggerService;
     },
   ) {}
@@ -144,14 +169,18 @@ export class OverviewService {
     now = Date.now(),
   ): Promise<MlOverviewResponse> {
     const { catalog } = this.options;
-    const [models, pipelines, quotas] = await Promise.all([
+    const [models, pipelines, datasets, quotas, idle] = await Promise.all([
       catalog
         .getEntities({ filter: { kind: MODEL_KIND } }, { credentials })
         .then(r => r.items),
       catalog
         .getEntities({ filter: { kind: PIPELINE_KIND } }, { credentials })
         .then(r => r.items),
+      catalog
+        .getEntities({ filter: { kind: DATASET_KIND } }, { credentials })
+        .then(r => r.items.filter(isDatasetEntity)),
       this.options.quotaService.getQuotas(),
+      this.idleCache.get('idle', () => this.options.idleNotebooks.snapshot()),
     ]);
     const [health, runs] = await Promise.all([
       this.health(models),
@@ -159,11 +188,15 @@ export class OverviewService {
     ]);
 
     const ownerRefs = new Set<string>();
-    for (const e of [...models, ...pipelines]) {
+    for (const e of [...models, ...pipelines, ...datasets]) {
       const ref = (e.spec as any)?.owner;
       if (typeof ref === 'string') ownerRefs.add(ownerRef(ref));
     }
     for (const q of quotas.quotas) if (q.team) ownerRefs.add(q.team);
+    for (const n of idle.items) {
+      if (n.team) ownerRefs.add(n.team);
+      ownerRefs.add(n.createdBy);
+    }
     const owners = await this.owners([...ownerRefs], credentials);
     const ownerOf = (e: Entity) => {
       const ref = (e.spec as any)?.owner;
@@ -257,6 +290,66 @@ export class OverviewService {
           ...(c.notes?.length ? { notes: c.notes } : {}),
         })),
       },
+      idleNotebooks: {
+        status: idle.status,
+        ...(idle.message ? { message: idle.message } : {}),
+        threshold: idle.threshold,
+        afterSeconds: idle.afterSeconds,
+        gpus: idle.items.reduce((sum, n) => sum + n.gpus, 0),
+        items: idle.items.map(n => ({
+          cluster: n.cluster,
+          namespace: n.namespace,
+          name: n.name,
+          ...(n.team ? { team: owners(n.team) } : {}),
+          createdBy: owners(n.createdBy),
+          gpus: n.gpus,
+          utilization: n.utilization,
+          idleSeconds: n.idleSeconds,
+          idleAtLeast: n.idleAtLeast,
+          exempt: n.exempt,
+        })),
+        checkedAt: idle.checkedAt,
+      },
+      datasets: this.staleDatasets(datasets, ownerOf),
+    };
+  }
+
+  /** Datasets past their objective by the verdicts already reached; nothing is read. */
+  private staleDatasets(
+    datasets: DatasetEntityV1alpha1[],
+    ownerOf: (e: Entity) => MlOverviewOwner | undefined,
+  ): MlOverviewResponse['datasets'] {
+    const withObjective = datasets.filter(d => d.spec.freshness?.maxAge);
+    let known = 0;
+    const items: MlOverviewResponse['datasets']['items'] = [];
+    for (const d of withObjective) {
+      const facts = this.options.datasetFacts.lastVerdict(d);
+      if (!facts) continue;
+      known += 1;
+      if (facts.freshness.verdict !== 'stale') continue;
+      const owner = ownerOf(d);
+      items.push({
+        entityRef: stringifyEntityRef(d),
+        title: titleOf(d),
+        ...(owner ? { owner } : {}),
+        maxAge: d.spec.freshness!.maxAge!,
+        reason: facts.freshness.reason,
+        ...(facts.freshness.changedAt
+          ? { changedAt: facts.freshness.changedAt }
+          : {}),
+        checkedAt: facts.checkedAt,
+      });
+    }
+    items.sort(
+      (a, b) =>
+        (a.changedAt ?? '').localeCompare(b.changedAt ?? '') ||
+        a.title.localeCompare(b.title),
+    );
+    return {
+      total: datasets.length,
+      withObjective: withObjective.length,
+      known,
+      items,
     };
   }
 

@@ -90,6 +90,42 @@ const overview: MlOverviewResponse = {
     ],
     clusters: [{ name: 'gpu-cluster-a', available: true }],
   },
+  idleNotebooks: {
+    status: 'ok',
+    threshold: 5,
+    afterSeconds: 3600,
+    gpus: 2,
+    items: [
+      {
+        cluster: 'gpu-cluster-a',
+        namespace: 'fraud',
+        name: 'idle-nb',
+        team: FRAUD,
+        createdBy: { ref: 'user:default/ada', name: 'Ada Lovelace' },
+        gpus: 2,
+        utilization: 1.5,
+        idleSeconds: 3 * 3600,
+        idleAtLeast: false,
+        exempt: false,
+      },
+    ],
+    checkedAt: '2026-12-04T12:00:00.000Z',
+  },
+  datasets: {
+    total: 5,
+    withObjective: 3,
+    known: 2,
+    items: [
+      {
+        entityRef: 'dataset:default/transactions',
+        title: 'Transactions',
+        owner: FRAUD,
+        maxAge: '24h',
+        reason: 'the newest object is 3d 3h old, over the 24h objective',
+        checkedAt: '2026-12-04T11:00:00.000Z',
+      },
+    ],
+  },
 };
 
 const EMPTY: MlOverviewResponse = {
@@ -98,6 +134,16 @@ const EMPTY: MlOverviewResponse = {
   alerts: { items: [], problems: [] },
   pipelines: { total: 0, items: [], problems: [] },
   gpus: { items: [], clusters: [{ name: 'gpu-cluster-a', available: true }] },
+  idleNotebooks: {
+    status: 'no-dcgm',
+    message: 'Prometheus has no DCGM_FI_DEV_GPU_UTIL series',
+    threshold: 5,
+    afterSeconds: 3600,
+    gpus: 0,
+    items: [],
+    checkedAt: '2026-12-04T12:00:00.000Z',
+  },
+  datasets: { total: 0, withObjective: 0, known: 0, items: [] },
 };
 
 function card(title: string) {
@@ -164,6 +210,41 @@ describe('MlOverview', () => {
       }),
     ).toHaveAttribute('aria-valuenow', '75');
 
+    expect(
+      alerts.getByText(/^Fraud Squad · Drift above 0\.3/),
+    ).toBeInTheDocument();
+
+    const idle = card('Notebooks holding idle GPUs');
+    expect(
+      idle.getByText(
+        'Where GPU utilisation is known: below 5% GPU for over 1h',
+      ),
+    ).toBeInTheDocument();
+    expect(idle.getByText('2')).toBeInTheDocument();
+    expect(
+      idle.getByText('idle-nb · 2 GPUs · idle for 3h at 1.5% GPU'),
+    ).toBeInTheDocument();
+    expect(
+      idle.getByText('Ada Lovelace · Fraud Squad · fraud on gpu-cluster-a'),
+    ).toBeInTheDocument();
+
+    const stale = card('Datasets past their freshness');
+    expect(
+      stale.getByText(
+        'Where known: 2 of 3 Datasets with a freshness objective checked',
+      ),
+    ).toBeInTheDocument();
+    expect(stale.getByRole('link', { name: 'Transactions' })).toHaveAttribute(
+      'href',
+      '/catalog/default/dataset/transactions',
+    );
+    expect(
+      stale.getByText(
+        /^Fraud Squad · the newest object is 3d 3h old, over the 24h objective · checked /,
+      ),
+    ).toBeInTheDocument();
+    expect(stale.getByText(/^1 not checked yet/)).toBeInTheDocument();
+
     // the integrations card stays on the page
     expect(await screen.findByText(/ML backend 0\.1\.0/)).toBeInTheDocument();
   });
@@ -188,6 +269,14 @@ describe('MlOverview', () => {
     );
     expect(
       card('Firing alerts').getByText('No alerts are firing for any model.'),
+    ).toBeInTheDocument();
+    expect(
+      action('Datasets past their freshness', 'Create an ML project'),
+    ).toHaveAttribute('href', '/create/templates/default/ml-project');
+    expect(
+      card('Notebooks holding idle GPUs').getByText(
+        /^Not known\. No GPU utilisation metrics\. Prometheus has no DCGM/,
+      ),
     ).toBeInTheDocument();
   });
 

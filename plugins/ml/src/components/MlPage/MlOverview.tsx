@@ -9,12 +9,20 @@ import { useApi } from '@backstage/frontend-plugin-api';
 import { Box, Grid } from '@material-ui/core';
 import useAsync from 'react-use/esm/useAsync';
 import { mlApiRef } from '../../api';
-import { AlertsTile, GpusTile, ModelsTile, RunsTile } from '../Overview/tiles';
+import {
+  AlertsTile,
+  GpusTile,
+  IdleNotebooksTile,
+  ModelsTile,
+  RunsTile,
+  StaleDatasetsTile,
+} from '../Overview/tiles';
 import { IntegrationsCard } from './IntegrationsCard';
 
 /**
  * The ML page's Overview tab: the fleet at a glance — models by health
- * verdict, firing alerts, runs that failed or got stuck, GPUs per team —
+ * verdict, firing alerts, runs that failed or got stuck, GPUs per team,
+ * notebooks holding idle GPUs and stale Datasets where known —
  * each tile linking to its detail, and the systems behind the platform.
  *
  * @public
@@ -48,6 +56,12 @@ export function MlOverview() {
         </Grid>
         <Grid item xs={12} md={6}>
           <RunsTile pipelines={value.pipelines} />
+        </Grid>
+        <Grid item xs={12} md={6}>
+          <IdleNotebooksTile idle={value.idleNotebooks} />
+        </Grid>
+        <Grid item xs={12} md={6}>
+          <StaleDatasetsTile datasets={value.datasets} />
         </Grid>
       </Grid>
     );

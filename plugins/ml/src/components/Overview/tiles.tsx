@@ -17,6 +17,8 @@ import {
   Typography,
 } from '@material-ui/core';
 import {
+  describeIdle,
+  formatIdleDuration,
   MlOverviewResponse,
   ModelHealthVerdict,
   OVERVIEW_RUNS_HOURS,
@@ -200,7 +202,7 @@ export function AlertsTile(props: { alerts: MlOverviewResponse['alerts'] }) {
                     </EntityRefLink>
                   </>
                 }
-                secondary={[a.summary, relativeTime(a.startsAt)]
+                secondary={[a.owner?.name, a.summary, relativeTime(a.startsAt)]
                   .filter(Boolean)
                   .join(' · ')}
               />
@@ -353,6 +355,140 @@ export function GpusTile(props: { gpus: MlOverviewResponse['gpus'] }) {
           {c.name} did not answer: {c.error ?? 'no answer'}
         </Typography>
       ))}
+    </InfoCard>
+  );
+}
+
+/** Why the idle list is unknown, in the words of the GPU quota page's card. */
+const IDLE_UNKNOWN: Record<
+  Exclude<MlOverviewResponse['idleNotebooks']['status'], 'ok'>,
+  string
+> = {
+  'no-prometheus': 'Idle GPUs are not configured.',
+  'no-dcgm': 'No GPU utilisation metrics.',
+  unavailable: 'Prometheus did not answer.',
+};
+
+/** Notebooks holding GPUs that DCGM has seen idle, longest idle first. */
+export function IdleNotebooksTile(props: {
+  idle: MlOverviewResponse['idleNotebooks'];
+}) {
+  const classes = useStyles();
+  const { status, message, items, gpus, threshold, afterSeconds } = props.idle;
+  const rule = `below ${threshold}% GPU for over ${formatIdleDuration(
+    afterSeconds,
+  )}`;
+  return (
+    <InfoCard
+      title="Notebooks holding idle GPUs"
+      subheader={
+        status === 'ok'
+          ? `Where GPU utilisation is known: ${rule}`
+          : 'Where GPU utilisation is known'
+      }
+      deepLink={{ title: 'GPU quotas', link: '../quotas' }}
+    >
+      {status !== 'ok' ? (
+        <Empty text={`Not known. ${IDLE_UNKNOWN[status]} ${message ?? ''}`} />
+      ) : (
+        <>
+          <Typography className={classes.big}>{gpus}</Typography>
+          <Typography variant="body2" color="textSecondary">
+            idle GPU{gpus === 1 ? '' : 's'} in {items.length} notebook
+            {items.length === 1 ? '' : 's'}
+          </Typography>
+          {items.length === 0 && <Empty text="No notebook holds idle GPUs." />}
+          <List dense aria-label="Notebooks holding idle GPUs">
+            {items.slice(0, ROWS).map(n => (
+              <ListItem
+                key={`${n.cluster}/${n.namespace}/${n.name}`}
+                className={classes.row}
+              >
+                <ListItemText
+                  primary={`${n.name} · ${n.gpus} GPU${
+                    n.gpus === 1 ? '' : 's'
+                  } · ${describeIdle(n)}`}
+                  secondary={[
+                    n.createdBy.name,
+                    n.team?.name,
+                    `${n.namespace} on ${n.cluster}`,
+                    n.exempt ? 'exempt from the idle policy' : undefined,
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+                />
+              </ListItem>
+            ))}
+          </List>
+          <More total={items.length} />
+        </>
+      )}
+    </InfoCard>
+  );
+}
+
+/** Datasets past their freshness objective, by the verdicts already reached. */
+export function StaleDatasetsTile(props: {
+  datasets: MlOverviewResponse['datasets'];
+}) {
+  const classes = useStyles();
+  const { total, withObjective, known, items } = props.datasets;
+  const unknown = withObjective - known;
+  return (
+    <InfoCard
+      title="Datasets past their freshness"
+      subheader={`Where known: ${known} of ${withObjective} Dataset${
+        withObjective === 1 ? '' : 's'
+      } with a freshness objective checked`}
+      deepLink={{
+        title: 'All datasets',
+        link: '/catalog?filters[kind]=dataset',
+      }}
+    >
+      {total === 0 && (
+        <Empty
+          text="No datasets in the catalog yet. An ML project registers its dataset with a freshness objective."
+          action={{ label: 'Create an ML project', to: TEMPLATE_LINKS.project }}
+        />
+      )}
+      {total > 0 && withObjective === 0 && (
+        <Empty text="No Dataset has a freshness objective: set spec.freshness.maxAge (e.g. 24h) to get a verdict." />
+      )}
+      {withObjective > 0 && (
+        <>
+          <Typography className={classes.big}>{items.length}</Typography>
+          {known > 0 && items.length === 0 && (
+            <Empty text="Every Dataset checked is within its objective." />
+          )}
+          <List dense aria-label="Datasets past their freshness">
+            {items.slice(0, ROWS).map(d => (
+              <ListItem key={d.entityRef} className={classes.row}>
+                <ListItemText
+                  primary={
+                    <EntityRefLink entityRef={d.entityRef} hideIcon>
+                      {d.title}
+                    </EntityRefLink>
+                  }
+                  secondary={[
+                    d.owner?.name,
+                    d.reason,
+                    `checked ${relativeTime(d.checkedAt)}`,
+                  ]
+                    .filter(Boolean)
+                    .join(' · ')}
+                />
+              </ListItem>
+            ))}
+          </List>
+          <More total={items.length} />
+          {unknown > 0 && (
+            <Typography variant="caption" color="textSecondary">
+              {unknown} not checked yet: a verdict is known once the Dataset's
+              page has read its storage.
+            </Typography>
+          )}
+        </>
+      )}
     </InfoCard>
   );
 }
