@@ -958,13 +958,13 @@ describeIfBinary([
         dryRun: false,
         place: { name: 'mcp-deployed', version: 'v2' },
       });
-      const live = kube.get(
+      const deployed = kube.get(
         KSERVE,
         'InferenceService',
         'fraud',
         'mcp-deployed',
       ) as any;
-      expect(live.spec.predictor).toMatchObject({
+      expect(deployed.spec.predictor).toMatchObject({
         minReplicas: 1,
         maxReplicas: 2,
       });
