@@ -33,9 +33,8 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import request from 'supertest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-// The registry's test data, pushed as `ml-push` does (a test-only import).
-// eslint-disable-next-line @backstage/no-relative-monorepo-imports
-import { pushModel } from '../../ml-oci/src';
+// The registry's test data, pushed as `ml-push` does.
+import { pushModel } from '@mlplatform/plugin-ml-oci';
 // eslint-disable-next-line @backstage/no-relative-monorepo-imports
 import { oboAuthServiceFactory } from '../../ml-backend/src/permissions/__testUtils__/oboAuthServiceFactory';
 // eslint-disable-next-line @backstage/no-relative-monorepo-imports
