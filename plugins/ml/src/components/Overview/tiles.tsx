@@ -30,6 +30,7 @@ import { relativeTime } from '../shared/relativeTime';
 export const TEMPLATE_LINKS = {
   notebook: '/create/templates/default/gpu-notebook',
   project: '/create/templates/default/ml-project',
+  deployment: '/create/templates/default/model-deployment',
 };
 
 /** Rows a tile lists before "and N more". */

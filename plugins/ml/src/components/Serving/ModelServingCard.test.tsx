@@ -133,6 +133,13 @@ describe('ModelServingCard', () => {
     expect(
       screen.getByText('mlplatform.io/model: fraud-detector'),
     ).toBeInTheDocument();
+    // The deployment template, with this model picked.
+    const deploy = screen.getByRole('link', { name: /Deploy a version/ });
+    const url = new URL(deploy.getAttribute('href')!, 'http://portal');
+    expect(url.pathname).toBe('/create/templates/default/model-deployment');
+    expect(JSON.parse(url.searchParams.get('formData')!)).toEqual({
+      model: 'model:default/fraud-detector',
+    });
   });
 
   it('shows canary and stable side by side; promote and roll back call the API', async () => {

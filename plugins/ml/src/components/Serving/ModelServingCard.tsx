@@ -44,6 +44,7 @@ import useAsync from 'react-use/esm/useAsync';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { mlApiRef } from '../../api';
 import { WrongKindPanel } from '../EntityCards/common';
+import { TEMPLATE_LINKS } from '../Overview/tiles';
 import { serverMessage } from '../shared/errors';
 
 type Target = Pick<ServingPlace, 'cluster' | 'namespace' | 'name'>;
@@ -337,7 +338,8 @@ export function ModelServingCard() {
                 )} is labelled for this model.`}
           </Typography>
           <Typography variant="body2" color="textSecondary">
-            To serve it, deploy a KServe InferenceService (or a Deployment) with
+            To serve it, use "Deploy a version" below (the Deploy a model
+            template), or deploy a KServe InferenceService (or a Deployment) with
             the label <code>{`${LABEL_SERVING_MODEL}: ${name}`}</code> and its
             registry version in <code>storageUri</code>; see docs/serving.md.
           </Typography>
@@ -461,7 +463,16 @@ export function ModelServingCard() {
   }
 
   return (
-    <InfoCard title="Serving">
+    <InfoCard
+      title="Serving"
+      deepLink={{
+        title: 'Deploy a version',
+        // The scaffolder fills the form from ?formData=.
+        link: `${TEMPLATE_LINKS.deployment}?formData=${encodeURIComponent(
+          JSON.stringify({ model: entityRef }),
+        )}`,
+      }}
+    >
       {content}
       {rollingOut && versions.value && (
         <RolloutDialog
