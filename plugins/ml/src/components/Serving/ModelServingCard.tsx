@@ -339,9 +339,10 @@ export function ModelServingCard() {
           </Typography>
           <Typography variant="body2" color="textSecondary">
             To serve it, use "Deploy a version" below (the Deploy a model
-            template), or deploy a KServe InferenceService (or a Deployment) with
-            the label <code>{`${LABEL_SERVING_MODEL}: ${name}`}</code> and its
-            registry version in <code>storageUri</code>; see docs/serving.md.
+            template), or deploy a KServe InferenceService (or a Deployment)
+            with the label <code>{`${LABEL_SERVING_MODEL}: ${name}`}</code> and
+            its registry version in <code>storageUri</code>; see
+            docs/serving.md.
           </Typography>
         </>
       );
