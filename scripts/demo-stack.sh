@@ -126,6 +126,22 @@ seed_idle_notebook() {
     *) echo "demo-stack: could not create the idle demo notebook (HTTP $status); Idle GPUs stay empty" >&2 ;;
   esac
 }
+# The demo's idle JupyterHub notebook (DEMO_IDLE_HUB_NOTEBOOK, same file): the
+# guest's 1-GPU named server in fraud-lab on gpu-cluster-b, whose GPU the demo
+# exporter reports at 2 % with KubeSpawner's pod labels (the local-process
+# spawner runs no pod). Only when the demo JupyterHub runs.
+seed_idle_hub_notebook() {
+  local status
+  grep -q '^  jupyterhub:' "$DEMO/app-config.demo.yaml" || return 0
+  status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST \
+    -H "authorization: Bearer $PORTAL_TOKEN" -H 'content-type: application/json' \
+    -d '{"name":"idle-lab","cluster":"gpu-cluster-b","namespace":"fraud-lab","gpus":1}' \
+    "$ML_BACKEND_URL/api/ml/notebooks") || status=000
+  case "$status" in
+    201 | 409) ;;
+    *) echo "demo-stack: could not create the idle JupyterHub notebook (HTTP $status)" >&2 ;;
+  esac
+}
 wait_portal() { # [seconds]
   local config="$DEMO/app-config.demo.yaml" frontend="${ML_DEMO_FRONTEND_URL:-http://localhost:3000}"
   PORTAL_DEADLINE=$((SECONDS + ${1:-420}))
@@ -138,6 +154,7 @@ wait_portal() { # [seconds]
       return 1
   fi
   seed_idle_notebook
+  seed_idle_hub_notebook
   echo "demo-stack: portal ready at $frontend, the demo in its documented state" >&2
 }
 

@@ -403,7 +403,27 @@ export const DEMO_IDLE_NOTEBOOK = {
 } as const;
 
 /**
- * The idle notebook's GPU, in the namespace of a model, which no model
+ * The demo's idle JupyterHub notebook: the guest's 1-GPU named server in
+ * fraud-lab on gpu-cluster-b (the namespace the demo JupyterHub serves),
+ * which `scripts/demo-stack.sh wait-portal` creates through the portal. The
+ * local-process spawner runs no pod, so the demo exporter reports its GPU
+ * as the NVIDIA DCGM exporter would report a KubeSpawner pod's with
+ * `--kubernetes-enable-pod-labels`: KubeSpawner's pod labels with every
+ * character outside [a-zA-Z0-9_] turned into `_` (docs/notebooks.md).
+ *
+ * @public
+ */
+export const DEMO_IDLE_HUB_NOTEBOOK = {
+  cluster: 'gpu-cluster-b',
+  namespace: 'fraud-lab',
+  name: 'idle-lab',
+  user: 'guest',
+  gpus: 1,
+  utilization: 2,
+} as const;
+
+/**
+ * The idle notebooks' GPUs, one in the namespace of a model, which no model
  * panel may count.
  */
 function bystanderSamples(t: number): Sample[] {
@@ -415,9 +435,24 @@ function bystanderSamples(t: number): Sample[] {
     UUID: `GPU-${DEMO_IDLE_NOTEBOOK.name}-1`,
     modelName: 'NVIDIA A100-SXM4-40GB',
   };
+  const hub = DEMO_IDLE_HUB_NOTEBOOK;
+  const hubGpu = {
+    namespace: hub.namespace,
+    pod: `jupyter-${hub.user}--${hub.name}`,
+    container: 'notebook',
+    gpu: '0',
+    UUID: `GPU-${hub.user}-${hub.name}-0`,
+    modelName: 'NVIDIA A100-SXM4-80GB',
+    component: 'singleuser-server',
+    app_kubernetes_io_component: 'singleuser-server',
+    hub_jupyter_org_username: hub.user,
+    hub_jupyter_org_servername: hub.name,
+  };
   return [
     ['DCGM_FI_DEV_GPU_UTIL', gpu, DEMO_IDLE_NOTEBOOK.utilization],
     ['DCGM_FI_DEV_FB_USED', gpu, 39000 + wobble(t, 600, 10)],
+    ['DCGM_FI_DEV_GPU_UTIL', hubGpu, hub.utilization],
+    ['DCGM_FI_DEV_FB_USED', hubGpu, 12000 + wobble(t, 600, 10)],
   ];
 }
 

@@ -299,6 +299,7 @@ export const mlPlugin = createBackendPlugin({
           clusters,
           auditStore,
           config: idleConfig,
+          jupyterhub: notebookService.hubServers,
           logger,
         });
         httpRouter.use(

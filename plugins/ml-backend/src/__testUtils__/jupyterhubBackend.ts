@@ -18,6 +18,8 @@ export const ADA = 'user:default/ada';
 export const BOB = 'user:default/bob';
 export const EVE = 'user:default/eve';
 export const ROOT = 'user:default/root';
+/** The demo's guest, a member of fraud-team there. */
+export const GUEST = 'user:development/guest';
 
 /** Each user's groups; platform-team members are admins. */
 export const JUPYTERHUB_TEST_GROUPS: Record<string, string[]> = {
@@ -25,6 +27,7 @@ export const JUPYTERHUB_TEST_GROUPS: Record<string, string[]> = {
   [BOB]: ['group:default/fraud-team'],
   [EVE]: ['group:default/nlp-team'],
   [ROOT]: ['group:default/platform-team'],
+  [GUEST]: ['group:default/fraud-team'],
 };
 
 /** The one image `ml.jupyterhub.images` offers. */
@@ -48,12 +51,15 @@ export function jupyterhubNotebookBody(name: string) {
  * `ml.jupyterhub` = the serves/images above merged with `jupyterhub` (url,
  * apiToken, publicUrl, ...). `kubernetes` overrides the cluster settings
  * (the tests read quotas fresh and time out fast; the bench keeps the
- * portal's defaults).
+ * portal's defaults); `ml` adds more of the ML config (e.g. prometheus and
+ * notebooks.idle), `features` more plugins and services.
  */
 export function startJupyterHubBackend(options: {
   kube: Pick<KubeApiServer, 'url' | 'token' | 'caData'>;
   jupyterhub: object;
   kubernetes?: { requestTimeoutSeconds?: number; refreshSeconds?: number };
+  ml?: Record<string, unknown>;
+  features?: Parameters<typeof startTestBackend>[0]['features'];
 }) {
   const { kube, jupyterhub } = options;
   const kubernetes = options.kubernetes ?? {
@@ -62,6 +68,7 @@ export function startJupyterHubBackend(options: {
   };
   return startTestBackend({
     features: [
+      ...(options.features ?? []),
       mlPlugin,
       permissionPlugin,
       mlTestPolicyModule({ admins: ['group:default/platform-team'] }),
@@ -70,8 +77,10 @@ export function startJupyterHubBackend(options: {
       catalogServiceMock.factory({ entities: [] }),
       mockServices.rootConfig.factory({
         data: {
+          app: { baseUrl: 'http://localhost:3000' },
           permission: { enabled: true },
           ml: {
+            ...options.ml,
             kubernetes: {
               ...kubernetes,
               clusters: [

@@ -58,6 +58,14 @@ describe('NotebookStore', () => {
       ).toEqual(['nb1']);
       expect((await store.list()).map(n => n.name)).toEqual(['nb1', 'nb2']);
 
+      // The JupyterHub opt-out is kept with the record.
+      await store.updateSpec(a.id, { ...spec, idlePolicy: 'exempt' });
+      expect((await store.get('gpu-a', 'fraud', 'nb1'))?.spec).toEqual({
+        ...spec,
+        idlePolicy: 'exempt',
+      });
+      expect((await store.get('gpu-b', 'nlp', 'nb2'))?.spec).toEqual(spec);
+
       await store.markDeleted(a.id);
       expect(await store.get('gpu-a', 'fraud', 'nb1')).toBeUndefined();
       expect(await store.list({ createdBy: 'user:default/ada' })).toEqual([]);

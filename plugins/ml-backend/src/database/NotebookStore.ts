@@ -15,6 +15,11 @@ export interface NotebookSpec {
   queue?: string;
   /** GpuQuota entity ref, when the notebook was created from one. */
   quota?: string;
+  /**
+   * The owner's opt-out from the idle policy, for backends without an
+   * object of the portal's to annotate (JupyterHub named servers).
+   */
+  idlePolicy?: 'exempt';
 }
 
 /** @internal */
@@ -122,6 +127,14 @@ export class NotebookStore {
       ]);
     if (filter.createdBy) query.where('created_by', filter.createdBy);
     return (await query).map(fromRow);
+  }
+
+  /** Replaces what is kept about a live notebook. */
+  async updateSpec(id: number, spec: NotebookSpec): Promise<void> {
+    await this.db<NotebookRow>('ml_notebooks')
+      .where({ id })
+      .whereNull('deleted_at')
+      .update({ spec: JSON.stringify(spec) });
   }
 
   async markDeleted(id: number): Promise<void> {

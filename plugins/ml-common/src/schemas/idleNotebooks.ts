@@ -49,6 +49,8 @@ const idleNotebook = z.object({
   name: dnsLabel(),
   team: z.string().optional(),
   createdBy: z.string(),
+  /** What runs it: a Kubeflow Notebook, a StatefulSet or a JupyterHub named server. */
+  backend: z.enum(['kubeflow', 'statefulset', 'jupyterhub']).optional(),
   /** GPUs the notebook holds (its request). */
   gpus: z.number().int().min(0),
   /** Mean GPU utilisation over `after`, percent. */
@@ -58,7 +60,11 @@ const idleNotebook = z.object({
   idleSeconds: z.number().min(0),
   /** Whether `idleSince` is only a lower bound (the data goes back no further). */
   idleAtLeast: z.boolean(),
-  /** The owner set `mlplatform.io/idle-policy: exempt`. */
+  /**
+   * The owner opted out (`mlplatform.io/idle-policy: exempt` on the
+   * notebook's object; kept by the portal for JupyterHub servers), or where
+   * it runs did not answer, so the policy leaves it alone.
+   */
   exempt: z.boolean(),
   /** When the policy warned the owner in this idle period (ISO 8601). */
   warnedAt: z.string().optional(),

@@ -9,6 +9,7 @@ import { MlAuditor } from '../audit/MlAuditor';
 import { NotebookPlacement } from '../kubernetes/NotebookPlacement';
 import { NotebookReservations } from '../kubernetes/NotebookReservations';
 import { NotebookCaller, NotebookService } from '../kubernetes/NotebookService';
+import type { JupyterHubServerStates } from '../kubernetes/IdleNotebooks';
 import { JupyterHubClient } from './JupyterHubClient';
 import { JupyterHubConfig, jupyterHubServes } from './jupyterhubConfig';
 import { JupyterHubNotebooks } from './JupyterHubNotebooks';
@@ -127,6 +128,11 @@ export class NotebookServiceWithJupyterHub extends NotebookService {
     yield* this.hub.progress(record, caller, signal);
   }
 
+  /** What JupyterHub says about its servers, for the idle detection. */
+  get hubServers(): JupyterHubServerStates {
+    return this.hub;
+  }
+
   close() {
     this.client.close();
   }
@@ -162,7 +168,7 @@ export class NotebookServiceWithJupyterHub extends NotebookService {
 export function createNotebookService(
   deps: NotebookServiceDeps,
   options: { jupyterhub?: JupyterHubConfig; audit: MlAuditor },
-): NotebookService & { close?(): void } {
+): NotebookService & { close?(): void; hubServers?: JupyterHubServerStates } {
   return options.jupyterhub
     ? new NotebookServiceWithJupyterHub(deps, options.jupyterhub, options.audit)
     : new NotebookService(deps);

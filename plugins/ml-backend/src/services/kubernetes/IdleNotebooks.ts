@@ -4,6 +4,7 @@ import {
   IDLE_POLICY_EXEMPT,
   IdleNotebook,
   IdleNotebooksResponse,
+  Notebook,
 } from '@mlplatform/plugin-ml-common';
 import { AuditStore } from '../../database/AuditStore';
 import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
@@ -11,6 +12,14 @@ import {
   PrometheusClient,
   PrometheusQueryError,
 } from '../monitoring/PrometheusClient';
+import { hubUserOf } from '../jupyterhub/JupyterHubNotebooks';
+import {
+  DCGM_COMPONENT_LABEL,
+  DCGM_HUB_SERVER_LABEL,
+  DCGM_HUB_USER_LABEL,
+  KUBESPAWNER_COMPONENT,
+  kubeSpawnerLabelValue,
+} from '../jupyterhub/kubeSpawnerLabels';
 import { ClusterService } from './ClusterService';
 import { IdleConfig } from './idleConfig';
 import { notebookTarget } from './notebookAccess';
@@ -19,6 +28,18 @@ import { phaseOf } from './notebookView';
 
 /** The DCGM exporter's GPU utilisation gauge, percent, per GPU. */
 const GPU_UTIL = 'DCGM_FI_DEV_GPU_UTIL';
+
+/**
+ * What JupyterHub says about named servers: their notebooks' phases, and
+ * whether JupyterHub answered at all.
+ *
+ * @internal
+ */
+export interface JupyterHubServerStates {
+  list(
+    records: NotebookRecord[],
+  ): Promise<{ items: Notebook[]; unavailable: string[] }>;
+}
 
 /** An idle notebook with the record the policy acts on. @internal */
 export interface IdleCandidate extends IdleNotebook {
@@ -39,26 +60,44 @@ type Stats = {
 };
 
 /**
- * The pod DCGM names for a notebook: the StatefulSet's (or the Kubeflow
- * Notebook's StatefulSet's) only replica. JupyterHub servers run under
- * KubeSpawner's pod names, which the portal does not know.
+ * How DCGM names a notebook's GPUs: by pod for the StatefulSet's (or the
+ * Kubeflow Notebook's StatefulSet's) only replica; for a JupyterHub named
+ * server by the labels KubeSpawner puts on its pod, which the DCGM exporter
+ * copies onto the series (kubeSpawnerLabels.ts), since the portal does not
+ * know KubeSpawner's pod names.
+ *
+ * @internal
  */
-function podOf(r: NotebookRecord): string | undefined {
-  return r.spec.backend === 'jupyterhub' ? undefined : `${r.name}-0`;
+export type IdleTarget =
+  | { cluster: string; namespace: string; pod: string }
+  | { cluster: string; namespace: string; hubUser: string; hubServer: string };
+
+function targetOf(r: NotebookRecord): IdleTarget {
+  const { cluster, namespace } = r;
+  if (r.spec.backend === 'jupyterhub') {
+    return {
+      cluster,
+      namespace,
+      hubUser: kubeSpawnerLabelValue(hubUserOf(r.createdBy)),
+      hubServer: kubeSpawnerLabelValue(r.name),
+    };
+  }
+  return { cluster, namespace, pod: `${r.name}-0` };
 }
 
 /**
- * The one PromQL expression of a cycle: per notebook pod the GPUs it holds
- * now, the mean and peak utilisation over `after`, the last time a GPU
- * reached the threshold and the first idle sample within `lookback`, plus the
+ * The one PromQL expression of a cycle: per notebook the GPUs it holds now,
+ * the mean and peak utilisation over `after`, the last time a GPU reached
+ * the threshold and the first idle sample within `lookback`, plus the
  * number of DCGM series at all (to tell "no DCGM" from "nothing idle").
- * Each part is marked with an `ml_stat` label so `or` keeps them apart.
- * Every value is matched literally (see `alternatives`).
+ * Notebook pods are selected by name, JupyterHub servers by KubeSpawner's
+ * labels; each part is marked with an `ml_stat` label so `or` keeps them
+ * apart. Every value is matched literally (see `alternatives`).
  *
  * @internal
  */
 export function idleQuery(
-  notebooks: Array<{ cluster: string; namespace: string; pod: string }>,
+  notebooks: IdleTarget[],
   config: Pick<IdleConfig, 'threshold' | 'afterSeconds' | 'clusterLabel'>,
   lookback: { seconds: number; step: number },
 ): string {
@@ -74,37 +113,93 @@ export function idleQuery(
       .map(v => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
       .join('|')
       .replace(/[\\"]/g, '\\$&');
-  const matchers = [
-    `namespace=~"${alternatives(notebooks.map(n => n.namespace))}"`,
-    `pod=~"${alternatives(notebooks.map(n => n.pod))}"`,
-  ];
   const { clusterLabel } = config;
-  if (clusterLabel) {
-    matchers.push(
-      `${clusterLabel}=~"${alternatives(notebooks.map(n => n.cluster))}"`,
-    );
-  }
-  const sel = `${GPU_UTIL}{${matchers.join(',')}}`;
-  const by = `by (${clusterLabel ? `${clusterLabel}, ` : ''}namespace, pod)`;
+  const selector = (targets: IdleTarget[], matchers: string[]) => {
+    const matching = [
+      `namespace=~"${alternatives(targets.map(n => n.namespace))}"`,
+      ...matchers,
+    ];
+    if (clusterLabel) {
+      matching.push(
+        `${clusterLabel}=~"${alternatives(targets.map(n => n.cluster))}"`,
+      );
+    }
+    return `${GPU_UTIL}{${matching.join(',')}}`;
+  };
+  const pods = notebooks.flatMap(n => ('pod' in n ? [n] : []));
+  const servers = notebooks.flatMap(n => ('hubUser' in n ? [n] : []));
+  const selectors = [
+    ...(pods.length
+      ? [selector(pods, [`pod=~"${alternatives(pods.map(n => n.pod))}"`])]
+      : []),
+    ...(servers.length
+      ? [
+          selector(servers, [
+            `${DCGM_COMPONENT_LABEL}="${KUBESPAWNER_COMPONENT}"`,
+            `${DCGM_HUB_USER_LABEL}=~"${alternatives(
+              servers.map(n => n.hubUser),
+            )}"`,
+            `${DCGM_HUB_SERVER_LABEL}=~"${alternatives(
+              servers.map(n => n.hubServer),
+            )}"`,
+          ]),
+        ]
+      : []),
+  ];
+  // Apply to each selector, joined: a range selector takes no `or`.
+  const each = (f: (sel: string) => string) => selectors.map(f).join(' or ');
+  const by = `by (${
+    clusterLabel ? `${clusterLabel}, ` : ''
+  }namespace, pod, ${DCGM_HUB_USER_LABEL}, ${DCGM_HUB_SERVER_LABEL})`;
   const after = `${config.afterSeconds}s`;
   const range = `[${lookback.seconds}s:${lookback.step}s]`;
   return [
-    stat(`count ${by} (${sel})`, 'gpus'),
-    stat(`avg ${by} (avg_over_time(${sel}[${after}]))`, 'avg'),
-    stat(`max ${by} (max_over_time(${sel}[${after}]))`, 'max'),
+    stat(`count ${by} (${each(sel => sel)})`, 'gpus'),
     stat(
-      `max ${by} (max_over_time(timestamp(${sel} >= ${config.threshold})${range}))`,
+      `avg ${by} (${each(sel => `avg_over_time(${sel}[${after}])`)})`,
+      'avg',
+    ),
+    stat(
+      `max ${by} (${each(sel => `max_over_time(${sel}[${after}])`)})`,
+      'max',
+    ),
+    stat(
+      `max ${by} (${each(
+        sel =>
+          `max_over_time(timestamp(${sel} >= ${config.threshold})${range})`,
+      )})`,
       'last_busy',
     ),
     // Below the threshold, which is all that matters when never busy, and
     // (in Prometheus 2.42) 30x cheaper than timestamp() of the bare selector.
     stat(
-      `min ${by} (min_over_time(timestamp(${sel} < ${config.threshold})${range}))`,
+      `min ${by} (${each(
+        sel => `min_over_time(timestamp(${sel} < ${config.threshold})${range})`,
+      )})`,
       'first_seen',
     ),
     all,
   ].join(' or ');
 }
+
+/** The key of a notebook's series, from its target or a series' labels. */
+function seriesKey(
+  clusterLabel: string | undefined,
+  labels: Record<string, string | undefined> & IdleTargetLike,
+): string {
+  const cluster = clusterLabel ? `${labels.cluster}/` : '';
+  return labels.hubUser !== undefined
+    ? `${cluster}${labels.namespace}/hub:${labels.hubUser}/${labels.hubServer}`
+    : `${cluster}${labels.namespace}/${labels.pod}`;
+}
+
+type IdleTargetLike = {
+  cluster?: string;
+  namespace: string;
+  pod?: string;
+  hubUser?: string;
+  hubServer?: string;
+};
 
 /**
  * Idle GPU detection: which notebooks created through the portal hold GPUs
@@ -126,6 +221,8 @@ export class IdleNotebooks {
       clusters: ClusterService;
       auditStore: AuditStore;
       config: IdleConfig;
+      /** JupyterHub's named servers, when ml.jupyterhub is configured. */
+      jupyterhub?: JupyterHubServerStates;
       logger?: LoggerService;
       now?: () => number;
     },
@@ -171,17 +268,19 @@ export class IdleNotebooks {
       };
     }
     const records = (await this.deps.store.list()).filter(
-      r => r.spec.gpus > 0 && podOf(r) && this.knownCluster(r.cluster),
+      r =>
+        r.spec.gpus > 0 &&
+        this.knownCluster(r.cluster) &&
+        (r.spec.backend !== 'jupyterhub' || this.deps.jupyterhub),
     );
     const { clusterLabel } = config;
-    const keyOf = (cluster: string | undefined, ns: string, pod: string) =>
-      clusterLabel ? `${cluster}/${ns}/${pod}` : `${ns}/${pod}`;
-    const byPod = new Map<string, NotebookRecord>();
+    const targets = new Map(records.map(r => [r, targetOf(r)]));
+    const byKey = new Map<string, NotebookRecord>();
     const ambiguous = new Set<string>();
-    for (const r of records) {
-      const key = keyOf(r.cluster, r.namespace, podOf(r)!);
-      if (byPod.has(key)) ambiguous.add(key);
-      byPod.set(key, r);
+    for (const [r, target] of targets) {
+      const key = seriesKey(clusterLabel, target);
+      if (byKey.has(key)) ambiguous.add(key);
+      byKey.set(key, r);
     }
     if (ambiguous.size > 0) {
       // Without a cluster label, DCGM cannot say which cluster's pod it is.
@@ -190,21 +289,13 @@ export class IdleNotebooks {
           ', ',
         )} exist on several clusters; set ml.notebooks.idle.clusterLabel to tell them apart`,
       );
-      for (const key of ambiguous) byPod.delete(key);
+      for (const key of ambiguous) byKey.delete(key);
     }
     const lookback = this.lookback();
     let result;
     try {
       result = await prometheus.query(
-        idleQuery(
-          records.map(r => ({
-            cluster: r.cluster,
-            namespace: r.namespace,
-            pod: podOf(r)!,
-          })),
-          config,
-          lookback,
-        ),
+        idleQuery([...targets.values()], config, lookback),
       );
     } catch (e) {
       const error = e as PrometheusQueryError;
@@ -225,11 +316,14 @@ export class IdleNotebooks {
         dcgmSeries = v;
         continue;
       }
-      const key = keyOf(
-        clusterLabel && metric[clusterLabel],
-        metric.namespace,
-        metric.pod,
-      );
+      const hubServer = metric[DCGM_HUB_SERVER_LABEL];
+      const key = seriesKey(clusterLabel, {
+        cluster: clusterLabel && metric[clusterLabel],
+        namespace: metric.namespace,
+        ...(hubServer
+          ? { hubUser: metric[DCGM_HUB_USER_LABEL] ?? '', hubServer }
+          : { pod: metric.pod }),
+      });
       const s = stats.get(key) ?? {};
       if (metric.ml_stat === 'gpus') s.gpus = v;
       else if (metric.ml_stat === 'avg') s.avg = v;
@@ -248,7 +342,7 @@ export class IdleNotebooks {
     const nowSeconds = now / 1000;
     const idle: IdleCandidate[] = [];
     for (const [key, s] of stats) {
-      const record = byPod.get(key);
+      const record = byKey.get(key);
       if (!record || !s.gpus || s.max === undefined) continue;
       if (s.max >= config.threshold) continue;
       const since = s.lastBusy ?? s.firstSeen;
@@ -267,6 +361,7 @@ export class IdleNotebooks {
         name: record.name,
         ...(record.team ? { team: record.team } : {}),
         createdBy: record.createdBy,
+        backend: record.spec.backend,
         gpus: record.spec.gpus,
         utilization: Math.round((s.avg ?? 0) * 10) / 10,
         idleSince: new Date(idleSince * 1000).toISOString(),
@@ -297,17 +392,21 @@ export class IdleNotebooks {
   }
 
   /**
-   * Reads the idle ones from their clusters (one list per cluster and kind):
-   * the opt-out annotation, and which are in fact stopped or gone.
+   * Reads the idle ones from where they run: the opt-out, and which are in
+   * fact stopped or gone. Kubernetes notebooks from their clusters (one
+   * list per cluster and kind), JupyterHub servers from JupyterHub.
    */
   private async readLive(idle: IdleCandidate[]): Promise<IdleCandidate[]> {
     const gone = new Set<IdleCandidate>();
+    const onHub = idle.filter(n => n.record.spec.backend === 'jupyterhub');
     const byCluster = new Map<string, IdleCandidate[]>();
     for (const n of idle) {
+      if (onHub.includes(n)) continue;
       byCluster.set(n.cluster, [...(byCluster.get(n.cluster) ?? []), n]);
     }
-    await Promise.all(
-      [...byCluster].map(async ([cluster, notebooks]) => {
+    await Promise.all([
+      this.readHub(onHub, gone),
+      ...[...byCluster].map(async ([cluster, notebooks]) => {
         try {
           const live = await this.objects.liveObjects(
             cluster,
@@ -335,8 +434,38 @@ export class IdleNotebooks {
           for (const n of notebooks) n.exempt = true;
         }
       }),
-    );
+    ]);
     return idle.filter(n => !gone.has(n));
+  }
+
+  /**
+   * JupyterHub servers: the opt-out is kept with the portal's record (there
+   * is no object of the portal's to annotate); stopped or removed servers
+   * are not idle; a JupyterHub that does not answer means hands off.
+   */
+  private async readHub(onHub: IdleCandidate[], gone: Set<IdleCandidate>) {
+    if (onHub.length === 0 || !this.deps.jupyterhub) return;
+    const { items, unavailable } = await this.deps.jupyterhub.list(
+      onHub.map(n => n.record),
+    );
+    if (unavailable.length > 0) {
+      this.deps.logger?.warn(
+        `ML idle notebooks: JupyterHub did not say which servers run: ${
+          items.find(i => i.phase === 'Unknown')?.message ?? 'no answer'
+        }`,
+      );
+    }
+    const phases = new Map(
+      items.map(i => [`${i.cluster}/${i.namespace}/${i.name}`, i.phase]),
+    );
+    for (const n of onHub) {
+      const phase = phases.get(`${n.cluster}/${n.namespace}/${n.name}`);
+      n.exempt =
+        n.record.spec.idlePolicy === 'exempt' ||
+        phase === undefined ||
+        phase === 'Unknown';
+      if (phase === 'Stopped' || phase === 'Failed') gone.add(n);
+    }
   }
 
   /** The policy's warning of each idle one's current idle period, from the audit trail. */

@@ -3,7 +3,7 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { InputError, NotFoundError } from '@backstage/errors';
+import { NotFoundError } from '@backstage/errors';
 import type {
   NotificationSendOptions,
   NotificationService,
@@ -203,7 +203,8 @@ export class IdlePolicy {
 
 /**
  * The owner's opt-out: sets or removes `mlplatform.io/idle-policy: exempt`
- * on the notebook's workload, permission-checked (`ml.notebook.manage`) and
+ * on the notebook's workload (for a JupyterHub server, which has none of the
+ * portal's, on its record), permission-checked (`ml.notebook.manage`) and
  * audited (`ml.notebook.idle-policy`) like a stop.
  *
  * @internal
@@ -240,9 +241,21 @@ export class IdlePolicyOptOut {
       );
     }
     if (record.spec.backend === 'jupyterhub') {
-      throw new InputError(
-        `notebook ${name} is a JupyterHub server, which the idle policy does not watch`,
+      // No object of the portal's to annotate: the opt-out is kept with the record.
+      const { idlePolicy: _previous, ...spec } = record.spec;
+      await manageNotebook(
+        { ...this.deps, placement: this.placement },
+        'idle-policy',
+        record,
+        { ...caller, auditDetails: { policy: request.policy } },
+        () =>
+          this.deps.store.updateSpec(record.id, {
+            ...spec,
+            ...(request.policy === 'exempt' ? { idlePolicy: 'exempt' } : {}),
+          }),
+        { backend: 'jupyterhub' },
       );
+      return;
     }
     await manageNotebook(
       { ...this.deps, placement: this.placement },

@@ -37,6 +37,7 @@ const idle: IdleNotebooksResponse = {
       namespace: 'fraud',
       name: 'forgotten',
       createdBy: 'user:default/guest',
+      backend: 'jupyterhub',
       gpus: 1,
       utilization: 0.4,
       idleSince: '2026-12-03T12:00:00.000Z',
@@ -72,9 +73,14 @@ describe('IdleGpusCard', () => {
       screen.getByText(/idle for at least 1d at 0.4% GPU/),
     ).toBeInTheDocument();
     expect(screen.getByText('exempt')).toBeInTheDocument();
+    // The JupyterHub server is marked as one; the Kubernetes notebook not.
+    expect(screen.getAllByText('JupyterHub')).toHaveLength(1);
+    expect(screen.getByText('JupyterHub').closest('li')?.textContent).toContain(
+      'forgotten',
+    );
     expect(
       screen.getByText(
-        /stopped after a warning to their owner, unless annotated mlplatform.io\/idle-policy: exempt/,
+        /stopped after a warning to their owner, unless their owner exempts them \(mlplatform.io\/idle-policy: exempt\)/,
       ),
     ).toBeInTheDocument();
     expect(getIdleNotebooks).toHaveBeenCalledWith({

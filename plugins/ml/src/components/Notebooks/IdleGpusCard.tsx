@@ -48,7 +48,7 @@ function policyText(data: IdleNotebooksResponse): string {
     data.threshold
   }% GPU for longer than ${formatIdleDuration(data.afterSeconds)}`;
   if (data.action === 'stop') {
-    return `Notebooks ${rule} are stopped after a warning to their owner, unless annotated ${IDLE_POLICY_ANNOTATION}: exempt.`;
+    return `Notebooks ${rule} are stopped after a warning to their owner, unless their owner exempts them (${IDLE_POLICY_ANNOTATION}: exempt).`;
   }
   if (data.action === 'notify') {
     return `Owners of notebooks ${rule} get a notification.`;
@@ -72,6 +72,9 @@ function IdleRow(props: {
             <strong>{n.name}</strong> · {n.gpus} GPU{n.gpus === 1 ? '' : 's'} ·{' '}
             {describeIdle(n)}
             <span className={classes.chips}>
+              {n.backend === 'jupyterhub' && (
+                <Chip size="small" variant="outlined" label="JupyterHub" />
+              )}
               {n.exempt && <Chip size="small" label="exempt" />}
               {n.stopsAt && (
                 <Chip
