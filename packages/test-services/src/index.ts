@@ -13,6 +13,7 @@ export * from './dcgmExporter';
 export * from './demoMetrics';
 export * from './demoMlflow';
 export * from './demoOrchestrators';
+export * from './demoS3';
 export * from './demoTensorBoard';
 export { DEMO_VOLUMES } from './demoVolumes';
 export * from './feast';

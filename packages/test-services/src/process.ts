@@ -79,6 +79,20 @@ function installExitHooks() {
 }
 
 /**
+ * Kills `child` (with `exitSignal`) if this process exits or is signalled
+ * while it still runs, like the servers of {@link startProcess}; for
+ * children spawned with pipes of their own.
+ */
+export function trackChild(
+  child: ChildProcess,
+  exitSignal: NodeJS.Signals = 'SIGKILL',
+): void {
+  installExitHooks();
+  liveChildren.set(child, exitSignal);
+  child.once('exit', () => liveChildren.delete(child));
+}
+
+/**
  * Creates a temp directory that is removed on stop or process exit.
  *
  * @public

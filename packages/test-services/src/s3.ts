@@ -2,7 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { makeTempDir, removeTempDir } from './process';
+import { makeTempDir, removeTempDir, trackChild } from './process';
 
 /**
  * Options for {@link startS3}.
@@ -14,6 +14,10 @@ export interface S3Options {
   buckets?: string[];
   /** Startup timeout in ms. Default 20000. */
   startTimeoutMs?: number;
+  /** Port on 127.0.0.1; a free one unless given (the demo uses a fixed one). */
+  port?: number;
+  /** Keep the objects here instead of a temp dir (not removed on stop). */
+  directory?: string;
 }
 
 /**
@@ -43,7 +47,7 @@ export interface S3Handle {
    * test can make data look days old.
    */
   setLastModified(bucket: string, key: string, at: Date): void;
-  /** Stops the server and removes its data. */
+  /** Stops the server and removes its data (unless `directory` was given). */
   stop(): Promise<void>;
 }
 
@@ -51,9 +55,10 @@ export interface S3Handle {
 // stdout, the port first.
 const CHILD = `
 const S3rver = require(process.argv[1]);
-const [directory, buckets] = [process.argv[2], JSON.parse(process.argv[3])];
+const [directory, buckets, port] =
+  [process.argv[2], JSON.parse(process.argv[3]), Number(process.argv[4])];
 const server = new S3rver({
-  address: '127.0.0.1', port: 0, silent: true, directory, vhostBuckets: false,
+  address: '127.0.0.1', port, silent: true, directory, vhostBuckets: false,
   configureBuckets: buckets.map(name => ({ name })),
 });
 server.run().then(address => {
@@ -81,7 +86,10 @@ process.on('SIGTERM', () => server.close().then(() => process.exit(0)));
  * @public
  */
 export async function startS3(options: S3Options = {}): Promise<S3Handle> {
-  const directory = makeTempDir('s3');
+  const directory = options.directory ?? makeTempDir('s3');
+  fs.mkdirSync(directory, { recursive: true });
+  const removeData = () =>
+    options.directory ? Promise.resolve() : removeTempDir(directory);
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -91,12 +99,14 @@ export async function startS3(options: S3Options = {}): Promise<S3Handle> {
       require.resolve('s3rver'),
       directory,
       JSON.stringify(options.buckets ?? []),
+      String(options.port ?? 0),
     ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NODE_OPTIONS: '' },
     },
   );
+  trackChild(child);
   let stderr = '';
   child.stderr!.on('data', chunk => {
     stderr = (stderr + chunk).slice(-3000);
@@ -131,7 +141,7 @@ export async function startS3(options: S3Options = {}): Promise<S3Handle> {
     });
   } catch (e) {
     child.kill('SIGKILL');
-    await removeTempDir(directory);
+    await removeData();
     throw e;
   }
   return {
@@ -161,7 +171,7 @@ export async function startS3(options: S3Options = {}): Promise<S3Handle> {
     async stop() {
       child.kill('SIGTERM');
       await exited;
-      await removeTempDir(directory);
+      await removeData();
     },
   };
 }
