@@ -9,7 +9,8 @@
  * every card showing data and no progress bar left:
  * - Model (fraud-detector): Health with its verdict, Versions with v3,
  *   Lineage with its training Pipeline.
- * - Component (fraud-scoring-service): About with its owner, Relations.
+ * - Component (fraud-scoring-service): About with its description,
+ *   Relations with the graph's Model node.
  * Loads alternate between the two pages; the median of --loads each.
  *
  *   node --require ./node_modules/@backstage/cli/config/nodeTransform.cjs \
@@ -66,10 +67,13 @@ const TARGETS: Target[] = [
   {
     name: 'stock Component page (fraud-scoring-service)',
     path: '/catalog/default/component/fraud-scoring-service',
+    // Backstage's own cards (not MUI InfoCards): found by their headings.
     ready: page =>
       Promise.all([
-        card(page, 'About').getByText('fraud-team').first().waitFor(),
-        card(page, 'Relations').first().waitFor(),
+        page.getByRole('heading', { name: 'About' }).first().waitFor(),
+        page.getByText('Serves the fraud models').first().waitFor(),
+        page.getByRole('heading', { name: 'Relations' }).first().waitFor(),
+        page.locator('svg').getByText('Fraud detector').first().waitFor(),
       ]),
   },
 ];

@@ -12,7 +12,9 @@
 # PostgreSQL: POSTGRES_HOST/PORT/USER/PASSWORD as app-config.production.yaml
 # reads them (default 127.0.0.1:5432, postgres, trust auth). Each run uses its
 # own database prefix (backend.database.prefix) and drops its databases on
-# exit. The demo stack runs on the demo's ports: stop `scripts/start.sh` first.
+# exit. The demo stack runs on the demo's ports: stop `scripts/start.sh` first,
+# or set PRODUCTION_DEMO_DIR to a running demo stack's directory (e.g. .demo
+# of `scripts/start.sh`) to use it as it is (neither started nor stopped).
 # PRODUCTION_PORT picks the port (default: a free one).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,12 +32,15 @@ export POSTGRES_HOST="${POSTGRES_HOST:-127.0.0.1}" POSTGRES_PORT="${POSTGRES_POR
 export POSTGRES_USER="${POSTGRES_USER:-postgres}" POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-}"
 WORK="$(mktemp -d -t ml-production-XXXXXX)"
 DEPLOY="$WORK/deploy"
-DEMO_DIR="$WORK/demo"
+DEMO_DIR="${PRODUCTION_DEMO_DIR:-$WORK/demo}"
 PREFIX="ml_prod_$(date +%s)_"
 BACKEND_PID=""
 
 psql_() { PGPASSWORD="$POSTGRES_PASSWORD" psql -h "$POSTGRES_HOST" -p "$POSTGRES_PORT" -U "$POSTGRES_USER" -d postgres -Atqc "$1"; }
-demo_stack() { ML_DEMO_DIR="$DEMO_DIR" ML_DEMO_BACKEND_URL="http://127.0.0.1:$PORT" bash scripts/demo-stack.sh "$@"; }
+demo_stack() {
+  if [[ -n "${PRODUCTION_DEMO_DIR:-}" ]]; then return 0; fi # someone else's
+  ML_DEMO_DIR="$DEMO_DIR" ML_DEMO_BACKEND_URL="http://127.0.0.1:$PORT" bash scripts/demo-stack.sh "$@"
+}
 cleanup() {
   if [[ -n "$BACKEND_PID" ]]; then kill -- "-$BACKEND_PID" 2>/dev/null || true; fi
   demo_stack stop >/dev/null 2>&1 || true
@@ -85,7 +90,7 @@ cat >"$WORK/app-config.local.yaml" <<EOF
 app: { baseUrl: http://127.0.0.1:$PORT }
 backend:
   baseUrl: http://127.0.0.1:$PORT
-  listen: { port: $PORT, host: 127.0.0.1 }
+  listen: '127.0.0.1:$PORT' # a string like app-config.production.yaml's (an object would clash)
   cors: { origin: http://127.0.0.1:$PORT }
   database: { prefix: $PREFIX }
 # app-config.production.yaml's guest, as the demo's (examples/ml/org.yaml),
