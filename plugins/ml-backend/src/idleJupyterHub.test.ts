@@ -10,7 +10,12 @@ import {
   SchedulerService,
   ServiceFactory,
 } from '@backstage/backend-plugin-api';
+import {
+  actionsRegistryServiceFactory,
+  actionsServiceFactory,
+} from '@backstage/backend-defaults/alpha';
 import { mockServices } from '@backstage/backend-test-utils';
+import mcpActionsPlugin from '@backstage/plugin-mcp-actions-backend';
 import notificationsPlugin from '@backstage/plugin-notifications-backend';
 import {
   IdleNotebooksResponse,
@@ -136,7 +141,14 @@ describeIfBinary(jupyterhubBinary)(
             },
           },
         },
-        features: [scheduler.factory(), notificationsPlugin],
+        config: { backend: { actions: { pluginSources: ['ml'] } } },
+        features: [
+          scheduler.factory(),
+          notificationsPlugin,
+          mcpActionsPlugin,
+          actionsRegistryServiceFactory,
+          actionsServiceFactory,
+        ],
       });
       for (const name of ['idle-lab', 'busy-lab']) {
         const created = await request(server)
@@ -193,6 +205,44 @@ describeIfBinary(jupyterhubBinary)(
       expect(promql).toContain(
         'hub_jupyter_org_servername=~"busy-lab|idle-lab"',
       );
+
+      // An assistant asking over MCP gets the same cycle, in sentences too.
+      const rpc = await request(server)
+        .post('/api/mcp-actions/v1')
+        .set(as(ADA))
+        .set('Accept', 'application/json, text/event-stream')
+        .set('Content-Type', 'application/json')
+        .send({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'ml.get-idle-notebooks', arguments: { mine: true } },
+        });
+      expect(rpc.status).toBe(200);
+      const [answer] = rpc.text
+        .split('\n')
+        .filter(l => l.startsWith('data: '))
+        .map(l => JSON.parse(l.slice(6)));
+      expect(answer.result.isError).toBeFalsy();
+      const tool = answer.result.structuredContent;
+      expect(tool.status).toBe('ok');
+      expect(tool.summary).toEqual([
+        '1 GPU held by 1 idle notebook in fraud on gpu-cluster-b',
+      ]);
+      expect(tool.notebooks).toEqual([
+        expect.objectContaining({
+          name: 'idle-lab',
+          backend: 'jupyterhub',
+          createdBy: ADA,
+          gpus: 1,
+          utilization: 1,
+          exempt: false,
+        }),
+      ]);
+      expect(tool.notebooks[0].idle).toMatch(
+        /^idle for \d+h(\d+m)? at 1% GPU$/,
+      );
+      expect(tool.namespaces).toEqual(found.namespaces);
 
       // The opt-out: the owner's team only, kept by the portal, audited.
       const path = '/api/ml/notebooks/gpu-cluster-b/fraud/idle-lab/idle-policy';

@@ -541,6 +541,7 @@ export const mlPlugin = createBackendPlugin({
           serving,
           quotaService,
           notebookService,
+          idleNotebooks,
           pipelineRuns,
           experiments,
           podLogs,

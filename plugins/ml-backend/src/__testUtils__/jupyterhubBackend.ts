@@ -52,13 +52,15 @@ export function jupyterhubNotebookBody(name: string) {
  * apiToken, publicUrl, ...). `kubernetes` overrides the cluster settings
  * (the tests read quotas fresh and time out fast; the bench keeps the
  * portal's defaults); `ml` adds more of the ML config (e.g. prometheus and
- * notebooks.idle), `features` more plugins and services.
+ * notebooks.idle), `config` more top-level config, `features` more plugins
+ * and services.
  */
 export function startJupyterHubBackend(options: {
   kube: Pick<KubeApiServer, 'url' | 'token' | 'caData'>;
   jupyterhub: object;
   kubernetes?: { requestTimeoutSeconds?: number; refreshSeconds?: number };
   ml?: Record<string, unknown>;
+  config?: Record<string, unknown>;
   features?: Parameters<typeof startTestBackend>[0]['features'];
 }) {
   const { kube, jupyterhub } = options;
@@ -77,6 +79,7 @@ export function startJupyterHubBackend(options: {
       catalogServiceMock.factory({ entities: [] }),
       mockServices.rootConfig.factory({
         data: {
+          ...options.config,
           app: { baseUrl: 'http://localhost:3000' },
           permission: { enabled: true },
           ml: {

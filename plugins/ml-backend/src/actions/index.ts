@@ -2,6 +2,7 @@ import { UserInfoService } from '@backstage/backend-plugin-api';
 import { ActionsRegistryService } from '@backstage/backend-plugin-api/alpha';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { ExperimentsService } from '../services/experiments/ExperimentsService';
+import { IdleNotebooks } from '../services/kubernetes/IdleNotebooks';
 import { NotebookService } from '../services/kubernetes/NotebookService';
 import { QuotaService } from '../services/kubernetes/QuotaService';
 import { ModelHealthService } from '../services/monitoring/ModelHealthService';
@@ -12,6 +13,7 @@ import { PromotionService } from '../services/registry/PromotionService';
 import { RegistryService } from '../services/registry/RegistryService';
 import { ServingService } from '../services/serving/ServingService';
 import { registerExperimentActions } from './experimentActions';
+import { registerIdleNotebookActions } from './idleNotebookActions';
 import { registerKubernetesActions } from './kubernetesActions';
 import { registerLogActions } from './logActions';
 import { registerModelActions } from './modelActions';
@@ -35,6 +37,8 @@ export interface MlActionsOptions {
   serving?: ServingService;
   quotaService: QuotaService;
   notebookService: NotebookService;
+  /** Idle GPU detection (`get-idle-notebooks`). */
+  idleNotebooks: IdleNotebooks;
   pipelineRuns: PipelineRunsService;
   experiments: ExperimentsService;
   podLogs: PodLogsService;
@@ -53,7 +57,7 @@ export interface MlActionsOptions {
 /**
  * Registers the ML operations as Backstage actions (`ml:get-model-health`,
  * `ml:list-model-versions`, `ml:promote-model-version`, `ml:get-gpu-quota`,
- * `ml:explain-pending-workload`, `ml:create-notebook`,
+ * `ml:explain-pending-workload`, `ml:create-notebook`, `ml:get-idle-notebooks`,
  * `ml:start-pipeline-run`, `ml:compare-runs`, `ml:get-logs`,
  * `ml:estimate-queue-wait`, `ml:gpu-hours`, `ml:get-queue-history`,
  * `ml:get-model-serving`,
@@ -70,6 +74,10 @@ export function registerMlActions(options: MlActionsOptions): void {
   registerKubernetesActions({
     ...options,
     waits: options.queueInsights?.waits,
+  });
+  registerIdleNotebookActions({
+    actionsRegistry: options.actionsRegistry,
+    idle: options.idleNotebooks,
   });
   registerPipelineActions(options);
   registerExperimentActions(options);

@@ -62,6 +62,7 @@ const TOOLS = [
   'ml.estimate-queue-wait',
   'ml.explain-pending-workload',
   'ml.get-gpu-quota',
+  'ml.get-idle-notebooks',
   'ml.get-logs',
   'ml.get-model-health',
   'ml.get-model-serving',
@@ -448,6 +449,36 @@ describeIfBinary([
     const bad = await call(ADA, 'ml.get-gpu-quota', { namespace: 'Not_DNS' });
     const httpBad = await request(backend.server)
       .get('/api/ml/quotas?namespace=Not_DNS')
+      .set(as(ADA));
+    expect(httpBad.status).toBe(400);
+    expect(bad.content[0].text).toBe(
+      `InputError: ${httpBad.body.error.message}`,
+    );
+  });
+
+  it('get-idle-notebooks says what GET /notebooks/idle says, and refuses what it refuses', async () => {
+    // This Prometheus has no DCGM series: both say so, with what to do.
+    const http = await request(backend.server)
+      .get('/api/ml/notebooks/idle?mine=true')
+      .set(as(ADA));
+    expect(http.status).toBe(200);
+    const result = await call(ADA, 'ml.get-idle-notebooks', { mine: true });
+    expect(result.isError).toBeFalsy();
+    const { summary, notebooks, ...cycle } = result.structuredContent;
+    const { items, checkedAt: _at, ...httpCycle } = http.body;
+    expect({ ...cycle, checkedAt: undefined }).toEqual({
+      ...httpCycle,
+      checkedAt: undefined,
+    });
+    expect(cycle.status).toBe('no-dcgm');
+    expect(cycle.message).toContain('DCGM');
+    expect([summary, notebooks, items]).toEqual([[], [], []]);
+
+    const bad = await call(ADA, 'ml.get-idle-notebooks', {
+      namespace: 'Not_DNS',
+    });
+    const httpBad = await request(backend.server)
+      .get('/api/ml/notebooks/idle?namespace=Not_DNS')
       .set(as(ADA));
     expect(httpBad.status).toBe(400);
     expect(bad.content[0].text).toBe(

@@ -11,10 +11,7 @@ import express from 'express';
 import Router from 'express-promise-router';
 import { databaseUnavailableErrors } from '../database/unavailable';
 import { parseInput } from '../parseInput';
-import {
-  IdleNotebooks,
-  summarizeIdle,
-} from '../services/kubernetes/IdleNotebooks';
+import { IdleNotebooks } from '../services/kubernetes/IdleNotebooks';
 import { IdlePolicyOptOut } from '../services/kubernetes/IdlePolicy';
 import {
   notebookCaller,
@@ -52,21 +49,7 @@ export async function createIdleNotebooksRouter(
       credentials.principal.type === 'user'
         ? (credentials.principal as { userEntityRef: string }).userEntityRef
         : undefined;
-    const snapshot = await idle.snapshot();
-    const items = snapshot.items
-      .filter(
-        n =>
-          (!query.mine || n.createdBy === self) &&
-          (!query.cluster || n.cluster === query.cluster) &&
-          (!query.namespace || n.namespace === query.namespace) &&
-          (!query.team || n.team === query.team),
-      )
-      .map(({ record: _record, ...n }) => n);
-    const body: IdleNotebooksResponse = {
-      ...snapshot,
-      items,
-      namespaces: summarizeIdle(items),
-    };
+    const body: IdleNotebooksResponse = await idle.list(query, self);
     res.json(body);
   });
 

@@ -4,8 +4,10 @@ import {
   IDLE_POLICY_EXEMPT,
   IdleNotebook,
   IdleNotebooksResponse,
+  idleNotebooksQuerySchema,
   Notebook,
 } from '@mlplatform/plugin-ml-common';
+import type { z } from 'zod';
 import { AuditStore } from '../../database/AuditStore';
 import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
 import {
@@ -45,6 +47,9 @@ export interface JupyterHubServerStates {
 export interface IdleCandidate extends IdleNotebook {
   record: NotebookRecord;
 }
+
+/** Which idle notebooks to show: `GET /notebooks/idle`'s query, parsed. @internal */
+export type IdleNotebooksFilter = z.output<typeof idleNotebooksQuerySchema>;
 
 /** What one detection cycle found. @internal */
 export interface IdleSnapshot extends Omit<IdleNotebooksResponse, 'items'> {
@@ -385,6 +390,28 @@ export class IdleNotebooks {
       items: holding,
       namespaces: summarizeIdle(holding),
     };
+  }
+
+  /**
+   * A cycle's idle notebooks as the card and the MCP action show them:
+   * filtered like the GPU quota page (cluster, namespace, team) and to the
+   * caller's own with `mine`, summed per namespace.
+   */
+  async list(
+    filter: IdleNotebooksFilter,
+    self?: string,
+  ): Promise<IdleNotebooksResponse> {
+    const snapshot = await this.snapshot();
+    const items = snapshot.items
+      .filter(
+        n =>
+          (!filter.mine || n.createdBy === self) &&
+          (!filter.cluster || n.cluster === filter.cluster) &&
+          (!filter.namespace || n.namespace === filter.namespace) &&
+          (!filter.team || n.team === filter.team),
+      )
+      .map(({ record: _record, ...n }) => n);
+    return { ...snapshot, items, namespaces: summarizeIdle(items) };
   }
 
   private knownCluster(cluster: string): boolean {
