@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The demo stack behind `scripts/start.sh`: real Prometheus, Alertmanager and
 # an OCI registry (Debian packages), a real MLflow (.toolchain/py) and a real
-# Feast registry (.toolchain/feast; both from scripts/bootstrap.sh) on
-# 127.0.0.1, state in .demo/; plus test stand-ins for
+# Feast registry (.toolchain/feast; both from scripts/bootstrap.sh) and
+# s3rver (npm) on 127.0.0.1, state in .demo/; plus test stand-ins for
 # Kubernetes, Kubeflow Pipelines and Airflow.
 #
 #   scripts/demo-stack.sh start   start what is installed, write .demo/app-config.demo.yaml
@@ -26,6 +26,7 @@ MLFLOW_PORT=$((BASE + 500))
 JUPYTERHUB_PORT=$((BASE + 800))
 FEAST_PORT=$((BASE + 570))
 TENSORBOARD_PORT=$((BASE + 606))
+S3_PORT=$((BASE + 900))
 # Where Alertmanager posts alerts: the ML backend's webhook (backend.baseUrl).
 ML_BACKEND_URL="${ML_DEMO_BACKEND_URL:-http://localhost:7007}"
 
@@ -58,7 +59,8 @@ wait_json_line() { # logfile key name -> prints the key's value of the first JSO
     tail -n 20 "$1" >&2
     return 1
   fi
-  node -e 'console.log(JSON.parse(process.argv[1])[process.argv[2]])' "$line" "$2"
+  node -e 'const v = JSON.parse(process.argv[1])[process.argv[2]];
+    console.log(typeof v === "string" ? v : JSON.stringify(v))' "$line" "$2"
 }
 
 # The documented demo state (docs/health.md) has ModelDriftHigh firing for
@@ -371,10 +373,33 @@ start_jupyterhub() { # config (inside ml:)
 YAML
 }
 
+# s3rver (npm `s3rver`, packages/test-services/src/demoS3Cli.ts: an S3 API
+# on the file system) with the buckets the example Datasets name, seeded with
+# objects whose times are relative to the start (demoS3.ts), so the s3://
+# Datasets' pages show live facts; daily-recommendations is stale on purpose
+# (docs/datasets.md). Its key pair is s3rver's fixed demo one.
+start_s3() {
+  rm -rf "$DEMO/s3"
+  mkdir -p "$DEMO/s3"
+  start_bg s3 "$DEMO/s3/log" node \
+    --require "$ROOT/node_modules/@backstage/cli/config/nodeTransform.cjs" \
+    "$ROOT/packages/test-services/src/demoS3Cli.ts" \
+    --port "$S3_PORT" --dir "$DEMO/s3/data"
+}
+wait_s3() { # config (inside ml:)
+  local storage
+  # The demo works without it: the s3:// Datasets then say their bucket is
+  # not configured.
+  storage=$(wait_json_line "$DEMO/s3/log" storage "s3rver") || return 0
+  # One JSON line: JSON is YAML.
+  printf '  storage: %s\n' "$storage" >>"$1"
+}
+
 start() {
   stop
   start_mlflow
   start_feast
+  start_s3
   mkdir -p "$DEMO/prometheus" "$DEMO/alertmanager" "$DEMO/registry"
   local config="$DEMO/app-config.demo.yaml"
   echo "# Written by scripts/demo-stack.sh; the demo stack's endpoints." >"$config"
@@ -494,6 +519,7 @@ YAML
   seed_mlflow "$config"
   start_orchestrators "$config"
   start_jupyterhub "$config"
+  wait_s3 "$config"
   start_kube_clusters "$config"
   wait_feast
 
