@@ -223,7 +223,7 @@ describe('GPU reservations', () => {
         resource: 'nvidia.com/gpu',
         flavor: null,
         gpus: 3,
-        notebook: 'ghost',
+        holder: 'ghost',
         state: 'applying',
         expires_at: Date.now() + 60_000,
         created_at: Date.now(),
@@ -237,7 +237,7 @@ describe('GPU reservations', () => {
         'asked for 1 nvidia.com/gpu in fraud on gpu-cluster-a; 0 free, 0 borrowable; 3 promised to notebooks being created or started',
       );
       await knex('ml_gpu_reservations')
-        .where({ notebook: 'ghost' })
+        .where({ holder: 'ghost' })
         .update({ expires_at: Date.now() - 1 });
       const created = await request(replicas[1])
         .post('/api/ml/notebooks')
@@ -248,7 +248,7 @@ describe('GPU reservations', () => {
       // (AbandonedCreations, multiReplica.test.ts).
       expect(
         await knex('ml_gpu_reservations')
-          .where({ notebook: 'ghost' })
+          .where({ holder: 'ghost' })
           .select('state'),
       ).toEqual([{ state: 'applying' }]);
     },

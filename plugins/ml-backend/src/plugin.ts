@@ -193,7 +193,8 @@ export const mlPlugin = createBackendPlugin({
           auth,
         });
         const notebookStore = await NotebookStore.create({ database });
-        // GPUs promised to notebooks, shared with the other replicas.
+        // GPUs promised to notebooks and model deployments, shared with the
+        // other replicas.
         const gpuReservations = await GpuReservationStore.create({ database });
         // Namespaces ml.jupyterhub serves get JupyterHub named servers.
         const notebookService = createNotebookService(
@@ -407,8 +408,13 @@ export const mlPlugin = createBackendPlugin({
           userInfo,
           audit,
           health: healthService,
-          // a deployment spends the quota the quota page and notebooks read
+          // a deployment spends the quota the quota page and notebooks read,
+          // promised under the same reservations
           quotas: quotaService,
+          reservations: gpuReservations,
+          reservationTimes: {
+            applySeconds: mlConfig.kubernetes.creationTimeoutSeconds,
+          },
           logger,
         });
         httpRouter.use(

@@ -42,7 +42,7 @@ describe('GpuReservationStore', () => {
     namespace: 'fraud',
     resource: 'nvidia.com/gpu',
     gpus: 1,
-    notebook,
+    holder: { kind: 'notebook' as const, name: notebook },
     state: 'applying' as const,
     expiresAt,
   });
@@ -91,7 +91,7 @@ describe('GpuReservationStore', () => {
       );
       expect(kept).toMatchObject({ flavor: 'a100', gpus: 1 });
       const live = await store.withClusterLock('gpu-a', lock => lock.live(now));
-      expect(live.map(r => r.notebook)).toEqual(['kept', 'other']);
+      expect(live.map(r => r.holder.name)).toEqual(['kept', 'other']);
       // A settled one is gone; an abandoned creation stays for its cleanup.
       expect((await store.all()).map(r => r.id)).toEqual([
         dead.id,
@@ -100,7 +100,10 @@ describe('GpuReservationStore', () => {
       ]);
       expect(settled.state).toBe('applied');
       const [abandoned] = await stores[1].abandoned(now);
-      expect(abandoned).toMatchObject({ id: dead.id, notebook: 'dead' });
+      expect(abandoned).toMatchObject({
+        id: dead.id,
+        holder: { kind: 'notebook', name: 'dead' },
+      });
       const taken = await Promise.all(
         stores.map(s => s.takeOver(abandoned, now + 60_000)),
       );
@@ -110,13 +113,53 @@ describe('GpuReservationStore', () => {
 
       await store.markApplied(kept.id, now + 1_000);
       expect((await store.all())[0]).toMatchObject({
-        notebook: 'kept',
+        holder: { kind: 'notebook', name: 'kept' },
         state: 'applied',
         expiresAt: now + 1_000,
       });
       await store.release(other.id);
-      await store.releaseNotebook('gpu-a', 'fraud', 'kept');
+      await store.releaseHolder('gpu-a', 'fraud', {
+        kind: 'notebook',
+        name: 'kept',
+      });
       expect(await store.all()).toEqual([]);
+    },
+  );
+
+  it.each(databases.eachSupportedId())(
+    'keeps notebooks and deployments of one name apart, and drops an expired deployment whatever its state, on %p',
+    async databaseId => {
+      const { stores } = await twoStores(databaseId);
+      const [store] = stores;
+      const now = Date.now();
+      const deployment = { kind: 'deployment' as const, name: 'ranker' };
+      await store.withClusterLock('gpu-a', async lock => {
+        await lock.add(reservation('ranker', now + 60_000));
+        await lock.add({
+          ...reservation('ranker', now + 60_000),
+          holder: deployment,
+          gpus: 4,
+        });
+        await lock.add({
+          ...reservation('died', now - 1),
+          holder: { kind: 'deployment', name: 'died' },
+        });
+      });
+      const live = await store.withClusterLock('gpu-a', lock => lock.live(now));
+      expect(live.map(r => [r.holder, r.gpus])).toEqual([
+        [{ kind: 'notebook', name: 'ranker' }, 1],
+        [deployment, 4],
+      ]);
+      // Only a notebook's abandoned creation is left for the sweep.
+      expect(await store.abandoned(now)).toEqual([]);
+      expect((await store.all()).map(r => r.holder.name)).toEqual([
+        'ranker',
+        'ranker',
+      ]);
+      await stores[1].releaseHolder('gpu-a', 'fraud', deployment);
+      expect((await store.all()).map(r => r.holder)).toEqual([
+        { kind: 'notebook', name: 'ranker' },
+      ]);
     },
   );
 

@@ -2,7 +2,19 @@ import { DatabaseService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
 import { migratedClient } from './migrations';
 
-/** GPUs promised to one notebook being created or started. @internal */
+/**
+ * What GPUs are promised to: a notebook being created or started, or a
+ * model deployment being applied (its `gpus` × `maxReplicas`).
+ *
+ * @internal
+ */
+export interface GpuHolder {
+  kind: 'notebook' | 'deployment';
+  /** The notebook's or the deployment's name in its namespace. */
+  name: string;
+}
+
+/** GPUs promised to one {@link GpuHolder}. @internal */
 export interface GpuReservation {
   id: number;
   cluster: string;
@@ -11,7 +23,7 @@ export interface GpuReservation {
   /** Kueue ResourceFlavor; absent for a ResourceQuota. */
   flavor?: string;
   gpus: number;
-  notebook: string;
+  holder: GpuHolder;
   /** `applying` while its objects are written, `applied` after. */
   state: 'applying' | 'applied';
   /** Epoch ms after which it no longer counts (its replica died, or it settled). */
@@ -25,7 +37,8 @@ type ReservationRow = {
   resource: string;
   flavor: string | null;
   gpus: number | string;
-  notebook: string;
+  holder: string;
+  holder_kind: GpuHolder['kind'];
   state: 'applying' | 'applied';
   expires_at: number | string;
   created_at: number | string;
@@ -41,7 +54,7 @@ function fromRow(r: ReservationRow): GpuReservation {
     resource: r.resource,
     ...(r.flavor ? { flavor: r.flavor } : {}),
     gpus: Number(r.gpus),
-    notebook: r.notebook,
+    holder: { kind: r.holder_kind, name: r.holder },
     state: r.state,
     expiresAt: Number(r.expires_at),
   };
@@ -51,9 +64,11 @@ function fromRow(r: ReservationRow): GpuReservation {
 export interface GpuReservationLock {
   /**
    * The cluster's reservations that have not expired at `now`; drops the
-   * expired `applied` ones. An expired `applying` one (its replica died
-   * mid-creation) no longer counts but stays for
-   * {@link GpuReservationStore.abandoned} to clean up after.
+   * expired `applied` ones. An expired `applying` notebook's (its replica
+   * died mid-creation) no longer counts but stays for
+   * {@link GpuReservationStore.abandoned} to clean up after; an expired
+   * deployment's is dropped too (what its replica applied, it left as a
+   * failed rollback would: labelled, on the Serving card).
    */
   live(now: number): Promise<GpuReservation[]>;
   add(reservation: Omit<GpuReservation, 'id'>): Promise<GpuReservation>;
@@ -62,7 +77,8 @@ export interface GpuReservationLock {
 }
 
 /**
- * GPUs promised to notebooks, shared by every backend replica through the
+ * GPUs promised to notebooks and model deployments, shared by every backend
+ * replica through the
  * plugin's database. {@link GpuReservationStore.withClusterLock} serializes
  * the quota checks of one cluster (a cluster, not a namespace: Kueue cohorts
  * lend GPUs across namespaces): an in-process queue, then a transaction that
@@ -114,7 +130,7 @@ export class GpuReservationStore {
     }
   }
 
-  /** The notebook's objects exist: the reservation counts until `expiresAt`. */
+  /** The holder's objects exist: the reservation counts until `expiresAt`. */
   async markApplied(id: number, expiresAt: number): Promise<void> {
     await this.db<ReservationRow>(TABLE)
       .where({ id })
@@ -125,25 +141,30 @@ export class GpuReservationStore {
     await this.db<ReservationRow>(TABLE).where({ id }).delete();
   }
 
-  /** Drops what a notebook held, once it is stopped or deleted. */
-  async releaseNotebook(
+  /** Drops what a holder held, e.g. a notebook once stopped or deleted. */
+  async releaseHolder(
     cluster: string,
     namespace: string,
-    notebook: string,
+    holder: GpuHolder,
   ): Promise<void> {
     await this.db<ReservationRow>(TABLE)
-      .where({ cluster, namespace, notebook })
+      .where({
+        cluster,
+        namespace,
+        holder: holder.name,
+        holder_kind: holder.kind,
+      })
       .delete();
   }
 
   /**
-   * Creations whose replica died mid-apply: `applying` reservations expired
-   * at `now`, on every cluster, oldest first.
+   * Notebook creations whose replica died mid-apply: `applying`
+   * reservations expired at `now`, on every cluster, oldest first.
    */
   async abandoned(now: number): Promise<GpuReservation[]> {
     return (
       await this.db<ReservationRow>(TABLE)
-        .where({ state: 'applying' })
+        .where({ state: 'applying', holder_kind: 'notebook' })
         .andWhere('expires_at', '<=', now)
         .orderBy('id')
     ).map(fromRow);
@@ -175,8 +196,13 @@ export class GpuReservationStore {
     return {
       live: async now => {
         await tx<ReservationRow>(TABLE)
-          .where({ cluster, state: 'applied' })
+          .where({ cluster })
           .andWhere('expires_at', '<=', now)
+          .andWhere(q =>
+            q
+              .where({ state: 'applied' })
+              .orWhereNot({ holder_kind: 'notebook' }),
+          )
           .delete();
         return (
           await tx<ReservationRow>(TABLE)
@@ -193,7 +219,8 @@ export class GpuReservationStore {
             resource: reservation.resource,
             flavor: reservation.flavor ?? null,
             gpus: reservation.gpus,
-            notebook: reservation.notebook,
+            holder: reservation.holder.name,
+            holder_kind: reservation.holder.kind,
             state: reservation.state,
             expires_at: reservation.expiresAt,
             created_at: Date.now(),

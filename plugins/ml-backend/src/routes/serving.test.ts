@@ -30,6 +30,7 @@ import {
 import express from 'express';
 import request from 'supertest';
 import { AuditStore } from '../database/AuditStore';
+import { GpuReservationStore } from '../database/GpuReservationStore';
 import {
   createMlPermissionConditionalDecision,
   mlIsOwningTeamMember,
@@ -180,6 +181,9 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
     auditStore = await AuditStore.create({
       database: { getClient: async () => knex, migrations: { skip: false } },
     });
+    const reservations = await GpuReservationStore.create({
+      database: { getClient: async () => knex, migrations: { skip: false } },
+    });
     const catalog = catalogServiceMock({
       entities: [
         {
@@ -215,6 +219,7 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
     serving = ServingService.create({
       clusters,
       catalog,
+      reservations,
       registryService: RegistryService.create({
         registries: [{ name: 'local', type: 'oci', url: registry.url }],
         logger: mockServices.logger.mock(),
@@ -808,6 +813,8 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
         permissions: mockServices.permissions.mock(),
         userInfo: mockServices.userInfo.mock(),
         audit: {} as MlAuditor,
+        // Nothing deployed here.
+        reservations: {} as GpuReservationStore,
         health: ModelHealthService.create({
           prometheus: PrometheusClient.create({ url: prom.url }),
           profiles: new Map(Object.entries(builtInMetricsProfiles)),

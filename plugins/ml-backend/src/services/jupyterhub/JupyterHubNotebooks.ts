@@ -21,10 +21,7 @@ import {
 import { admitNotebook, manageNotebook } from '../kubernetes/notebookAccess';
 import type { NotebookCaller } from '../kubernetes/NotebookService';
 import { toNotebook } from '../kubernetes/notebookView';
-import {
-  NotebookReservations,
-  whileHeld,
-} from '../kubernetes/NotebookReservations';
+import { GpuReservations, whileHeld } from '../kubernetes/GpuReservations';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { HubServer, JupyterHubClient } from './JupyterHubClient';
 import { JupyterHubConfig } from './jupyterhubConfig';
@@ -85,7 +82,7 @@ export class JupyterHubNotebooks {
       client: JupyterHubClient;
       placement: NotebookPlacement;
       /** GPUs promised under the cluster's lock, as for Kubernetes notebooks. */
-      reservations: NotebookReservations;
+      reservations: GpuReservations;
       quotas: QuotaService;
       store: NotebookStore;
       audit: MlAuditor;
@@ -238,7 +235,11 @@ export class JupyterHubNotebooks {
         gpus > 0
           ? await this.deps.reservations.hold(
               { cluster, namespace },
-              { notebook: record.name, gpus, gpuResource },
+              {
+                holder: { kind: 'notebook', name: record.name },
+                gpus,
+                gpuResource,
+              },
               quotas =>
                 this.placement.checkRestart({ cluster, namespace }, quotas, {
                   gpus,

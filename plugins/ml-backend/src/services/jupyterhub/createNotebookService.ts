@@ -7,7 +7,7 @@ import {
 import { NotFoundError } from '@backstage/errors';
 import { MlAuditor } from '../audit/MlAuditor';
 import { NotebookPlacement } from '../kubernetes/NotebookPlacement';
-import { NotebookReservations } from '../kubernetes/NotebookReservations';
+import { GpuReservations } from '../kubernetes/GpuReservations';
 import { NotebookCaller, NotebookService } from '../kubernetes/NotebookService';
 import type { JupyterHubServerStates } from '../kubernetes/IdleNotebooks';
 import { JupyterHubClient } from './JupyterHubClient';
@@ -45,7 +45,7 @@ export class NotebookServiceWithJupyterHub extends NotebookService {
       config: hubConfig,
       client: this.client,
       placement: this.where,
-      reservations: new NotebookReservations({
+      reservations: new GpuReservations({
         ...base,
         times: base.reservationTimes,
       }),

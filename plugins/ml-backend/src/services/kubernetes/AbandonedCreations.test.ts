@@ -107,7 +107,7 @@ describe('AbandonedCreations', () => {
         namespace: 'fraud',
         resource: 'nvidia.com/gpu',
         gpus: 1,
-        notebook: name,
+        holder: { kind: 'notebook', name },
         state: 'applying',
         expiresAt: Date.now() - 1,
       }),
@@ -142,7 +142,7 @@ describe('AbandonedCreations', () => {
         namespace: 'fraud',
         resource: 'nvidia.com/gpu',
         gpus: 1,
-        notebook: 'again',
+        holder: { kind: 'notebook', name: 'again' },
         state: 'applying',
         expiresAt: Date.now() + 60_000,
       }),
@@ -169,7 +169,7 @@ describe('AbandonedCreations', () => {
       reservations
         .all()
         .then(all =>
-          all.map(r => [r.notebook, r.state, r.expiresAt > Date.now()]),
+          all.map(r => [r.holder.name, r.state, r.expiresAt > Date.now()]),
         );
     expect(await live()).toEqual([
       ['again', 'applying', false],

@@ -80,9 +80,9 @@ export class AbandonedCreations {
     const at = {
       cluster: r.cluster,
       namespace: r.namespace,
-      notebook: r.notebook,
+      notebook: r.holder.name,
     };
-    if (await store.get(r.cluster, r.namespace, r.notebook)) {
+    if (await store.get(r.cluster, r.namespace, r.holder.name)) {
       await reservations.release(r.id);
       return { ...at, outcome: 'finished', deleted: [] };
     }
@@ -91,7 +91,8 @@ export class AbandonedCreations {
         o.id !== r.id &&
         o.cluster === r.cluster &&
         o.namespace === r.namespace &&
-        o.notebook === r.notebook &&
+        o.holder.kind === 'notebook' &&
+        o.holder.name === r.holder.name &&
         o.expiresAt > Date.now(),
     );
     if (others.length) {
@@ -104,11 +105,11 @@ export class AbandonedCreations {
       eventId: 'notebook-delete',
       action: 'ml.notebook.delete',
       actor: ACTOR,
-      targetRef: notebookTarget(r.cluster, r.namespace, r.notebook),
+      targetRef: notebookTarget(r.cluster, r.namespace, r.holder.name),
       details: {
         cluster: r.cluster,
         namespace: r.namespace,
-        name: r.notebook,
+        name: r.holder.name,
         reason: 'abandoned-creation',
         gpus: r.gpus,
       },
@@ -118,7 +119,7 @@ export class AbandonedCreations {
       deleted = await objects.deleteAbandoned(
         r.cluster,
         r.namespace,
-        r.notebook,
+        r.holder.name,
       );
     } catch (e) {
       await audit.failed({ error: e as Error });

@@ -39,7 +39,7 @@ export interface OwnedNamespace {
  * cluster and namespace (from a GpuQuota entity or given), the owning team,
  * the free + borrowable check ({@link fitGpus}, the rule every caller uses)
  * and the Kueue flavor and queue. It only reads; the notebook service decides
- * what to do with a refusal (audit it, throw it), and NotebookReservations
+ * what to do with a refusal (audit it, throw it), and GpuReservations
  * holds the GPUs a passed check promises.
  *
  * @internal

@@ -19,10 +19,10 @@ import { admitNotebook, manageNotebook } from './notebookAccess';
 import { NotebookObjects } from './NotebookObjects';
 import { NotebookPlacement } from './NotebookPlacement';
 import {
-  NotebookReservations,
+  GpuReservations,
   ReservationTimes,
   whileHeld,
-} from './NotebookReservations';
+} from './GpuReservations';
 import { phaseOf, toNotebook } from './notebookView';
 import { QuotaService } from './QuotaService';
 
@@ -45,7 +45,7 @@ export interface NotebookCaller {
  * `ml.notebook.<verb>` for the managing ones), and keeps the notebook store.
  * Where a notebook goes and whether its GPUs fit is {@link NotebookPlacement};
  * the GPUs a create or start spends are promised under the cluster's lock
- * until the cluster counts them ({@link NotebookReservations}), so
+ * until the cluster counts them ({@link GpuReservations}), so
  * concurrent requests on any replica never promise more than free +
  * borrowable; its objects on the cluster, created all-or-nothing, are
  * {@link NotebookObjects}.
@@ -55,7 +55,7 @@ export interface NotebookCaller {
 export class NotebookService {
   private readonly placement: NotebookPlacement;
   private readonly objects: NotebookObjects;
-  private readonly reservations: NotebookReservations;
+  private readonly reservations: GpuReservations;
 
   constructor(
     private readonly deps: {
@@ -73,7 +73,7 @@ export class NotebookService {
   ) {
     this.placement = new NotebookPlacement(deps);
     this.objects = new NotebookObjects(deps);
-    this.reservations = new NotebookReservations({
+    this.reservations = new GpuReservations({
       ...deps,
       times: deps.reservationTimes,
     });
@@ -218,7 +218,7 @@ export class NotebookService {
       // Scaling up spends GPUs like a create: the same check under the same lock.
       const { hold } = await this.reservations.hold(
         { cluster, namespace },
-        { notebook: name, gpus, gpuResource },
+        { holder: { kind: 'notebook', name }, gpus, gpuResource },
         quotas =>
           this.placement.checkRestart({ cluster, namespace }, quotas, {
             gpus,

@@ -38,7 +38,7 @@ export const ML_KUBE_ACCESS: KubeAccessRule[] = [
     apiGroup: '',
     resources: ['pods'],
     verbs: ['list'],
-    why: 'notebook pods the quota already counts (NotebookReservations); the pods of a run or notebook for logs (PodLogsService)',
+    why: 'notebook and model deployment pods the quota already counts (GpuReservations); the pods of a run or notebook for logs (PodLogsService)',
   },
   {
     apiGroup: '',

@@ -18,7 +18,7 @@ import {
   NotebookTarget,
   OwnedNamespace,
 } from './NotebookPlacement';
-import { GpuHold, NotebookReservations } from './NotebookReservations';
+import { GpuHold, GpuReservations } from './GpuReservations';
 import type { NotebookCaller } from './NotebookService';
 import { QuotaService } from './QuotaService';
 
@@ -169,7 +169,7 @@ export async function admitNotebook(
     audit: MlAuditor;
     permissions: PermissionsService;
     placement: NotebookPlacement;
-    reservations: NotebookReservations;
+    reservations: GpuReservations;
     store: NotebookStore;
   },
   request: ParsedCreateNotebookRequest,
@@ -239,7 +239,7 @@ export async function admitNotebook(
     gpus > 0
       ? deps.reservations.hold(
           where,
-          { notebook: name, gpus, gpuResource },
+          { holder: { kind: 'notebook', name }, gpus, gpuResource },
           quotas => deps.placement.flavorAndQueue(where, quotas, request),
           error => `cannot create notebook ${name}: ${error}`,
         )

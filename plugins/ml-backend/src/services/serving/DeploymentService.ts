@@ -15,8 +15,15 @@ import {
   ParsedModelDeploymentRequest,
 } from '@mlplatform/plugin-ml-common';
 import type { Request } from 'express';
+import { GpuReservationStore } from '../../database/GpuReservationStore';
 import { MlAuditor } from '../audit/MlAuditor';
 import { ClusterService } from '../kubernetes/ClusterService';
+import {
+  GpuHold,
+  GpuReservations,
+  ReservationTimes,
+  whileHeld,
+} from '../kubernetes/GpuReservations';
 import { BuiltManifest } from '../kubernetes/manifests';
 import { notebookRefusal } from '../kubernetes/notebookAccess';
 import {
@@ -46,6 +53,13 @@ export interface DeploymentServiceOptions {
   clusters: ClusterService;
   /** The namespace's owning team and GPU quotas, read fresh before spending. */
   quotas: QuotaService;
+  /**
+   * The GPUs promised across the check and the apply, shared with the
+   * notebooks and every replica (the plugin's store).
+   */
+  reservations: GpuReservationStore;
+  /** How long reservations count without the cluster counting them. */
+  reservationTimes?: Partial<ReservationTimes>;
   catalog: CatalogService;
   registryService: RegistryService;
   permissions: PermissionsService;
@@ -67,15 +81,20 @@ export interface DeploymentServiceOptions {
  * fresh from the cluster); `ml.model.deploy` on `<cluster>/<namespace>` (the
  * sample policy: members of that team; 403 naming it); the version is in the
  * Model's registry; `gpus` × `maxReplicas` fits the free + borrowable GPUs
- * ({@link fitGpus}, the notebooks' rule; 409 with the numbers). The objects
- * are then created all-or-nothing (a failed second object deletes the
- * first). Every outcome is audited as `ml.model.deploy`.
+ * ({@link fitGpus}, the notebooks' rule; 409 with the numbers) less what is
+ * promised to notebooks and deployments the cluster does not count yet, and
+ * is promised in turn until the deployment's pods are counted
+ * ({@link GpuReservations}, the notebooks' reservations: one check under
+ * the cluster's lock, on every replica). The objects are then created
+ * all-or-nothing (a failed second object deletes the first, and the GPUs
+ * are released). Every outcome is audited as `ml.model.deploy`.
  *
  * @internal
  */
 export class DeploymentService {
   private readonly placement: NotebookPlacement;
   private readonly objects: NotebookObjects;
+  private readonly reservations: GpuReservations;
 
   static create(options: DeploymentServiceOptions): DeploymentService {
     return new DeploymentService(options);
@@ -89,6 +108,12 @@ export class DeploymentService {
     this.objects = new NotebookObjects({
       clusters: options.clusters,
       logger: options.logger,
+    });
+    this.reservations = new GpuReservations({
+      clusters: options.clusters,
+      quotas: options.quotas,
+      reservations: options.reservations,
+      times: options.reservationTimes,
     });
   }
 
@@ -167,9 +192,8 @@ export class DeploymentService {
       storageUri: string;
       objects: BuiltManifest[];
     };
-    try {
-      built = await this.build(entity, entityRef, request, userRef);
-      const fit = fitGpus(owned.quotas, {
+    const fits = (quotas: typeof owned.quotas) => {
+      const fit = fitGpus(quotas, {
         cluster,
         namespace,
         gpus: totalGpus,
@@ -182,6 +206,28 @@ export class DeploymentService {
               `${request.gpus} GPUs per replica × ${request.maxReplicas} replicas: ${fit.shortfall}`,
             )
           : new InputError(fit.shortfall);
+      }
+      const flavor = request.flavor ?? fit.availability?.flavor;
+      return flavor ? { flavor } : {};
+    };
+    let hold: GpuHold | undefined;
+    try {
+      built = await this.build(entity, entityRef, request, userRef);
+      if (request.dryRun || totalGpus === 0) {
+        fits(owned.quotas);
+      } else {
+        // Under the cluster's lock, less the GPUs promised to others; this
+        // deployment's stay promised until its pods are counted.
+        ({ hold } = await this.reservations.hold(
+          { cluster, namespace },
+          {
+            holder: { kind: 'deployment', name },
+            gpus: totalGpus,
+            gpuResource: request.gpuResource,
+          },
+          fits,
+          error => `cannot deploy ${name}: ${error}`,
+        ));
       }
     } catch (e) {
       return refuse(toBackstageError(e));
@@ -207,19 +253,21 @@ export class DeploymentService {
       await audited.succeeded();
       return answer;
     }
-    const failure = await this.objects.apply(cluster, built.objects);
-    if (failure) {
-      await audited.finish(
-        failure.error instanceof ConflictError ? 'refused' : 'failed',
-        {
-          error: failure.error,
-          details: { rolledBack: failure.rolledBack },
-        },
-      );
-      const error = failure.error;
-      error.message = failure.message;
-      throw error;
-    }
+    await whileHeld(hold, async () => {
+      const failure = await this.objects.apply(cluster, built.objects);
+      if (failure) {
+        await audited.finish(
+          failure.error instanceof ConflictError ? 'refused' : 'failed',
+          {
+            error: failure.error,
+            details: { rolledBack: failure.rolledBack },
+          },
+        );
+        const error = failure.error;
+        error.message = failure.message;
+        throw error;
+      }
+    });
     this.options.quotas.invalidate(cluster);
     this.options.onApplied?.(cluster);
     await audited.succeeded();

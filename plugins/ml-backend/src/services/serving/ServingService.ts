@@ -34,6 +34,8 @@ import { ModelParams, readModel, registryRefOf } from '../modelEntities';
 import { ModelHealthService } from '../monitoring/ModelHealthService';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { RegistryService } from '../registry/RegistryService';
+import { GpuReservationStore } from '../../database/GpuReservationStore';
+import { ReservationTimes } from '../kubernetes/GpuReservations';
 import { DeploymentService } from './DeploymentService';
 import { storageUriFor } from './storageUri';
 import {
@@ -88,6 +90,10 @@ export interface ServingServiceOptions {
    * refreshes the quota page too); a service of its own when absent.
    */
   quotas?: QuotaService;
+  /** GPUs promised across a deploy's check and apply (the notebooks' store). */
+  reservations: GpuReservationStore;
+  /** How long reservations count without the cluster counting them. */
+  reservationTimes?: Partial<ReservationTimes>;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { NamespaceGpuQuota } from '@mlplatform/plugin-ml-common';
 import { GpuReservation } from '../../database/GpuReservationStore';
-import { withReservations } from './NotebookReservations';
+import { withReservations } from './GpuReservations';
 
 const kueue = (
   namespace: string,
@@ -36,7 +36,7 @@ const held = (
   resource: 'nvidia.com/gpu',
   flavor: 'a100',
   gpus,
-  notebook: 'nb',
+  holder: { kind: 'notebook', name: 'nb' },
   state: 'applying',
   expiresAt: Date.now() + 60_000,
   ...extra,

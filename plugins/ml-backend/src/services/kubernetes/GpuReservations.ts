@@ -1,6 +1,10 @@
 import { ConflictError, ServiceUnavailableError } from '@backstage/errors';
-import { NamespaceGpuQuota } from '@mlplatform/plugin-ml-common';
 import {
+  NamespaceGpuQuota,
+  parseDeviceCount,
+} from '@mlplatform/plugin-ml-common';
+import {
+  GpuHolder,
   GpuReservation,
   GpuReservationStore,
 } from '../../database/GpuReservationStore';
@@ -11,15 +15,18 @@ import { KubeObject } from './quotas';
 /** How long reservations count without their cluster counting them. @internal */
 export interface ReservationTimes {
   /**
-   * While a notebook's objects are written. Longer than any apply with its
+   * While a holder's objects are written. Longer than any apply with its
    * rollback, so it only ends early when the replica died mid-creation.
    */
   applySeconds: number;
   /**
    * After the objects exist, until the cluster's figures surely include the
-   * notebook: a ResourceQuota counts its pod at admission, so the reservation
-   * ends as soon as the pod exists; Kueue's ClusterQueue usage trails
-   * admission, so a Kueue reservation counts for this long.
+   * holder: a ResourceQuota counts a pod at admission, so the reservation
+   * ends as soon as the notebook's pod exists, and a deployment's shrinks by
+   * the GPUs of each of its pods as they come (what its pods do not reach
+   * by then, e.g. replicas the autoscaler has not added, is no longer held);
+   * Kueue's ClusterQueue usage trails admission, so a Kueue reservation
+   * counts for this long.
    */
   settleSeconds: number;
 }
@@ -30,7 +37,7 @@ export const DEFAULT_RESERVATION_TIMES: ReservationTimes = {
   settleSeconds: 120,
 };
 
-/** GPUs promised to one notebook; end it exactly once. @internal */
+/** GPUs promised to one holder; end it exactly once. @internal */
 export interface GpuHold {
   /** The objects exist: count until the cluster does. */
   applied(): Promise<void>;
@@ -39,8 +46,8 @@ export interface GpuHold {
 }
 
 /**
- * Runs the step that writes a notebook to its cluster while its GPUs are
- * held: released when it throws (nothing is left on the cluster), counted
+ * Runs the step that writes a holder's objects to its cluster while its GPUs
+ * are held: released when it throws (nothing is left on the cluster), counted
  * until the cluster counts them when it succeeds.
  *
  * @internal
@@ -118,19 +125,19 @@ export function withReservations(
 }
 
 /**
- * Holds the GPU check and the creation (or start) of a notebook together,
- * across requests and backend replicas: under the cluster's lock in the
- * store it reads which notebook pods exist, then the cluster's quotas
- * fresh, counts the reservations the cluster does not count yet, runs the
- * fit check on what is left and, when it passes, writes the notebook's own
- * reservation before the lock is released. The GPUs stay promised until the
- * notebook is applied and counted by its cluster, released at once when the
- * creation fails, and stop counting when the replica died mid-creation
- * ({@link ReservationTimes}).
+ * Holds the GPU check and the spending of the GPUs together — a notebook's
+ * creation or start, a model deployment's apply — across requests and
+ * backend replicas: under the cluster's lock in the store it reads which
+ * holders' pods exist, then the cluster's quotas fresh, counts the
+ * reservations the cluster does not count yet, runs the fit check on what is
+ * left and, when it passes, writes the holder's own reservation before the
+ * lock is released. The GPUs stay promised until the holder is applied and
+ * counted by its cluster, released at once when the apply fails, and stop
+ * counting when the replica died mid-apply ({@link ReservationTimes}).
  *
  * @internal
  */
-export class NotebookReservations {
+export class GpuReservations {
   private readonly times: ReservationTimes;
 
   constructor(
@@ -152,7 +159,7 @@ export class NotebookReservations {
    */
   async hold<T extends { flavor?: string }>(
     target: { cluster: string; namespace: string },
-    request: { notebook: string; gpus: number; gpuResource: string },
+    request: { holder: GpuHolder; gpus: number; gpuResource: string },
     choose: (quotas: NamespaceGpuQuota[]) => T,
     unavailable: (error: string) => string,
   ): Promise<T & { hold: GpuHold }> {
@@ -163,17 +170,15 @@ export class NotebookReservations {
       async lock => {
         const now = Date.now();
         const live = await lock.live(now);
-        let reflected: GpuReservation[];
+        let pending: GpuReservation[];
         try {
-          reflected = await this.countedByCluster(
-            cluster,
-            live.filter(h => !h.flavor),
-          );
+          pending = await this.notCountedByCluster(cluster, live);
         } catch (e) {
           throw new ServiceUnavailableError(unavailable((e as Error).message));
         }
-        await lock.remove(reflected.map(h => h.id));
-        const pending = live.filter(h => !reflected.includes(h));
+        await lock.remove(
+          live.filter(h => !pending.some(p => p.id === h.id)).map(h => h.id),
+        );
         const snapshot = await this.freshQuotas(cluster, Date.now());
         if (!snapshot.availability.available) {
           throw new ServiceUnavailableError(
@@ -198,7 +203,7 @@ export class NotebookReservations {
           resource: request.gpuResource,
           ...(choice.flavor ? { flavor: choice.flavor } : {}),
           gpus: request.gpus,
-          notebook: request.notebook,
+          holder: request.holder,
           state: 'applying',
           expiresAt: now + this.times.applySeconds * 1000,
         });
@@ -232,33 +237,42 @@ export class NotebookReservations {
     namespace: string,
     notebook: string,
   ): Promise<void> {
-    await this.deps.reservations.releaseNotebook(cluster, namespace, notebook);
+    await this.deps.reservations.releaseHolder(cluster, namespace, {
+      kind: 'notebook',
+      name: notebook,
+    });
   }
 
   /**
-   * ResourceQuota reservations whose notebook pod exists (not gated, not
-   * finished): quota admission charged the pod to `status.used` when it was
-   * created, so the cluster's figures read after this include it.
+   * The live reservations as far as the cluster's figures do not include
+   * them yet. Of a ResourceQuota's, the GPUs of its holder's pods (not
+   * gated, not finished) are left out: quota admission charged them to
+   * `status.used` when the pods were created, so the figures read after
+   * this include them. One whose pods carry all its GPUs is left out whole.
    */
-  private async countedByCluster(
+  private async notCountedByCluster(
     cluster: string,
-    held: GpuReservation[],
+    live: GpuReservation[],
   ): Promise<GpuReservation[]> {
-    const namespaces = [...new Set(held.map(h => h.namespace))];
-    const pods = await Promise.all(
-      namespaces.map(async ns => {
-        const list = await this.deps.clusters.list(
-          cluster,
-          `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
-          'pods',
-        );
-        return (list.items ?? [])
-          .filter(isCharged)
-          .map(p => `${ns}/${p.metadata?.name}`);
-      }),
+    const onQuota = live.filter(h => !h.flavor);
+    const namespaces = [...new Set(onQuota.map(h => h.namespace))];
+    const pods = new Map(
+      await Promise.all(
+        namespaces.map(async ns => {
+          const list = await this.deps.clusters.list(
+            cluster,
+            `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
+            'pods',
+          );
+          return [ns, (list.items ?? []).filter(isCharged)] as const;
+        }),
+      ),
     );
-    const existing = new Set(pods.flat());
-    return held.filter(h => existing.has(`${h.namespace}/${h.notebook}-0`));
+    return live.flatMap(h => {
+      if (h.flavor) return [h];
+      const charged = chargedGpus(h, pods.get(h.namespace) ?? []);
+      return charged >= h.gpus ? [] : [{ ...h, gpus: h.gpus - charged }];
+    });
   }
 
   /**
@@ -283,6 +297,41 @@ export class NotebookReservations {
   }
 }
 
+/**
+ * The label each kind of deployment's pods carry with its name: the plain
+ * Deployment's own selector label, KServe's on its predictor pods.
+ */
+const DEPLOYMENT_POD_LABELS = [
+  'mlplatform.io/deployment',
+  'serving.kserve.io/inferenceservice',
+];
+
+/**
+ * The GPUs of a reservation's resource its holder's charged pods carry: a
+ * notebook's `<name>-0` carries all of them (one pod, as reserved); a
+ * deployment's pods, found by label, what their containers request.
+ */
+function chargedGpus(h: GpuReservation, pods: KubeObject[]): number {
+  const { kind, name } = h.holder;
+  if (kind === 'notebook') {
+    return pods.some(p => p.metadata?.name === `${name}-0`) ? h.gpus : 0;
+  }
+  return pods
+    .filter(p =>
+      DEPLOYMENT_POD_LABELS.some(l => p.metadata?.labels?.[l] === name),
+    )
+    .reduce((n, p) => n + podGpus(p, h.resource), 0);
+}
+
+/** What quota admission charges a pod of `resource` (requests, else limits). */
+function podGpus(pod: KubeObject, resource: string): number {
+  return ((pod.spec?.containers ?? []) as KubeObject[]).reduce((n, c) => {
+    const value =
+      c.resources?.requests?.[resource] ?? c.resources?.limits?.[resource];
+    return n + parseDeviceCount(value);
+  }, 0);
+}
+
 function isCharged(pod: KubeObject): boolean {
   const phase = pod.status?.phase;
   return (
@@ -302,16 +351,29 @@ function explainHeld(
   held: { pending: GpuReservation[]; namespace: string; resource: string },
 ): unknown {
   if (!(e instanceof ConflictError)) return e;
-  const promised = held.pending
-    .filter(h => h.namespace === held.namespace && h.resource === held.resource)
-    .reduce((n, h) => n + h.gpus, 0);
-  if (promised === 0) return e;
+  const promised = (kind: GpuHolder['kind']) =>
+    held.pending
+      .filter(
+        h =>
+          h.holder.kind === kind &&
+          h.namespace === held.namespace &&
+          h.resource === held.resource,
+      )
+      .reduce((n, h) => n + h.gpus, 0);
+  const notebooks = promised('notebook');
+  const deployments = promised('deployment');
+  if (notebooks + deployments === 0) return e;
   try {
     withoutHeld();
   } catch {
     return e;
   }
-  return new ConflictError(
-    `${e.message}; ${promised} promised to notebooks being created or started`,
-  );
+  const to = [
+    notebooks && `${notebooks} promised to notebooks being created or started`,
+    deployments &&
+      `${deployments} ${
+        notebooks ? 'to' : 'promised to'
+      } model deployments being applied or not yet running`,
+  ].filter(Boolean);
+  return new ConflictError(`${e.message}; ${to.join(', ')}`);
 }
