@@ -181,7 +181,10 @@ export interface Config {
           /** The PersistentVolumeClaim mounted at `logRoot` by training. */
           claim: string;
         }>;
-        /** TensorBoards one user may have per namespace. Default 2. */
+        /**
+         * TensorBoards one user may have per namespace, held under concurrent
+         * starts across replicas; a user frees a place by stopping one. Default 2.
+         */
         maxPerUser?: number;
       };
     };

@@ -513,6 +513,7 @@ export const mlPlugin = createBackendPlugin({
                 quotas: quotaService,
                 permissions,
                 audit,
+                locks: gpuReservations,
               }),
           }),
         );

@@ -33,6 +33,7 @@ jest.setTimeout(60_000);
 
 const ADA = 'user:default/ada';
 const EVE = 'user:default/eve';
+const BOB = 'user:default/bob';
 const ROOT = 'user:default/root';
 const ROOTS = '/mnt/tensorboard';
 const TB = 'tensorboard.kubeflow.org/v1alpha1';
@@ -74,6 +75,7 @@ describeIfBinary(mlflowBinary)(
           oboAuthServiceFactory,
           userInfoServiceFactory({
             [ADA]: ['group:default/fraud-team'],
+            [BOB]: ['group:default/fraud-team'],
             [EVE]: ['group:default/nlp-team'],
             [ROOT]: ['group:default/platform-team'],
           }),
@@ -234,6 +236,99 @@ describeIfBinary(mlflowBinary)(
           `tensorboard:gpu-cluster-a/fraud/${name(seeded.runs.live)}`,
         ],
       ]);
+    });
+
+    const stopOf = (user: string, runId: string) =>
+      request(server)
+        .delete(
+          `/api/ml/models/default/fraud-detector/experiment/runs/${runId}/tensorboard`,
+        )
+        .set(as(user));
+
+    it('stops a TensorBoard for its creator only, audited, which frees a place under the cap', async () => {
+      const { lowLr, live } = seeded.runs;
+      const eve = await stopOf(EVE, lowLr);
+      expect(eve.status).toBe(403);
+      expect(eve.body.error.message).toBe(
+        `${EVE} is not a member of group:default/fraud-team, which owns namespace fraud on gpu-cluster-a`,
+      );
+      // A teammate passes the permission, but it is not theirs.
+      const bob = await stopOf(BOB, lowLr);
+      expect(bob.status).toBe(403);
+      expect(bob.body.error.message).toBe(
+        `TensorBoard ${name(
+          lowLr,
+        )} in fraud on gpu-cluster-a was started by ${ADA}; only its creator stops it`,
+      );
+      expect(tensorboards()).toContain(name(lowLr));
+
+      expect((await stopOf(ADA, lowLr)).status).toBe(204);
+      expect(tensorboards()).not.toContain(name(lowLr));
+      const again = await stopOf(ADA, lowLr);
+      expect(again.status).toBe(404);
+      expect(again.body.error.message).toBe(
+        `run ${lowLr} has no TensorBoard ${name(
+          lowLr,
+        )} in fraud on gpu-cluster-a`,
+      );
+      // One of two again: the third run's TensorBoard now starts.
+      expect((await start(ADA, live)).status).toBe(201);
+
+      const audit = await request(server)
+        .get('/api/ml/audit?action=ml.tensorboard.delete')
+        .set(as(ROOT));
+      expect(
+        audit.body.items
+          .map((e: any) => [e.actor, e.outcome, e.targetRef])
+          .reverse(),
+      ).toEqual(
+        [
+          [EVE, 'refused'],
+          [BOB, 'refused'],
+          [ADA, 'succeeded'],
+          [ADA, 'refused'],
+        ].map(([actor, outcome]) => [
+          actor,
+          outcome,
+          `tensorboard:gpu-cluster-a/fraud/${name(lowLr)}`,
+        ]),
+      );
+    });
+
+    it('holds the cap under concurrent starts: of 8 at once, maxPerUser start and the rest get 409', async () => {
+      const runs: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const created = await mlflow.post<{
+          run: { info: { run_id: string } };
+        }>('runs/create', {
+          experiment_id: seeded.experimentId,
+          run_name: `hpo-${i}`,
+        });
+        const runId = created.run.info.run_id;
+        await mlflow.post('runs/set-tag', {
+          run_id: runId,
+          key: TENSORBOARD_LOGDIR_TAG,
+          value: `${ROOTS}/fraud-detector/hpo-${i}`,
+        });
+        runs.push(runId);
+      }
+      const answers = await Promise.all(runs.map(r => start(BOB, r)));
+      const statuses = answers.map(a => a.status).sort();
+      expect(statuses).toEqual([201, 201, 409, 409, 409, 409, 409, 409]);
+      const bobs = cluster
+        .list(TB, 'Tensorboard', 'fraud')
+        .filter(
+          (t: any) =>
+            t.metadata.annotations['mlplatform.io/created-by'] === BOB,
+        );
+      expect(bobs).toHaveLength(2);
+      for (const refused of answers.filter(a => a.status === 409)) {
+        expect(refused.body.error.message).toMatch(
+          new RegExp(
+            `^${BOB} already has 2 TensorBoard\\(s\\) in fraud on gpu-cluster-a \\(at most 2\\)`,
+          ),
+        );
+      }
     });
   },
 );

@@ -36,7 +36,8 @@ const KINDS = [
  * the run's scalar series and the link that opens TensorBoard on it (reads
  * only; the entity is read with the caller's credentials); `POST` on the
  * same path starts the run's own TensorBoard on the Kubeflow cluster of
- * `ml.tensorboard.kubeflow` (201, or 200 when it existed).
+ * `ml.tensorboard.kubeflow` (201, or 200 when it existed), and `DELETE`
+ * stops it (204; its creator only).
  *
  * @internal
  */
@@ -91,6 +92,31 @@ export async function createTensorBoardRouter(
           await notebookCaller(userInfo, credentials, req),
         );
         res.status(body.created ? 201 : 200).json(body);
+      },
+    );
+
+    router.delete(
+      `/${path}/:namespace/:name/experiment/runs/:runId/tensorboard`,
+      async (req, res) => {
+        const credentials = await httpAuth.credentials(req, {
+          allow: ['user'],
+        });
+        const { runId, ...ref } = parseInput(
+          experimentRunParamsSchema,
+          req.params,
+          kind,
+        );
+        if (!kubeflow) {
+          throw new NotImplementedError(
+            'No TensorBoard is started per run: ml.tensorboard.kubeflow is not set (docs/experiments.md, "TensorBoard")',
+          );
+        }
+        await kubeflow.stop(
+          { kind, ...ref },
+          runId,
+          await notebookCaller(userInfo, credentials, req),
+        );
+        res.status(204).end();
       },
     );
   }

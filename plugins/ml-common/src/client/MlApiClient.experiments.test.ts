@@ -12,7 +12,7 @@ describe('MlApiClient experiments', () => {
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
-      urls.push(req.url!);
+      urls.push(req.method === 'GET' ? req.url! : `${req.method} ${req.url}`);
       res.writeHead(reply.status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(reply.body));
     });
@@ -102,7 +102,34 @@ describe('MlApiClient experiments', () => {
       'r1',
     );
     expect(urls.splice(0)).toEqual([
-      '/api/ml/models/default/fraud-detector/experiment/runs/r1/tensorboard',
+      'POST /api/ml/models/default/fraud-detector/experiment/runs/r1/tensorboard',
     ]);
+  });
+
+  it("stops a run's TensorBoard with a DELETE, and rejects with the backend's reason", async () => {
+    reply = { status: 204, body: '' };
+    await client.stopRunTensorBoard(
+      { kind: 'pipeline', namespace: 'ml', name: 'fraud-training' },
+      'r1',
+    );
+    expect(urls.splice(0)).toEqual([
+      'DELETE /api/ml/pipelines/ml/fraud-training/experiment/runs/r1/tensorboard',
+    ]);
+    reply = {
+      status: 403,
+      body: {
+        error: {
+          name: 'NotAllowedError',
+          message: 'only its creator stops it',
+        },
+      },
+    };
+    await expect(
+      client.stopRunTensorBoard(
+        { kind: 'model', namespace: 'default', name: 'fraud-detector' },
+        'r1',
+      ),
+    ).rejects.toMatchObject({ name: 'ResponseError', statusCode: 403 });
+    urls.splice(0);
   });
 });

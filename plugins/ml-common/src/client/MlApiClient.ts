@@ -408,6 +408,22 @@ export class MlApiClient {
   }
 
   /**
+   * `DELETE /{models,pipelines}/:namespace/:name/experiment/runs/:runId/tensorboard`:
+   * stops the run's own TensorBoard (its creator only).
+   */
+  async stopRunTensorBoard(
+    ref: ExperimentEntityRef,
+    runId: string,
+    options?: MlRequestOptions,
+  ): Promise<void> {
+    await this.request(
+      'DELETE',
+      `${experimentPath(ref)}${path('runs', runId)}/tensorboard`,
+      options,
+    );
+  }
+
+  /**
    * `GET /{models,pipelines}/:namespace/:name/logs/pods` (or a notebook's):
    * the pods whose logs the entity's Logs card offers, on every cluster.
    */

@@ -206,6 +206,7 @@ export function mockMlApi(impl: Partial<MlApi> = {}): MlApi {
     compareExperimentRuns: missing('compareExperimentRuns'),
     getRunTensorBoard: missing('getRunTensorBoard'),
     startRunTensorBoard: missing('startRunTensorBoard'),
+    stopRunTensorBoard: missing('stopRunTensorBoard'),
     getLogPods: missing('getLogPods'),
     getPodLogs: missing('getPodLogs'),
     downloadPodLogs: missing('downloadPodLogs'),

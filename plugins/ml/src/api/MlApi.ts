@@ -223,6 +223,12 @@ export interface MlApi {
     runId: string,
   ): Promise<RunTensorBoardLaunch>;
   /**
+   * Stops (deletes) the run's own TensorBoard on the cluster. Rejects with
+   * the backend's reason (403 not its creator or not a member of the
+   * namespace's team, 404 none running, 501 not configured).
+   */
+  stopRunTensorBoard(ref: ExperimentEntityRef, runId: string): Promise<void>;
+  /**
    * The pods whose logs a Model's, Pipeline's or notebook's Logs card
    * offers, or `configured: false` with what to set. Rejects with 403 when
    * the caller may not read logs in any of their namespaces.

@@ -223,6 +223,10 @@ export class MlClient implements MlApi {
     return this.client.startRunTensorBoard(ref, runId);
   }
 
+  stopRunTensorBoard(ref: ExperimentEntityRef, runId: string): Promise<void> {
+    return this.client.stopRunTensorBoard(ref, runId);
+  }
+
   getLogPods(ref: LogsTargetRef): Promise<LogPodsResponse> {
     return this.client.getLogPods(ref);
   }

@@ -1,13 +1,20 @@
-import { ConflictError, InputError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
 import type { PermissionsService } from '@backstage/backend-plugin-api';
 import {
   ExperimentEntityRef,
   mlNotebookCreatePermission,
+  mlNotebookManagePermission,
   RunTensorBoardLaunch,
   TENSORBOARD_LOGDIR_TAG,
 } from '@mlplatform/plugin-ml-common';
 import path from 'node:path';
-import type { MlAuditor } from '../audit/MlAuditor';
+import type { MlAuditedAction, MlAuditor } from '../audit/MlAuditor';
+import type { GpuReservationStore } from '../../database/GpuReservationStore';
 import type { ExperimentsService } from '../experiments/ExperimentsService';
 import type { ClusterService } from '../kubernetes/ClusterService';
 import { KubeApiError } from '../kubernetes/KubeClient';
@@ -42,8 +49,9 @@ interface TensorboardObject {
  * against `ml.tensorboard.logRoots` first (400, nothing started), then the
  * permission policy (`ml.notebook.create` on the namespace: the owning
  * team's members), then the user's count of TensorBoards in the namespace
- * against `maxPerUser` (409 with the numbers); every attempt audited as
- * `ml.tensorboard.create`. Asking again for the same run returns its
+ * against `maxPerUser` (409 with the numbers), counted and created under one
+ * lock so concurrent starts cannot pass it together; every attempt audited
+ * as `ml.tensorboard.create`. Its creator stops it ({@link KubeflowTensorBoards.stop}). Asking again for the same run returns its
  * TensorBoard. A TensorBoard asks for no GPUs, so the GPU quota is not
  * spent; the per-user cap bounds the CPU and memory they hold.
  *
@@ -61,16 +69,22 @@ export class KubeflowTensorBoards {
       quotas: QuotaService;
       permissions: PermissionsService;
       audit: MlAuditor;
+      /** Serializes a user's starts across replicas (the GPU reservations' lock). */
+      locks: Pick<GpuReservationStore, 'withClusterLock'>;
     },
   ) {
     this.placement = new NotebookPlacement(deps);
   }
 
-  async start(
+  /**
+   * Where the run's TensorBoard runs and what it is called; checks the run
+   * (the entity's, read with the caller's credentials) and its log dir.
+   */
+  private async locate(
     ref: ExperimentEntityRef,
     runId: string,
     caller: NotebookCaller,
-  ): Promise<RunTensorBoardLaunch> {
+  ) {
     const { config } = this.deps;
     const { entityRef, run } = await this.deps.experiments.getRun(
       ref,
@@ -99,9 +113,69 @@ export class KubeflowTensorBoards {
     const { cluster } = config;
     const { namespace, claim } = volume;
     const rel = path.posix.relative(volume.logRoot, logDir);
-    const logspath = `pvc://${claim}${rel ? `/${rel}` : ''}`;
     const name = `tb-${runId.toLowerCase().slice(0, 40)}`;
-    const url = `${config.url}/tensorboard/${namespace}/${name}/`;
+    return {
+      entityRef,
+      cluster,
+      namespace,
+      name,
+      logspath: `pvc://${claim}${rel ? `/${rel}` : ''}`,
+      url: `${config.url}/tensorboard/${namespace}/${name}/`,
+      base: `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/tensorboards`,
+    };
+  }
+
+  /**
+   * The namespace's owning team and the permission `permission` on it;
+   * the refusal, audited, is thrown.
+   */
+  private async authorize(
+    where: { cluster: string; namespace: string; name: string },
+    caller: NotebookCaller,
+    permission: typeof mlNotebookCreatePermission,
+    what: string,
+    audit: MlAuditedAction,
+  ): Promise<void> {
+    const { cluster, namespace, name } = where;
+    let team: string | undefined;
+    try {
+      team = await this.placement.teamOf(
+        cluster,
+        namespace,
+        `cannot ${what} TensorBoard ${name}`,
+      );
+    } catch (e) {
+      await audit.refused({ error: e as Error });
+      throw e;
+    }
+    if (!team) {
+      const error = new InputError(
+        `namespace ${namespace} on ${cluster} does not exist or has no owning team, so no TensorBoard can run there`,
+      );
+      await audit.refused({ error });
+      throw error;
+    }
+    const denied = await notebookRefusal(
+      this.deps.permissions,
+      permission,
+      caller,
+      { cluster, namespace, team },
+      `may not ${what} TensorBoards in namespace ${namespace} on ${cluster}`,
+    );
+    if (denied) {
+      await audit.refused({ error: denied });
+      throw denied;
+    }
+  }
+
+  async start(
+    ref: ExperimentEntityRef,
+    runId: string,
+    caller: NotebookCaller,
+  ): Promise<RunTensorBoardLaunch> {
+    const { config } = this.deps;
+    const where = await this.locate(ref, runId, caller);
+    const { entityRef, cluster, namespace, name, logspath, url, base } = where;
     const audit = await this.deps.audit.begin({
       eventId: 'tensorboard-create',
       action: 'ml.tensorboard.create',
@@ -110,54 +184,15 @@ export class KubeflowTensorBoards {
       details: { cluster, namespace, name, runId, entityRef, logspath },
       ...(caller.request ? { request: caller.request } : {}),
     });
-    const refuse = async (error: Error): Promise<never> => {
-      await audit.refused({ error });
-      throw error;
-    };
-    let team: string | undefined;
-    try {
-      team = await this.placement.teamOf(
-        cluster,
-        namespace,
-        `cannot start TensorBoard ${name}`,
-      );
-    } catch (e) {
-      return refuse(e as Error);
-    }
-    if (!team) {
-      return refuse(
-        new InputError(
-          `namespace ${namespace} on ${cluster} does not exist or has no owning team, so no TensorBoard can run there`,
-        ),
-      );
-    }
-    const denied = await notebookRefusal(
-      this.deps.permissions,
-      mlNotebookCreatePermission,
+    await this.authorize(
+      where,
       caller,
-      { cluster, namespace, team },
-      `may not start TensorBoards in namespace ${namespace} on ${cluster}`,
+      mlNotebookCreatePermission,
+      'start',
+      audit,
     );
-    if (denied) return refuse(denied);
 
     const client = this.deps.clusters.client(cluster);
-    const base = `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/tensorboards`;
-    const selector = `${LABEL_CREATED_BY}=${labelValue(caller.userRef)}`;
-    let mine: TensorboardObject[];
-    try {
-      mine = (
-        await client.request<{ items: TensorboardObject[] }>(
-          'GET',
-          `${base}?labelSelector=${encodeURIComponent(selector)}`,
-          { verb: 'list', resource: RESOURCE },
-        )
-      ).items.filter(
-        t => t.metadata.annotations?.[ANNOTATION_CREATED_BY] === caller.userRef,
-      );
-    } catch (e) {
-      await audit.failed({ error: e as Error });
-      throw e;
-    }
     const launch = (t: TensorboardObject, created: boolean) => ({
       runId,
       cluster,
@@ -168,64 +203,191 @@ export class KubeflowTensorBoards {
       created,
       ready: (t.status?.readyReplicas ?? 0) > 0,
     });
-    const existing = mine.find(t => t.metadata.name === name);
-    if (existing) {
-      await audit.succeeded({ details: { reused: true } });
-      return launch(existing, false);
-    }
-    if (mine.length >= config.maxPerUser) {
-      return refuse(
-        new ConflictError(
-          `${caller.userRef} already has ${
-            mine.length
-          } TensorBoard(s) in ${namespace} on ${cluster} (at most ${
-            config.maxPerUser
-          }): ${mine.map(t => t.metadata.name).join(', ')}; delete one first`,
-        ),
-      );
-    }
-    const body = {
-      apiVersion: `${GROUP}/${VERSION}`,
-      kind: 'Tensorboard',
-      metadata: {
-        name,
-        namespace,
-        labels: {
-          [LABEL_CREATED_BY]: labelValue(caller.userRef),
-          [LABEL_RUN]: labelValue(runId),
-          'app.kubernetes.io/managed-by': 'backstage-ml',
-        },
-        annotations: {
-          [ANNOTATION_CREATED_BY]: caller.userRef,
-          'mlplatform.io/entity': entityRef,
-        },
-      },
-      spec: { logspath },
-    };
+    // The count and the create hold together: the user's starts run one at
+    // a time, on every replica (the GPU reservations' lock, keyed by user).
+    let outcome:
+      | { existing: TensorboardObject }
+      | { created: TensorboardObject }
+      | { refused: Error };
     try {
-      const created = await client.request<TensorboardObject>(
-        'POST',
-        base,
-        {
-          verb: 'create',
-          resource: RESOURCE,
-          object: `${namespace}/${name}`,
+      outcome = await this.deps.locks.withClusterLock(
+        `tensorboards/${cluster}/${namespace}/${caller.userRef}`,
+        async () => {
+          const mine = await this.listMine(cluster, base, caller.userRef);
+          const existing = mine.find(t => t.metadata.name === name);
+          if (existing) return { existing };
+          if (mine.length >= config.maxPerUser) {
+            return {
+              refused: new ConflictError(
+                `${caller.userRef} already has ${
+                  mine.length
+                } TensorBoard(s) in ${namespace} on ${cluster} (at most ${
+                  config.maxPerUser
+                }): ${mine
+                  .map(t => t.metadata.name)
+                  .join(', ')}; stop one first`,
+              ),
+            };
+          }
+          try {
+            return {
+              created: await client.request<TensorboardObject>(
+                'POST',
+                base,
+                {
+                  verb: 'create',
+                  resource: RESOURCE,
+                  object: `${namespace}/${name}`,
+                },
+                { body: manifest(where, runId, caller.userRef) },
+              ),
+            };
+          } catch (e) {
+            // Someone else's TensorBoard of that name (another user's, for the same run).
+            if (e instanceof KubeApiError && e.reason === 'AlreadyExists') {
+              return {
+                refused: new ConflictError(
+                  `TensorBoard ${name} for run ${runId} already exists in ${namespace} on ${cluster}, created by someone else`,
+                ),
+              };
+            }
+            throw e;
+          }
         },
-        { body },
       );
-      await audit.succeeded();
-      return launch(created, true);
     } catch (e) {
-      // Someone else's TensorBoard of that name (another user's, for the same run).
-      if (e instanceof KubeApiError && e.reason === 'AlreadyExists') {
-        return refuse(
-          new ConflictError(
-            `TensorBoard ${name} for run ${runId} already exists in ${namespace} on ${cluster}, created by someone else`,
-          ),
-        );
-      }
       await audit.failed({ error: e as Error });
       throw e;
     }
+    if ('refused' in outcome) {
+      await audit.refused({ error: outcome.refused });
+      throw outcome.refused;
+    }
+    if ('existing' in outcome) {
+      await audit.succeeded({ details: { reused: true } });
+      return launch(outcome.existing, false);
+    }
+    await audit.succeeded();
+    return launch(outcome.created, true);
   }
+
+  /**
+   * Stops (deletes) the run's TensorBoard: its creator only, with
+   * `ml.notebook.manage` on the namespace (the permission that stops a
+   * notebook there), audited as `ml.tensorboard.delete`.
+   *
+   * @throws NotFoundError when the run has no TensorBoard; NotAllowedError
+   * for anyone but its creator, or without the permission.
+   */
+  async stop(
+    ref: ExperimentEntityRef,
+    runId: string,
+    caller: NotebookCaller,
+  ): Promise<void> {
+    const where = await this.locate(ref, runId, caller);
+    const { entityRef, cluster, namespace, name, base } = where;
+    const audit = await this.deps.audit.begin({
+      eventId: 'tensorboard-delete',
+      action: 'ml.tensorboard.delete',
+      actor: caller.userRef,
+      targetRef: `tensorboard:${cluster}/${namespace}/${name}`,
+      details: { cluster, namespace, name, runId, entityRef },
+      ...(caller.request ? { request: caller.request } : {}),
+    });
+    await this.authorize(
+      where,
+      caller,
+      mlNotebookManagePermission,
+      'stop',
+      audit,
+    );
+    const client = this.deps.clusters.client(cluster);
+    const object = `${namespace}/${name}`;
+    try {
+      let current: TensorboardObject;
+      try {
+        current = await client.request<TensorboardObject>(
+          'GET',
+          `${base}/${name}`,
+          { verb: 'get', resource: RESOURCE, object },
+        );
+      } catch (e) {
+        if (e instanceof KubeApiError && e.reason === 'NotFound') {
+          const error = new NotFoundError(
+            `run ${runId} has no TensorBoard ${name} in ${namespace} on ${cluster}`,
+          );
+          await audit.refused({ error });
+          throw error;
+        }
+        throw e;
+      }
+      const creator = current.metadata.annotations?.[ANNOTATION_CREATED_BY];
+      if (creator !== caller.userRef) {
+        const error = new NotAllowedError(
+          `TensorBoard ${name} in ${namespace} on ${cluster} was started by ${
+            creator ?? 'someone outside the portal'
+          }; only its creator stops it`,
+        );
+        await audit.refused({ error });
+        throw error;
+      }
+      await client.request(
+        'DELETE',
+        `${base}/${name}`,
+        { verb: 'delete', resource: RESOURCE, object },
+        {},
+      );
+    } catch (e) {
+      if (e instanceof NotFoundError || e instanceof NotAllowedError) throw e;
+      await audit.failed({ error: e as Error });
+      throw e;
+    }
+    await audit.succeeded();
+  }
+
+  /** The user's TensorBoards in the namespace. */
+  private async listMine(cluster: string, base: string, userRef: string) {
+    const selector = `${LABEL_CREATED_BY}=${labelValue(userRef)}`;
+    const { items } = await this.deps.clusters
+      .client(cluster)
+      .request<{ items: TensorboardObject[] }>(
+        'GET',
+        `${base}?labelSelector=${encodeURIComponent(selector)}`,
+        { verb: 'list', resource: RESOURCE },
+      );
+    return items.filter(
+      t => t.metadata.annotations?.[ANNOTATION_CREATED_BY] === userRef,
+    );
+  }
+}
+
+/** The run's `Tensorboard`, labelled and annotated with its creator. */
+function manifest(
+  where: {
+    entityRef: string;
+    namespace: string;
+    name: string;
+    logspath: string;
+  },
+  runId: string,
+  userRef: string,
+) {
+  return {
+    apiVersion: `${GROUP}/${VERSION}`,
+    kind: 'Tensorboard',
+    metadata: {
+      name: where.name,
+      namespace: where.namespace,
+      labels: {
+        [LABEL_CREATED_BY]: labelValue(userRef),
+        [LABEL_RUN]: labelValue(runId),
+        'app.kubernetes.io/managed-by': 'backstage-ml',
+      },
+      annotations: {
+        [ANNOTATION_CREATED_BY]: userRef,
+        'mlplatform.io/entity': where.entityRef,
+      },
+    },
+    spec: { logspath: where.logspath },
+  };
 }

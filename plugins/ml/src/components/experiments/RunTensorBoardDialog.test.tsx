@@ -3,7 +3,13 @@ import { ResponseError } from '@backstage/errors';
 import { renderInTestApp } from '@backstage/frontend-test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { RunTensorBoardResponse } from '@mlplatform/plugin-ml-common';
-import { configure, fireEvent, screen, within } from '@testing-library/react';
+import {
+  configure,
+  fireEvent,
+  screen,
+  waitFor,
+  within,
+} from '@testing-library/react';
 import { mlApiPair } from '../../__testUtils__/fixtures';
 import { MlApi } from '../../api';
 import { ExperimentRunsCard } from './ExperimentRunsCard';
@@ -136,6 +142,67 @@ describe("A run's TensorBoard", () => {
       { kind: 'model', namespace: 'default', name: 'fraud-detector' },
       lowLr.id,
     );
+  });
+
+  it('stops the started TensorBoard, and says why when the backend refuses', async () => {
+    const launch = {
+      runId: lowLr.id,
+      cluster: 'gpu-cluster-a',
+      namespace: 'fraud',
+      name: `tb-${lowLr.id}`,
+      logspath: 'pvc://fraud-tensorboard/fraud-detector/low-lr',
+      url: `https://kubeflow.example.com/tensorboard/fraud/tb-${lowLr.id}/`,
+      created: false,
+      ready: true,
+    };
+    const stopRunTensorBoard = jest
+      .fn()
+      .mockRejectedValueOnce(
+        Object.assign(new Error('Request failed with 403 Forbidden'), {
+          body: {
+            error: {
+              name: 'NotAllowedError',
+              message: `TensorBoard tb-${lowLr.id} in fraud on gpu-cluster-a was started by user:default/ada; only its creator stops it`,
+            },
+          },
+        }),
+      )
+      .mockResolvedValueOnce(undefined);
+    await render({
+      getRunTensorBoard: async () => ({
+        ...scalarsResponse,
+        cluster: 'gpu-cluster-a',
+      }),
+      startRunTensorBoard: async () => launch,
+      stopRunTensorBoard,
+    });
+    const dialog = await openTensorBoard();
+    fireEvent.click(
+      await within(dialog).findByRole('button', {
+        name: 'Start on gpu-cluster-a',
+      }),
+    );
+    const stop = await within(dialog).findByRole('button', {
+      name: `Stop TensorBoard tb-${lowLr.id}`,
+    });
+    fireEvent.click(stop);
+    expect(
+      await within(dialog).findByText(/only its creator stops it/),
+    ).toBeInTheDocument();
+    fireEvent.click(stop);
+    await waitFor(() =>
+      expect(within(dialog).getByRole('status')).toHaveTextContent(
+        `TensorBoard tb-${lowLr.id} in fraud on gpu-cluster-a stopped.`,
+      ),
+    );
+    expect(stopRunTensorBoard).toHaveBeenCalledTimes(2);
+    expect(stopRunTensorBoard).toHaveBeenCalledWith(
+      { kind: 'model', namespace: 'default', name: 'fraud-detector' },
+      lowLr.id,
+    );
+    expect(
+      within(dialog).queryByRole('button', { name: /^Stop TensorBoard/ }),
+    ).not.toBeInTheDocument();
   });
 
   it('offers no start without a cluster', async () => {

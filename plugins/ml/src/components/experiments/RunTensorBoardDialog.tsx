@@ -72,12 +72,17 @@ function TensorBoardError(props: { error: Error }) {
   );
 }
 
-/** The run's own TensorBoard on the cluster, once asked for. */
+/**
+ * The run's own TensorBoard on the cluster, once asked for, with a Stop
+ * button for the user who started it (the backend refuses anyone else).
+ */
 function ClusterTensorBoard(props: {
   launch?: RunTensorBoardLaunch;
   error?: Error;
+  onStop: () => void;
+  stop: { loading: boolean; error?: Error; done: boolean };
 }) {
-  const { launch, error } = props;
+  const { launch, error, onStop, stop } = props;
   if (error) {
     return (
       <WarningPanel
@@ -88,15 +93,44 @@ function ClusterTensorBoard(props: {
     );
   }
   if (!launch) return null;
+  if (stop.done) {
+    return (
+      <Typography variant="body2" role="status">
+        TensorBoard <code>{launch.name}</code> in {launch.namespace} on{' '}
+        {launch.cluster} stopped.
+      </Typography>
+    );
+  }
   return (
-    <Typography variant="body2" role="status">
-      TensorBoard <code>{launch.name}</code> in {launch.namespace} on{' '}
-      {launch.cluster} {launch.created ? 'created' : 'already there'};{' '}
-      {launch.ready ? 'ready' : 'starting (the page answers once it is ready)'}:{' '}
-      <a href={launch.url} target="_blank" rel="noopener noreferrer">
-        open it
-      </a>
-    </Typography>
+    <>
+      <Typography variant="body2" role="status">
+        TensorBoard <code>{launch.name}</code> in {launch.namespace} on{' '}
+        {launch.cluster} {launch.created ? 'created' : 'already there'};{' '}
+        {launch.ready
+          ? 'ready'
+          : 'starting (the page answers once it is ready)'}
+        :{' '}
+        <a href={launch.url} target="_blank" rel="noopener noreferrer">
+          open it
+        </a>{' '}
+        <Button
+          size="small"
+          variant="outlined"
+          disabled={stop.loading}
+          onClick={onStop}
+          aria-label={`Stop TensorBoard ${launch.name}`}
+        >
+          Stop
+        </Button>
+      </Typography>
+      {stop.error && (
+        <WarningPanel
+          severity="error"
+          title="Could not stop the run's TensorBoard"
+          message={serverMessage(stop.error)}
+        />
+      )}
+    </>
   );
 }
 
@@ -104,7 +138,8 @@ function ClusterTensorBoard(props: {
  * A run's TensorBoard: its scalars as charts (one per tag, a line per
  * directory of event files, step on x), read through the ML backend from
  * TensorBoard's data API, "Open TensorBoard" on the run, and, with
- * `ml.tensorboard.kubeflow`, "Start on <cluster>": the run's own TensorBoard.
+ * `ml.tensorboard.kubeflow`, "Start on <cluster>": the run's own TensorBoard,
+ * which its creator can stop again.
  */
 export function RunTensorBoardDialog(props: {
   entity: ExperimentEntityRef;
@@ -124,6 +159,12 @@ export function RunTensorBoardDialog(props: {
     [api, kind, namespace, name, run.id],
   );
   const [asked, setAsked] = useState(false);
+  const [stopped, stop] = useAsyncFn(async () => {
+    await api.stopRunTensorBoard({ kind, namespace, name }, run.id);
+    return true;
+  }, [api, kind, namespace, name, run.id]);
+  // A start after a stop shows the new TensorBoard, not the stopped one.
+  const [stopAsked, setStopAsked] = useState(false);
 
   let content;
   if (error) {
@@ -178,7 +219,19 @@ export function RunTensorBoardDialog(props: {
       <DialogContent dividers>
         {content}
         {asked && !started.loading && (
-          <ClusterTensorBoard launch={started.value} error={started.error} />
+          <ClusterTensorBoard
+            launch={started.value}
+            error={started.error}
+            onStop={() => {
+              setStopAsked(true);
+              stop();
+            }}
+            stop={{
+              loading: stopped.loading,
+              error: stopAsked ? stopped.error : undefined,
+              done: stopAsked && !stopped.loading && stopped.value === true,
+            }}
+          />
         )}
       </DialogContent>
       <DialogActions>
@@ -187,6 +240,7 @@ export function RunTensorBoardDialog(props: {
             disabled={started.loading}
             onClick={() => {
               setAsked(true);
+              setStopAsked(false);
               start();
             }}
           >
