@@ -1,7 +1,7 @@
-import { ConfigReader } from '@backstage/config';
+import { ConfigReader, JsonValue } from '@backstage/config';
 import { readStorageConfig } from './storageConfig';
 
-const read = (buckets: unknown) =>
+const read = (buckets: JsonValue) =>
   readStorageConfig(new ConfigReader({ ml: { storage: { s3: { buckets } } } }));
 
 const bucket = {
