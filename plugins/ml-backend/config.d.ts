@@ -187,6 +187,23 @@ export interface Config {
          */
         maxPerUser?: number;
       };
+      /**
+       * A run's own TensorBoard as a process of the backend, for development
+       * and single-machine setups (`POST .../experiment/runs/:runId/tensorboard`
+       * runs `tensorboard --logdir <the run's log dir>` on a free port;
+       * `DELETE` stops it). Not with `kubeflow`. The processes belong to the
+       * replica that started them and end with it.
+       */
+      local?: {
+        /** Absolute path of the `tensorboard` executable. */
+        command: string;
+        /** The address it listens on. Default 127.0.0.1. */
+        host?: string;
+        /** The host the browser opens it at. Default `host`. */
+        publicHost?: string;
+        /** TensorBoards one user may have running. Default 2. */
+        maxPerUser?: number;
+      };
     };
     /**
      * Model registries. Only the hosts listed here are ever contacted for

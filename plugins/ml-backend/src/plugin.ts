@@ -56,7 +56,7 @@ import { createPipelinesRouter } from './routes/pipelines';
 import { createExperimentsRouter } from './routes/experiments';
 import { ExperimentsService } from './services/experiments/ExperimentsService';
 import { createTensorBoardRouter } from './routes/tensorboard';
-import { KubeflowTensorBoards } from './services/tensorboard/KubeflowTensorBoards';
+import { createRunTensorBoards } from './services/tensorboard/createRunTensorBoards';
 import { TensorBoardService } from './services/tensorboard/TensorBoardService';
 import { readTensorBoardConfig } from './services/tensorboard/tensorboardConfig';
 import { AlertWebhookService } from './services/alerts/AlertWebhookService';
@@ -497,24 +497,24 @@ export const mlPlugin = createBackendPlugin({
           logger,
         });
         lifecycle.addShutdownHook(() => tensorboard.close());
-        const kubeflow = tensorboardConfig?.kubeflow;
+        // A run's own TensorBoard: Kubeflow's, or a local process.
+        const perRun = createRunTensorBoards({
+          config: tensorboardConfig,
+          experiments,
+          clusters,
+          quotas: quotaService,
+          permissions,
+          audit,
+          locks: gpuReservations,
+          logger,
+        });
+        lifecycle.addShutdownHook(() => perRun?.close?.());
         httpRouter.use(
           await createTensorBoardRouter({
             httpAuth,
             tensorboard,
             userInfo,
-            kubeflow:
-              kubeflow &&
-              new KubeflowTensorBoards({
-                config: kubeflow,
-                logRoots: tensorboardConfig.logRoots,
-                experiments,
-                clusters,
-                quotas: quotaService,
-                permissions,
-                audit,
-                locks: gpuReservations,
-              }),
+            perRun,
           }),
         );
         // Pod logs through the clusters' API, the central log store through

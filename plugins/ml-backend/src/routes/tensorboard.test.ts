@@ -179,6 +179,19 @@ describeIfBinary([mlflowBinary, tensorboardBinary])(
       expect(res.body.cluster).toBe('gpu-cluster-a');
     });
 
+    it('names localhost as where the run can have its own TensorBoard, when ml.tensorboard.local is set', async () => {
+      const local = await appWith({
+        local: {
+          command: '/usr/bin/tensorboard',
+          host: '127.0.0.1',
+          publicHost: '127.0.0.1',
+          maxPerUser: 2,
+        },
+      });
+      const res = await get(local, runPath(seeded.runs.lowLr));
+      expect(res.body.cluster).toBe('localhost');
+    });
+
     it('says so for a run that names no log dir, and when no TensorBoard is configured', async () => {
       const none = await get(app, runPath(seeded.runs.baseline));
       expect(none.status).toBe(200);

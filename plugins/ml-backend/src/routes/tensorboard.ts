@@ -21,9 +21,15 @@ export interface TensorBoardRouterOptions {
   httpAuth: HttpAuthService;
   tensorboard: TensorBoardService;
   userInfo: UserInfoService;
-  /** Set with `ml.tensorboard.kubeflow`. */
-  kubeflow?: KubeflowTensorBoards;
+  /**
+   * A run's own TensorBoard: on the Kubeflow cluster of
+   * `ml.tensorboard.kubeflow`, or a local process with `ml.tensorboard.local`.
+   */
+  perRun?: Pick<KubeflowTensorBoards, 'start' | 'stop'>;
 }
+
+const NOT_CONFIGURED =
+  'No TensorBoard is started per run: set ml.tensorboard.kubeflow (a Tensorboard on a Kubeflow cluster) or ml.tensorboard.local (a tensorboard process of the backend); docs/experiments.md, "TensorBoard"';
 
 const KINDS = [
   { path: 'models', kind: 'model' },
@@ -36,15 +42,16 @@ const KINDS = [
  * the run's scalar series and the link that opens TensorBoard on it (reads
  * only; the entity is read with the caller's credentials); `POST` on the
  * same path starts the run's own TensorBoard on the Kubeflow cluster of
- * `ml.tensorboard.kubeflow` (201, or 200 when it existed), and `DELETE`
- * stops it (204; its creator only).
+ * `ml.tensorboard.kubeflow` or as a local process (`ml.tensorboard.local`)
+ * (201, or 200 when it existed), and `DELETE` stops it (204; its creator
+ * only).
  *
  * @internal
  */
 export async function createTensorBoardRouter(
   options: TensorBoardRouterOptions,
 ): Promise<express.Router> {
-  const { httpAuth, tensorboard, userInfo, kubeflow } = options;
+  const { httpAuth, tensorboard, userInfo, perRun } = options;
   const router = Router();
 
   for (const { path, kind } of KINDS) {
@@ -81,12 +88,8 @@ export async function createTensorBoardRouter(
           req.params,
           kind,
         );
-        if (!kubeflow) {
-          throw new NotImplementedError(
-            'Starting a TensorBoard on a cluster is not configured: set ml.tensorboard.kubeflow (docs/experiments.md, "TensorBoard")',
-          );
-        }
-        const body: RunTensorBoardLaunch = await kubeflow.start(
+        if (!perRun) throw new NotImplementedError(NOT_CONFIGURED);
+        const body: RunTensorBoardLaunch = await perRun.start(
           { kind, ...ref },
           runId,
           await notebookCaller(userInfo, credentials, req),
@@ -106,12 +109,8 @@ export async function createTensorBoardRouter(
           req.params,
           kind,
         );
-        if (!kubeflow) {
-          throw new NotImplementedError(
-            'No TensorBoard is started per run: ml.tensorboard.kubeflow is not set (docs/experiments.md, "TensorBoard")',
-          );
-        }
-        await kubeflow.stop(
+        if (!perRun) throw new NotImplementedError(NOT_CONFIGURED);
+        await perRun.stop(
           { kind, ...ref },
           runId,
           await notebookCaller(userInfo, credentials, req),

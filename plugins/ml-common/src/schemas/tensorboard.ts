@@ -135,8 +135,9 @@ export type RunTensorBoardResponse =
       /** True when more series existed than {@link TENSORBOARD_LIMITS}.maxSeries. */
       truncated?: boolean;
       /**
-       * The Kubeflow cluster where `POST` on the same path starts the run's
-       * own TensorBoard (`ml.tensorboard.kubeflow`); absent when not configured.
+       * Where `POST` on the same path starts the run's own TensorBoard: the
+       * Kubeflow cluster (`ml.tensorboard.kubeflow`), or `localhost`
+       * (`ml.tensorboard.local`); absent when neither is configured.
        */
       cluster?: string;
     }
@@ -150,19 +151,25 @@ export type RunTensorBoardResponse =
 /**
  * Answer of `POST .../experiment/runs/:runId/tensorboard`: the run's own
  * TensorBoard on a Kubeflow cluster (a `tensorboard.kubeflow.org/v1alpha1`
- * Tensorboard in the namespace of the volume holding its event files).
+ * Tensorboard in the namespace of the volume holding its event files), or a
+ * local `tensorboard` process of the backend (`cluster: localhost`).
  *
  * @public
  */
 export interface RunTensorBoardLaunch {
   runId: string;
+  /** The Kubeflow cluster, or `localhost` for a local process. */
   cluster: string;
+  /** The Tensorboard's namespace; empty for a local process. */
   namespace: string;
-  /** The Tensorboard resource's name. */
+  /** The Tensorboard resource's name (`tb-<run id>`). */
   name: string;
-  /** Its `spec.logspath`: `pvc://<claim>/<dir>`. */
+  /** Its `spec.logspath` (`pvc://<claim>/<dir>`), or the local log dir. */
   logspath: string;
-  /** Where it is served once ready: `<kubeflow url>/tensorboard/<namespace>/<name>/`. */
+  /**
+   * Where it is served once ready: `<kubeflow url>/tensorboard/<namespace>/<name>/`,
+   * or `http://<publicHost>:<port>/` for a local process.
+   */
   url: string;
   /** False when the run's TensorBoard already existed. */
   created: boolean;

@@ -19,6 +19,7 @@ import {
   TENSORBOARD_CACHE_TTL_MS,
   TensorBoardClient,
 } from './TensorBoardClient';
+import { LOCAL_TENSORBOARD_PLACE } from './LocalTensorBoards';
 import { checkLogDir, TensorBoardConfig } from './tensorboardConfig';
 
 /** @internal */
@@ -218,6 +219,7 @@ export class TensorBoardService {
         ? { truncated: true }
         : {}),
       ...(config.kubeflow ? { cluster: config.kubeflow.cluster } : {}),
+      ...(config.local ? { cluster: LOCAL_TENSORBOARD_PLACE } : {}),
     };
   }
 }

@@ -32,6 +32,17 @@ describe('ml.tensorboard', () => {
     });
   });
 
+  it('reads a local TensorBoard per run, with its defaults', () => {
+    expect(
+      read({ ...base, local: { command: '/opt/py/bin/tensorboard' } })?.local,
+    ).toEqual({
+      command: '/opt/py/bin/tensorboard',
+      host: '127.0.0.1',
+      publicHost: '127.0.0.1',
+      maxPerUser: 2,
+    });
+  });
+
   it.each([
     [{ ...base, url: 'ftp://tb' }, /ml\.tensorboard\.url must be http\(s\)/],
     [{ ...base, url: 'http://u:p@tb' }, /must be a plain base URL/],
@@ -65,6 +76,26 @@ describe('ml.tensorboard', () => {
         },
       },
       /volumes\[0\]\.namespace "Fraud" is not a DNS-1123 label/,
+    ],
+    [
+      {
+        ...base,
+        local: { command: '/usr/bin/tensorboard' },
+        kubeflow: { cluster: 'gpu-cluster-a', url: 'https://kf', volumes: [] },
+      },
+      /kubeflow and ml\.tensorboard\.local are both set/,
+    ],
+    [
+      { ...base, local: { command: 'tensorboard' } },
+      /local\.command must be the absolute path/,
+    ],
+    [
+      { ...base, local: { command: '/bin/tb', host: 'a b' } },
+      /local\.host "a b" is not a host name/,
+    ],
+    [
+      { ...base, local: { command: '/bin/tb', maxPerUser: 0 } },
+      /local\.maxPerUser must be a positive integer/,
     ],
   ])('refuses %j at startup', (config, message) => {
     expect(() => read(config)).toThrow(message);

@@ -13,6 +13,20 @@ export interface TensorBoardConfig {
   requestTimeoutMs: number;
   /** A TensorBoard per run on a Kubeflow cluster, when configured. */
   kubeflow?: KubeflowTensorBoardConfig;
+  /** A TensorBoard per run as a process of the backend, when configured. */
+  local?: LocalTensorBoardConfig;
+}
+
+/** `ml.tensorboard.local`, read and checked. @internal */
+export interface LocalTensorBoardConfig {
+  /** The `tensorboard` executable. */
+  command: string;
+  /** The address it listens on. */
+  host: string;
+  /** The host the browser opens it at. */
+  publicHost: string;
+  /** Live TensorBoards one user may have. */
+  maxPerUser: number;
 }
 
 /** `ml.tensorboard.kubeflow`, read and checked. @internal */
@@ -86,6 +100,12 @@ export function readTensorBoardConfig(
     );
   }
   const kubeflow = config.getOptionalConfig('kubeflow');
+  const local = config.getOptionalConfig('local');
+  if (kubeflow && local) {
+    throw new InputError(
+      "ml config: ml.tensorboard.kubeflow and ml.tensorboard.local are both set; a run's own TensorBoard runs in one place",
+    );
+  }
   return {
     url,
     publicUrl: config.has('publicUrl') ? readBaseUrl(config, 'publicUrl') : url,
@@ -94,7 +114,33 @@ export function readTensorBoardConfig(
     ...(kubeflow
       ? { kubeflow: readKubeflow(kubeflow, logRoots, clusterNames) }
       : {}),
+    ...(local ? { local: readLocal(local) } : {}),
   };
+}
+
+function readLocal(config: Config): LocalTensorBoardConfig {
+  const key = 'ml config: ml.tensorboard.local';
+  const command = config.getString('command');
+  if (!path.isAbsolute(command)) {
+    throw new InputError(
+      `${key}.command must be the absolute path of the tensorboard executable, got "${command}"`,
+    );
+  }
+  const host = config.getOptionalString('host') ?? '127.0.0.1';
+  const publicHost = config.getOptionalString('publicHost') ?? host;
+  for (const [field, value] of [
+    ['host', host],
+    ['publicHost', publicHost],
+  ]) {
+    if (!/^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:]+\]$/.test(value)) {
+      throw new InputError(`${key}.${field} "${value}" is not a host name`);
+    }
+  }
+  const maxPerUser = config.getOptionalNumber('maxPerUser') ?? 2;
+  if (!Number.isInteger(maxPerUser) || maxPerUser < 1) {
+    throw new InputError(`${key}.maxPerUser must be a positive integer`);
+  }
+  return { command, host, publicHost, maxPerUser };
 }
 
 function readKubeflow(

@@ -72,6 +72,13 @@ function TensorBoardError(props: { error: Error }) {
   );
 }
 
+/** "in fraud on gpu-cluster-a", or "on localhost" for a local process. */
+function where(launch: RunTensorBoardLaunch): string {
+  return `${launch.namespace ? `in ${launch.namespace} ` : ''}on ${
+    launch.cluster
+  }`;
+}
+
 /**
  * The run's own TensorBoard on the cluster, once asked for, with a Stop
  * button for the user who started it (the backend refuses anyone else).
@@ -96,16 +103,15 @@ function ClusterTensorBoard(props: {
   if (stop.done) {
     return (
       <Typography variant="body2" role="status">
-        TensorBoard <code>{launch.name}</code> in {launch.namespace} on{' '}
-        {launch.cluster} stopped.
+        TensorBoard <code>{launch.name}</code> {where(launch)} stopped.
       </Typography>
     );
   }
   return (
     <>
       <Typography variant="body2" role="status">
-        TensorBoard <code>{launch.name}</code> in {launch.namespace} on{' '}
-        {launch.cluster} {launch.created ? 'created' : 'already there'};{' '}
+        TensorBoard <code>{launch.name}</code> {where(launch)}{' '}
+        {launch.created ? 'created' : 'already there'};{' '}
         {launch.ready
           ? 'ready'
           : 'starting (the page answers once it is ready)'}
