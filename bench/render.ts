@@ -11,6 +11,8 @@
  *   Lineage with its training Pipeline.
  * - Component (fraud-scoring-service): About with its description,
  *   Relations with the graph's Model node.
+ * - The ML overview (/ml), reported beside them: Model health naming the
+ *   fraud detector, its firing alert, the GPUs per team.
  * Loads alternate between the two pages; the median of --loads each.
  *
  *   node --require ./node_modules/@backstage/cli/config/nodeTransform.cjs \
@@ -45,6 +47,8 @@ interface Target {
   name: string;
   path: string;
   ready: (page: Page) => Promise<unknown>;
+  /** Progress bars that are data (the overview's GPU bars), not loading. */
+  barsAreData?: boolean;
 }
 
 const TARGETS: Target[] = [
@@ -74,6 +78,27 @@ const TARGETS: Target[] = [
         page.getByText('Serves the fraud models').first().waitFor(),
         page.getByRole('heading', { name: 'Relations' }).first().waitFor(),
         page.locator('svg').getByText('Fraud detector').first().waitFor(),
+      ]),
+  },
+  {
+    name: 'ML overview (/ml)',
+    path: '/ml',
+    barsAreData: true,
+    ready: page =>
+      Promise.all([
+        card(page, 'Model health')
+          .getByRole('list', { name: 'Models that need a look' })
+          .getByText('Fraud detector')
+          .first()
+          .waitFor(),
+        card(page, 'Firing alerts')
+          .getByText('ModelDriftHigh')
+          .first()
+          .waitFor(),
+        card(page, 'GPUs per team')
+          .getByText('gpu-cluster-a')
+          .first()
+          .waitFor(),
       ]),
   },
 ];
@@ -112,9 +137,11 @@ async function load(
     await page.goto(`${BASE}${target.path}`);
     page.setDefaultTimeout(60_000);
     await target.ready(page);
-    await page.waitForFunction(
-      () => !document.querySelector('[role="progressbar"]'),
-    );
+    if (!target.barsAreData) {
+      await page.waitForFunction(
+        () => !document.querySelector('[role="progressbar"]'),
+      );
+    }
     return await page.evaluate(() => performance.now());
   } finally {
     await context.close();
@@ -142,7 +169,7 @@ async function main() {
         times[t].push(await load(browser, state, TARGETS[t]));
       }
     }
-    const [model, component] = times.map(median);
+    const [model, component, overview] = times.map(median);
     const result = {
       loads: LOADS,
       modelMs: times[0].map(Math.round),
@@ -150,6 +177,8 @@ async function main() {
       modelMedianMs: Math.round(model),
       componentMedianMs: Math.round(component),
       ratio: Math.round((model / component) * 100) / 100,
+      overviewMs: times[2].map(Math.round),
+      overviewMedianMs: Math.round(overview),
       loadavgBefore,
       loadavgAfter: os.loadavg(),
     };
@@ -162,6 +191,11 @@ async function main() {
       `${TARGETS[1].name}: median ${
         result.componentMedianMs
       } ms (${result.componentMs.join(', ')})`,
+    );
+    console.log(
+      `${TARGETS[2].name}: median ${
+        result.overviewMedianMs
+      } ms (${result.overviewMs.join(', ')})`,
     );
     console.log(
       `first meaningful render, Model / Component: ${
