@@ -34,7 +34,8 @@ const NAMESPACES = Number(process.argv[2] ?? 500);
 const RUNS = Number(process.argv[3] ?? 7);
 const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
-function seed(cluster: number): object[] {
+/** One test API server's namespaces, GPU quotas and Kueue queues (bench/overview.ts too). */
+export function seed(cluster: number, namespaces = NAMESPACES): object[] {
   const objects: object[] = [
     {
       apiVersion: 'kueue.x-k8s.io/v1beta2',
@@ -42,7 +43,7 @@ function seed(cluster: number): object[] {
       metadata: { name: 'a100-80gb' },
     },
   ];
-  for (let i = 0; i < NAMESPACES; i++) {
+  for (let i = 0; i < namespaces; i++) {
     const ns = `team-${cluster}-${String(i).padStart(4, '0')}`;
     objects.push(
       {
@@ -249,10 +250,12 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  e => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    e => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

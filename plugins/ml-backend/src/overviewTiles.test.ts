@@ -233,6 +233,7 @@ describe('GET /api/ml/overview: idle notebooks and stale datasets', () => {
       threshold: 5,
       afterSeconds: 3600,
       gpus: 2,
+      total: 1,
     });
     expect(body.idleNotebooks.items).toEqual([
       {
@@ -257,6 +258,7 @@ describe('GET /api/ml/overview: idle notebooks and stale datasets', () => {
       total: 4,
       withObjective: 3,
       known: 0,
+      stale: 0,
       items: [],
     });
 
@@ -268,11 +270,14 @@ describe('GET /api/ml/overview: idle notebooks and stale datasets', () => {
     }
     // S3 gone: the verdicts already reached still show, so none was read now.
     await s3.stop();
+    // past the 2 s a caller's overview is reused
+    await new Promise(resolve => setTimeout(resolve, 2100));
     const judged = await overview();
     expect(judged.datasets).toEqual({
       total: 4,
       withObjective: 3,
       known: 2,
+      stale: 1,
       items: [
         {
           entityRef: 'dataset:default/stale-s3',

@@ -240,6 +240,7 @@ describe('GET /overview', () => {
       healthy: 1,
     });
     expect(healthCalls).toHaveLength(4);
+    expect(body.models.evaluating).toBe(0);
 
     expect(body.alerts.items).toEqual([
       {
@@ -309,8 +310,12 @@ describe('GET /overview', () => {
       total: 0,
       withObjective: 0,
       known: 0,
+      stale: 0,
       items: [],
     });
+    expect(body.alerts.total).toBe(1);
+    expect(body.pipelines.failedOrStuck).toBe(2);
+    expect(body.gpus.total).toBe(2);
   });
 
   it("reuses a pipeline's runs across overviews, and retries one that failed", async () => {

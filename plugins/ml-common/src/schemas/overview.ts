@@ -113,19 +113,31 @@ export const mlOverviewResponseSchema = z.object({
   models: z.object({
     total: z.number().int(),
     byVerdict: z.record(z.string(), z.number().int()),
-    /** Worst first: failing, degraded, unknown, healthy; then by title. */
+    /** Models counted as unknown because their first evaluation is still running. */
+    evaluating: z.number().int().min(0),
+    /** Worst first: failing, degraded, unknown, healthy; then by title. At most 50; `byVerdict` counts all. */
     items: z.array(modelRow),
     problems,
   }),
-  alerts: z.object({ items: z.array(alertRow), problems }),
+  alerts: z.object({
+    /** Firing alerts across all models. */
+    total: z.number().int().min(0),
+    /** Newest first, at most 50. */
+    items: z.array(alertRow),
+    problems,
+  }),
   pipelines: z.object({
     total: z.number().int(),
-    /** Runs that failed, or are stuck, within the last {@link OVERVIEW_RUNS_HOURS} hours; newest first. */
+    /** How many runs failed or are stuck. */
+    failedOrStuck: z.number().int().min(0),
+    /** Runs that failed, or are stuck, within the last {@link OVERVIEW_RUNS_HOURS} hours; newest first, at most 50. */
     items: z.array(runRow),
     problems,
   }),
   gpus: z.object({
-    /** One row per team and cluster, busiest first. */
+    /** Rows (teams x clusters) in all. */
+    total: z.number().int().min(0),
+    /** One row per team and cluster, busiest first, at most 50. */
     items: z.array(gpuRow),
     clusters: z.array(
       z.object({
@@ -149,6 +161,9 @@ export const mlOverviewResponseSchema = z.object({
     afterSeconds: z.number(),
     /** GPUs held by the idle notebooks, all together. */
     gpus: z.number().int().min(0),
+    /** Idle notebooks in all. */
+    total: z.number().int().min(0),
+    /** Longest idle first, at most 50. */
     items: z.array(idleNotebookRow),
     checkedAt: z.string(),
   }),
@@ -163,7 +178,9 @@ export const mlOverviewResponseSchema = z.object({
     withObjective: z.number().int().min(0),
     /** Of those, the ones with a known verdict (fresh or stale). */
     known: z.number().int().min(0),
-    /** Stale ones, stalest verdict first (oldest `changedAt`). */
+    /** Of those, the stale ones. */
+    stale: z.number().int().min(0),
+    /** Stale ones, stalest first (oldest `changedAt`), at most 50. */
     items: z.array(staleDatasetRow),
   }),
 });

@@ -55,6 +55,23 @@ const RUNS_TTL_MS = 30_000;
  * notebook-store read and one Prometheus query per window, whoever asks.
  */
 const IDLE_TTL_MS = 30_000;
+/**
+ * How old a model's verdict may be before the overview asks the health
+ * service again, in the background: the overview answers from the verdicts
+ * it holds and never waits on a known model.
+ */
+const VERDICT_REFRESH_MS = 30_000;
+/** How long an overview waits for models never evaluated before answering without them. */
+const FIRST_WAIT_MS = 3_000;
+/** How long an overview waits for a quota refresh before answering the last quotas. */
+const QUOTAS_WAIT_MS = 100;
+/** Rows each section lists at most (worst or busiest first); counts cover all. */
+export const OVERVIEW_MAX_ROWS = 50;
+/**
+ * How long one caller's overview is reused: the fleet at a glance for a
+ * few seconds. An answer with a problem in it is not kept.
+ */
+const RESPONSE_TTL_MS = 2_000;
 
 /** Maps `items` through `fn`, at most `limit` at a time, keeping the order. */
 async function mapLimited<T, R>(
@@ -144,6 +161,27 @@ export class OverviewService {
     maxEntries: 5000,
   });
 
+  private readonly responses = new CoalescingCache<MlOverviewResponse>({
+    ttlMs: RESPONSE_TTL_MS,
+    maxEntries: 1000,
+    keep: r =>
+      !r.models.problems.length &&
+      !r.pipelines.problems.length &&
+      r.gpus.clusters.every(c => c.available) &&
+      r.idleNotebooks.status !== 'unavailable',
+  });
+  /** Each model's last verdict, by entity ref, and when it was reached. */
+  private readonly verdicts = new Map<
+    string,
+    { health: ModelHealthResponse; at: number }
+  >();
+  /** Models waiting for an evaluation, and the evaluations running. */
+  private readonly queued = new Map<string, Entity>();
+  private readonly waiting = new Map<string, Promise<void>>();
+  private readonly done = new Map<string, () => void>();
+  private running = 0;
+  private lastQuotas?: Awaited<ReturnType<QuotaService['getQuotas']>>;
+
   private readonly idleCache = new CoalescingCache<IdleSnapshot>({
     ttlMs: IDLE_TTL_MS,
     staleMs: IDLE_TTL_MS,
@@ -164,9 +202,27 @@ export class OverviewService {
     },
   ) {}
 
+  /** The overview as `credentials` may see it, reused for 2 s per caller. */
   async getOverview(
     credentials: BackstageCredentials,
-    now = Date.now(),
+    now?: number,
+  ): Promise<MlOverviewResponse> {
+    const principal = credentials.principal as {
+      type: string;
+      userEntityRef?: string;
+      subject?: string;
+    };
+    const key = `${principal.type}:${
+      principal.userEntityRef ?? principal.subject ?? ''
+    }`;
+    return this.responses.get(key, () =>
+      this.build(credentials, now ?? Date.now()),
+    );
+  }
+
+  private async build(
+    credentials: BackstageCredentials,
+    now: number,
   ): Promise<MlOverviewResponse> {
     const { catalog } = this.options;
     const [models, pipelines, datasets, quotas, idle] = await Promise.all([
@@ -179,7 +235,7 @@ export class OverviewService {
       catalog
         .getEntities({ filter: { kind: DATASET_KIND } }, { credentials })
         .then(r => r.items.filter(isDatasetEntity)),
-      this.options.quotaService.getQuotas(),
+      this.quotas(),
       this.idleCache.get('idle', () => this.options.idleNotebooks.snapshot()),
     ]);
     const [health, runs] = await Promise.all([
@@ -267,22 +323,30 @@ export class OverviewService {
     });
     runItems.sort((a, b) => (b.at ?? '').localeCompare(a.at ?? ''));
 
+    const gpus = gpuRows(quotas.quotas, owners);
     return {
       generatedAt: new Date(now).toISOString(),
       models: {
         total: models.length,
         byVerdict,
-        items: modelItems,
+        evaluating: health.evaluating,
+        items: modelItems.slice(0, OVERVIEW_MAX_ROWS),
         problems: health.problems,
       },
-      alerts: { items: alerts, problems: [] },
+      alerts: {
+        total: alerts.length,
+        items: alerts.slice(0, OVERVIEW_MAX_ROWS),
+        problems: [],
+      },
       pipelines: {
         total: pipelines.length,
-        items: runItems,
+        failedOrStuck: runItems.length,
+        items: runItems.slice(0, OVERVIEW_MAX_ROWS),
         problems: runs.problems,
       },
       gpus: {
-        items: gpuRows(quotas.quotas, owners),
+        total: gpus.length,
+        items: gpus.slice(0, OVERVIEW_MAX_ROWS),
         clusters: quotas.clusters.map(c => ({
           name: c.name,
           available: c.available,
@@ -296,7 +360,8 @@ export class OverviewService {
         threshold: idle.threshold,
         afterSeconds: idle.afterSeconds,
         gpus: idle.items.reduce((sum, n) => sum + n.gpus, 0),
-        items: idle.items.map(n => ({
+        total: idle.items.length,
+        items: idle.items.slice(0, OVERVIEW_MAX_ROWS).map(n => ({
           cluster: n.cluster,
           namespace: n.namespace,
           name: n.name,
@@ -349,27 +414,120 @@ export class OverviewService {
       total: datasets.length,
       withObjective: withObjective.length,
       known,
-      items,
+      stale: items.length,
+      items: items.slice(0, OVERVIEW_MAX_ROWS),
     };
   }
 
-  /** Each model's verdict from the health service (its cache answers when warm). */
+  /**
+   * Each model's verdict as last reached, refreshed in the background once
+   * older than {@link VERDICT_REFRESH_MS} (at most {@link CONCURRENCY}
+   * evaluations at a time across all overviews, through the health service
+   * and its cache). Models never evaluated are waited for up to
+   * {@link FIRST_WAIT_MS}; after that they show as not evaluated yet.
+   */
   private async health(models: Entity[]) {
-    const window = parseHealthWindow();
     const problems: Array<{ source: string; error: string }> = [];
-    const results = await mapLimited(models, CONCURRENCY, async e => {
-      try {
-        return await this.options.healthService.getHealth(e, window);
-      } catch (err) {
-        // a model whose annotations are wrong says so in its row, not as a 500
-        return {
-          verdict: 'unknown',
-          reason: (err as Error).message,
-          alerts: [],
-        } as unknown as ModelHealthResponse;
-      }
+    const now = Date.now();
+    const firsts: Promise<void>[] = [];
+    for (const e of models) {
+      const ref = stringifyEntityRef(e);
+      const known = this.verdicts.get(ref);
+      if (!known) firsts.push(this.evaluate(ref, e));
+      else if (now - known.at > VERDICT_REFRESH_MS) this.evaluate(ref, e);
+    }
+    if (firsts.length) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(firsts),
+        new Promise(resolve => {
+          timer = setTimeout(resolve, FIRST_WAIT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    let evaluating = 0;
+    const results = models.map(e => {
+      const known = this.verdicts.get(stringifyEntityRef(e));
+      if (known) return known.health;
+      evaluating += 1;
+      return {
+        verdict: 'unknown',
+        reason: 'not evaluated yet: being checked now',
+        alerts: [],
+      } as unknown as ModelHealthResponse;
     });
-    return { results, problems };
+    return { results, problems, evaluating };
+  }
+
+  /**
+   * The quota service's answer; while it refreshes (every `refreshSeconds`,
+   * one list per kind per cluster), the last one is answered instead of
+   * making every overview wait for the lists.
+   */
+  private async quotas() {
+    const fresh = this.options.quotaService.getQuotas().then(q => {
+      this.lastQuotas = q;
+      return q;
+    });
+    if (!this.lastQuotas) return fresh;
+    // answered late, its failure is nobody's to handle
+    fresh.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const last = this.lastQuotas;
+    try {
+      return await Promise.race([
+        fresh,
+        new Promise<typeof last>(resolve => {
+          timer = setTimeout(() => resolve(last), QUOTAS_WAIT_MS);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Queues one evaluation of `ref` (once, however many ask). */
+  private evaluate(ref: string, entity: Entity): Promise<void> {
+    let waiting = this.waiting.get(ref);
+    if (!waiting) {
+      waiting = new Promise<void>(resolve => this.done.set(ref, resolve));
+      this.waiting.set(ref, waiting);
+      this.queued.set(ref, entity);
+      this.pump();
+    }
+    return waiting;
+  }
+
+  private pump() {
+    while (this.running < CONCURRENCY && this.queued.size) {
+      const [ref, entity] = this.queued.entries().next().value!;
+      this.queued.delete(ref);
+      this.running += 1;
+      this.options.healthService
+        .getHealth(entity, parseHealthWindow())
+        .catch(
+          // a model whose annotations are wrong says so in its row, not as a 500
+          err =>
+            ({
+              verdict: 'unknown',
+              reason: (err as Error).message,
+              alerts: [],
+            } as unknown as ModelHealthResponse),
+        )
+        .then(health => {
+          this.verdicts.delete(ref);
+          this.verdicts.set(ref, { health, at: Date.now() });
+          if (this.verdicts.size > 50_000) {
+            this.verdicts.delete(this.verdicts.keys().next().value!);
+          }
+          this.running -= 1;
+          this.waiting.delete(ref);
+          this.done.get(ref)?.();
+          this.done.delete(ref);
+          this.pump();
+        });
+    }
   }
 
   private async runs(pipelines: Entity[], credentials: BackstageCredentials) {

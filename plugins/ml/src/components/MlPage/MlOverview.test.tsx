@@ -21,6 +21,7 @@ const overview: MlOverviewResponse = {
   models: {
     total: 3,
     byVerdict: { failing: 1, degraded: 0, unknown: 1, healthy: 1 },
+    evaluating: 0,
     items: [
       {
         entityRef: 'model:default/fraud-detector',
@@ -47,6 +48,7 @@ const overview: MlOverviewResponse = {
     problems: [],
   },
   alerts: {
+    total: 1,
     items: [
       {
         modelRef: 'model:default/fraud-detector',
@@ -62,6 +64,7 @@ const overview: MlOverviewResponse = {
   },
   pipelines: {
     total: 2,
+    failedOrStuck: 1,
     items: [
       {
         pipelineRef: 'pipeline:default/fraud-training',
@@ -77,6 +80,7 @@ const overview: MlOverviewResponse = {
     problems: [],
   },
   gpus: {
+    total: 1,
     items: [
       {
         cluster: 'gpu-cluster-a',
@@ -95,6 +99,7 @@ const overview: MlOverviewResponse = {
     threshold: 5,
     afterSeconds: 3600,
     gpus: 2,
+    total: 1,
     items: [
       {
         cluster: 'gpu-cluster-a',
@@ -115,6 +120,7 @@ const overview: MlOverviewResponse = {
     total: 5,
     withObjective: 3,
     known: 2,
+    stale: 1,
     items: [
       {
         entityRef: 'dataset:default/transactions',
@@ -130,20 +136,25 @@ const overview: MlOverviewResponse = {
 
 const EMPTY: MlOverviewResponse = {
   generatedAt: '2026-12-04T12:00:00.000Z',
-  models: { total: 0, byVerdict: {}, items: [], problems: [] },
-  alerts: { items: [], problems: [] },
-  pipelines: { total: 0, items: [], problems: [] },
-  gpus: { items: [], clusters: [{ name: 'gpu-cluster-a', available: true }] },
+  models: { total: 0, byVerdict: {}, evaluating: 0, items: [], problems: [] },
+  alerts: { total: 0, items: [], problems: [] },
+  pipelines: { total: 0, failedOrStuck: 0, items: [], problems: [] },
+  gpus: {
+    total: 0,
+    items: [],
+    clusters: [{ name: 'gpu-cluster-a', available: true }],
+  },
   idleNotebooks: {
     status: 'no-dcgm',
     message: 'Prometheus has no DCGM_FI_DEV_GPU_UTIL series',
     threshold: 5,
     afterSeconds: 3600,
     gpus: 0,
+    total: 0,
     items: [],
     checkedAt: '2026-12-04T12:00:00.000Z',
   },
-  datasets: { total: 0, withObjective: 0, known: 0, items: [] },
+  datasets: { total: 0, withObjective: 0, known: 0, stale: 0, items: [] },
 };
 
 function card(title: string) {

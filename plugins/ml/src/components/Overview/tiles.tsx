@@ -35,6 +35,8 @@ export const TEMPLATE_LINKS = {
 
 /** Rows a tile lists before "and N more". */
 const ROWS = 5;
+/** Team and cluster rows the GPUs tile lists, busiest first. */
+const GPU_ROWS = 10;
 
 const VERDICT_COLOR: Record<ModelHealthVerdict, string> = {
   failing: '#d32f2f',
@@ -84,11 +86,13 @@ function Empty(props: {
   );
 }
 
-function More(props: { total: number }) {
-  if (props.total <= ROWS) return null;
+/** "and N more" under a list that shows `shown` (default {@link ROWS}) of `total`. */
+function More(props: { total: number; shown?: number }) {
+  const shown = props.shown ?? ROWS;
+  if (props.total <= shown) return null;
   return (
     <Typography variant="caption" color="textSecondary">
-      and {props.total - ROWS} more
+      and {props.total - shown} more
     </Typography>
   );
 }
@@ -96,7 +100,7 @@ function More(props: { total: number }) {
 /** Models by verdict as one stacked bar, and the worst ones with their reason. */
 export function ModelsTile(props: { models: MlOverviewResponse['models'] }) {
   const classes = useStyles();
-  const { total, byVerdict, items } = props.models;
+  const { total, byVerdict, items, evaluating } = props.models;
   const needsLook = items.filter(m => m.verdict !== 'healthy');
   const verdicts: ModelHealthVerdict[] = [
     'failing',
@@ -163,7 +167,12 @@ export function ModelsTile(props: { models: MlOverviewResponse['models'] }) {
               </ListItem>
             ))}
           </List>
-          <More total={needsLook.length} />
+          <More total={total - (byVerdict.healthy ?? 0)} />
+          {evaluating > 0 && (
+            <Typography variant="caption" color="textSecondary" component="div">
+              {evaluating} not evaluated yet: being checked now.
+            </Typography>
+          )}
           {needsLook.length === 0 && (
             <Typography variant="body2">
               Every model meets its objectives.
@@ -178,10 +187,10 @@ export function ModelsTile(props: { models: MlOverviewResponse['models'] }) {
 /** Firing alerts across every model, newest first. */
 export function AlertsTile(props: { alerts: MlOverviewResponse['alerts'] }) {
   const classes = useStyles();
-  const { items } = props.alerts;
+  const { items, total } = props.alerts;
   return (
     <InfoCard title="Firing alerts" subheader="Across every model">
-      <Typography className={classes.big}>{items.length}</Typography>
+      <Typography className={classes.big}>{total}</Typography>
       {items.length === 0 ? (
         <Empty text="No alerts are firing for any model." />
       ) : (
@@ -211,7 +220,7 @@ export function AlertsTile(props: { alerts: MlOverviewResponse['alerts'] }) {
           ))}
         </List>
       )}
-      <More total={items.length} />
+      <More total={total} />
     </InfoCard>
   );
 }
@@ -221,7 +230,7 @@ export function RunsTile(props: {
   pipelines: MlOverviewResponse['pipelines'];
 }) {
   const classes = useStyles();
-  const { total, items, problems } = props.pipelines;
+  const { total, items, problems, failedOrStuck } = props.pipelines;
   return (
     <InfoCard
       title="Pipeline runs that need a look"
@@ -230,7 +239,7 @@ export function RunsTile(props: {
       }`}
       deepLink={{ title: 'All pipelines', link: '../pipelines' }}
     >
-      <Typography className={classes.big}>{items.length}</Typography>
+      <Typography className={classes.big}>{failedOrStuck}</Typography>
       {total === 0 && (
         <Empty
           text="No pipelines in the catalog yet. An ML project comes with a training pipeline."
@@ -270,7 +279,7 @@ export function RunsTile(props: {
           ))}
         </List>
       )}
-      <More total={items.length} />
+      <More total={failedOrStuck} />
       {problems.length > 0 && (
         <Tooltip
           title={problems.map(p => `${p.source}: ${p.error}`).join('\n')}
@@ -288,7 +297,7 @@ export function RunsTile(props: {
 /** GPUs per team and cluster: a used / quota bar, free, and what waits. */
 export function GpusTile(props: { gpus: MlOverviewResponse['gpus'] }) {
   const classes = useStyles();
-  const { items, clusters } = props.gpus;
+  const { items, clusters, total } = props.gpus;
   const down = clusters.filter(c => !c.available);
   return (
     <InfoCard
@@ -309,7 +318,7 @@ export function GpusTile(props: { gpus: MlOverviewResponse['gpus'] }) {
         />
       )}
       <List dense aria-label="GPUs per team">
-        {items.map(g => {
+        {items.slice(0, GPU_ROWS).map(g => {
           const label = g.team?.name ?? 'No owning team';
           const query = new URLSearchParams({
             cluster: g.cluster,
@@ -346,6 +355,7 @@ export function GpusTile(props: { gpus: MlOverviewResponse['gpus'] }) {
           );
         })}
       </List>
+      <More total={total} shown={GPU_ROWS} />
       {down.map(c => (
         <Typography
           key={c.name}
@@ -375,7 +385,8 @@ export function IdleNotebooksTile(props: {
   idle: MlOverviewResponse['idleNotebooks'];
 }) {
   const classes = useStyles();
-  const { status, message, items, gpus, threshold, afterSeconds } = props.idle;
+  const { status, message, items, gpus, threshold, afterSeconds, total } =
+    props.idle;
   const rule = `below ${threshold}% GPU for over ${formatIdleDuration(
     afterSeconds,
   )}`;
@@ -395,10 +406,10 @@ export function IdleNotebooksTile(props: {
         <>
           <Typography className={classes.big}>{gpus}</Typography>
           <Typography variant="body2" color="textSecondary">
-            idle GPU{gpus === 1 ? '' : 's'} in {items.length} notebook
-            {items.length === 1 ? '' : 's'}
+            idle GPU{gpus === 1 ? '' : 's'} in {total} notebook
+            {total === 1 ? '' : 's'}
           </Typography>
-          {items.length === 0 && <Empty text="No notebook holds idle GPUs." />}
+          {total === 0 && <Empty text="No notebook holds idle GPUs." />}
           <List dense aria-label="Notebooks holding idle GPUs">
             {items.slice(0, ROWS).map(n => (
               <ListItem
@@ -421,7 +432,7 @@ export function IdleNotebooksTile(props: {
               </ListItem>
             ))}
           </List>
-          <More total={items.length} />
+          <More total={total} />
         </>
       )}
     </InfoCard>
@@ -433,7 +444,7 @@ export function StaleDatasetsTile(props: {
   datasets: MlOverviewResponse['datasets'];
 }) {
   const classes = useStyles();
-  const { total, withObjective, known, items } = props.datasets;
+  const { total, withObjective, known, stale, items } = props.datasets;
   const unknown = withObjective - known;
   return (
     <InfoCard
@@ -457,8 +468,8 @@ export function StaleDatasetsTile(props: {
       )}
       {withObjective > 0 && (
         <>
-          <Typography className={classes.big}>{items.length}</Typography>
-          {known > 0 && items.length === 0 && (
+          <Typography className={classes.big}>{stale}</Typography>
+          {known > 0 && stale === 0 && (
             <Empty text="Every Dataset checked is within its objective." />
           )}
           <List dense aria-label="Datasets past their freshness">
@@ -481,7 +492,7 @@ export function StaleDatasetsTile(props: {
               </ListItem>
             ))}
           </List>
-          <More total={items.length} />
+          <More total={stale} />
           {unknown > 0 && (
             <Typography variant="caption" color="textSecondary">
               {unknown} not checked yet: a verdict is known once the Dataset's
