@@ -125,6 +125,10 @@ export type Summaries = ReadonlyArray<
   readonly [string, OciModelRepositorySummary]
 >;
 
+// The provider's defaults, made once per provider as RegistryModelEntityProvider does.
+const MODEL_DEFAULTS = { namespace: 'default', defaultType: 'model' };
+const DATASET_DEFAULTS = { namespace: 'default', defaultType: 'table' };
+
 /** The ML arm's building: what RegistryModelEntityProvider does per repository. */
 export function buildMlEntities(summaries: Summaries, host: string): Entity[] {
   return summaries.map(([repository, summary]) => {
@@ -133,12 +137,12 @@ export function buildMlEntities(summaries: Summaries, host: string): Entity[] {
       ? toDatasetEntity({
           ...options,
           prefix: 'datasets/',
-          defaults: { namespace: 'default', defaultType: 'table' },
+          defaults: DATASET_DEFAULTS,
         })
       : toModelEntity({
           ...options,
           prefix: 'models/',
-          defaults: { namespace: 'default', defaultType: 'model' },
+          defaults: MODEL_DEFAULTS,
         });
     if ('skipped' in e) throw new Error(e.skipped);
     return e as Entity;

@@ -26,6 +26,23 @@ export const ANNOTATION_DATASET_SCHEMA_DIGEST =
 const LOCATION_URI = /^[a-z][a-z0-9+.-]*:\/\/\S+$/;
 const SCHEMA_URI = /^[a-z][a-z0-9+.-]*:\S+$/;
 const DIGEST = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+const ROW_COUNT = /^[0-9]{1,15}$/;
+// Read once, not per entity (ml-common's exports can be getters; see
+// registryEntity.ts).
+const {
+  owner: OWNER,
+  location: LOCATION,
+  datasetType: DATASET_TYPE,
+  format: FORMAT,
+  classification: CLASSIFICATION,
+  producedBy: PRODUCED_BY,
+  derivedFrom: DERIVED_FROM,
+  schemaRef: SCHEMA_REF,
+  rows: ROWS,
+  schemaDigest: SCHEMA_DIGEST,
+} = DATASET_ANNOTATIONS;
+const API_VERSION = ML_API_VERSION;
+const KIND = DATASET_KIND;
 const CLASSIFICATIONS = new Set<string>([
   'public',
   'internal',
@@ -65,33 +82,33 @@ export function toDatasetEntity(options: {
   }
   const { current, newest } = summary;
   if (!current) return { skipped: 'it holds no dataset versions' };
-  const own = (key: string) => current.annotations[key];
-  const annotation = (key: string) => own(key) ?? newest?.annotations[key];
+  const own = current.annotations;
+  const fallback = newest?.annotations;
 
   const ownership = ownerOf(
-    annotation(DATASET_ANNOTATIONS.owner),
-    DATASET_ANNOTATIONS.owner,
+    own[OWNER] ?? fallback?.[OWNER],
+    OWNER,
     defaults.defaultOwner,
   );
   if ('skipped' in ownership) return ownership;
   const { owner } = ownership;
   // Where the data is belongs to the version itself, never to another one.
-  const location = own(DATASET_ANNOTATIONS.location);
+  const location = own[LOCATION];
   if (!location || !LOCATION_URI.test(location)) {
     return {
       skipped: location
         ? `version ${current.version} has location "${location}", which is not a URI`
-        : `version ${current.version} has no ${DATASET_ANNOTATIONS.location} annotation`,
+        : `version ${current.version} has no ${LOCATION} annotation`,
     };
   }
-  const type = annotation(DATASET_ANNOTATIONS.datasetType);
-  const format = own(DATASET_ANNOTATIONS.format);
-  const classification = annotation(DATASET_ANNOTATIONS.classification);
-  const producedBy = annotation(DATASET_ANNOTATIONS.producedBy);
-  const derivedFrom = entityRefs(own(DATASET_ANNOTATIONS.derivedFrom));
-  const schemaRef = own(DATASET_ANNOTATIONS.schemaRef);
-  const rows = own(DATASET_ANNOTATIONS.rows);
-  const schemaDigest = own(DATASET_ANNOTATIONS.schemaDigest);
+  const type = own[DATASET_TYPE] ?? fallback?.[DATASET_TYPE];
+  const format = own[FORMAT];
+  const classification = own[CLASSIFICATION] ?? fallback?.[CLASSIFICATION];
+  const producedBy = own[PRODUCED_BY] ?? fallback?.[PRODUCED_BY];
+  const derivedFrom = entityRefs(own[DERIVED_FROM]);
+  const schemaRef = own[SCHEMA_REF];
+  const rows = own[ROWS];
+  const schemaDigest = own[SCHEMA_DIGEST];
   const versionCount = Math.max(summary.versionNames.length, 1);
   const registryRef = `oci://${host}/${repository}`;
 
@@ -101,11 +118,11 @@ export function toDatasetEntity(options: {
     summary,
     current.version,
   );
-  if (rows && /^[0-9]{1,15}$/.test(rows)) {
-    annotations[ANNOTATION_DATASET_ROWS] = rows;
+  if (rows && ROW_COUNT.test(rows)) {
+    annotations[ROWS] = rows;
   }
   if (schemaDigest && DIGEST.test(schemaDigest)) {
-    annotations[ANNOTATION_DATASET_SCHEMA_DIGEST] = schemaDigest;
+    annotations[SCHEMA_DIGEST] = schemaDigest;
   }
   const spec: DatasetEntityV1alpha1['spec'] = {
     type: type && ENTITY_TYPE.test(type) ? type : defaults.defaultType,
@@ -123,8 +140,8 @@ export function toDatasetEntity(options: {
   if (derivedFrom.length) spec.derivedFrom = derivedFrom;
   if (producedBy && ENTITY_REF.test(producedBy)) spec.producedBy = producedBy;
   return {
-    apiVersion: ML_API_VERSION,
-    kind: DATASET_KIND,
+    apiVersion: API_VERSION,
+    kind: KIND,
     metadata: {
       name,
       namespace: defaults.namespace,

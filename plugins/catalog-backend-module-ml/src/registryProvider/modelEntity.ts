@@ -21,12 +21,16 @@ export {
 } from './registryEntity';
 
 const METRIC_NAME = /^[A-Za-z0-9][A-Za-z0-9_.@/-]{0,62}$/;
+// Read once, not per entity (ml-common's exports can be getters; see
+// registryEntity.ts).
 const {
   owner: OWNER,
   modelType: MODEL_TYPE,
   pipeline: PIPELINE,
   trainedOn: TRAINED_ON,
 } = MODEL_ANNOTATIONS;
+const API_VERSION = ML_API_VERSION;
+const KIND = MODEL_KIND;
 
 /** How registry repositories become Model entities. */
 export interface ModelEntityDefaults {
@@ -60,14 +64,18 @@ export function toModelEntity(options: {
   }
   const { current, newest } = summary;
   if (!current) return { skipped: 'it holds no model versions' };
-  const annotation = (key: string) =>
-    current.annotations[key] ?? newest?.annotations[key];
+  const own = current.annotations;
+  const fallback = newest?.annotations;
 
-  const ownership = ownerOf(annotation(OWNER), OWNER, defaults.defaultOwner);
+  const ownership = ownerOf(
+    own[OWNER] ?? fallback?.[OWNER],
+    OWNER,
+    defaults.defaultOwner,
+  );
   if ('skipped' in ownership) return ownership;
-  const type = annotation(MODEL_TYPE);
-  const pipeline = annotation(PIPELINE);
-  const trainedOn = entityRefs(current.annotations[TRAINED_ON]);
+  const type = own[MODEL_TYPE] ?? fallback?.[MODEL_TYPE];
+  const pipeline = own[PIPELINE] ?? fallback?.[PIPELINE];
+  const trainedOn = entityRefs(own[TRAINED_ON]);
   const metrics = validMetrics(current.metrics);
   const versionCount = Math.max(summary.versionNames.length, 1);
   const registryRef = `oci://${host}/${repository}`;
@@ -85,8 +93,8 @@ export function toModelEntity(options: {
   if (pipeline && ENTITY_REF.test(pipeline)) spec.producedBy = pipeline;
   if (metrics) spec.metrics = metrics;
   return {
-    apiVersion: ML_API_VERSION,
-    kind: MODEL_KIND,
+    apiVersion: API_VERSION,
+    kind: KIND,
     metadata: {
       name,
       namespace: defaults.namespace,
@@ -101,10 +109,21 @@ export function toModelEntity(options: {
 function validMetrics(
   all: Record<string, number>,
 ): Record<string, number> | undefined {
-  let metrics: Record<string, number> | undefined;
+  let count = 0;
+  let valid = 0;
+  for (const key in all) {
+    if (Object.hasOwn(all, key)) {
+      count++;
+      if (METRIC_NAME.test(key)) valid++;
+    }
+  }
+  if (valid === 0) return undefined;
+  // Usually every name is valid: a copy in one step, not key by key.
+  if (valid === count) return { ...all };
+  const metrics: Record<string, number> = {};
   for (const key in all) {
     if (Object.hasOwn(all, key) && METRIC_NAME.test(key)) {
-      (metrics ??= {})[key] = all[key];
+      metrics[key] = all[key];
     }
   }
   return metrics;

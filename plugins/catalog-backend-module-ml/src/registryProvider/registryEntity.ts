@@ -21,6 +21,11 @@ export const ENTITY_TYPE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const MAX_LISTED_VERSIONS = 20;
 const REPEATED_SEPARATORS = /[-_.]{2}/;
 const REPEATED_SEPARATORS_GLOBAL = /[-_.]{2,}/g;
+// Read once: loaded from source (yarn start, tests, the benches) each export
+// of ml-common is a getter behind `export *`, and the builders run for every
+// repository on every ingest.
+const NAME_PATTERN = ENTITY_NAME_PATTERN;
+const REGISTRY_REF = ANNOTATION_REGISTRY_REF;
 
 /**
  * The entity name for a repository: the path below the provider's prefix,
@@ -31,11 +36,12 @@ export function entityNameFor(
   repository: string,
   prefix: string,
 ): string | undefined {
-  let name = repository.slice(prefix.length).replaceAll('/', '-');
+  let name = repository.slice(prefix.length);
+  if (name.includes('/')) name = name.replaceAll('/', '-');
   if (REPEATED_SEPARATORS.test(name)) {
     name = name.replace(REPEATED_SEPARATORS_GLOBAL, '-');
   }
-  return name.length <= 63 && ENTITY_NAME_PATTERN.test(name) ? name : undefined;
+  return name.length <= 63 && NAME_PATTERN.test(name) ? name : undefined;
 }
 
 /**
@@ -84,23 +90,30 @@ export function registryAnnotations(
   currentVersion: string,
 ): Record<string, string> {
   const location = `ml-registry:${registryRef}`;
-  const { versionNames } = summary;
+  const { versionNames, aliases } = summary;
+  let versions = currentVersion;
+  if (versionNames.length) {
+    versions = (
+      versionNames.length > MAX_LISTED_VERSIONS
+        ? versionNames.slice(0, MAX_LISTED_VERSIONS)
+        : versionNames
+    ).join(',');
+  }
   const annotations: Record<string, string> = {
     [ANNOTATION_LOCATION]: location,
     [ANNOTATION_ORIGIN_LOCATION]: location,
-    [ANNOTATION_REGISTRY_REF]: registryRef,
-    [ANNOTATION_REGISTRY_VERSIONS]: versionNames.length
-      ? versionNames.slice(0, MAX_LISTED_VERSIONS).join(',')
-      : currentVersion,
+    [REGISTRY_REF]: registryRef,
+    [ANNOTATION_REGISTRY_VERSIONS]: versions,
   };
-  const aliases: string[] = [];
-  for (const alias in summary.aliases) {
-    if (Object.hasOwn(summary.aliases, alias)) {
-      aliases.push(`${alias}=${summary.aliases[alias]}`);
+  const pairs: string[] = [];
+  for (const alias in aliases) {
+    if (Object.hasOwn(aliases, alias)) {
+      pairs.push(`${alias}=${aliases[alias]}`);
     }
   }
-  if (aliases.length) {
-    annotations[ANNOTATION_REGISTRY_ALIASES] = aliases.sort().join(',');
+  if (pairs.length) {
+    annotations[ANNOTATION_REGISTRY_ALIASES] =
+      pairs.length === 1 ? pairs[0] : pairs.sort().join(',');
   }
   return annotations;
 }
