@@ -2,7 +2,7 @@
 # Runs the benchmarks of DESIGN.md section 8 against real servers and prints
 # their figures. Not part of the tests. Arguments pick benchmarks:
 #   scripts/bench.sh                 all, full size (takes a while)
-#   scripts/bench.sh quotas health   some of them (quotas, health, catalog, registry, load, logs, mlflow, waits, idle, notebooks, overview)
+#   scripts/bench.sh quotas health   some of them (quotas, health, catalog, registry, load, logs, mlflow, waits, idle, notebooks, overview, feast, serving)
 # BENCH_QUICK=1 shrinks every run (for a smoke check).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +12,7 @@ cd "$ROOT"
 run() { node --require ./node_modules/@backstage/cli/config/nodeTransform.cjs "$@"; }
 quick="${BENCH_QUICK:-}"
 which=("$@")
-((${#which[@]})) || which=(quotas health catalog registry load logs mlflow waits idle notebooks overview)
+((${#which[@]})) || which=(quotas health catalog registry load logs mlflow waits idle notebooks overview feast serving)
 
 for bench in "${which[@]}"; do
   echo "== bench/$bench.ts"
@@ -33,6 +33,8 @@ for bench in "${which[@]}"; do
     notebooks) run bench/notebooks.ts ;;
     # BENCH_QUICK is read by the script itself: 3 x 50 namespaces, 100 models, 20 clients, 15 s.
     overview) run bench/overview.ts ;;
-    *) echo "unknown benchmark: $bench (quotas, health, catalog, registry, load, logs, mlflow, waits, idle, notebooks, overview)" >&2; exit 2 ;;
+    feast) if [[ -n "$quick" ]]; then run bench/feast.ts --views 200 --services 20; else run bench/feast.ts; fi ;;
+    serving) if [[ -n "$quick" ]]; then run bench/serving.ts --duration 10 --connections 50; else run bench/serving.ts; fi ;;
+    *) echo "unknown benchmark: $bench (quotas, health, catalog, registry, load, logs, mlflow, waits, idle, notebooks, overview, feast, serving)" >&2; exit 2 ;;
   esac
 done
