@@ -10,7 +10,6 @@ import {
   mlNotebookCreatePermission,
   mlNotebookManagePermission,
   RunTensorBoardLaunch,
-  TENSORBOARD_LOGDIR_TAG,
 } from '@mlplatform/plugin-ml-common';
 import path from 'node:path';
 import type { MlAuditedAction, MlAuditor } from '../audit/MlAuditor';
@@ -23,7 +22,7 @@ import { notebookRefusal } from '../kubernetes/notebookAccess';
 import { NotebookPlacement } from '../kubernetes/NotebookPlacement';
 import type { NotebookCaller } from '../kubernetes/NotebookService';
 import type { QuotaService } from '../kubernetes/QuotaService';
-import { checkLogDir, KubeflowTensorBoardConfig } from './tensorboardConfig';
+import { runLogDir, KubeflowTensorBoardConfig } from './tensorboardConfig';
 
 const GROUP = 'tensorboard.kubeflow.org';
 const VERSION = 'v1alpha1';
@@ -86,20 +85,12 @@ export class KubeflowTensorBoards {
     caller: NotebookCaller,
   ) {
     const { config } = this.deps;
-    const { entityRef, run } = await this.deps.experiments.getRun(
+    const { entityRef, logDir } = await runLogDir(
+      this.deps.experiments,
+      this.deps.logRoots,
       ref,
       runId,
       caller.credentials,
-    );
-    if (!run.tensorboardLogDir) {
-      throw new InputError(
-        `Run ${runId} of ${entityRef} names no TensorBoard log dir (MLflow run tag ${TENSORBOARD_LOGDIR_TAG})`,
-      );
-    }
-    const logDir = checkLogDir(
-      run.tensorboardLogDir,
-      this.deps.logRoots,
-      TENSORBOARD_LOGDIR_TAG,
     );
     const volume = config.volumes.find(v => {
       const rel = path.posix.relative(v.logRoot, logDir);

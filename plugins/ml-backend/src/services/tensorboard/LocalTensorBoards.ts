@@ -1,14 +1,12 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
   ConflictError,
-  InputError,
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
 import {
   ExperimentEntityRef,
   RunTensorBoardLaunch,
-  TENSORBOARD_LOGDIR_TAG,
 } from '@mlplatform/plugin-ml-common';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,7 +17,7 @@ import type { GpuReservationStore } from '../../database/GpuReservationStore';
 import type { MlAuditedAction, MlAuditor } from '../audit/MlAuditor';
 import type { ExperimentsService } from '../experiments/ExperimentsService';
 import type { NotebookCaller } from '../kubernetes/NotebookService';
-import { checkLogDir, LocalTensorBoardConfig } from './tensorboardConfig';
+import { runLogDir, LocalTensorBoardConfig } from './tensorboardConfig';
 
 /** Where a local TensorBoard is, in the launch's `cluster` field. @internal */
 export const LOCAL_TENSORBOARD_PLACE = 'localhost';
@@ -79,20 +77,12 @@ export class LocalTensorBoards {
     runId: string,
     caller: NotebookCaller,
   ) {
-    const { entityRef, run } = await this.deps.experiments.getRun(
+    const { entityRef, logDir } = await runLogDir(
+      this.deps.experiments,
+      this.deps.logRoots,
       ref,
       runId,
       caller.credentials,
-    );
-    if (!run.tensorboardLogDir) {
-      throw new InputError(
-        `Run ${runId} of ${entityRef} names no TensorBoard log dir (MLflow run tag ${TENSORBOARD_LOGDIR_TAG})`,
-      );
-    }
-    const logDir = checkLogDir(
-      run.tensorboardLogDir,
-      this.deps.logRoots,
-      TENSORBOARD_LOGDIR_TAG,
     );
     return {
       entityRef,

@@ -1,6 +1,12 @@
+import type { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
 import { InputError } from '@backstage/errors';
+import {
+  ExperimentEntityRef,
+  TENSORBOARD_LOGDIR_TAG,
+} from '@mlplatform/plugin-ml-common';
 import path from 'node:path';
+import type { ExperimentsService } from '../experiments/ExperimentsService';
 
 /** `ml.tensorboard`, read and checked. @internal */
 export interface TensorBoardConfig {
@@ -233,4 +239,34 @@ export function checkLogDir(
   });
   if (!inside) throw refuse('is outside the configured log roots');
   return dir;
+}
+
+/**
+ * A run's TensorBoard log dir, read with the caller's credentials and
+ * checked against `logRoots`: what every launcher starts from. A run without
+ * the tag is a 400 naming it.
+ *
+ * @internal
+ */
+export async function runLogDir(
+  experiments: Pick<ExperimentsService, 'getRun'>,
+  logRoots: string[],
+  ref: ExperimentEntityRef,
+  runId: string,
+  credentials: BackstageCredentials,
+): Promise<{ entityRef: string; logDir: string }> {
+  const { entityRef, run } = await experiments.getRun(ref, runId, credentials);
+  if (!run.tensorboardLogDir) {
+    throw new InputError(
+      `Run ${runId} of ${entityRef} names no TensorBoard log dir (MLflow run tag ${TENSORBOARD_LOGDIR_TAG})`,
+    );
+  }
+  return {
+    entityRef,
+    logDir: checkLogDir(
+      run.tensorboardLogDir,
+      logRoots,
+      TENSORBOARD_LOGDIR_TAG,
+    ),
+  };
 }
