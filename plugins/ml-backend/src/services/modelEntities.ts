@@ -1,6 +1,6 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { NotFoundError } from '@backstage/errors';
+import { InputError, NotFoundError } from '@backstage/errors';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import {
   ANNOTATION_REGISTRY_REF,
@@ -94,4 +94,33 @@ export async function listModelVersions(
       ({ annotations: _annotations, ...v }): ModelVersion => v,
     ),
   };
+}
+
+/**
+ * One registry version of a Model, for a request that names it (a deploy, a
+ * canary).
+ *
+ * @throws InputError naming the known versions when it is not there.
+ * @internal
+ */
+export async function requireModelVersion(
+  registryService: Pick<RegistryService, 'listVersions'>,
+  entity: Entity,
+  entityRef: string,
+  version: string,
+) {
+  const registryRef = registryRefOf(entity, entityRef);
+  const versions = await registryService.listVersions(registryRef);
+  const found = versions.find(v => v.version === version);
+  if (!found) {
+    throw new InputError(
+      `Invalid body: version: ${version} is not a version of ${entityRef} in ${registryRef}; known: ${
+        versions
+          .slice(0, 10)
+          .map(v => v.version)
+          .join(', ') || 'none'
+      }`,
+    );
+  }
+  return { registryRef, version: found };
 }

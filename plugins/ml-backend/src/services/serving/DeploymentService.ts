@@ -32,7 +32,7 @@ import {
 } from '../kubernetes/NotebookObjects';
 import { NotebookPlacement } from '../kubernetes/NotebookPlacement';
 import { QuotaService } from '../kubernetes/QuotaService';
-import { ModelParams, readModel, registryRefOf } from '../modelEntities';
+import { ModelParams, readModel, requireModelVersion } from '../modelEntities';
 import { RegistryService } from '../registry/RegistryService';
 import {
   buildDeploymentObjects,
@@ -282,23 +282,12 @@ export class DeploymentService {
     request: ParsedModelDeploymentRequest,
     deployedBy: string,
   ) {
-    const registryRef = registryRefOf(entity, entityRef);
-    const versions = await this.options.registryService.listVersions(
-      registryRef,
+    const { registryRef, version } = await requireModelVersion(
+      this.options.registryService,
+      entity,
+      entityRef,
+      request.version,
     );
-    const version = versions.find(v => v.version === request.version);
-    if (!version) {
-      throw new InputError(
-        `Invalid body: version: ${
-          request.version
-        } is not a version of ${entityRef} in ${registryRef}; known: ${
-          versions
-            .slice(0, 10)
-            .map(v => v.version)
-            .join(', ') || 'none'
-        }`,
-      );
-    }
     const modelFormat =
       version.framework ??
       entity.spec.framework ??

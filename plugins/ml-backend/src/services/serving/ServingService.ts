@@ -30,7 +30,7 @@ import { actorOf, MlAuditor } from '../audit/MlAuditor';
 import { CoalescingCache } from '../coalescingCache';
 import { ClusterService, KubeList } from '../kubernetes/ClusterService';
 import { KubeApiError } from '../kubernetes/KubeClient';
-import { ModelParams, readModel, registryRefOf } from '../modelEntities';
+import { ModelParams, readModel, requireModelVersion } from '../modelEntities';
 import { ModelHealthService } from '../monitoring/ModelHealthService';
 import { QuotaService } from '../kubernetes/QuotaService';
 import { RegistryService } from '../registry/RegistryService';
@@ -447,22 +447,12 @@ export class ServingService {
     const running = canaryPercentOf(isvc) !== undefined && !!stable;
     let patch: any;
     if (request.action === 'canary') {
-      const registryRef = registryRefOf(entity, entityRef);
-      const versions = await this.options.registryService.listVersions(
-        registryRef,
+      const { registryRef } = await requireModelVersion(
+        this.options.registryService,
+        entity,
+        entityRef,
+        request.version,
       );
-      if (!versions.some(v => v.version === request.version)) {
-        throw new InputError(
-          `Invalid body: version: ${
-            request.version
-          } is not a version of ${entityRef} in ${registryRef}; known: ${
-            versions
-              .slice(0, 10)
-              .map(v => v.version)
-              .join(', ') || 'none'
-          }`,
-        );
-      }
       const stableVersion = running ? stable! : current;
       if (request.version === stableVersion) {
         throw new InputError(
