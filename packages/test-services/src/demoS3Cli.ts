@@ -14,18 +14,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEMO_S3_BUCKETS, demoS3StorageConfig, seedDemoS3 } from './demoS3';
 import { startS3 } from './s3';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { cliArg, cliPort } from './cliArgs';
 
 async function main() {
-  const port = Number(arg('port') ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--port must be a TCP port, got "${arg('port')}"`);
-  }
-  const dir = arg('dir');
+  const port = cliPort();
+  const dir = cliArg('dir');
   // A new seed each start: times are relative to now.
   if (dir) fs.rmSync(path.resolve(dir), { recursive: true, force: true });
   const s3 = await startS3({

@@ -12,18 +12,11 @@
  */
 import path from 'node:path';
 import { startFeast } from './feast';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { cliArg, cliPort } from './cliArgs';
 
 async function main() {
-  const port = Number(arg('port') ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--port must be a TCP port, got "${arg('port')}"`);
-  }
-  const dir = arg('dir');
+  const port = cliPort();
+  const dir = cliArg('dir');
   const feast = await startFeast({
     port,
     ...(dir ? { dir: path.resolve(dir) } : {}),

@@ -11,20 +11,13 @@
  */
 import path from 'node:path';
 import { startJupyterHub } from './jupyterhub';
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+import { cliArg, cliPort } from './cliArgs';
 
 async function main() {
-  const port = Number(arg('port') ?? 0);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`--port must be a TCP port, got "${arg('port')}"`);
-  }
-  const token = arg('token');
+  const port = cliPort();
+  const token = cliArg('token');
   if (!token) throw new Error('--token is required (the portal uses it)');
-  const dir = arg('dir');
+  const dir = cliArg('dir');
   const hub = await startJupyterHub({
     port,
     serviceToken: token,
