@@ -46,6 +46,14 @@ export interface OciModelSummaryReaderOptions {
    * dataset repositories, whose versions and aliases follow the same rules.
    */
   configMediaType?: string;
+  /**
+   * The annotations for which the caller falls back to the newest version
+   * when the current one lacks them. When set, a repository whose
+   * `production` manifest carries all of them costs no read of the newest
+   * version (`newest` is then left out): a `tags/list` and one manifest per
+   * alias. Unset, the newest version is always read.
+   */
+  newestFallbackFor?: readonly string[];
 }
 
 interface SummaryState {
@@ -58,7 +66,9 @@ interface SummaryState {
 
 /**
  * Reads repository summaries for catalog ingestion: one `tags/list`, the
- * manifest of the newest version tag and one manifest per alias tag. Which
+ * manifest of the newest version tag (unless `production` makes it needless,
+ * see {@link OciModelSummaryReaderOptions.newestFallbackFor}) and one
+ * manifest per alias tag. Which
  * version an alias points at comes from the manifest's
  * `mlplatform.io/version` annotation (set by ml-push), else from matching
  * its digest against version tags, HEADed newest first. Reading the same
@@ -75,12 +85,14 @@ export class OciModelSummaryReader {
     OciModelManifestInfo | undefined
   >();
   private readonly configMediaType: string;
+  private readonly newestFallbackFor?: readonly string[];
 
   constructor(
     readonly client: OciDistributionClient,
     options: OciModelSummaryReaderOptions = {},
   ) {
     this.configMediaType = options.configMediaType ?? MODEL_CONFIG_MEDIA_TYPE;
+    this.newestFallbackFor = options.newestFallbackFor;
   }
 
   async readRepositorySummary(
@@ -130,10 +142,29 @@ export class OciModelSummaryReader {
       return fetched.digest;
     };
 
+    const aliasManifest = async (alias: string) => {
+      const digest = aliasDigests[alias] ?? (await manifest(alias));
+      if (!this.manifests.has(digest)) await manifest(digest);
+      aliasDigests[alias] = digest;
+      return this.manifests.get(digest);
+    };
+    // `production` first: when it is the current version and carries every
+    // annotation the caller would take from the newest version, the newest
+    // version's manifest is not needed.
+    const fallbackFor = this.newestFallbackFor;
+    const productionInfo =
+      fallbackFor && aliasTags.includes('production')
+        ? await aliasManifest('production')
+        : undefined;
+    const newestNeeded =
+      !fallbackFor ||
+      !productionInfo ||
+      fallbackFor.some(key => productionInfo.annotations[key] === undefined);
+
     // The newest version that is a model artifact (other artifacts, such as
     // images pushed to the same repository, are skipped).
     let newestInfo: { version: string; info: OciModelManifestInfo } | undefined;
-    for (const name of versionNames) {
+    for (const name of newestNeeded ? versionNames : []) {
       const known = versionDigests.get(name);
       const digest =
         known && this.manifests.has(known) ? known : await manifest(name);
@@ -148,10 +179,8 @@ export class OciModelSummaryReader {
     const aliases: Record<string, string> = {};
     const aliasInfo = new Map<string, OciModelManifestInfo>();
     for (const alias of aliasTags) {
-      const digest = aliasDigests[alias] ?? (await manifest(alias));
-      if (!this.manifests.has(digest)) await manifest(digest);
-      aliasDigests[alias] = digest;
-      const info = this.manifests.get(digest);
+      const info = await aliasManifest(alias);
+      const digest = aliasDigests[alias];
       if (!info) continue;
       aliasInfo.set(alias, info);
       const annotated = info.annotations[MODEL_ANNOTATIONS.version];

@@ -191,9 +191,16 @@ describeIfBinary(serverBinaries.registry)('RegistryModelEntityProvider', () => {
         removed: 0,
         entities: 3,
       });
-      // Only the new model's manifest is downloaded: v3's is cached by digest,
-      // and recsys is untouched.
-      expect(manifestGets()).toEqual(['GET /v2/models/churn/manifests/v1']);
+      // The new model's manifest, and v3's by the digest production now
+      // points at: the first run did not read v3 (production, v2, carried
+      // every annotation the entity takes from the newest version). recsys
+      // is untouched.
+      expect(manifestGets().sort()).toEqual([
+        'GET /v2/models/churn/manifests/v1',
+        `GET /v2/models/fraud-detector/manifests/${encodeURIComponent(
+          v3.digest,
+        )}`,
+      ]);
       expect(
         requests.filter(r => r.includes('recsys/ranker/manifests')),
       ).toEqual([]);

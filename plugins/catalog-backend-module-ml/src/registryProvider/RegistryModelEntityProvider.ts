@@ -12,8 +12,16 @@ import {
   OciDistributionClient,
   OciModelSummaryReader,
 } from '@mlplatform/plugin-ml-oci';
-import { ModelEntityDefaults, toModelEntity } from './modelEntity';
-import { DatasetEntityDefaults, toDatasetEntity } from './datasetEntity';
+import {
+  MODEL_NEWEST_FALLBACK,
+  ModelEntityDefaults,
+  toModelEntity,
+} from './modelEntity';
+import {
+  DATASET_NEWEST_FALLBACK,
+  DatasetEntityDefaults,
+  toDatasetEntity,
+} from './datasetEntity';
 import {
   RegistryModelEntityProviderOptions,
   RegistryModelRefreshResult,
@@ -45,8 +53,9 @@ interface Emitted {
  * dataset repositories as `Dataset` entities: one per repository under the
  * configured prefixes (`models/`, `datasets/`), versions from its tags.
  *
- * Reads only what the entity needs: per repository a tags/list, the newest
- * version's manifest and one manifest per alias tag (see
+ * Reads only what the entity needs: per repository a tags/list, one
+ * manifest per alias tag and the newest version's manifest unless
+ * `production` carries everything the entity would take from it (see
  * `OciModelSummaryReader`); the Versions card reads the full version list
  * live. Incremental: a repository whose tags and alias digests are unchanged
  * since the last run is neither re-downloaded nor re-emitted (a tags/list
@@ -77,12 +86,17 @@ export class RegistryModelEntityProvider implements EntityProvider {
         datasetPrefix: s.datasetPrefix ?? 'datasets/',
         client,
         // Version tags never move (ml-push and promotion refuse to): a new
-        // repository costs a tags/list, the newest version's and each alias's
-        // manifest; an unchanged one a tags/list plus a HEAD per alias.
+        // repository costs a tags/list and each alias's manifest, plus the
+        // newest version's when there is no `production` or it lacks an
+        // annotation the entity would take from the newest; an unchanged one
+        // a tags/list plus a HEAD per alias.
         readers: {
-          model: new OciModelSummaryReader(client),
+          model: new OciModelSummaryReader(client, {
+            newestFallbackFor: MODEL_NEWEST_FALLBACK,
+          }),
           dataset: new OciModelSummaryReader(client, {
             configMediaType: DATASET_CONFIG_MEDIA_TYPE,
+            newestFallbackFor: DATASET_NEWEST_FALLBACK,
           }),
         },
       };

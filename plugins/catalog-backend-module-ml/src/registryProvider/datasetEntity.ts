@@ -43,6 +43,18 @@ const {
 } = DATASET_ANNOTATIONS;
 const API_VERSION = ML_API_VERSION;
 const KIND = DATASET_KIND;
+
+/**
+ * The annotations {@link toDatasetEntity} takes from the newest version when
+ * the current one lacks them; the provider reads the newest version only
+ * then.
+ */
+export const DATASET_NEWEST_FALLBACK: readonly string[] = [
+  OWNER,
+  DATASET_TYPE,
+  CLASSIFICATION,
+  PRODUCED_BY,
+];
 const CLASSIFICATIONS = new Set<string>([
   'public',
   'internal',

@@ -32,6 +32,17 @@ const {
 const API_VERSION = ML_API_VERSION;
 const KIND = MODEL_KIND;
 
+/**
+ * The annotations {@link toModelEntity} takes from the newest version when
+ * the current one lacks them; the provider reads the newest version only
+ * then.
+ */
+export const MODEL_NEWEST_FALLBACK: readonly string[] = [
+  OWNER,
+  MODEL_TYPE,
+  PIPELINE,
+];
+
 /** How registry repositories become Model entities. */
 export interface ModelEntityDefaults {
   /** Entity namespace of provided Models; default `default`. */

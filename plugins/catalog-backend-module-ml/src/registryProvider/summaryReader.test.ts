@@ -120,6 +120,36 @@ describeIfBinary(serverBinaries.registry)('OciModelSummaryReader', () => {
     expect(requests.filter(r => r.includes('/manifests/v'))).toEqual([]);
   });
 
+  it('with newestFallbackFor, reads the newest version only when production lacks one of those annotations', async () => {
+    // models/a's versions carry an owner but no model type.
+    const sparing = new OciModelSummaryReader(client, {
+      newestFallbackFor: ['mlplatform.io/owner'],
+    });
+    requests.length = 0;
+    const summary = await sparing.readRepositorySummary('models/a');
+    expect(requests).toEqual([
+      'GET /v2/models/a/tags/list',
+      'GET /v2/models/a/manifests/production',
+    ]);
+    expect(summary.current).toMatchObject({
+      version: summary.aliases.production,
+      aliases: ['production'],
+    });
+    expect(summary.newest).toBeUndefined();
+
+    const needing = new OciModelSummaryReader(client, {
+      newestFallbackFor: ['mlplatform.io/owner', 'mlplatform.io/model-type'],
+    });
+    requests.length = 0;
+    const full = await needing.readRepositorySummary('models/a');
+    expect(requests).toEqual([
+      'GET /v2/models/a/tags/list',
+      'GET /v2/models/a/manifests/production',
+      'GET /v2/models/a/manifests/v3',
+    ]);
+    expect(full.current?.version).toBe(summary.current?.version);
+  });
+
   it('finds the version of an alias without a version annotation by digest', async () => {
     const v1 = await client.getManifest('models/legacy', 'v1');
     await client.putManifest(
