@@ -27,6 +27,12 @@ export interface DemoModel {
   errorRate: number;
   /** Drift score at the end of the data; null for a profile without drift (vLLM). */
   drift: number | null;
+  /**
+   * KServe revisions during a canary, each with its own series labelled
+   * `revision_name` (as Knative's queue-proxy labels its metrics); the
+   * model's figures above are those of all of them together.
+   */
+  revisions?: readonly DemoRevision[];
   /** LLM servers: what the data yields for the vLLM-only panels. */
   llm?: {
     /** Time to first token, p95, seconds. */
@@ -41,13 +47,39 @@ export interface DemoModel {
   };
 }
 
+/**
+ * One KServe revision of a demo model during a canary: what the Serving
+ * card judges side by side.
+ *
+ * @public
+ */
+export interface DemoRevision {
+  /** Knative revision, the `revision_name` of its series, e.g. `fraud-detector-predictor-00002`. */
+  name: string;
+  /** Its place in examples/kube/gpu-cluster-a.yaml's InferenceService. */
+  role: 'stable' | 'canary';
+  /** Share of the model's requests it serves. */
+  traffic: number;
+  /** Its predictor pod. */
+  pod: string;
+  /** Latency p95 its data yields, in seconds. */
+  p95Seconds: number;
+  /** Failed share of its requests. */
+  errorRate: number;
+  /** The verdict of its objectives against the model's `spec.slo`. */
+  expectedVerdict: 'healthy' | 'degraded' | 'failing';
+}
+
 /*
  * One model per team, with the selectors of their annotations in
  * examples/ml (the demo test checks they still agree):
  * - intent-classifier (nlp, openmetrics): well within its SLO.
  * - product-ranker (recsys, triton): p95 110 ms against 80 ms, within 2x.
  * - fraud-detector (fraud, kserve): drift rising to 0.72, above the 0.6 of
- *   the ModelDriftHigh rule and 2x the 0.3 drift objective.
+ *   the ModelDriftHigh rule and 2x the 0.3 drift objective. Served as
+ *   examples/kube/gpu-cluster-a.yaml's InferenceService leaves it: stable
+ *   v2 (revision 00001) with 90 % of the requests, within its SLO, and a
+ *   canary of v3 (00002) with 10 %, p95 78 ms against 50 ms (degraded).
  * - support-assistant-llm (nlp, vllm): vLLM-shaped series (label
  *   `model_name`); time to first token p95 1.6 s against its 1000 ms
  *   objective (degraded, within 2x), everything else within its SLO.
@@ -71,6 +103,18 @@ const FRAUD_BUCKETS: Buckets = [
   ['0.025', 0.85],
   ['0.05', 0.98],
   ['0.1', 0.998],
+  ['0.25', 1],
+  ['+Inf', 1],
+];
+
+// The fraud detector's v3 canary: slower than v2 (the same bounds, so the
+// model's histogram sums both).
+const FRAUD_CANARY_BUCKETS: Buckets = [
+  ['0.005', 0.05],
+  ['0.01', 0.2],
+  ['0.025', 0.6],
+  ['0.05', 0.9],
+  ['0.1', 0.99],
   ['0.25', 1],
   ['+Inf', 1],
 ];
@@ -122,6 +166,41 @@ function bucketQuantile(q: number, buckets: Buckets): number {
   }
   throw new Error('quantile beyond the last finite bucket');
 }
+
+/** The histogram of several revisions' requests together, by traffic share. */
+function mixBuckets(
+  parts: Array<[buckets: Buckets, traffic: number]>,
+): Buckets {
+  return parts[0][0].map(([le], i) => [
+    le,
+    parts.reduce((sum, [b, traffic]) => sum + b[i][1] * traffic, 0),
+  ]);
+}
+
+const FRAUD_REVISIONS: Array<
+  Omit<DemoRevision, 'p95Seconds'> & { buckets: Buckets; meanSeconds: number }
+> = [
+  {
+    name: 'fraud-detector-predictor-00001',
+    role: 'stable',
+    traffic: 0.9,
+    pod: 'fraud-detector-predictor-00001-deployment-7f8b9c-tq5zn',
+    buckets: FRAUD_BUCKETS,
+    meanSeconds: 0.018,
+    errorRate: 0.001,
+    expectedVerdict: 'healthy',
+  },
+  {
+    name: 'fraud-detector-predictor-00002',
+    role: 'canary',
+    traffic: 0.1,
+    pod: 'fraud-detector-predictor-00002-deployment-5c6d7e-m4x8r',
+    buckets: FRAUD_CANARY_BUCKETS,
+    meanSeconds: 0.029,
+    errorRate: 0.003,
+    expectedVerdict: 'degraded',
+  },
+];
 
 const TRITON_QUANTILES_US: Record<string, number> = {
   '0.5': 38000,
@@ -175,10 +254,17 @@ export const DEMO_MODELS: readonly DemoModel[] = [
     // the critical ModelDriftHigh alert makes it failing.
     expectedVerdict: 'failing',
     objectivesVerdict: 'degraded',
-    pod: 'fraud-detector-predictor-00003-deployment-7f8b9c-tq5zn',
-    p95Seconds: bucketQuantile(0.95, FRAUD_BUCKETS),
-    errorRate: 0.001,
+    pod: FRAUD_REVISIONS[0].pod,
+    p95Seconds: bucketQuantile(
+      0.95,
+      mixBuckets(FRAUD_REVISIONS.map(r => [r.buckets, r.traffic])),
+    ),
+    errorRate: FRAUD_REVISIONS.reduce((s, r) => s + r.errorRate * r.traffic, 0),
     drift: 0.72,
+    revisions: FRAUD_REVISIONS.map(({ buckets, meanSeconds, ...r }) => ({
+      ...r,
+      p95Seconds: bucketQuantile(0.95, buckets),
+    })),
   },
   {
     entityRef: 'model:default/support-assistant-llm',
@@ -219,26 +305,47 @@ function wobble(t: number, period: number, amplitude: number): number {
   return amplitude * Math.sin((2 * Math.PI * t) / period);
 }
 
-function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
-  const base = {
+/** The labels of a model server pod's own series. */
+function podLabels(
+  model: DemoModel,
+  pod: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
     ...model.selector,
-    pod: model.pod,
+    ...extra,
+    pod,
     job: 'model-servers',
-    instance: `${model.pod}:8080`,
+    instance: `${pod}:8080`,
   };
+}
+
+/** `up` and the DCGM series of one model server pod with one GPU. */
+function podSamples(
+  model: DemoModel,
+  pod: string,
+  labels: Record<string, string>,
+  t: number,
+): Sample[] {
   const gpu = {
     namespace: model.selector.namespace,
-    pod: model.pod,
+    pod,
     container: 'model-server',
     gpu: '0',
-    UUID: `GPU-${model.pod}-0`,
+    UUID: `GPU-${pod}-0`,
     modelName: 'NVIDIA A100-SXM4-40GB',
   };
-  const out: Sample[] = [
-    ['up', base, 1],
+  return [
+    ['up', labels, 1],
     ['DCGM_FI_DEV_GPU_UTIL', gpu, 55 + wobble(t, 1800, 15)],
     ['DCGM_FI_DEV_FB_USED', gpu, 14000 + wobble(t, 3600, 500)],
   ];
+}
+
+function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
+  const base = podLabels(model, model.pod);
+  const out: Sample[] =
+    model.profile === 'kserve' ? [] : podSamples(model, model.pod, base, t);
   if (model.profile === 'openmetrics') {
     const total = requestsUntil(t, 50);
     for (const [le, share] of INTENT_BUCKETS) {
@@ -266,26 +373,39 @@ function samplesAt(model: DemoModel, t: number, anchor: number): Sample[] {
       (model.drift ?? 0) + wobble(t, 7200, 0.02),
     ]);
   } else if (model.profile === 'kserve') {
+    // Each revision's pod labels its series with its revision_name, as
+    // Knative's queue-proxy does and a scrape relabelling of the pod label
+    // serving.knative.dev/revision does for the model server's own.
     const total = requestsUntil(t, 120);
-    for (const [le, share] of FRAUD_BUCKETS) {
+    for (const r of FRAUD_REVISIONS) {
+      const labels = podLabels(model, r.pod, { revision_name: r.name });
+      const requests = total * r.traffic;
+      out.push(...podSamples(model, r.pod, labels, t));
+      for (const [le, share] of r.buckets) {
+        out.push([
+          'request_predict_seconds_bucket',
+          { ...labels, le },
+          requests * share,
+        ]);
+      }
+      out.push(['request_predict_seconds_count', labels, requests]);
       out.push([
-        'request_predict_seconds_bucket',
-        { ...base, le },
-        total * share,
+        'request_predict_seconds_sum',
+        labels,
+        requests * r.meanSeconds,
+      ]);
+      out.push([
+        'revision_request_count',
+        { ...labels, response_code_class: '2xx' },
+        requests * (1 - r.errorRate),
+      ]);
+      out.push([
+        'revision_request_count',
+        { ...labels, response_code_class: '5xx' },
+        requests * r.errorRate,
       ]);
     }
-    out.push(['request_predict_seconds_count', base, total]);
-    out.push(['request_predict_seconds_sum', base, total * 0.018]);
-    out.push([
-      'revision_request_count',
-      { ...base, response_code_class: '2xx' },
-      total * (1 - model.errorRate),
-    ]);
-    out.push([
-      'revision_request_count',
-      { ...base, response_code_class: '5xx' },
-      total * model.errorRate,
-    ]);
+    // The drift detector watches the model's inputs, whichever revision.
     out.push(['model_drift_score', base, fraudDrift(t, anchor)]);
   } else if (model.profile === 'vllm') {
     out.push(...vllmSamples(model, base, t));

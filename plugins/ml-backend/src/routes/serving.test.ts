@@ -16,17 +16,36 @@ import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   KubeApiServer,
+  loadManifests,
   startKubeApiServer,
 } from '@mlplatform/test-kube-apiserver';
 import {
+  AlertmanagerHandle,
+  DEMO_MODELS,
+  demoAlertRules,
+  demoMetricsBackfill,
   describeIfBinary,
   openMetricsSeries,
   PrometheusHandle,
   RegistryHandle,
   serverBinaries,
+  startAlertmanager,
   startPrometheus,
   startRegistry,
 } from '@mlplatform/test-services';
+import { stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  ModelEntityV1alpha1,
+  parseHealthWindow,
+} from '@mlplatform/plugin-ml-common';
+// The examples/ml reader of ml-common's tests, so both read the same entities.
+// eslint-disable-next-line @backstage/no-forbidden-package-imports
+import {
+  EXAMPLES_ML_DIR,
+  readEntities,
+} from '@mlplatform/plugin-ml-common/src/kinds/__testUtils__/entities';
+import fs from 'node:fs';
+import path from 'node:path';
 import express from 'express';
 import request from 'supertest';
 import { AuditStore } from '../database/AuditStore';
@@ -38,6 +57,7 @@ import {
 } from '../permissions';
 import { MlAuditor } from '../services/audit/MlAuditor';
 import { ModelHealthService } from '../services/monitoring/ModelHealthService';
+import { AlertmanagerClient } from '../services/monitoring/AlertmanagerClient';
 import { PrometheusClient } from '../services/monitoring/PrometheusClient';
 import { builtInMetricsProfiles } from '../services/monitoring/metricsProfiles';
 import { ClusterService } from '../services/kubernetes/ClusterService';
@@ -679,6 +699,50 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
   });
 });
 
+/**
+ * A ServingService that only reads: one cluster, canary health from
+ * `health`, lists never cached (so a test sees its own changes at once).
+ */
+function readingServing(
+  cluster: string,
+  kube: KubeApiServer,
+  health: ModelHealthService,
+): { clusters: ClusterService; serving: ServingService } {
+  const clusters = ClusterService.create({
+    clusters: [
+      {
+        name: cluster,
+        url: kube.url,
+        token: kube.token,
+        caData: kube.caData,
+        serviceAccount: false,
+        skipTLSVerify: false,
+      },
+    ],
+    settings: {
+      teamLabel: 'mlplatform.io/team',
+      refreshSeconds: 60,
+      requestTimeoutMs: 2000,
+    },
+  });
+  const serving = ServingService.create({
+    clusters,
+    catalog: catalogServiceMock({ entities: [] }),
+    registryService: RegistryService.create({
+      registries: [],
+      logger: mockServices.logger.mock(),
+    }),
+    permissions: mockServices.permissions.mock(),
+    userInfo: mockServices.userInfo.mock(),
+    audit: {} as MlAuditor,
+    // Nothing deployed here.
+    reservations: {} as GpuReservationStore,
+    health,
+    ttlMs: 0,
+  });
+  return { clusters, serving };
+}
+
 describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
   'serving: canary vs stable health from Prometheus',
   () => {
@@ -688,6 +752,30 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
     let serving: ServingService;
     const REV1 = 'fraud-detector-predictor-00001';
     const REV2 = 'fraud-detector-predictor-00002';
+    const isvc = (tag: string, canary?: number) => ({
+      apiVersion: KSERVE,
+      kind: 'InferenceService',
+      metadata: {
+        name: 'fraud-detector',
+        namespace: 'fraud',
+        labels: { 'mlplatform.io/model': 'fraud-detector' },
+        annotations: {
+          'mlplatform.io/model-version': tag,
+          ...(canary !== undefined
+            ? { 'mlplatform.io/stable-model-version': 'v1' }
+            : {}),
+        },
+      },
+      spec: {
+        predictor: {
+          ...(canary !== undefined ? { canaryTrafficPercent: canary } : {}),
+          model: {
+            modelFormat: { name: 'sklearn' },
+            storageUri: `models:/fraud-detector/${tag.slice(1)}`,
+          },
+        },
+      },
+    });
     const entity: any = {
       apiVersion: 'mlplatform.io/v1alpha1',
       kind: 'Model',
@@ -760,67 +848,17 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
           ),
         }),
       ]);
-      const isvc = (tag: string, canary?: number) => ({
-        apiVersion: KSERVE,
-        kind: 'InferenceService',
-        metadata: {
-          name: 'fraud-detector',
-          namespace: 'fraud',
-          labels: { 'mlplatform.io/model': 'fraud-detector' },
-          annotations: {
-            'mlplatform.io/model-version': tag,
-            ...(canary !== undefined
-              ? { 'mlplatform.io/stable-model-version': 'v1' }
-              : {}),
-          },
-        },
-        spec: {
-          predictor: {
-            ...(canary !== undefined ? { canaryTrafficPercent: canary } : {}),
-            model: {
-              modelFormat: { name: 'sklearn' },
-              storageUri: `models:/fraud-detector/${tag.slice(1)}`,
-            },
-          },
-        },
-      });
       await kube.apply(isvc('v1'));
       await kube.apply(isvc('v2', 10));
-      clusters = ClusterService.create({
-        clusters: [
-          {
-            name: 'a',
-            url: kube.url,
-            token: kube.token,
-            caData: kube.caData,
-            serviceAccount: false,
-            skipTLSVerify: false,
-          },
-        ],
-        settings: {
-          teamLabel: 'mlplatform.io/team',
-          refreshSeconds: 60,
-          requestTimeoutMs: 2000,
-        },
-      });
-      serving = ServingService.create({
-        clusters,
-        catalog: catalogServiceMock({ entities: [] }),
-        registryService: RegistryService.create({
-          registries: [],
-          logger: mockServices.logger.mock(),
-        }),
-        permissions: mockServices.permissions.mock(),
-        userInfo: mockServices.userInfo.mock(),
-        audit: {} as MlAuditor,
-        // Nothing deployed here.
-        reservations: {} as GpuReservationStore,
-        health: ModelHealthService.create({
+      ({ clusters, serving } = readingServing(
+        'a',
+        kube,
+        ModelHealthService.create({
           prometheus: PrometheusClient.create({ url: prom.url }),
           profiles: new Map(Object.entries(builtInMetricsProfiles)),
           logger: mockServices.logger.mock(),
         }),
-      });
+      ));
     });
     afterAll(async () => {
       clusters?.close();
@@ -848,5 +886,131 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       expect(stable.health!.p95).toBeGreaterThan(0);
       expect(stable.health!.p95).toBeLessThanOrEqual(0.25);
     });
+
+    it('says why a revision without series has no verdict', async () => {
+      // A new canary (v3, revision 00003) that has served nothing yet.
+      await kube.apply(isvc('v3', 10));
+      const res = await serving.getServing(
+        entity,
+        'model:default/fraud-detector',
+      );
+      const [canary, stable] = res.places[0].traffic;
+      expect(canary.revision).toBe('fraud-detector-predictor-00003');
+      expect(canary.health).toEqual({
+        verdict: 'unknown',
+        reason:
+          'Prometheus has no series with revision_name="fraud-detector-predictor-00003" under the Model\'s selector in the last 15m: the revision has served no requests yet, or its serving metrics are not labelled with revision_name (docs/serving.md)',
+        p95: null,
+        errorRate: null,
+        throughput: null,
+      });
+      expect(stable).toMatchObject({
+        revision: REV1,
+        health: { verdict: 'healthy' },
+      });
+    });
   },
 );
+
+describeIfBinary([
+  serverBinaries.prometheus,
+  serverBinaries.promtool,
+  serverBinaries.alertmanager,
+])("serving: the demo's canary, judged from the demo's metrics", () => {
+  const fraud = DEMO_MODELS.find(m => m.revisions)!;
+  const entity = readEntities(EXAMPLES_ML_DIR).find(
+    e => e.kind === 'Model' && stringifyEntityRef(e) === fraud.entityRef,
+  ) as ModelEntityV1alpha1;
+  let kube: KubeApiServer;
+  let prom: PrometheusHandle;
+  let am: AlertmanagerHandle;
+  let clusters: ClusterService;
+  let serving: ServingService;
+  let health: ModelHealthService;
+
+  beforeAll(async () => {
+    const anchor = Math.floor(Date.now() / 1000) - 5;
+    [kube, am] = await Promise.all([
+      // As the demo stack starts gpu-cluster-a.
+      startKubeApiServer({
+        seed: loadManifests(
+          fs.readFileSync(
+            path.resolve(
+              __dirname,
+              '../../../../examples/kube/gpu-cluster-a.yaml',
+            ),
+            'utf8',
+          ),
+        ),
+      }),
+      startAlertmanager(),
+    ]);
+    prom = await startPrometheus({
+      backfill: demoMetricsBackfill({ now: anchor, hours: 1 }),
+      rules: demoAlertRules(),
+      alertmanagerUrl: am.url,
+      evaluationInterval: '1s',
+    });
+    health = ModelHealthService.create({
+      prometheus: PrometheusClient.create({ url: prom.url }),
+      alertmanager: AlertmanagerClient.create({ url: am.url, cacheTtlMs: 0 }),
+      profiles: new Map(Object.entries(builtInMetricsProfiles)),
+      logger: mockServices.logger.mock(),
+      cacheTtlMs: 0,
+    });
+    ({ clusters, serving } = readingServing('gpu-cluster-a', kube, health));
+  }, 90_000);
+  afterAll(async () => {
+    clusters?.close();
+    await Promise.all([kube?.stop(), prom?.stop(), am?.stop()]);
+  });
+
+  it('shows stable v2 healthy beside a degraded v3 canary, whatever the Model-wide alert', async () => {
+    // The demo's ModelDriftHigh fires on the Model (both revisions see the
+    // same inputs): the health card is failing, each revision is judged on
+    // its own series.
+    const deadline = Date.now() + 30_000;
+    let model = await health.getHealth(entity, parseHealthWindow('15m'));
+    while (model.alerts.length === 0 && Date.now() < deadline) {
+      await new Promise(r => setTimeout(r, 500));
+      model = await health.getHealth(entity, parseHealthWindow('15m'));
+    }
+    expect(model.verdict).toBe('failing');
+    expect(model.reason).toContain('alert ModelDriftHigh (critical) firing');
+
+    const res = await serving.getServing(entity, fraud.entityRef);
+    const place = res.places.find(p => p.kind === 'InferenceService')!;
+    expect(place.canary).toEqual({
+      percent: 10,
+      version: 'v3',
+      stableVersion: 'v2',
+    });
+    expect(
+      place.traffic.map(t => [t.role, t.revision, t.percent, t.version]),
+    ).toEqual(
+      [...fraud.revisions!]
+        .reverse()
+        .map(r => [
+          r.role,
+          r.name,
+          r.traffic * 100,
+          r.role === 'stable' ? 'v2' : 'v3',
+        ]),
+    );
+    for (const r of fraud.revisions!) {
+      const t = place.traffic.find(x => x.revision === r.name)!;
+      expect([r.role, t.health!.verdict]).toEqual([r.role, r.expectedVerdict]);
+      expect(t.health!.p95).toBeCloseTo(r.p95Seconds, 6);
+      expect(t.health!.errorRate).toBeCloseTo(r.errorRate, 6);
+      expect(t.health!.throughput).toBeGreaterThan(0);
+    }
+    const canary = place.traffic.find(t => t.role === 'canary')!;
+    expect(canary.health!.reason).toBe(
+      `latencyP95Ms ${Number(
+        (
+          fraud.revisions!.find(r => r.role === 'canary')!.p95Seconds * 1000
+        ).toPrecision(4),
+      )} ms > 50 ms`,
+    );
+  });
+});

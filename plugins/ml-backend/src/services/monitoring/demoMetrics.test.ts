@@ -133,9 +133,15 @@ describeIfBinary([
       expect(health.current.availability).toBe(1);
       expect(health.current.gpuUtilization).toBeGreaterThan(39);
       expect(health.current.gpuUtilization).toBeLessThan(71);
-      // The notebook GPU in the fraud namespace (39000 MiB) is left out.
-      expect(health.current.gpuMemoryBytes).toBeLessThan(15000 * 1048576);
-      expect(health.current.gpuMemoryBytes).toBeGreaterThan(13000 * 1048576);
+      // One GPU of ~14000 MiB per serving pod (a canary's revision has its
+      // own); the notebook GPU in the fraud namespace (39000 MiB) is left out.
+      const gpus = demo.revisions?.length ?? 1;
+      expect(health.current.gpuMemoryBytes).toBeLessThan(
+        gpus * 15000 * 1048576,
+      );
+      expect(health.current.gpuMemoryBytes).toBeGreaterThan(
+        gpus * 13000 * 1048576,
+      );
       // Every panel of the profile has its chart; the others stay empty.
       const profile = builtInMetricsProfiles[demo.profile];
       for (const [panel, points] of Object.entries(health.series)) {

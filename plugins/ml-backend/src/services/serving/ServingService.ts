@@ -10,6 +10,7 @@ import { stringifyEntityRef } from '@backstage/catalog-model';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
+  ANNOTATION_ALERT_SELECTOR,
   ANNOTATION_METRICS_SELECTOR,
   ANNOTATION_SERVING_STABLE_VERSION,
   ANNOTATION_SERVING_VERSION,
@@ -216,18 +217,25 @@ export class ServingService {
 
   /**
    * A revision's health: the Model's health with its metrics selector
-   * narrowed to the revision (`revision_name`, the label of Knative's and
-   * KServe's serving metrics), through the health service and its cache.
+   * narrowed to the revision (`revision_name`: the label Knative's
+   * queue-proxy puts on its metrics, and a scrape relabelling on the model
+   * server's; docs/serving.md), through the health service and its cache.
+   * The alert selector is narrowed alike: an alert on the whole Model (drift
+   * of its inputs) says nothing about one revision against the other and is
+   * on the health card; an alert labelled with the revision counts.
    */
   private async revisionHealth(
     entity: ModelEntityV1alpha1,
     revision: string,
   ): Promise<ServingRevisionHealth | undefined> {
     const { health } = this.options;
-    const selector = entity.metadata.annotations?.[ANNOTATION_METRICS_SELECTOR];
+    const annotations = entity.metadata.annotations ?? {};
+    const selector = annotations[ANNOTATION_METRICS_SELECTOR];
     if (!health || !selector || !/^[a-z0-9-]+$/.test(revision)) {
       return undefined;
     }
+    const narrowed = (s: string) => `${s}, revision_name="${revision}"`;
+    const alertSelector = annotations[ANNOTATION_ALERT_SELECTOR];
     try {
       const h = await health.getHealth(
         {
@@ -235,16 +243,26 @@ export class ServingService {
           metadata: {
             ...entity.metadata,
             annotations: {
-              ...entity.metadata.annotations,
-              [ANNOTATION_METRICS_SELECTOR]: `${selector}, revision_name="${revision}"`,
+              ...annotations,
+              [ANNOTATION_METRICS_SELECTOR]: narrowed(selector),
+              ...(alertSelector
+                ? { [ANNOTATION_ALERT_SELECTOR]: narrowed(alertSelector) }
+                : {}),
             },
           },
         },
         REVISION_HEALTH_WINDOW,
       );
+      const noSeries =
+        h.verdict === 'unknown' &&
+        h.prometheus.state === 'ok' &&
+        Object.values(h.current).every(v => v === null);
+      const reason = noSeries
+        ? `Prometheus has no series with revision_name="${revision}" under the Model's selector in the last ${REVISION_HEALTH_WINDOW.text}: the revision has served no requests yet, or its serving metrics are not labelled with revision_name (docs/serving.md)`
+        : h.reason;
       return {
         verdict: h.verdict,
-        ...(h.reason ? { reason: h.reason } : {}),
+        ...(reason ? { reason } : {}),
         p95: h.current.p95,
         errorRate: h.current.errorRate,
         throughput: h.current.throughput,
