@@ -27,6 +27,8 @@ import {
   OciModelSummaryReader,
 } from '@mlplatform/plugin-ml-oci';
 import { startRegistry } from '@mlplatform/test-services';
+import { MODEL_NEWEST_FALLBACK } from '../plugins/catalog-backend-module-ml/src/registryProvider/modelEntity';
+import { DATASET_NEWEST_FALLBACK } from '../plugins/catalog-backend-module-ml/src/registryProvider/datasetEntity';
 import {
   datasetName,
   measureProcessingCost,
@@ -105,12 +107,15 @@ async function main() {
     });
     await pushBenchModel(client, registry.url, 0, 5);
     await pushBenchDataset(client, registry.url, 0, 3);
+    // Read as RegistryModelEntityProvider reads them.
     templates = {
       model: await new OciModelSummaryReader(client, {
         configMediaType: MODEL_CONFIG_MEDIA_TYPE,
+        newestFallbackFor: MODEL_NEWEST_FALLBACK,
       }).readRepositorySummary(`models/${modelName(0)}`),
       dataset: await new OciModelSummaryReader(client, {
         configMediaType: DATASET_CONFIG_MEDIA_TYPE,
+        newestFallbackFor: DATASET_NEWEST_FALLBACK,
       }).readRepositorySummary(`datasets/${datasetName(0)}`),
     };
     client.close();

@@ -132,16 +132,21 @@ const DATASET_DEFAULTS = { namespace: 'default', defaultType: 'table' };
 /** The ML arm's building: what RegistryModelEntityProvider does per repository. */
 export function buildMlEntities(summaries: Summaries, host: string): Entity[] {
   return summaries.map(([repository, summary]) => {
-    const options = { registryName: 'bench', host, repository, summary };
     const e = repository.startsWith('datasets/')
       ? toDatasetEntity({
-          ...options,
+          registryName: 'bench',
+          host,
+          repository,
           prefix: 'datasets/',
+          summary,
           defaults: DATASET_DEFAULTS,
         })
       : toModelEntity({
-          ...options,
+          registryName: 'bench',
+          host,
+          repository,
           prefix: 'models/',
+          summary,
           defaults: MODEL_DEFAULTS,
         });
     if ('skipped' in e) throw new Error(e.skipped);

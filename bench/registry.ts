@@ -13,7 +13,9 @@
  *    datasets/), each version with its own location, rows and lineage.
  * 2. Ingests both in one refresh with the catalog's
  *    RegistryModelEntityProvider: wall time and requests, then a second,
- *    unchanged ingest (the incremental path).
+ *    unchanged ingest (the incremental path). Every 100th repository is
+ *    read again in full (newest version included) and its entity must be
+ *    byte-identical to the one the provider emitted.
  * 3. Compares the processing cost of the provided Models and Datasets
  *    (entity generation + the catalog processors: MlEntitiesProcessor and
  *    Backstage's BuiltinKindsEntityProcessor) with the same count of plain
@@ -34,7 +36,9 @@ import {
 import { startRegistry } from '@mlplatform/test-services';
 import { parseArgs } from 'node:util';
 import { RegistryModelEntityProvider } from '../plugins/catalog-backend-module-ml/src/registryProvider/RegistryModelEntityProvider';
+import { DATASET_CONFIG_MEDIA_TYPE } from '@mlplatform/plugin-ml-common';
 import {
+  buildMlEntities,
   measureProcessingCost,
   pushBenchDataset,
   pushBenchModel,
@@ -72,13 +76,61 @@ const silentLogger = {
 
 class CountingConnection implements EntityProviderConnection {
   entities = 0;
+  /** The entities of the full mutation, by registry ref. */
+  readonly byRef = new Map<string, unknown>();
   async applyMutation(m: EntityProviderMutation) {
     this.entities =
       m.type === 'full'
         ? m.entities.length
         : this.entities + m.added.length - m.removed.length;
+    if (m.type === 'full') {
+      for (const { entity } of m.entities) {
+        this.byRef.set(
+          entity.metadata.annotations!['mlplatform.io/registry-ref'],
+          entity,
+        );
+      }
+    }
   }
   async refresh() {}
+}
+
+/**
+ * The provider skips the newest version's manifest when `production` has
+ * what the entity needs: every 100th repository is read again in full (a
+ * reader without `newestFallbackFor`) and its entity must be byte-identical
+ * to the one the provider emitted.
+ */
+async function checkAgainstFullRead(
+  registry: { url: string; host: string },
+  repos: string[],
+  emitted: Map<string, unknown>,
+) {
+  const client = new OciDistributionClient({
+    name: 'bench',
+    url: registry.url,
+  });
+  const readers = {
+    model: new OciModelSummaryReader(client),
+    dataset: new OciModelSummaryReader(client, {
+      configMediaType: DATASET_CONFIG_MEDIA_TYPE,
+    }),
+  };
+  const sample = repos.filter((_, i) => i % 100 === 0);
+  try {
+    for (const repo of sample) {
+      const kind = repo.startsWith('datasets/') ? 'dataset' : 'model';
+      const summary = await readers[kind].readRepositorySummary(repo);
+      const [full] = buildMlEntities([[repo, summary]], registry.host);
+      const got = JSON.stringify(emitted.get(`oci://${registry.host}/${repo}`));
+      if (JSON.stringify(full) !== got) {
+        throw new Error(`entity of ${repo} differs from a full read: ${got}`);
+      }
+    }
+  } finally {
+    client.close();
+  }
+  return sample.length;
 }
 
 const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
@@ -162,8 +214,14 @@ async function main() {
       );
     }
 
-    // 3. Processing cost: Models vs plain Resources, same processors.
     const repos = [...captured.keys()].sort();
+    report.identicalToFullRead = await checkAgainstFullRead(
+      registry,
+      repos,
+      connection.byRef,
+    );
+
+    // 3. Processing cost: Models vs plain Resources, same processors.
     const cost = await measureProcessingCost({
       summaries: repos.map(repo => [repo, captured.get(repo)!] as const),
       host: registry.host,
@@ -194,6 +252,7 @@ async function main() {
         `seed (pushDataset): ${r.seed.datasetsMs} ms, ${r.seed.datasetRequests} requests`,
         `ingest (full):    ${r.ingest.ms} ms, ${r.ingest.requests} requests, ${r.ingest.models} Model + ${r.ingest.datasets} Dataset entities`,
         `re-ingest (same): ${r.reingestUnchanged.ms} ms, ${r.reingestUnchanged.requests} requests, ${r.reingestUnchanged.changed} changed`,
+        `entities byte-identical to a full read (newest version included): ${r.identicalToFullRead} sampled repositories`,
         `processing ${r.processing.entities} entities (${r.processing.models} Models, ${r.processing.datasets} Datasets): build ${r.processing.modelBuildMs} + processors ${r.processing.modelProcessMs} ms`,
         `  vs Resources build ${r.processing.resourceBuildMs} + processors ${r.processing.resourceProcessMs} ms`,
         `  -> ${r.processing.ratio}x overall, ${r.processing.processorsOnlyRatio}x processors only (target <= 1.2x)`,

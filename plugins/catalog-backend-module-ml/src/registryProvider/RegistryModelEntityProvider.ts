@@ -37,6 +37,8 @@ type ArtifactKind = 'model' | 'dataset';
 
 interface Source {
   name: string;
+  /** The registry's `host[:port]`, read once (the client's is a URL getter). */
+  host: string;
   prefix: string;
   datasetPrefix: string | false;
   client: OciDistributionClient;
@@ -82,6 +84,7 @@ export class RegistryModelEntityProvider implements EntityProvider {
       });
       return {
         name: s.endpoint.name,
+        host: client.host,
         prefix: s.prefix,
         datasetPrefix: s.datasetPrefix ?? 'datasets/',
         client,
@@ -260,7 +263,7 @@ export class RegistryModelEntityProvider implements EntityProvider {
     await mapLimit(repos, this.options.concurrency ?? 16, async repo => {
       const key = `${source.name}/${repo}`;
       seen.add(key);
-      const outcome = described.has(`oci://${source.client.host}/${repo}`)
+      const outcome = described.has(`oci://${source.host}/${repo}`)
         ? { fingerprint: 'described elsewhere' }
         : await this.readRepository(source, repo, artifactKind(source, repo)!);
       if (!outcome) return; // failed: keep what was emitted before
@@ -305,22 +308,24 @@ export class RegistryModelEntityProvider implements EntityProvider {
     try {
       const summary = await source.readers[kind].readRepositorySummary(repo);
       const { fingerprint } = summary;
-      const common = {
-        registryName: source.name,
-        host: source.client.host,
-        repository: repo,
-        summary,
-      };
+      // Whole literals, not a spread of shared fields: this runs for every
+      // repository of a first ingest.
       const entity =
         kind === 'dataset'
           ? toDatasetEntity({
-              ...common,
+              registryName: source.name,
+              host: source.host,
+              repository: repo,
               prefix: source.datasetPrefix as string,
+              summary,
               defaults: this.datasetDefaults,
             })
           : toModelEntity({
-              ...common,
+              registryName: source.name,
+              host: source.host,
+              repository: repo,
               prefix: source.prefix,
+              summary,
               defaults: this.defaults,
             });
       if ('skipped' in entity) {
