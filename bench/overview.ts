@@ -76,7 +76,7 @@ function readArgs() {
 }
 
 /** Backend cache windows the counts are divided by (the services' defaults). */
-const WINDOWS = { healthS: 10, idleS: 30, quotasS: 30 };
+const WINDOWS = { verdictsS: 30, idleS: 30, quotasS: 30 };
 const TEAMS = 50;
 
 // ---------------------------------------------------------------- server side
@@ -198,10 +198,15 @@ async function prometheusQueries(url: string): Promise<number> {
   return total;
 }
 
-/** A query with its label matchers and numbers blanked: which panel it is. */
+/**
+ * A query with its label matchers and numbers blanked: which panel it is. A
+ * batch over many models (each model's query marked with an `ml_batch`
+ * label and joined with `or`) is named by its first model's query.
+ */
 function panelOf(path: string, body: string): string {
   const q = new URLSearchParams(body).get('query') ?? '?';
-  const shape = q
+  const first = /label_replace\((.*?), "ml_batch", "0", "", ""\)/.exec(q);
+  const shape = (first ? first[1] : q)
     .replace(/\{[^}]*\}/g, '{}')
     .replace(/\[[^\]]*\]/g, '[]')
     .replace(/\s+/g, ' ');
@@ -345,19 +350,25 @@ async function main() {
 
     const lists = listsByKind(servers);
     const panels: Record<string, number> = {};
+    /** Models each panel's queries covered, added up. */
+    const covered: Record<string, number> = {};
     for (const r of proxy.requests) {
       if (!r.path.startsWith('/api/v1/query')) continue;
       const p = panelOf(r.path, r.body);
       panels[p] = (panels[p] ?? 0) + 1;
+      covered[p] =
+        (covered[p] ?? 0) +
+        Math.max(1, r.body.split('%22ml_batch%22').length - 1);
     }
     const windows = (s: number) => Math.ceil(seconds / s);
     // the idle detection's one query marks its parts with an ml_stat label
     const isIdle = (p: string) => p.includes('"ml_stat"');
     const healthPanels = Object.entries(panels).filter(([p]) => !isIdle(p));
     const idlePanel = Object.entries(panels).filter(([p]) => isIdle(p));
-    const perPanelPerWindow = healthPanels.map(
-      ([, n]) => n / windows(WINDOWS.healthS),
-    );
+    // none: no verdict refresh fell in the warm phase (shorter than 30 s)
+    const perPanelPerWindow = healthPanels.length
+      ? healthPanels.map(([, n]) => n / windows(WINDOWS.verdictsS))
+      : [0];
     const maxListsPerKind = Math.max(
       0,
       ...lists.flatMap(l => Object.values(l)),
@@ -403,12 +414,21 @@ async function main() {
       `    model health: ${healthPanels.length} panels, ${healthPanels.reduce(
         (a, [, n]) => a + n,
         0,
-      )} queries = ${Math.min(...perPanelPerWindow).toFixed(0)}-${Math.max(
+      )} queries = ${Math.min(...perPanelPerWindow).toFixed(1)}-${Math.max(
         ...perPanelPerWindow,
-      ).toFixed(0)} per panel per ${WINDOWS.healthS} s window (${windows(
-        WINDOWS.healthS,
-      )} windows; ${args.models} models, one query per model per panel)`,
+      ).toFixed(1)} per panel per ${
+        WINDOWS.verdictsS
+      } s verdict refresh window (${windows(WINDOWS.verdictsS)} windows; ${
+        args.models
+      } models); per panel, queries (models covered):`,
     );
+    for (const [p, n] of healthPanels.sort(([a], [b]) => a.localeCompare(b))) {
+      console.log(
+        `      ${n} (${covered[p]})  ${
+          p.length > 110 ? `${p.slice(0, 107)}...` : p
+        }`,
+      );
+    }
     console.log(
       `    idle notebooks: ${idlePanel.reduce(
         (a, [, n]) => a + n,
@@ -440,7 +460,8 @@ async function main() {
         prometheusQueries: promQueries,
         healthPanels: healthPanels.length,
         healthQueriesPerPanelPerWindow: Math.max(...perPanelPerWindow),
-        healthWindows: windows(WINDOWS.healthS),
+        healthQueriesPerPanel: healthPanels.map(([, n]) => n),
+        healthWindows: windows(WINDOWS.verdictsS),
         idleQueries: idlePanel.reduce((a, [, n]) => a + n, 0),
         idleWindows: windows(WINDOWS.idleS),
         loadavg: [Number(load1.toFixed(1)), Number(load2.toFixed(1))],

@@ -3,6 +3,7 @@ import { MlOverviewResponse } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import Router from 'express-promise-router';
 import { OverviewService } from '../services/overview/OverviewService';
+import { sendCachedJson } from './cachedJson';
 
 /** @internal */
 export interface OverviewRouterOptions {
@@ -13,7 +14,8 @@ export interface OverviewRouterOptions {
 /**
  * `GET /overview`: the ML fleet at a glance (models by verdict, firing
  * alerts, failed or stuck pipeline runs, GPUs per team and cluster), as the
- * caller may see it.
+ * caller may see it. The answer is a caller's cached one, so it is sent
+ * serialized, ETagged and gzipped once per cache window.
  *
  * @internal
  */
@@ -27,7 +29,7 @@ export async function createOverviewRouter(
       allow: ['user', 'service'],
     });
     const body: MlOverviewResponse = await overview.getOverview(credentials);
-    res.json(body);
+    sendCachedJson(req, res, body);
   });
   return router;
 }

@@ -9,7 +9,11 @@ import {
 import type { MetricsProfile } from '@mlplatform/plugin-ml-node';
 import { CoalescingCache } from '../coalescingCache';
 import { AlertmanagerClient } from './AlertmanagerClient';
-import { evaluateHealth, unknownHealth } from './evaluateHealth';
+import {
+  evaluateHealth,
+  evaluateHealthMany,
+  unknownHealth,
+} from './evaluateHealth';
 import { DEFAULT_METRICS_PROFILE } from './metricsProfiles';
 import { readModelAlerts } from './modelAlerts';
 import {
@@ -77,6 +81,8 @@ export interface ModelHealthServiceStats {
  * evaluations in flight are shared. Many viewers of the same model thus
  * cost one query per panel per TTL. Answers made while Prometheus is down
  * are not cached, so an outage and the recovery show on the next request.
+ * A fleet (the overview) is evaluated with `getHealthMany`: each panel is
+ * one query per 50 models instead of one per model, judged by the same rule.
  *
  * @internal
  */
@@ -107,7 +113,8 @@ export class ModelHealthService {
     this.cache = new CoalescingCache({
       ttlMs,
       staleMs: ttlMs,
-      maxEntries: 1000,
+      // a fleet's models, as the overview asks for them all
+      maxEntries: 20_000,
       keep: response => response.prometheus.state !== 'unreachable',
     });
   }
@@ -129,6 +136,46 @@ export class ModelHealthService {
     entity: Entity,
     window: HealthWindow,
   ): Promise<ModelHealthResponse> {
+    return this.lookup(entity, window, model => this.evaluate(model));
+  }
+
+  /**
+   * {@link getHealth} of many Models at once, one promise per entity in
+   * order, each settling as `getHealth` of that entity would (from the same
+   * cache, which it fills for the Model pages too). The models not answered
+   * from the cache are evaluated together: each panel is one Prometheus
+   * query for all of them (`evaluateHealthMany`) rather than one per model,
+   * and judged by the same rule.
+   */
+  getHealthMany(
+    entities: Entity[],
+    window: HealthWindow,
+  ): Array<Promise<ModelHealthResponse>> {
+    const batch: Array<{
+      model: ModelConfig;
+      resolve: (answer: Promise<ModelHealthResponse>) => void;
+    }> = [];
+    // `lookup` reaches the cache before its first await, so every model to
+    // evaluate is in `batch` once the map returns.
+    const answers = entities.map(entity =>
+      this.lookup(
+        entity,
+        window,
+        model => new Promise(resolve => batch.push({ model, resolve })),
+      ),
+    );
+    if (batch.length) {
+      const evaluated = this.evaluateMany(batch.map(b => b.model));
+      batch.forEach((b, i) => b.resolve(evaluated[i]));
+    }
+    return answers;
+  }
+
+  private async lookup(
+    entity: Entity,
+    window: HealthWindow,
+    load: (model: ModelConfig) => Promise<ModelHealthResponse>,
+  ): Promise<ModelHealthResponse> {
     const entityRef = stringifyEntityRef(entity);
     const model = readModelConfig(entity, entityRef, window, this.profiles);
     if (!model) {
@@ -140,7 +187,7 @@ export class ModelHealthService {
         alertmanager: this.notAsked(this.options.alertmanager, 'alerts'),
       });
     }
-    return this.cache.get(configKey(model), () => this.evaluate(model));
+    return this.cache.get(configKey(model), () => load(model));
   }
 
   /**
@@ -156,6 +203,22 @@ export class ModelHealthService {
       state: 'not-queried',
       message: `The Model has no ${ANNOTATION_METRICS_SELECTOR} annotation, so its ${what} were not read`,
     };
+  }
+
+  private evaluateMany(
+    models: ModelConfig[],
+  ): Array<Promise<ModelHealthResponse>> {
+    const { prometheus, alertmanager, logger } = this.options;
+    if (!prometheus) return models.map(m => this.evaluate(m));
+    this.evaluations += models.length;
+    return evaluateHealthMany({
+      models,
+      prometheus,
+      alerts: models.map(m =>
+        readModelAlerts(alertmanager, m.alertMatchers, logger),
+      ),
+      driftThreshold: this.options.driftThreshold,
+    });
   }
 
   private async evaluate(model: ModelConfig): Promise<ModelHealthResponse> {

@@ -94,6 +94,20 @@ export class PrometheusQueryError extends Error {
 }
 
 /**
+ * Per-call options of {@link PrometheusClient}.
+ *
+ * @internal
+ */
+export interface PrometheusQueryOptions {
+  /**
+   * `false`: send the query without the cache (nor coalescing), for a
+   * one-off query whose key and answer would only take room, such as a
+   * panel batched over a whole fleet of models. Default true.
+   */
+  cache?: boolean;
+}
+
+/**
  * Client of the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`).
  *
  * Identical queries are cheap by design, because the health endpoint is
@@ -142,13 +156,18 @@ export class PrometheusClient {
    * Prometheus resolves per request, so such calls are keyed without a time
    * and share a cache entry for `cacheTtlMs`.
    */
-  query(promql: string, time?: number): Promise<PrometheusInstantResult> {
+  query(
+    promql: string,
+    time?: number,
+    options?: PrometheusQueryOptions,
+  ): Promise<PrometheusInstantResult> {
     const params: Record<string, string> = { query: promql };
     if (time !== undefined) params.time = String(time);
     return this.cached(
       JSON.stringify(['query', promql, time ?? null]),
       'query',
       params,
+      options,
     ) as Promise<PrometheusInstantResult>;
   }
 
@@ -165,6 +184,7 @@ export class PrometheusClient {
     start: number,
     end: number,
     step: number,
+    options?: PrometheusQueryOptions,
   ): Promise<PrometheusRangeResult> {
     if (!(step > 0) || !Number.isFinite(step)) {
       // Rejected rather than thrown, so callers handle every failure alike.
@@ -183,6 +203,7 @@ export class PrometheusClient {
         end: String(alignedEnd),
         step: String(step),
       },
+      options,
     ) as Promise<PrometheusRangeResult>;
   }
 
@@ -190,7 +211,9 @@ export class PrometheusClient {
     key: string,
     endpoint: 'query' | 'query_range',
     params: Record<string, string>,
+    options?: PrometheusQueryOptions,
   ): Promise<unknown> {
+    if (options?.cache === false) return this.post(endpoint, params);
     return this.cache.get(key, () => this.post(endpoint, params));
   }
 

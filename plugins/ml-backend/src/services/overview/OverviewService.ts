@@ -41,7 +41,7 @@ const VERDICT_RANK: Record<string, number> = {
   healthy: 3,
 };
 
-/** Upstream calls one overview runs at once, so a cold fleet does not flood Prometheus. */
+/** Pipeline run reads one overview runs at once, so a cold fleet does not flood the orchestrators. */
 const CONCURRENCY = 8;
 const RUNS_PER_PIPELINE = 20;
 /**
@@ -72,6 +72,13 @@ export const OVERVIEW_MAX_ROWS = 50;
  * few seconds. An answer with a problem in it is not kept.
  */
 const RESPONSE_TTL_MS = 2_000;
+/**
+ * For this long after that, the caller's last overview is still answered at
+ * once while one rebuild runs in the background, so no request waits on a
+ * rebuild once the caller is warm (the verdicts, quotas and idle notebooks
+ * it is built from are themselves refreshed in the background).
+ */
+const RESPONSE_STALE_MS = 30_000;
 
 /** Maps `items` through `fn`, at most `limit` at a time, keeping the order. */
 async function mapLimited<T, R>(
@@ -163,6 +170,7 @@ export class OverviewService {
 
   private readonly responses = new CoalescingCache<MlOverviewResponse>({
     ttlMs: RESPONSE_TTL_MS,
+    staleMs: RESPONSE_STALE_MS,
     maxEntries: 1000,
     keep: r =>
       !r.models.problems.length &&
@@ -175,11 +183,11 @@ export class OverviewService {
     string,
     { health: ModelHealthResponse; at: number }
   >();
-  /** Models waiting for an evaluation, and the evaluations running. */
+  /** Models waiting for an evaluation, and whether a batch of them runs. */
   private readonly queued = new Map<string, Entity>();
   private readonly waiting = new Map<string, Promise<void>>();
   private readonly done = new Map<string, () => void>();
-  private running = 0;
+  private running = false;
   private lastQuotas?: Awaited<ReturnType<QuotaService['getQuotas']>>;
 
   private readonly idleCache = new CoalescingCache<IdleSnapshot>({
@@ -202,7 +210,12 @@ export class OverviewService {
     },
   ) {}
 
-  /** The overview as `credentials` may see it, reused for 2 s per caller. */
+  /**
+   * The overview as `credentials` may see it, reused for 2 s per caller
+   * (then answered stale while it is rebuilt). The same object is answered
+   * to every request of its window, and must not be changed: the route
+   * sends it with `sendCachedJson`, serialized and gzipped once.
+   */
   async getOverview(
     credentials: BackstageCredentials,
     now?: number,
@@ -421,9 +434,10 @@ export class OverviewService {
 
   /**
    * Each model's verdict as last reached, refreshed in the background once
-   * older than {@link VERDICT_REFRESH_MS} (at most {@link CONCURRENCY}
-   * evaluations at a time across all overviews, through the health service
-   * and its cache). Models never evaluated are waited for up to
+   * older than {@link VERDICT_REFRESH_MS}: the models due are evaluated in
+   * one batch at a time across all overviews, through the health service
+   * and its cache (`getHealthMany`: one Prometheus query per panel for the
+   * whole batch). Models never evaluated are waited for up to
    * {@link FIRST_WAIT_MS}; after that they show as not evaluated yet.
    */
   private async health(models: Entity[]) {
@@ -499,35 +513,43 @@ export class OverviewService {
     return waiting;
   }
 
+  /** Evaluates every queued model in one batch, one batch at a time. */
   private pump() {
-    while (this.running < CONCURRENCY && this.queued.size) {
-      const [ref, entity] = this.queued.entries().next().value!;
-      this.queued.delete(ref);
-      this.running += 1;
-      this.options.healthService
-        .getHealth(entity, parseHealthWindow())
-        .catch(
-          // a model whose annotations are wrong says so in its row, not as a 500
-          err =>
-            ({
-              verdict: 'unknown',
-              reason: (err as Error).message,
-              alerts: [],
-            } as unknown as ModelHealthResponse),
-        )
-        .then(health => {
-          this.verdicts.delete(ref);
-          this.verdicts.set(ref, { health, at: Date.now() });
-          if (this.verdicts.size > 50_000) {
-            this.verdicts.delete(this.verdicts.keys().next().value!);
-          }
-          this.running -= 1;
-          this.waiting.delete(ref);
-          this.done.get(ref)?.();
-          this.done.delete(ref);
-          this.pump();
-        });
-    }
+    if (this.running || !this.queued.size) return;
+    const batch = [...this.queued];
+    this.queued.clear();
+    this.running = true;
+    const answers = this.options.healthService.getHealthMany(
+      batch.map(([, entity]) => entity),
+      parseHealthWindow(),
+    );
+    Promise.all(
+      batch.map(([ref], i) =>
+        answers[i]
+          .catch(
+            // a model whose annotations are wrong says so in its row, not as a 500
+            err =>
+              ({
+                verdict: 'unknown',
+                reason: (err as Error).message,
+                alerts: [],
+              } as unknown as ModelHealthResponse),
+          )
+          .then(health => {
+            this.verdicts.delete(ref);
+            this.verdicts.set(ref, { health, at: Date.now() });
+            if (this.verdicts.size > 50_000) {
+              this.verdicts.delete(this.verdicts.keys().next().value!);
+            }
+            this.waiting.delete(ref);
+            this.done.get(ref)?.();
+            this.done.delete(ref);
+          }),
+      ),
+    ).then(() => {
+      this.running = false;
+      this.pump();
+    });
   }
 
   private async runs(pipelines: Entity[], credentials: BackstageCredentials) {
