@@ -82,7 +82,8 @@ export interface ModelHealthServiceStats {
  * cost one query per panel per TTL. Answers made while Prometheus is down
  * are not cached, so an outage and the recovery show on the next request.
  * A fleet (the overview) is evaluated with `getHealthMany`: each panel is
- * one query per 50 models instead of one per model, judged by the same rule.
+ * one query for the fleet (its chart series one per 50 models) instead
+ * of one per model, judged by the same rule.
  *
  * @internal
  */

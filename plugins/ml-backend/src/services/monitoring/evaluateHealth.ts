@@ -433,14 +433,16 @@ export async function evaluateHealth(options: {
 /** The label a batched query marks each model's part with. */
 const BATCH_LABEL = 'ml_batch';
 /**
- * Models one batched query covers at most. Prometheus (2.42, Debian's) takes time
- * quadratic in the parts of an `or` of this kind: the 36 queries of a
- * batch, asked together, took 0.3 s for 50 models, 1.1 s for 100, 4 s for
- * 200, 19 s for 400 and over a minute for 1,000 (demo data, 2 cores). So a
- * fleet is asked in chunks of 50: 20 queries per panel for 1,000 models
- * rather than 1,000.
+ * Models one batched query covers at most, by kind. Instant queries (the
+ * values the verdict is judged on) grow linearly: a histogram panel over
+ * 400 models takes about 130 ms, so a fleet of 1,000 is one query per panel.
+ * Range queries (the chart series) of an `or` of this kind take time
+ * quadratic in its parts in Prometheus 2.42 (Debian's): the same panel over
+ * 100 models took 0.26 s, over 200 1.7 s, over 400 3.5 s, and a fleet's 36
+ * queries over 1,000 more than a minute; so those are asked per 50 models
+ * (20 queries per panel for 1,000 models rather than 1,000).
  */
-const BATCH_MAX_MODELS = 50;
+const BATCH_MAX_MODELS = { instant: 2000, series: 50 };
 /**
  * Batched queries in flight at once: a fleet's refresh is a few hundred
  * of them, which asked together would take every core Prometheus has (and
@@ -509,9 +511,10 @@ async function queryBatch<
 /**
  * {@link evaluateHealth} for many models at once, with the same answer per
  * model: each panel's instant query and series query is sent once for all
- * models sharing its template and window (see `queryBatch`; in chunks of
- * {@link BATCH_MAX_MODELS}), instead of once per model, then every model is judged by the same rule as alone.
- * The result has one promise per model, in order.
+ * models sharing its template and window (see `queryBatch`; the series in
+ * chunks, see {@link BATCH_MAX_MODELS}), instead of once per model, then
+ * every model is judged by the same rule as alone. The result has one
+ * promise per model, in order.
  *
  * @internal
  */
@@ -554,7 +557,7 @@ export function evaluateHealthMany(options: {
           kind === 'instant' ? model.window.text : span,
         ]);
         let group = groups.get(key);
-        if (!group || group.members.length >= BATCH_MAX_MODELS) {
+        if (!group || group.members.length >= BATCH_MAX_MODELS[kind]) {
           group = { kind, span, members: [] };
           groups.set(key, group);
           batches.push(group);
