@@ -294,6 +294,44 @@ describeIfBinary(jupyterhubBinary)(
       }
     });
 
+    it('creates a name once: concurrent and later creations of it get 409 and leave the first running', async () => {
+      const server = await startBackend(kube, {
+        url: hub.url,
+        apiToken: hub.serviceToken,
+      });
+      const twice = { ...body, name: 'same-name', gpus: 0 };
+      const answers = await Promise.all(
+        [1, 2].map(() =>
+          request(server).post('/api/ml/notebooks').set(as(ADA)).send(twice),
+        ),
+      );
+      expect(answers.map(a => a.status).sort()).toEqual([201, 409]);
+      const refused = answers.find(a => a.status === 409)!;
+      expect(refused.body.error.message).toBe(
+        'a notebook named same-name already exists in fraud on gpu-cluster-b',
+      );
+      expect((await waitForPhase(server, 'same-name', 'Running'))?.phase).toBe(
+        'Running',
+      );
+      const again = await request(server)
+        .post('/api/ml/notebooks')
+        .set(as(ADA))
+        .send(twice);
+      expect(again.status).toBe(409);
+      const listed = (await listOf(server)).items.filter(
+        n => n.name === 'same-name',
+      );
+      expect(listed.map(n => n.phase)).toEqual(['Running']);
+      const del = await request(server)
+        .delete('/api/ml/notebooks/gpu-cluster-b/fraud/same-name')
+        .set(as(ADA));
+      expect(del.status).toBe(204);
+      // Deleted, the name is free again.
+      expect((await listOf(server)).items.map(n => n.name)).not.toContain(
+        'same-name',
+      );
+    });
+
     it('answers 503 when JupyterHub is down and keeps nothing half-created', async () => {
       const closedPort = await getFreePort();
       const server = await startBackend(kube, {

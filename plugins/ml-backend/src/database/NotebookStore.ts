@@ -1,6 +1,24 @@
-import { DatabaseService } from '@backstage/backend-plugin-api';
+import {
+  DatabaseService,
+  isDatabaseConflictError,
+} from '@backstage/backend-plugin-api';
+import { ConflictError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { migratedClient } from './migrations';
+
+/**
+ * The refusal of a second live notebook of a name: from the API's check and
+ * from the store's unique index when two creations race. @internal
+ */
+export function notebookExists(where: {
+  cluster: string;
+  namespace: string;
+  name: string;
+}): ConflictError {
+  return new ConflictError(
+    `a notebook named ${where.name} already exists in ${where.namespace} on ${where.cluster}`,
+  );
+}
 
 /** What was asked for when the notebook was created. @internal */
 export interface NotebookSpec {
@@ -99,7 +117,12 @@ export class NotebookStore {
         spec: JSON.stringify(notebook.spec),
         created_at: createdAt,
       })
-      .returning('id');
+      .returning('id')
+      .catch(e => {
+        // One live notebook per name (ml_notebooks_live_name_idx).
+        if (!isDatabaseConflictError(e)) throw e;
+        throw notebookExists(notebook);
+      });
     const id = typeof row === 'object' ? row.id : row;
     return { ...notebook, id: Number(id), createdAt: createdAt.toISOString() };
   }

@@ -138,23 +138,6 @@ export class JupyterHubNotebooks {
       ...(queue ? { queue } : {}),
     };
     const user = hubUserOf(caller.userRef);
-    try {
-      await whileHeld(hold, async () => {
-        await this.deps.client.ensureUser(user);
-        await this.deps.client.startServer(user, name, { ...profile });
-      });
-    } catch (e) {
-      // Nothing half-created stays behind: a spawn that failed is removed.
-      const rolledBack = await this.deps.client
-        .stopServer(user, name, { remove: true })
-        .then(
-          () => true,
-          () => false,
-        );
-      const error = toBackstageError(e);
-      await audit.failed({ error, details: { rolledBack } });
-      throw error;
-    }
     const spec: NotebookSpec = {
       image: request.image,
       cpu: request.cpu,
@@ -167,13 +150,43 @@ export class JupyterHubNotebooks {
       ...(queue ? { queue } : {}),
       ...(quotaRef ? { quota: quotaRef } : {}),
     };
-    const stored = await this.deps.store.add({
-      cluster,
-      namespace,
-      name,
-      createdBy: caller.userRef,
-      team: owned.team,
-      spec,
+    const stored = await whileHeld(hold, async () => {
+      // The name is claimed in the store before the spawn, so a second
+      // create of it (even concurrent, even on another replica) is refused
+      // here with 409 and never reaches JupyterHub, whose rollback below
+      // would remove the first one's server.
+      const claimed = await this.deps.store
+        .add({
+          cluster,
+          namespace,
+          name,
+          createdBy: caller.userRef,
+          team: owned.team,
+          spec,
+        })
+        .catch(async e => {
+          const error = toBackstageError(e);
+          if (error.name === 'ConflictError') await audit.refused({ error });
+          else await audit.failed({ error });
+          throw error;
+        });
+      try {
+        await this.deps.client.ensureUser(user);
+        await this.deps.client.startServer(user, name, { ...profile });
+      } catch (e) {
+        // Nothing half-created stays behind: a spawn that failed is removed.
+        const rolledBack = await this.deps.client
+          .stopServer(user, name, { remove: true })
+          .then(
+            () => true,
+            () => false,
+          );
+        await this.deps.store.markDeleted(claimed.id);
+        const error = toBackstageError(e);
+        await audit.failed({ error, details: { rolledBack } });
+        throw error;
+      }
+      return claimed;
     });
     this.deps.quotas.invalidate(cluster);
     await audit.succeeded({

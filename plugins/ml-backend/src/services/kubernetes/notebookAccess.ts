@@ -10,7 +10,11 @@ import {
   ParsedCreateNotebookRequest,
 } from '@mlplatform/plugin-ml-common';
 import { gpuQuotaResourceRef } from '../../permissions/register';
-import { NotebookRecord, NotebookStore } from '../../database/NotebookStore';
+import {
+  notebookExists,
+  NotebookRecord,
+  NotebookStore,
+} from '../../database/NotebookStore';
 import { MlAuditedAction, MlAuditor } from '../audit/MlAuditor';
 import { toBackstageError } from './NotebookObjects';
 import {
@@ -225,11 +229,7 @@ export async function admitNotebook(
   if (denied) return refuse(denied);
   if (options.check) await orRefuse(options.check);
   if (await deps.store.get(cluster, namespace, name)) {
-    return refuse(
-      new ConflictError(
-        `a notebook named ${name} already exists in ${namespace} on ${cluster}`,
-      ),
-    );
+    return refuse(notebookExists({ cluster, namespace, name }));
   }
   const { flavor, queue, hold } = await orRefuse<{
     flavor?: string;
