@@ -258,6 +258,12 @@ const shots = [
       // The launcher's cards render after the shell.
       await lab.locator('.jp-Launcher').first().waitFor({ timeout: 60_000 });
       await lab.waitForTimeout(1500);
+      // JupyterLab's own "news?" toast is not the portal's: answer it.
+      const noNews = lab.getByRole('button', { name: 'No', exact: true });
+      if (await noNews.isVisible()) {
+        await noNews.click();
+        await lab.waitForTimeout(500);
+      }
       return lab;
     },
     after: async page => {

@@ -365,7 +365,7 @@ export function ModelServingCard() {
               style={{ minWidth: 720, wordBreak: 'normal' }}
             >
               <TableHead>
-                <TableRow>
+                <TableRow style={{ whiteSpace: 'nowrap' }}>
                   <TableCell>Where</TableCell>
                   <TableCell>URL</TableCell>
                   <TableCell>Version</TableCell>
@@ -408,7 +408,7 @@ export function ModelServingCard() {
                           <Box
                             display="flex"
                             flexDirection="column"
-                            style={{ gap: 4 }}
+                            style={{ gap: 4, whiteSpace: 'nowrap' }}
                           >
                             {p.canary ? (
                               <>
