@@ -299,10 +299,13 @@ export class GpuReservations {
 
 /**
  * The label each kind of deployment's pods carry with its name: the plain
- * Deployment's own selector label, KServe's on its predictor pods.
+ * Deployment's own selector label, the name of the Deployment running them
+ * (a rollout's canary: its pods share the stable's selector label), KServe's
+ * on its predictor pods.
  */
 const DEPLOYMENT_POD_LABELS = [
   'mlplatform.io/deployment',
+  'mlplatform.io/revision',
   'serving.kserve.io/inferenceservice',
 ];
 

@@ -12,6 +12,7 @@ import {
   mlModelDeployPermission,
   ModelDeploymentResponse,
   ModelEntityV1alpha1,
+  NamespaceGpuQuota,
   ParsedModelDeploymentRequest,
 } from '@mlplatform/plugin-ml-common';
 import type { Request } from 'express';
@@ -47,6 +48,41 @@ import {
 } from './servingPlaces';
 
 const KSERVE = 'serving.kserve.io/v1beta1';
+
+/** GPUs a workload asks for in a namespace. */
+interface GpuAsk {
+  cluster: string;
+  namespace: string;
+  perReplica: number;
+  replicas: number;
+  gpuResource: string;
+  flavor?: string;
+}
+
+/**
+ * Whether the GPUs fit the namespace's quotas ({@link fitGpus}, the
+ * notebooks' rule); the flavour they fit on.
+ */
+function gpuFit(ask: GpuAsk) {
+  return (quotas: NamespaceGpuQuota[]): { flavor?: string } => {
+    const fit = fitGpus(quotas, {
+      cluster: ask.cluster,
+      namespace: ask.namespace,
+      gpus: ask.perReplica * ask.replicas,
+      gpuResource: ask.gpuResource,
+      flavor: ask.flavor,
+    });
+    if (!fit.fits) {
+      throw fit.availability
+        ? new ConflictError(
+            `${ask.perReplica} GPUs per replica × ${ask.replicas} replicas: ${fit.shortfall}`,
+          )
+        : new InputError(fit.shortfall);
+    }
+    const flavor = ask.flavor ?? fit.availability?.flavor;
+    return flavor ? { flavor } : {};
+  };
+}
 
 /** @internal */
 export interface DeploymentServiceOptions {
@@ -192,42 +228,21 @@ export class DeploymentService {
       storageUri: string;
       objects: BuiltManifest[];
     };
-    const fits = (quotas: typeof owned.quotas) => {
-      const fit = fitGpus(quotas, {
-        cluster,
-        namespace,
-        gpus: totalGpus,
-        gpuResource: request.gpuResource,
-        flavor: request.flavor,
-      });
-      if (!fit.fits) {
-        throw fit.availability
-          ? new ConflictError(
-              `${request.gpus} GPUs per replica × ${request.maxReplicas} replicas: ${fit.shortfall}`,
-            )
-          : new InputError(fit.shortfall);
-      }
-      const flavor = request.flavor ?? fit.availability?.flavor;
-      return flavor ? { flavor } : {};
+    const gpus = {
+      cluster,
+      namespace,
+      perReplica: request.gpus,
+      replicas: request.maxReplicas,
+      gpuResource: request.gpuResource,
+      flavor: request.flavor,
     };
     let hold: GpuHold | undefined;
     try {
       built = await this.build(entity, entityRef, request, userRef);
       if (request.dryRun || totalGpus === 0) {
-        fits(owned.quotas);
+        gpuFit(gpus)(owned.quotas);
       } else {
-        // Under the cluster's lock, less the GPUs promised to others; this
-        // deployment's stay promised until its pods are counted.
-        ({ hold } = await this.reservations.hold(
-          { cluster, namespace },
-          {
-            holder: { kind: 'deployment', name },
-            gpus: totalGpus,
-            gpuResource: request.gpuResource,
-          },
-          fits,
-          error => `cannot deploy ${name}: ${error}`,
-        ));
+        hold = await this.holdGpus({ ...gpus, holder: name });
       }
     } catch (e) {
       return refuse(toBackstageError(e));
@@ -273,6 +288,46 @@ export class DeploymentService {
     await audited.succeeded();
     const [workload] = built.objects;
     return { ...answer, place: await this.placeOf(cluster, workload) };
+  }
+
+  /**
+   * Runs `step`, which creates a workload of `replicas` × `perReplica` GPUs,
+   * with those GPUs checked and held exactly as a deploy's (one check under
+   * the cluster's lock, less what is promised to others; released when the
+   * step throws, counted until the cluster counts the pods otherwise): the
+   * canary of a rollout spends GPUs like a deploy.
+   *
+   * @throws ConflictError when they do not fit, as a deploy's refusal.
+   */
+  async withGpusHeld<T>(
+    gpus: GpuAsk & { holder: string },
+    step: () => Promise<T>,
+  ): Promise<T> {
+    const hold =
+      gpus.perReplica * gpus.replicas > 0
+        ? await this.holdGpus(gpus).catch(e => {
+            throw toBackstageError(e);
+          })
+        : undefined;
+    const result = await whileHeld(hold, step);
+    if (hold) this.options.quotas.invalidate(gpus.cluster);
+    return result;
+  }
+
+  /** Holds the GPUs of `holder` (a deployment's name) until its pods count. */
+  private async holdGpus(gpus: GpuAsk & { holder: string }): Promise<GpuHold> {
+    const { cluster, namespace, holder } = gpus;
+    const { hold } = await this.reservations.hold(
+      { cluster, namespace },
+      {
+        holder: { kind: 'deployment', name: holder },
+        gpus: gpus.perReplica * gpus.replicas,
+        gpuResource: gpus.gpuResource,
+      },
+      gpuFit(gpus),
+      error => `cannot deploy ${holder}: ${error}`,
+    );
+    return hold;
   }
 
   /** The objects for the cluster: KServe's where it serves the CRD. */

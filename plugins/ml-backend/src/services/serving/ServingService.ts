@@ -38,10 +38,11 @@ import { RegistryService } from '../registry/RegistryService';
 import { GpuReservationStore } from '../../database/GpuReservationStore';
 import { ReservationTimes } from '../kubernetes/GpuReservations';
 import { DeploymentService } from './DeploymentService';
+import { DeploymentRollout, deploymentPath } from './DeploymentRollout';
 import { storageUriFor } from './storageUri';
 import {
   canaryPercentOf,
-  deploymentPlace,
+  deploymentPlaces,
   inferenceServicePlace,
   predictorModelKey,
   servesModel,
@@ -60,7 +61,8 @@ const KINDS = [
     kind: 'InferenceService' as const,
     path: `/apis/${KSERVE}/inferenceservices`,
     resource: 'inferenceservices.serving.kserve.io',
-    place: inferenceServicePlace,
+    places: (cluster: string, items: ServingObject[]) =>
+      items.map(o => inferenceServicePlace(cluster, o)),
     // A cluster without KServe answers 404: nothing serves there, no error.
     optional: true,
   },
@@ -68,7 +70,8 @@ const KINDS = [
     kind: 'Deployment' as const,
     path: '/apis/apps/v1/deployments',
     resource: 'deployments.apps',
-    place: deploymentPlace,
+    // a canary Deployment is shown with the stable one it splits with
+    places: deploymentPlaces,
     optional: false,
   },
 ];
@@ -108,6 +111,8 @@ export interface ServingServiceOptions {
  * Rollout (KServe): a canary of version N sets the predictor's storageUri to
  * N and `canaryTrafficPercent`; promote removes the percent (all traffic to
  * N); roll back sets it to 0 (all traffic back to the rolled-out revision).
+ * Where a plain Deployment serves, a second Deployment `<name>-canary` takes
+ * the share by its replicas ({@link DeploymentRollout}).
  * The one place that checks `ml.model.rollout` on the Model (the sample
  * policy: members of the owning team) and audits `ml.model.rollout`, for the
  * HTTP API and the MCP action alike. Each change is one merge PATCH with the
@@ -120,6 +125,8 @@ export class ServingService {
   private readonly lists: CoalescingCache<KubeList<ServingObject> | null>;
   /** Deploying a version: the same clusters, and these lists refreshed after. */
   readonly deployments: DeploymentService;
+  /** The rollout where a plain Deployment serves (no KServe). */
+  private readonly deploymentRollout: DeploymentRollout;
   /** The last answer per Model and the lists it was made from. */
   private readonly answers = new Map<
     string,
@@ -144,6 +151,11 @@ export class ServingService {
       onApplied: cluster => {
         for (const k of KINDS) this.lists.delete(`${cluster}|${k.kind}`);
       },
+    });
+    this.deploymentRollout = new DeploymentRollout({
+      clusters: options.clusters,
+      deployments: this.deployments,
+      registryService: options.registryService,
     });
   }
 
@@ -188,9 +200,8 @@ export class ServingService {
         errors.push({ cluster, kind: k.kind, message: r.error.message });
         return;
       }
-      for (const o of r.list?.items ?? []) {
-        if (servesModel(o, model)) places.push(k.place(cluster, o));
-      }
+      const items = (r.list?.items ?? []).filter(o => servesModel(o, model));
+      places.push(...k.places(cluster, items));
     });
     await Promise.all(
       places
@@ -302,7 +313,7 @@ export class ServingService {
    * Starts a canary, promotes it or rolls it back, as the given user.
    *
    * @throws NotFoundError when the caller cannot see the Model or the
-   * InferenceService does not serve it; InputError for a version not in the
+   * InferenceService (or Deployment) does not serve it; InputError for a version not in the
    * registry or no canary to promote or roll back; NotAllowedError when the
    * policy refuses (nothing changes).
    */
@@ -350,7 +361,13 @@ export class ServingService {
     }
 
     try {
-      const place = await this.apply(entity, entityRef, request, details);
+      const place = await this.apply(
+        entity,
+        entityRef,
+        request,
+        details,
+        actor,
+      );
       await audited.succeeded({
         details: { fromVersion: details.fromVersion ?? null },
         meta: { fromVersion: (details.fromVersion as string) ?? null },
@@ -385,13 +402,13 @@ export class ServingService {
     const entityRef = stringifyEntityRef(entity);
     // fresh lists: a canary started seconds ago must not be missed
     for (const c of this.options.clusters.names()) {
-      this.lists.delete(`${c}|InferenceService`);
+      for (const k of KINDS) this.lists.delete(`${c}|${k.kind}`);
     }
     const { places } = await this.getServing(entity, entityRef);
     const rolledBack: ServingPlace[] = [];
     const failed: string[] = [];
     for (const p of places) {
-      if (p.kind !== 'InferenceService' || !p.canary?.percent) continue;
+      if (!p.canary?.percent) continue;
       const request = {
         action: 'rollback' as const,
         cluster: p.cluster,
@@ -414,7 +431,15 @@ export class ServingService {
         meta: { entityRef, ...details },
       });
       try {
-        rolledBack.push(await this.apply(entity, entityRef, request, details));
+        rolledBack.push(
+          await this.apply(
+            entity,
+            entityRef,
+            request,
+            details,
+            actorOf(credentials),
+          ),
+        );
         await audited.succeeded({
           details: { fromVersion: details.fromVersion ?? null },
         });
@@ -434,6 +459,7 @@ export class ServingService {
     entityRef: string,
     request: ModelRolloutRequest,
     details: Record<string, unknown>,
+    actor: string,
   ): Promise<ServingPlace> {
     const { clusters } = this.options;
     const { cluster, namespace, name } = request;
@@ -452,12 +478,38 @@ export class ServingService {
       namespace: entity.metadata.namespace ?? 'default',
       name: entity.metadata.name,
     };
-    if (!isvc || !servesModel(isvc, model)) {
+    const deployment = isvc
+      ? undefined
+      : await clusters.getOptional<ServingObject>(
+          cluster,
+          deploymentPath(namespace, name),
+          { verb: 'get', resource: 'deployments.apps', object: objectName },
+        );
+    const served = isvc ?? deployment;
+    if (!served || !servesModel(served, model)) {
       throw new NotFoundError(
-        isvc
-          ? `InferenceService ${objectName} on ${cluster} does not serve ${entityRef} (label ${LABEL_SERVING_MODEL}=${model.name})`
-          : `No InferenceService ${objectName} on ${cluster}`,
+        served
+          ? `${
+              isvc ? 'InferenceService' : 'Deployment'
+            } ${objectName} on ${cluster} does not serve ${entityRef} (label ${LABEL_SERVING_MODEL}=${
+              model.name
+            })`
+          : `No InferenceService or Deployment ${objectName} on ${cluster}`,
       );
+    }
+    if (!isvc) {
+      try {
+        return await this.deploymentRollout.apply({
+          entity,
+          entityRef,
+          request,
+          stable: served,
+          actor,
+          details,
+        });
+      } finally {
+        this.lists.delete(`${cluster}|Deployment`);
+      }
     }
     const current = versionOf(isvc);
     const stable =

@@ -7,6 +7,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { Service } from 'kubernetes-models/v1/Service';
 import {
+  ANNOTATION_SERVING_STABLE_VERSION,
   ANNOTATION_SERVING_VERSION,
   LABEL_SERVING_MODEL,
   LABEL_SERVING_MODEL_NAMESPACE,
@@ -21,8 +22,27 @@ import {
 const KSERVE = 'serving.kserve.io/v1beta1';
 /** Who asked for the deployment (a user ref cannot be a label value). */
 const ANNOTATION_DEPLOYED_BY = 'mlplatform.io/deployed-by';
-/** Selects a plain Deployment's pods; KServe labels its own. */
+/** Selects a plain Deployment's pods (its canary's too); KServe labels its own. */
 const LABEL_DEPLOYMENT = 'mlplatform.io/deployment';
+/**
+ * On a plain Deployment's pods: the name of the Deployment that runs them,
+ * the stable one or its canary, so Prometheus can tell them apart
+ * (relabelled to `revision_name`, as KServe's revisions are; docs/serving.md).
+ *
+ * @internal
+ */
+export const LABEL_REVISION = 'mlplatform.io/revision';
+/**
+ * On a canary Deployment and its pods: the stable Deployment it is the
+ * canary of.
+ *
+ * @internal
+ */
+export const LABEL_CANARY_OF = 'mlplatform.io/canary-of';
+/** On a canary Deployment: the stable's replicas before the canary took its share. @internal */
+export const ANNOTATION_STABLE_REPLICAS = 'mlplatform.io/stable-replicas';
+/** The environment variable a plain Deployment's server reads the version from. @internal */
+export const ENV_STORAGE_URI = 'STORAGE_URI';
 
 /**
  * The server a plain Deployment runs per runtime (no KServe to pick one):
@@ -128,14 +148,20 @@ export function buildDeploymentObjects(
       replicas: request.minReplicas,
       selector: { matchLabels: selector },
       template: {
-        metadata: { labels: { ...meta.labels, ...selector } },
+        metadata: {
+          labels: {
+            ...meta.labels,
+            ...selector,
+            [LABEL_REVISION]: request.name,
+          },
+        },
         spec: {
           containers: [
             {
               name: 'server',
               image,
               env: [
-                { name: 'STORAGE_URI', value: storageUri },
+                { name: ENV_STORAGE_URI, value: storageUri },
                 { name: 'MODEL_NAME', value: request.name },
               ],
               ports: [{ name: 'http', containerPort: port }],
@@ -182,6 +208,118 @@ export function buildDeploymentObjects(
     objects.push(finish(hpa, 'horizontalpodautoscalers'));
   }
   return objects;
+}
+
+/** The name of a Deployment's canary. @internal */
+export function canaryNameOf(stable: string): string {
+  return `${stable}-canary`;
+}
+
+/** What a canary Deployment is made of. @internal */
+export interface CanaryManifestInput {
+  /** The stable Deployment, as the cluster answered. */
+  stable: {
+    metadata: {
+      name: string;
+      namespace?: string;
+      labels?: Record<string, string>;
+    };
+    spec?: any;
+  };
+  /** The version the canary runs and where its server loads it from. */
+  version: string;
+  storageUri: string;
+  /** The version the stable Deployment runs, when known. */
+  stableVersion?: string;
+  replicas: number;
+  /** The stable's replicas before the canary, restored when it ends. */
+  stableReplicas: number;
+  deployedBy: string;
+}
+
+/**
+ * The canary of a plain Deployment: the stable's pod template with the
+ * version's `STORAGE_URI` (and version label), its pods labelled like the
+ * stable's so the Service in front of both selects them, plus
+ * {@link LABEL_CANARY_OF} (in its own selector too, so it never adopts the
+ * stable's pods) and its own {@link LABEL_REVISION}.
+ *
+ * @internal
+ */
+export function buildCanaryDeployment(
+  input: CanaryManifestInput,
+): BuiltManifest {
+  const { stable } = input;
+  const name = canaryNameOf(stable.metadata.name);
+  const canaryOf = { [LABEL_CANARY_OF]: stable.metadata.name };
+  const template = stable.spec?.template ?? {};
+  const podLabels = { ...template.metadata?.labels };
+  if (podLabels[ANNOTATION_SERVING_VERSION] !== undefined) {
+    podLabels[ANNOTATION_SERVING_VERSION] = input.version;
+  }
+  const deployment = new Deployment({
+    metadata: {
+      name,
+      namespace: stable.metadata.namespace,
+      labels: { ...stable.metadata.labels, ...canaryOf },
+      annotations: {
+        [ANNOTATION_SERVING_VERSION]: input.version,
+        ...(input.stableVersion
+          ? { [ANNOTATION_SERVING_STABLE_VERSION]: input.stableVersion }
+          : {}),
+        [ANNOTATION_STABLE_REPLICAS]: String(input.stableReplicas),
+        [ANNOTATION_DEPLOYED_BY]: input.deployedBy,
+      },
+    },
+    spec: {
+      replicas: input.replicas,
+      selector: {
+        ...stable.spec?.selector,
+        matchLabels: { ...stable.spec?.selector?.matchLabels, ...canaryOf },
+      },
+      template: {
+        metadata: {
+          ...(template.metadata?.annotations
+            ? { annotations: template.metadata.annotations }
+            : {}),
+          labels: { ...podLabels, ...canaryOf, [LABEL_REVISION]: name },
+        },
+        spec: {
+          ...template.spec,
+          containers: withStorageUri(
+            template.spec?.containers ?? [],
+            input.storageUri,
+          ),
+        },
+      },
+    },
+  });
+  return finish(deployment, 'deployments');
+}
+
+/** The {@link ENV_STORAGE_URI} a pod template's server reads, if any. @internal */
+export function storageUriOfTemplate(template: any): string | undefined {
+  for (const c of template?.spec?.containers ?? []) {
+    const env = (c.env ?? []).find((e: any) => e.name === ENV_STORAGE_URI);
+    if (typeof env?.value === 'string') return env.value;
+  }
+  return undefined;
+}
+
+/** The containers with every `STORAGE_URI` pointed at `storageUri`. */
+function withStorageUri(containers: any[], storageUri: string): any[] {
+  return containers.map(c => ({
+    ...c,
+    ...(c.env
+      ? {
+          env: c.env.map((e: any) =>
+            e.name === ENV_STORAGE_URI
+              ? { name: e.name, value: storageUri }
+              : e,
+          ),
+        }
+      : {}),
+  }));
 }
 
 function finish(

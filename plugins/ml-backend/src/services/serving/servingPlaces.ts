@@ -11,6 +11,7 @@ import {
   ServingPlace,
   ServingTrafficTarget,
 } from '@mlplatform/plugin-ml-common';
+import { LABEL_CANARY_OF } from './deploymentManifests';
 
 /** A Kubernetes object as listed; only the fields read here. @internal */
 export interface ServingObject {
@@ -173,51 +174,150 @@ export function inferenceServicePlace(
   };
 }
 
-/** One Deployment labelled for a Model as a serving place. @internal */
-export function deploymentPlace(
-  cluster: string,
-  d: ServingObject,
-): ServingPlace {
+/** A Deployment's readiness as the Serving card shows it. */
+function deploymentStatus(d: ServingObject) {
   const status = d.status ?? {};
   const conditions: Condition[] = status.conditions ?? [];
   const desired = typeof d.spec?.replicas === 'number' ? d.spec.replicas : 1;
-  const readyReplicas = status.readyReplicas ?? 0;
+  const readyReplicas: number = status.readyReplicas ?? 0;
   const available = conditions.find(c => c.type === 'Available');
   const failure =
     conditions.find(c => c.type === 'ReplicaFailure' && c.status === 'True') ??
     conditions.find(c => c.type === 'Progressing' && c.status === 'False');
   const ready =
     available?.status === 'True' && readyReplicas >= Math.min(1, desired);
-  let reason: string | undefined;
-  let message: string | undefined;
-  if (!ready) {
-    const why =
-      failure ?? (available?.status === 'False' ? available : undefined);
-    reason = why?.reason ?? (desired === 0 ? 'ScaledToZero' : 'NoStatus');
-    message =
+  if (ready) return { ready, readyReplicas, desired };
+  const why =
+    failure ?? (available?.status === 'False' ? available : undefined);
+  return {
+    ready,
+    readyReplicas,
+    desired,
+    reason: why?.reason ?? (desired === 0 ? 'ScaledToZero' : 'NoStatus'),
+    message:
       why?.message ??
       (desired === 0
         ? 'the Deployment has 0 replicas'
-        : `${readyReplicas} of ${desired} replicas ready`);
-  }
-  const version = versionOf(d);
-  return {
+        : `${readyReplicas} of ${desired} replicas ready`),
+  };
+}
+
+/**
+ * One Deployment labelled for a Model as a serving place; with its canary
+ * (a second Deployment behind the same Service), the split as the replica
+ * counts make it: a Service balances per endpoint, so each Deployment's
+ * share is its share of the replicas (docs/serving.md).
+ *
+ * @internal
+ */
+export function deploymentPlace(
+  cluster: string,
+  d: ServingObject,
+  canary?: ServingObject,
+): ServingPlace {
+  const stable = deploymentStatus(d);
+  const stableVersion = versionOf(d);
+  const base = {
     cluster,
     namespace: d.metadata.namespace ?? 'default',
     name: d.metadata.name,
-    kind: 'Deployment',
+    kind: 'Deployment' as const,
+  };
+  if (!canary) {
+    return {
+      ...base,
+      ...(stableVersion ? { version: stableVersion } : {}),
+      ready: stable.ready,
+      ...(stable.reason ? { reason: stable.reason } : {}),
+      ...(stable.message ? { message: stable.message } : {}),
+      replicas: { ready: stable.readyReplicas, desired: stable.desired },
+      traffic: [
+        {
+          revision: d.metadata.name,
+          percent: 100,
+          role: 'stable',
+          ...(stableVersion ? { version: stableVersion } : {}),
+        },
+      ],
+    };
+  }
+  const c = deploymentStatus(canary);
+  const version = versionOf(canary);
+  const total = stable.desired + c.desired;
+  const percent = total ? Math.round((c.desired * 100) / total) : 0;
+  let notReady: { reason?: string; message?: string } | undefined;
+  if (!stable.ready) notReady = stable;
+  else if (!c.ready) {
+    notReady = {
+      reason: c.reason,
+      message: `canary ${canary.metadata.name}: ${c.message}`,
+    };
+  }
+  return {
+    ...base,
     ...(version ? { version } : {}),
-    ready,
-    ...(reason ? { reason } : {}),
-    ...(message ? { message } : {}),
-    replicas: { ready: readyReplicas, desired },
+    ready: !notReady,
+    ...(notReady?.reason ? { reason: notReady.reason } : {}),
+    ...(notReady?.message ? { message: notReady.message } : {}),
+    replicas: {
+      ready: stable.readyReplicas + c.readyReplicas,
+      desired: total,
+    },
     traffic: [
       {
-        revision: d.metadata.name,
-        percent: 100,
-        role: 'stable',
+        revision: canary.metadata.name,
+        percent,
+        role: 'canary',
         ...(version ? { version } : {}),
       },
+      {
+        revision: d.metadata.name,
+        percent: 100 - percent,
+        role: 'stable',
+        ...(stableVersion ? { version: stableVersion } : {}),
+      },
     ],
+    canary: {
+      percent,
+      ...(version ? { version } : {}),
+      ...(stableVersion ? { stableVersion } : {}),
+    },
   };
+}
+
+/** The stable Deployment a canary Deployment belongs to, if it is one. @internal */
+export function canaryOf(d: ServingObject): string | undefined {
+  return d.metadata.labels?.[LABEL_CANARY_OF];
+}
+
+/**
+ * A cluster's Deployments of one Model as serving places: each canary
+ * Deployment joined to its stable one (a canary whose stable one is gone is
+ * a place of its own).
+ *
+ * @internal
+ */
+export function deploymentPlaces(
+  cluster: string,
+  items: ServingObject[],
+): ServingPlace[] {
+  const key = (namespace: string | undefined, name: string) =>
+    `${namespace ?? 'default'}/${name}`;
+  const canaries = new Map(
+    items
+      .filter(d => canaryOf(d))
+      .map(d => [key(d.metadata.namespace, canaryOf(d)!), d]),
+  );
+  const joined = new Set<ServingObject>();
+  const places = items
+    .filter(d => !canaryOf(d))
+    .map(d => {
+      const canary = canaries.get(key(d.metadata.namespace, d.metadata.name));
+      if (canary) joined.add(canary);
+      return deploymentPlace(cluster, d, canary);
+    });
+  for (const canary of canaries.values()) {
+    if (!joined.has(canary)) places.push(deploymentPlace(cluster, canary));
+  }
+  return places;
 }
