@@ -119,8 +119,12 @@ describe('ModelServingCard', () => {
       'MinimumReplicasUnavailable: Deployment does not have minimum availability.',
     );
     expect(b).toHaveTextContent('1/3');
-    // a Deployment has no KServe rollout
-    expect(within(b).queryByRole('button')).toBeNull();
+    // a Deployment rolls out too (a canary Deployment beside it)
+    expect(
+      within(b).getByRole('button', {
+        name: 'Roll out a version on gpu-cluster-b/Deployment/fraud/fraud-detector',
+      }),
+    ).toBeInTheDocument();
   });
 
   it('says why nothing is shown and what to do', async () => {

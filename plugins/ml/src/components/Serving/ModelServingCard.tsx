@@ -383,7 +383,6 @@ export function ModelServingCard() {
                     name: p.name,
                   };
                   const key = `${p.cluster}/${p.kind}/${p.namespace}/${p.name}`;
-                  const kserve = p.kind === 'InferenceService';
                   return (
                     <TableRow key={key}>
                       <TableCell>
@@ -404,7 +403,7 @@ export function ModelServingCard() {
                         <TrafficSplit place={p} />
                       </TableCell>
                       <TableCell>
-                        {kserve && mayRollout && (
+                        {mayRollout && (
                           <Box
                             display="flex"
                             flexDirection="column"
