@@ -60,7 +60,8 @@ export const mlModelPromotePermission = createPermission({
 
 /**
  * Change which version of a model serves: start a canary, promote it to all
- * the traffic or roll it back (KServe InferenceServices).
+ * the traffic or roll it back (KServe InferenceServices, or plain
+ * Deployments through a canary Deployment).
  *
  * @public
  */

@@ -100,7 +100,11 @@ export interface ServingPlace {
     max?: number;
   };
   traffic: ServingTrafficTarget[];
-  /** Set while a canary runs (KServe `canaryTrafficPercent` below 100). */
+  /**
+   * Set while a canary runs: KServe `canaryTrafficPercent` below 100, or a
+   * canary Deployment beside a Deployment (`percent`: its share of the
+   * replicas).
+   */
   canary?: {
     percent: number;
     version?: string;

@@ -22,10 +22,14 @@ import {
 } from '@mlplatform/test-kube-apiserver';
 import {
   describeIfBinary,
+  openMetricsSeries,
+  PrometheusHandle,
   RegistryHandle,
   serverBinaries,
+  startPrometheus,
   startRegistry,
 } from '@mlplatform/test-services';
+import { modelDeploymentRequestSchema } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import request from 'supertest';
 import { gpuPod, ns } from '../__testUtils__/kubeSeeds';
@@ -38,11 +42,18 @@ import {
 } from '../permissions';
 import { loadGpuQuotaResource } from '../permissions/register';
 import { MlAuditor } from '../services/audit/MlAuditor';
+import { ModelHealthService } from '../services/monitoring/ModelHealthService';
+import { PrometheusClient } from '../services/monitoring/PrometheusClient';
+import { builtInMetricsProfiles } from '../services/monitoring/metricsProfiles';
 import { ClusterService } from '../services/kubernetes/ClusterService';
 import { QuotaService } from '../services/kubernetes/QuotaService';
 import { RegistryService } from '../services/registry/RegistryService';
 import { ServingService } from '../services/serving/ServingService';
 import { canarySplit } from '../services/serving/DeploymentRollout';
+import {
+  buildCanaryDeployment,
+  buildDeploymentObjects,
+} from '../services/serving/deploymentManifests';
 import { createServingRouter } from './serving';
 
 jest.setTimeout(60_000);
@@ -539,3 +550,182 @@ describeIfBinary(serverBinaries.registry)('rollout of a Deployment', () => {
     expect(deployment('fraud-cpu').spec.replicas).toBe(4);
   });
 });
+
+describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
+  'rollout of a Deployment: canary vs stable health from Prometheus',
+  () => {
+    let kube: KubeApiServer;
+    let prom: PrometheusHandle;
+    let clusters: ClusterService;
+    let serving: ServingService;
+    const entity: any = {
+      apiVersion: 'mlplatform.io/v1alpha1',
+      kind: 'Model',
+      metadata: {
+        name: 'fraud-detector',
+        namespace: 'default',
+        annotations: {
+          'mlplatform.io/metrics-selector': 'namespace="fraud"',
+          'mlplatform.io/metrics-profile': 'openmetrics',
+        },
+      },
+      spec: {
+        type: 'classifier',
+        lifecycle: 'production',
+        owner: 'fraud-team',
+        slo: { latencyP95Ms: 500, errorRate: 0.01 },
+      },
+    };
+
+    beforeAll(async () => {
+      const last = Math.floor(Date.now() / 1000) - 20;
+      const minutes = Array.from({ length: 31 }, (_, i) => i);
+      const at = (i: number) => last - (30 - i) * 60;
+      const counter = (perMinute: number) =>
+        minutes.map(i => [at(i), i * perMinute] as [number, number]);
+      // as the pod scrape job relabels them: revision_name from the pods'
+      // mlplatform.io/revision (docs/serving.md); stable 0.1 % errors,
+      // canary 20 %
+      const revision = (rev: string, ok: number, failed: number) => [
+        ...(
+          [
+            ['200', ok],
+            ['500', failed],
+          ] as const
+        ).map(([code, n]) =>
+          openMetricsSeries(
+            'model_requests_total',
+            { namespace: 'fraud', revision_name: rev, code },
+            counter(n),
+          ),
+        ),
+        ...(
+          [
+            ['0.1', 0.9],
+            ['0.25', 1],
+            ['+Inf', 1],
+          ] as const
+        ).map(([le, share]) =>
+          openMetricsSeries(
+            'model_request_duration_seconds_bucket',
+            { namespace: 'fraud', revision_name: rev, le },
+            counter(Math.round((ok + failed) * share)),
+          ),
+        ),
+      ];
+      [kube, prom] = await Promise.all([
+        startKubeApiServer({ seed: [ns('fraud')], crds: [] }),
+        startPrometheus({
+          backfill: [
+            ...revision('fraud-cpu', 999, 1),
+            ...revision('fraud-cpu-canary', 80, 20),
+          ].join(''),
+        }),
+      ]);
+      // the objects a deploy and a canary at 25 % of 4 replicas make
+      const [stable, service] = buildDeploymentObjects({
+        request: modelDeploymentRequestSchema.parse({
+          cluster: 'plain',
+          namespace: 'fraud',
+          name: 'fraud-cpu',
+          version: 'v1',
+          gpus: 0,
+          minReplicas: 4,
+          maxReplicas: 4,
+        }),
+        model: { namespace: 'default', name: 'fraud-detector' },
+        storageUri: 'models:/fraud-detector/1',
+        modelFormat: 'sklearn',
+        deployedBy: OWNER,
+      });
+      const canary = buildCanaryDeployment({
+        stable: stable as any,
+        version: 'v2',
+        storageUri: 'models:/fraud-detector/2',
+        stableVersion: 'v1',
+        replicas: 1,
+        stableReplicas: 4,
+        deployedBy: OWNER,
+      });
+      const { spec } = stable as any;
+      for (const o of [
+        { ...stable, spec: { ...spec, replicas: 3 } },
+        service,
+        canary,
+      ]) {
+        const { resource: _resource, ...object } = o as any;
+        await kube.create(object);
+      }
+      clusters = ClusterService.create({
+        clusters: [
+          {
+            name: 'plain',
+            url: kube.url,
+            token: kube.token,
+            caData: kube.caData,
+            serviceAccount: false,
+            skipTLSVerify: false,
+          },
+        ],
+        settings: {
+          teamLabel: 'mlplatform.io/team',
+          refreshSeconds: 60,
+          requestTimeoutMs: 2000,
+        },
+      });
+      serving = ServingService.create({
+        clusters,
+        catalog: catalogServiceMock({ entities: [] }),
+        registryService: RegistryService.create({
+          registries: [],
+          logger: mockServices.logger.mock(),
+        }),
+        permissions: mockServices.permissions.mock(),
+        userInfo: mockServices.userInfo.mock(),
+        audit: {} as MlAuditor,
+        // Nothing deployed here.
+        reservations: {} as GpuReservationStore,
+        health: ModelHealthService.create({
+          prometheus: PrometheusClient.create({ url: prom.url }),
+          profiles: new Map(Object.entries(builtInMetricsProfiles)),
+          logger: mockServices.logger.mock(),
+        }),
+        ttlMs: 0,
+      });
+    });
+    afterAll(async () => {
+      clusters?.close();
+      await Promise.all([kube?.stop(), prom?.stop()]);
+    });
+
+    it('judges the canary Deployment and the stable one side by side', async () => {
+      const { places } = await serving.getServing(
+        entity,
+        'model:default/fraud-detector',
+      );
+      expect(places).toHaveLength(1);
+      const [place] = places;
+      expect(place.canary).toEqual({
+        percent: 25,
+        version: 'v2',
+        stableVersion: 'v1',
+      });
+      const [canary, stable] = place.traffic;
+      expect(canary).toMatchObject({
+        revision: 'fraud-cpu-canary',
+        role: 'canary',
+        percent: 25,
+      });
+      expect(stable).toMatchObject({
+        revision: 'fraud-cpu',
+        role: 'stable',
+        percent: 75,
+      });
+      expect(canary.health!.errorRate).toBeCloseTo(0.2, 2);
+      expect(canary.health!.verdict).toBe('failing');
+      expect(stable.health!.errorRate).toBeCloseTo(0.001, 3);
+      expect(stable.health!.verdict).toBe('healthy');
+      expect(stable.health!.p95).toBeGreaterThan(0);
+    });
+  },
+);
