@@ -1,6 +1,8 @@
 interface CacheEntry<T> {
   /** The last kept result, settled; the same promise for every caller. */
   value?: Promise<T>;
+  /** What `value` resolved to, handed to the load that refreshes it. */
+  last?: T;
   /** Until when `value` is fresh. */
   expiresAt: number;
   /** The load in flight. */
@@ -52,7 +54,11 @@ export class CoalescingCache<T> {
 
   constructor(private readonly options: CoalescingCacheOptions<T>) {}
 
-  get(key: string, load: () => Promise<T>): Promise<T> {
+  /**
+   * The result for `key`, loaded by `load` when there is none. A load that
+   * refreshes a stale result is given it, e.g. to tell what was asked of it.
+   */
+  get(key: string, load: (stale?: T) => Promise<T>): Promise<T> {
     const now = Date.now();
     let entry = this.entries.get(key);
     if (entry?.value) {
@@ -89,13 +95,14 @@ export class CoalescingCache<T> {
   private load(
     key: string,
     entry: CacheEntry<T>,
-    load: () => Promise<T>,
+    load: (stale?: T) => Promise<T>,
   ): Promise<T> {
-    const pending = load();
+    const pending = load(entry.value ? entry.last : undefined);
     entry.pending = pending;
     const drop = () => {
       entry.pending = undefined;
       entry.value = undefined;
+      entry.last = undefined;
       // Only drop our own entry: a newer request may have replaced it.
       if (this.entries.get(key) === entry) this.entries.delete(key);
     };
@@ -106,6 +113,7 @@ export class CoalescingCache<T> {
       }
       entry.pending = undefined;
       entry.value = pending;
+      entry.last = value;
       entry.expiresAt = Date.now() + this.options.ttlMs;
     }, drop);
     return pending;

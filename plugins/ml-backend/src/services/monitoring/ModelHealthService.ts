@@ -10,8 +10,11 @@ import type { MetricsProfile } from '@mlplatform/plugin-ml-node';
 import { CoalescingCache } from '../coalescingCache';
 import { AlertmanagerClient } from './AlertmanagerClient';
 import {
+  chartHealth,
   evaluateHealth,
   evaluateHealthMany,
+  HealthEvaluation,
+  ModelVerdict,
   unknownHealth,
 } from './evaluateHealth';
 import { DEFAULT_METRICS_PROFILE } from './metricsProfiles';
@@ -59,14 +62,30 @@ export interface ModelHealthServiceOptions {
  * @internal
  */
 export interface ModelHealthServiceStats {
-  /** Answers computed from Prometheus / Alertmanager. */
+  /** Verdicts computed from Prometheus / Alertmanager. */
   evaluations: number;
+  /** Models whose chart series were asked from Prometheus, for a Model page. */
+  charts: number;
   /** Answers served fresh from the per (model, window) cache. */
   cacheHits: number;
   /** Answers served stale (up to one TTL past expiry) while a refresh ran. */
   staleHits: number;
   /** Calls that joined an identical evaluation in flight. */
   coalesced: number;
+}
+
+/**
+ * What the cache holds per (model, window): the model judged on its instant
+ * values, and its chart series once a Model page asked for them.
+ */
+interface HealthEntry {
+  /** Absent for a model without a metrics selector: nothing to chart. */
+  evaluation?: HealthEvaluation;
+  verdict: ModelVerdict;
+  /** The Model page's answer, asked once per entry however many viewers. */
+  page?: Promise<ModelHealthResponse>;
+  /** Whether a Model page asked for it: its refresh then charts it too. */
+  viewed?: boolean;
 }
 
 /**
@@ -81,15 +100,18 @@ export interface ModelHealthServiceStats {
  * evaluations in flight are shared. Many viewers of the same model thus
  * cost one query per panel per TTL. Answers made while Prometheus is down
  * are not cached, so an outage and the recovery show on the next request.
- * A fleet (the overview) is evaluated with `getHealthMany`: each panel is
- * one query for the fleet (its chart series one per 50 models) instead
- * of one per model, judged by the same rule.
+ * A fleet (the overview) is judged with `getHealthMany`: each panel is one
+ * instant query for the fleet instead of one per model, by the same rule.
+ * Chart series are only asked for a Model page (`getHealth`), once per
+ * cache entry: when its model is refreshed for the overview while its page
+ * is being viewed, its series are refreshed with it, so the page stays warm.
  *
  * @internal
  */
 export class ModelHealthService {
-  private readonly cache: CoalescingCache<ModelHealthResponse>;
+  private readonly cache: CoalescingCache<HealthEntry>;
   private evaluations = 0;
+  private charts = 0;
 
   static create(options: ModelHealthServiceOptions): ModelHealthService {
     const defaultProfile = options.defaultProfile ?? DEFAULT_METRICS_PROFILE;
@@ -116,18 +138,22 @@ export class ModelHealthService {
       staleMs: ttlMs,
       // a fleet's models, as the overview asks for them all
       maxEntries: 20_000,
-      keep: response => response.prometheus.state !== 'unreachable',
+      keep: entry => entry.verdict.prometheus.state !== 'unreachable',
     });
   }
 
   /** A snapshot of the counters. */
   stats(): ModelHealthServiceStats {
-    return { evaluations: this.evaluations, ...this.cache.counters };
+    return {
+      evaluations: this.evaluations,
+      charts: this.charts,
+      ...this.cache.counters,
+    };
   }
 
   /**
    * The health of a Model over `window`, as parsed by `parseHealthWindow`
-   * of ml-common at the edge.
+   * of ml-common at the edge, with its chart series: a Model page's answer.
    *
    * @throws InputError for a metrics or alert selector that is not a list
    * of label matchers, or an unknown metrics profile. Upstream failures do
@@ -137,24 +163,31 @@ export class ModelHealthService {
     entity: Entity,
     window: HealthWindow,
   ): Promise<ModelHealthResponse> {
-    return this.lookup(entity, window, model => this.evaluate(model));
+    const entry = await this.lookup(entity, window, model =>
+      this.evaluate(model),
+    );
+    entry.viewed = true;
+    return this.page(entry);
   }
 
   /**
-   * {@link getHealth} of many Models at once, one promise per entity in
-   * order, each settling as `getHealth` of that entity would (from the same
-   * cache, which it fills for the Model pages too). The models not answered
-   * from the cache are evaluated together: each panel is one Prometheus
+   * The verdicts of many Models at once (the overview), one promise per
+   * entity in order, each settling with the answer of `getHealth` of that
+   * entity without its chart series: the same verdict, from the same cache,
+   * which it fills for the Model pages too. The models not answered from
+   * the cache are judged together: each panel is one Prometheus instant
    * query for all of them (`evaluateHealthMany`) rather than one per model,
-   * and judged by the same rule.
+   * and no chart series are asked, but for models whose page was viewed
+   * since their last evaluation (so that page stays warm).
    */
   getHealthMany(
     entities: Entity[],
     window: HealthWindow,
-  ): Array<Promise<ModelHealthResponse>> {
+  ): Array<Promise<ModelVerdict>> {
     const batch: Array<{
       model: ModelConfig;
-      resolve: (answer: Promise<ModelHealthResponse>) => void;
+      charted: boolean;
+      resolve: (answer: Promise<HealthEntry>) => void;
     }> = [];
     // `lookup` reaches the cache before its first await, so every model to
     // evaluate is in `batch` once the map returns.
@@ -162,12 +195,22 @@ export class ModelHealthService {
       this.lookup(
         entity,
         window,
-        model => new Promise(resolve => batch.push({ model, resolve })),
-      ),
+        (model, stale) =>
+          new Promise(resolve =>
+            batch.push({ model, charted: !!stale?.viewed, resolve }),
+          ),
+      ).then(entry => entry.verdict),
     );
     if (batch.length) {
       const evaluated = this.evaluateMany(batch.map(b => b.model));
-      batch.forEach((b, i) => b.resolve(evaluated[i]));
+      batch.forEach((b, i) =>
+        b.resolve(
+          evaluated[i].then(async entry => {
+            if (b.charted) await this.page(entry);
+            return entry;
+          }),
+        ),
+      );
     }
     return answers;
   }
@@ -175,20 +218,35 @@ export class ModelHealthService {
   private async lookup(
     entity: Entity,
     window: HealthWindow,
-    load: (model: ModelConfig) => Promise<ModelHealthResponse>,
-  ): Promise<ModelHealthResponse> {
+    load: (model: ModelConfig, stale?: HealthEntry) => Promise<HealthEntry>,
+  ): Promise<HealthEntry> {
     const entityRef = stringifyEntityRef(entity);
     const model = readModelConfig(entity, entityRef, window, this.profiles);
     if (!model) {
-      return unknownHealth({
+      const answer = unknownHealth({
         entityRef,
         window: window.text,
         reason: `Not configured: add the ${ANNOTATION_METRICS_SELECTOR} annotation (Prometheus label matchers such as namespace="ml", model="my-model") to the Model`,
         prometheus: this.notAsked(this.options.prometheus, 'metrics'),
         alertmanager: this.notAsked(this.options.alertmanager, 'alerts'),
       });
+      return { verdict: answer, page: Promise.resolve(answer) };
     }
-    return this.cache.get(configKey(model), () => load(model));
+    return this.cache.get(configKey(model), stale => load(model, stale));
+  }
+
+  /**
+   * The entry's answer with chart series, asked once per entry however
+   * many viewers (a series query that failed shows in `panelErrors` until
+   * the entry is refreshed).
+   */
+  private page(entry: HealthEntry): Promise<ModelHealthResponse> {
+    const { prometheus } = this.options;
+    if (!entry.page && entry.evaluation && prometheus) {
+      this.charts += 1;
+      entry.page = chartHealth(entry.evaluation, prometheus);
+    }
+    return entry.page!;
   }
 
   /**
@@ -206,9 +264,7 @@ export class ModelHealthService {
     };
   }
 
-  private evaluateMany(
-    models: ModelConfig[],
-  ): Array<Promise<ModelHealthResponse>> {
+  private evaluateMany(models: ModelConfig[]): Array<Promise<HealthEntry>> {
     const { prometheus, alertmanager, logger } = this.options;
     if (!prometheus) return models.map(m => this.evaluate(m));
     this.evaluations += models.length;
@@ -219,17 +275,21 @@ export class ModelHealthService {
         readModelAlerts(alertmanager, m.alertMatchers, logger),
       ),
       driftThreshold: this.options.driftThreshold,
+    }).map(async evaluated => {
+      const evaluation = await evaluated;
+      return { evaluation, verdict: evaluation.verdict };
     });
   }
 
-  private async evaluate(model: ModelConfig): Promise<ModelHealthResponse> {
+  /** A model judged, with its chart series asked at the same time. */
+  private async evaluate(model: ModelConfig): Promise<HealthEntry> {
     this.evaluations += 1;
     const { prometheus, alertmanager, logger } = this.options;
     const alerts = readModelAlerts(alertmanager, model.alertMatchers, logger);
     if (!prometheus) {
       const checkedAt = new Date().toISOString();
       const read = await alerts;
-      return {
+      const answer: ModelHealthResponse = {
         ...unknownHealth({
           entityRef: model.entityRef,
           window: model.window.text,
@@ -242,12 +302,20 @@ export class ModelHealthService {
         alerts: read.alerts,
         checkedAt,
       };
+      return { verdict: answer, page: Promise.resolve(answer) };
     }
-    return evaluateHealth({
+    this.charts += 1;
+    const { evaluation, charted } = await evaluateHealth({
       model,
       prometheus,
       alerts,
       driftThreshold: this.options.driftThreshold,
+      charts: true,
     });
+    return {
+      evaluation,
+      verdict: evaluation.verdict,
+      page: Promise.resolve(charted!),
+    };
   }
 }

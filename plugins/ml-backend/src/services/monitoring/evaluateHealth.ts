@@ -235,10 +235,15 @@ function driftThreshold(
   return platform ?? 0.3;
 }
 
-/** A panel's two queries as Prometheus answered them (or why not). */
-interface PanelResult {
+/** A panel's instant query as Prometheus answered it (or why not). */
+interface InstantResult {
   panel: ModelHealthPanel;
   instant: PromiseSettledResult<PrometheusInstantResult>;
+}
+
+/** A panel's chart series query as Prometheus answered it (or why not). */
+interface SeriesResult {
+  panel: ModelHealthPanel;
   series: PromiseSettledResult<PrometheusRangeResult>;
 }
 
@@ -283,41 +288,53 @@ function panelQuery(
 }
 
 /**
- * Judges a model from its panels' answers: the verdict against its
+ * A Model's health without its chart series: the verdict and everything it
+ * is judged on (objectives, current values, alerts, upstream states).
+ *
+ * @internal
+ */
+export type ModelVerdict = Omit<ModelHealthResponse, 'series' | 'stepSeconds'>;
+
+/**
+ * A model judged on its panels' instant values, with what it takes to chart
+ * it later (only a Model page shows the series).
+ *
+ * @internal
+ */
+export interface HealthEvaluation {
+  model: ModelConfig;
+  verdict: ModelVerdict;
+  /** The charts' span, ending when the values were read. */
+  span: SeriesSpan;
+}
+
+/**
+ * Judges a model from its panels' instant values: the verdict against its
  * `spec.slo` and its alerts, the same whether the panels were queried for
- * this model alone or for many models at once.
+ * this model alone or for many models at once, and whether or not its
+ * chart series are asked (they are drawn, not judged: see `chartHealth`).
  */
 function judgeHealth(options: {
   model: ModelConfig;
-  results: PanelResult[];
-  span: SeriesSpan;
+  results: InstantResult[];
   alerts: ModelAlerts;
   prometheusHost: string;
   driftThreshold?: number | null;
   checkedAt: string;
-}): ModelHealthResponse {
+}): ModelVerdict {
   const { model, results, alerts: read, checkedAt } = options;
-  const { start, end, step } = options.span;
   const selector = formatLabelMatchers(model.matchers);
   const current = emptyCurrent();
-  const series = emptySeries();
   const panelErrors: Partial<Record<ModelHealthPanel, string>> = {};
   let unreachable: unknown;
   let hasData = false;
-  for (const { panel, instant, series: range } of results) {
-    for (const result of [instant, range]) {
-      if (result.status === 'rejected') {
-        if (isUnreachable(result.reason)) unreachable ??= result.reason;
-        panelErrors[panel] ??= (result.reason as Error).message;
-      }
-    }
-    if (instant.status === 'fulfilled') {
+  for (const { panel, instant } of results) {
+    if (instant.status === 'rejected') {
+      if (isUnreachable(instant.reason)) unreachable ??= instant.reason;
+      panelErrors[panel] ??= (instant.reason as Error).message;
+    } else {
       current[CURRENT_FIELD[panel]] = instantValue(instant.value);
       if (current[CURRENT_FIELD[panel]] !== null) hasData = true;
-    }
-    if (range.status === 'fulfilled') {
-      series[panel] = seriesPoints(range.value, start, end, step);
-      if (series[panel].some(p => p.v !== null)) hasData = true;
     }
   }
   const { alerts, alertmanager } = read;
@@ -325,7 +342,6 @@ function judgeHealth(options: {
     entityRef: model.entityRef,
     window: model.window.text,
     profile: model.profile.name,
-    stepSeconds: step,
     alerts,
     alertmanager,
     checkedAt,
@@ -339,7 +355,6 @@ function judgeHealth(options: {
       reason: `Prometheus at ${options.prometheusHost} did not answer: ${detail}`,
       objectives: [],
       current: emptyCurrent(),
-      series: emptySeries(),
       prometheus: { state: 'unreachable', message: detail },
     };
   }
@@ -367,7 +382,6 @@ function judgeHealth(options: {
       reason,
       objectives,
       current,
-      series,
       prometheus: promSource,
     };
   }
@@ -381,15 +395,82 @@ function judgeHealth(options: {
     ...(reason ? { reason } : {}),
     objectives,
     current,
-    series,
     prometheus: promSource,
   };
 }
 
 /**
- * Queries every panel of the model's profile (instant value and chart
- * series), then judges them against its `spec.slo` and its alerts. Upstream
- * failures do not throw: they give verdict `unknown` with a reason.
+ * A verdict with its chart series: the points per panel, and a panel whose
+ * series query failed (Prometheus down included) listed in `panelErrors`,
+ * Prometheus then `error`. The verdict itself is not changed; unreachable
+ * when judged, it has no charts.
+ */
+function chart(
+  evaluation: HealthEvaluation,
+  results: SeriesResult[],
+): ModelHealthResponse {
+  const { verdict, span } = evaluation;
+  const series = emptySeries();
+  const answer = { ...verdict, stepSeconds: span.step, series };
+  if (verdict.prometheus.state === 'unreachable') return answer;
+  const panelErrors = { ...verdict.panelErrors };
+  for (const { panel, series: range } of results) {
+    if (range.status === 'rejected') {
+      panelErrors[panel] ??= (range.reason as Error).message;
+    } else {
+      series[panel] = seriesPoints(
+        range.value,
+        span.start,
+        span.end,
+        span.step,
+      );
+    }
+  }
+  if (!Object.keys(panelErrors).length) return answer;
+  return {
+    ...answer,
+    panelErrors,
+    prometheus: { ...verdict.prometheus, state: 'error' },
+  };
+}
+
+/** The chart series of every panel of a model, one range query each. */
+function querySeries(
+  model: ModelConfig,
+  span: SeriesSpan,
+  prometheus: PrometheusClient,
+): Promise<SeriesResult[]> {
+  return Promise.all(
+    panelTemplates(model).map(async ([panel, template]) => {
+      const [series] = await Promise.allSettled([
+        new Promise<string>(resolve =>
+          resolve(panelQuery(template, model, 'series', span)),
+        ).then(q => prometheus.queryRange(q, span.start, span.end, span.step)),
+      ]);
+      return { panel, series };
+    }),
+  );
+}
+
+/**
+ * The Model page's answer for a model already judged: its chart series over
+ * the span of the evaluation, one range query per panel.
+ *
+ * @internal
+ */
+export async function chartHealth(
+  evaluation: HealthEvaluation,
+  prometheus: PrometheusClient,
+): Promise<ModelHealthResponse> {
+  const { model, span } = evaluation;
+  return chart(evaluation, await querySeries(model, span, prometheus));
+}
+
+/**
+ * Queries the instant value of every panel of the model's profile and
+ * judges them against its `spec.slo` and its alerts; with `charts`, asks
+ * the chart series at the same time (a Model page). Upstream failures do
+ * not throw: they give verdict `unknown` with a reason.
  *
  * @internal
  */
@@ -399,57 +480,56 @@ export async function evaluateHealth(options: {
   /** Read in parallel with the queries. */
   alerts: Promise<ModelAlerts>;
   driftThreshold?: number | null;
-}): Promise<ModelHealthResponse> {
+  charts?: boolean;
+}): Promise<{ evaluation: HealthEvaluation; charted?: ModelHealthResponse }> {
   const { model, prometheus } = options;
   const checkedAt = new Date().toISOString();
   formatLabelMatchers(model.matchers);
   const span = seriesSpan(model, Math.floor(Date.now() / 1000));
+  const series = options.charts
+    ? querySeries(model, span, prometheus)
+    : undefined;
   const results = await Promise.all(
     panelTemplates(model).map(async ([panel, template]) => {
-      const render = (kind: 'instant' | 'series') =>
+      const [instant] = await Promise.allSettled([
         new Promise<string>(resolve =>
-          resolve(panelQuery(template, model, kind, span)),
-        );
-      const [instant, series] = await Promise.allSettled([
-        render('instant').then(q => prometheus.query(q)),
-        render('series').then(q =>
-          prometheus.queryRange(q, span.start, span.end, span.step),
-        ),
+          resolve(panelQuery(template, model, 'instant', span)),
+        ).then(q => prometheus.query(q)),
       ]);
-      return { panel, instant, series };
+      return { panel, instant };
     }),
   );
-  return judgeHealth({
+  const evaluation = {
     model,
-    results,
     span,
-    alerts: await options.alerts,
-    prometheusHost: prometheus.host,
-    driftThreshold: options.driftThreshold,
-    checkedAt,
-  });
+    verdict: judgeHealth({
+      model,
+      results,
+      alerts: await options.alerts,
+      prometheusHost: prometheus.host,
+      driftThreshold: options.driftThreshold,
+      checkedAt,
+    }),
+  };
+  if (!series) return { evaluation };
+  return { evaluation, charted: chart(evaluation, await series) };
 }
 
 /** The label a batched query marks each model's part with. */
 const BATCH_LABEL = 'ml_batch';
 /**
- * Models one batched query covers at most, by kind. Instant queries (the
- * values the verdict is judged on) grow linearly: a histogram panel over
- * 400 models takes about 130 ms, so a fleet of 1,000 is one query per panel.
- * Range queries (the chart series) of an `or` of this kind take time
- * quadratic in its parts in Prometheus 2.42 (Debian's): the same panel over
- * 100 models took 0.26 s, over 200 1.7 s, over 400 3.5 s, and a fleet's 36
- * queries over 1,000 more than a minute; so those are asked per 50 models
- * (20 queries per panel for 1,000 models rather than 1,000).
+ * Models one batched instant query covers at most. Its time grows linearly:
+ * a histogram panel over 400 models takes about 130 ms, so a fleet of 1,000
+ * is one query per panel. (Range queries are not batched: an `or` of this
+ * kind over a range takes time quadratic in its parts in Prometheus 2.42,
+ * and only a Model page asks them, for its own model.)
  */
-const BATCH_MAX_MODELS = { instant: 2000, series: 50 };
+const BATCH_MAX_MODELS = 2000;
 /**
- * Batched queries in flight at once: a fleet's refresh is a few hundred
- * of them, which asked together would take every core Prometheus has (and
- * the backend's, parsing the answers) for seconds. One at a time, a refresh
- * of 1,000 models takes about 20 s in the background and leaves the other
- * core to the requests (overview bench p99: 218 ms with 2 at load 7, 95-106
- * ms with 1 at load 3).
+ * Batched queries in flight at once: asked together, a fleet's would take
+ * every core Prometheus has (and the backend's, parsing the answers). One
+ * at a time leaves the other core to the requests (overview bench p99: 218
+ * ms with 2 at load 7, 95-106 ms with 1 at load 3).
  */
 const BATCH_CONCURRENCY = 1;
 
@@ -464,27 +544,26 @@ function unionOf(parts: string[]): string {
 }
 
 /**
- * The answers of `queries` (all instant, or all range over one span), in one
- * Prometheus query: each model's own query, unchanged, marked with
- * `ml_batch="<i>"` by `label_replace` and joined with `or`, then split back
- * by that label. So a model's series are exactly those of its own query,
- * whatever the template and matchers (regex, negative), and the profile
- * templates need no change. Should Prometheus refuse the batch (bad
- * template, too many samples), each query is asked alone, so every model
- * gets the same answer or error as its own query; should it not answer,
- * every model hears so.
+ * The answers of instant `queries` in one Prometheus query: each model's own
+ * query, unchanged, marked with `ml_batch="<i>"` by `label_replace` and
+ * joined with `or`, then split back by that label. So a model's series are
+ * exactly those of its own query, whatever the template and matchers
+ * (regex, negative), and the profile templates need no change. Should
+ * Prometheus refuse the batch (bad template, too many samples), each query
+ * is asked alone, so every model gets the same answer or error as its own
+ * query; should it not answer, every model hears so.
  */
-async function queryBatch<
-  R extends PrometheusInstantResult | PrometheusRangeResult,
->(
+async function queryBatch(
   queries: string[],
-  ask: (promql: string, batched: boolean) => Promise<R>,
-): Promise<Array<PromiseSettledResult<R>>> {
+  prometheus: PrometheusClient,
+): Promise<Array<PromiseSettledResult<PrometheusInstantResult>>> {
+  const ask = (q: string, batched: boolean) =>
+    prometheus.query(q, undefined, { cache: !batched });
   if (queries.length === 1) {
     const [one] = await Promise.allSettled([ask(queries[0], false)]);
     return [one];
   }
-  let answer: R;
+  let answer: PrometheusInstantResult;
   try {
     answer = await ask(
       unionOf(
@@ -507,17 +586,16 @@ async function queryBatch<
   }
   return parts.map(result => ({
     status: 'fulfilled',
-    value: { resultType: answer.resultType, result } as R,
+    value: { resultType: answer.resultType, result } as PrometheusInstantResult,
   }));
 }
 
 /**
- * {@link evaluateHealth} for many models at once, with the same answer per
- * model: each panel's instant query and series query is sent once for all
- * models sharing its template and window (see `queryBatch`; the series in
- * chunks, see {@link BATCH_MAX_MODELS}), instead of once per model, then
- * every model is judged by the same rule as alone. The result has one
- * promise per model, in order.
+ * {@link evaluateHealth} (without charts) for many models at once, with the
+ * same verdict per model: each panel's instant query is sent once for all
+ * models sharing its template and window (see `queryBatch`) instead of once
+ * per model, then every model is judged by the same rule as alone. No chart
+ * series are asked. The result has one promise per model, in order.
  *
  * @internal
  */
@@ -527,78 +605,59 @@ export function evaluateHealthMany(options: {
   /** One per model, read in parallel with the queries. */
   alerts: Array<Promise<ModelAlerts>>;
   driftThreshold?: number | null;
-}): Array<Promise<ModelHealthResponse>> {
+}): Array<Promise<HealthEvaluation>> {
   const { models, prometheus } = options;
   const checkedAt = new Date().toISOString();
   const end = Math.floor(Date.now() / 1000);
   const spans = models.map(m => seriesSpan(m, end));
-  const results: PanelResult[][] = models.map(m =>
-    panelTemplates(m).map(([panel]) => ({ panel } as PanelResult)),
+  const results: InstantResult[][] = models.map(m =>
+    panelTemplates(m).map(([panel]) => ({ panel } as InstantResult)),
   );
-  // Queries by what they share: kind, template, and window or span.
-  interface Batch {
-    kind: 'instant' | 'series';
-    span: SeriesSpan;
-    members: Array<{ result: PanelResult; query: string }>;
-  }
+  // Queries by what they share: template and window.
+  type Batch = Array<{ result: InstantResult; query: string }>;
   const groups = new Map<string, Batch>();
   const batches: Batch[] = [];
   models.forEach((model, i) => {
-    const span = spans[i];
     panelTemplates(model).forEach(([, template], j) => {
-      for (const kind of ['instant', 'series'] as const) {
-        let query: string;
-        try {
-          query = panelQuery(template, model, kind, span);
-        } catch (reason) {
-          results[i][j][kind] = { status: 'rejected', reason };
-          continue;
-        }
-        const key = JSON.stringify([
-          kind,
-          template,
-          kind === 'instant' ? model.window.text : span,
-        ]);
-        let group = groups.get(key);
-        if (!group || group.members.length >= BATCH_MAX_MODELS[kind]) {
-          group = { kind, span, members: [] };
-          groups.set(key, group);
-          batches.push(group);
-        }
-        group.members.push({ result: results[i][j], query });
+      let query: string;
+      try {
+        query = panelQuery(template, model, 'instant', spans[i]);
+      } catch (reason) {
+        results[i][j].instant = { status: 'rejected', reason };
+        return;
       }
+      const key = JSON.stringify([template, model.window.text]);
+      let group = groups.get(key);
+      if (!group || group.length >= BATCH_MAX_MODELS) {
+        group = [];
+        groups.set(key, group);
+        batches.push(group);
+      }
+      group.push({ result: results[i][j], query });
     });
   });
-  const done = mapLimit(
-    batches,
-    BATCH_CONCURRENCY,
-    async ({ kind, span, members }) => {
-      const queries = members.map(m => m.query);
-      const settled =
-        kind === 'instant'
-          ? await queryBatch(queries, (q, batched) =>
-              prometheus.query(q, undefined, { cache: !batched }),
-            )
-          : await queryBatch(queries, (q, batched) =>
-              prometheus.queryRange(q, span.start, span.end, span.step, {
-                cache: !batched,
-              }),
-            );
-      members.forEach((m, k) => {
-        (m.result as any)[kind] = settled[k];
-      });
-    },
-  );
+  const done = mapLimit(batches, BATCH_CONCURRENCY, async members => {
+    const settled = await queryBatch(
+      members.map(m => m.query),
+      prometheus,
+    );
+    members.forEach((m, k) => {
+      m.result.instant = settled[k];
+    });
+  });
   return models.map(async (model, i) => {
     const [alerts] = await Promise.all([options.alerts[i], done]);
-    return judgeHealth({
+    return {
       model,
-      results: results[i],
       span: spans[i],
-      alerts,
-      prometheusHost: prometheus.host,
-      driftThreshold: options.driftThreshold,
-      checkedAt,
-    });
+      verdict: judgeHealth({
+        model,
+        results: results[i],
+        alerts,
+        prometheusHost: prometheus.host,
+        driftThreshold: options.driftThreshold,
+        checkedAt,
+      }),
+    };
   });
 }

@@ -23,6 +23,7 @@ import {
   CountingProxy,
   startCountingProxy,
 } from '../../__testUtils__/countingProxy';
+import type { ModelVerdict } from './evaluateHealth';
 import { builtInMetricsProfiles } from './metricsProfiles';
 import { ModelHealthService } from './ModelHealthService';
 import { PrometheusClient } from './PrometheusClient';
@@ -91,6 +92,25 @@ const fleet: Entity[] = [
 ];
 
 /** What the verdict is made of, without the instant of the query. */
+function verdictEssence(h: PromiseSettledResult<ModelVerdict>) {
+  if (h.status === 'rejected') return { error: (h.reason as Error).message };
+  const v = h.value;
+  return {
+    verdict: v.verdict,
+    // reasons quote values to 4 digits, which move with the window
+    reason: v.reason?.replace(/\d+(\.\d+)?/g, 'N'),
+    objectives: v.objectives.map(o => [o.name, o.status]),
+    current: Object.fromEntries(
+      Object.entries(v.current).map(([k, x]) => [
+        k,
+        x === null ? null : Number(x.toPrecision(2)),
+      ]),
+    ),
+    alerts: v.alerts,
+  };
+}
+
+/** What a Model page shows, without the instant of the query. */
 function essence(h: PromiseSettledResult<ModelHealthResponse>) {
   if (h.status === 'rejected') return { error: (h.reason as Error).message };
   const v = h.value;
@@ -127,12 +147,35 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
     let prom: PrometheusHandle;
     let proxy: CountingProxy;
 
-    const service = (url: string) =>
+    /** With `cacheTtlMs`, the client's own query cache is off: every query asked shows. */
+    const service = (url: string, cacheTtlMs?: number) =>
       ModelHealthService.create({
-        prometheus: PrometheusClient.create({ url }),
+        prometheus: PrometheusClient.create({
+          url,
+          ...(cacheTtlMs ? { cacheTtlMs: 0 } : {}),
+        }),
         profiles,
         logger: mockServices.logger.mock(),
+        ...(cacheTtlMs ? { cacheTtlMs } : {}),
       });
+    /** The configured models of `models`, and how many panels each charts. */
+    const panelsOf = (models: Entity[]) =>
+      models
+        .filter(e =>
+          /^[a-z_]+=/.test(
+            e.metadata.annotations?.['mlplatform.io/metrics-selector'] ?? '',
+          ),
+        )
+        .map(
+          e =>
+            Object.keys(
+              profiles.get(
+                e.metadata.annotations?.['mlplatform.io/metrics-profile'] ??
+                  'openmetrics',
+              )!.queries,
+            ).length + 1, // + availability
+        )
+        .reduce((a, b) => a + b, 0);
 
     beforeAll(async () => {
       prom = await startPrometheus({
@@ -145,7 +188,7 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       await Promise.all([prom?.stop(), proxy?.stop()]);
     });
 
-    it('asks each panel once for the whole fleet, and judges every model as alone', async () => {
+    it('asks each panel once for the whole fleet, no chart series, and judges every model as alone', async () => {
       const window = parseHealthWindow('1h');
       const batched = service(proxy.url);
       const alone = service(prom.url);
@@ -155,7 +198,7 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
         Promise.allSettled(fleet.map(e => alone.getHealth(e, window))),
       ]);
 
-      expect(many.map(essence)).toEqual(each.map(essence));
+      expect(many.map(verdictEssence)).toEqual(each.map(verdictEssence));
       // the fleet is judged on real data, not only "unknown"
       const verdicts = many.map(h =>
         h.status === 'fulfilled' ? h.value.verdict : 'error',
@@ -167,11 +210,11 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       expect(
         many.find(
           (_, i) => fleet[i].metadata.name === 'scalar-fraud',
-        ) as PromiseFulfilledResult<ModelHealthResponse>,
+        ) as PromiseFulfilledResult<ModelVerdict>,
       ).toMatchObject({ value: { current: { drift: expect.any(Number) } } });
 
-      // One query per panel template (instant and chart series each), plus
-      // the scalar panel's batch that Prometheus refused, asked per model.
+      // One instant query per panel template, plus the scalar panel's batch
+      // that Prometheus refused, asked per model; no range query at all.
       const used = new Set(
         fleet
           .filter(e =>
@@ -190,13 +233,39 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
         [...used].flatMap(p => Object.values(profiles.get(p)!.queries)),
       );
       const panels = templates.size + 1; // + availability, the same for all
-      const count = (path: string) =>
-        proxy.requests.filter(r => r.path === path).length;
-      expect(count('/api/v1/query')).toBe(panels + 2);
-      expect(count('/api/v1/query_range')).toBe(panels + 2);
+      expect(proxy.count('/api/v1/query')).toBe(panels + 2);
+      expect(proxy.count('/api/v1/query_range')).toBe(0);
       // the fleet alone would have cost one query per model and panel
       expect(alone.stats().evaluations).toBe(fleet.length - 2);
       expect(batched.stats().evaluations).toBe(fleet.length - 2);
+      expect(batched.stats().charts).toBe(0);
+
+      // Each Model page then shows what it shows alone, charts included:
+      // its verdict from the cache, its series asked for it alone.
+      proxy.requests.length = 0;
+      const pages = await Promise.allSettled(
+        fleet.map(e => batched.getHealth(e, window)),
+      );
+      expect(pages.map(essence)).toEqual(each.map(essence));
+      expect(
+        pages.filter(
+          p =>
+            p.status === 'fulfilled' &&
+            Object.values(p.value.series).some(points => points.length),
+        ).length,
+      ).toBeGreaterThanOrEqual(DEMO_MODELS.length);
+      // one range query per panel of each page; scalar-fraud's throughput
+      // is fraud-detector's, the same query, asked once
+      expect(proxy.count('/api/v1/query')).toBe(0);
+      const ranges = proxy.requests.map(r =>
+        new URLSearchParams(r.body).get('query'),
+      );
+      expect(new Set(ranges).size).toBe(ranges.length);
+      expect(ranges.length).toBe(
+        panelsOf(fleet.filter(e => !e.metadata.name.startsWith('bad'))) - 1,
+      );
+      expect(batched.stats().evaluations).toBe(fleet.length - 2);
+      expect(batched.stats().charts).toBe(fleet.length - 2);
     });
 
     it('answers from its cache what it evaluated, for the Model pages too', async () => {
@@ -206,9 +275,66 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       await Promise.all(health.getHealthMany(configured, window));
       proxy.requests.length = 0;
       const again = await Promise.all(health.getHealthMany(configured, window));
-      const page = await health.getHealth(configured[0], window);
       expect(proxy.requests).toHaveLength(0);
-      expect(page).toBe(again[0]);
+
+      // the first view of a page asks its series, once for every viewer
+      const pages = await Promise.all(
+        [1, 2, 3].map(() => health.getHealth(configured[0], window)),
+      );
+      expect(pages[1]).toBe(pages[0]);
+      expect(pages[2]).toBe(pages[0]);
+      expect(pages[0]).toMatchObject(again[0]);
+      expect(proxy.count('/api/v1/query')).toBe(0);
+      expect(proxy.count('/api/v1/query_range')).toBe(
+        panelsOf([configured[0]]),
+      );
+      expect(await health.getHealth(configured[0], window)).toBe(pages[0]);
+      expect(proxy.count('/api/v1/query_range')).toBe(
+        panelsOf([configured[0]]),
+      );
+    });
+
+    it("refreshes a viewed model's series with its verdict, so its page stays warm", async () => {
+      const window = parseHealthWindow('1h');
+      const ttl = 500;
+      const health = service(proxy.url, ttl);
+      const models = fleet.slice(0, DEMO_MODELS.length);
+      /** Lets the verdicts go stale, then waits for the overview's refresh. */
+      const refresh = async () => {
+        await new Promise(resolve => setTimeout(resolve, ttl + 50));
+        proxy.requests.length = 0;
+        const stale = await Promise.all(health.getHealthMany(models, window));
+        let refreshed = stale;
+        for (
+          let i = 0;
+          i < 100 &&
+          refreshed.some((r, k) => r.checkedAt === stale[k].checkedAt);
+          i++
+        ) {
+          await new Promise(resolve => setTimeout(resolve, 20));
+          refreshed = await Promise.all(health.getHealthMany(models, window));
+        }
+        return refreshed;
+      };
+      await Promise.all(health.getHealthMany(models, window));
+      const viewed = await health.getHealth(models[0], window);
+
+      const refreshed = await refresh();
+      // series of the viewed model only
+      expect(proxy.count('/api/v1/query_range')).toBe(panelsOf([models[0]]));
+      const before = proxy.requests.length;
+      const page = await health.getHealth(models[0], window);
+      expect(proxy.requests.length).toBe(before);
+      expect(page).not.toBe(viewed);
+      expect(page.checkedAt).toBe(refreshed[0].checkedAt);
+      expect(Object.values(page.series).some(p => p.length)).toBe(true);
+
+      // viewed again, so charted again; then no longer viewed, not charted
+      await refresh();
+      expect(proxy.count('/api/v1/query_range')).toBe(panelsOf([models[0]]));
+      await refresh();
+      expect(proxy.count('/api/v1/query_range')).toBe(0);
+      expect(proxy.count('/api/v1/query')).toBeGreaterThan(0);
     });
 
     it('tells every model of the batch that Prometheus did not answer', async () => {

@@ -17,7 +17,6 @@ import {
   MlOverviewOwner,
   MlOverviewResponse,
   MlOverviewRun,
-  ModelHealthResponse,
   OVERVIEW_RUNS_HOURS,
   PIPELINE_KIND,
   PipelineRun,
@@ -29,6 +28,7 @@ import { CoalescingCache } from '../coalescingCache';
 import { DatasetFactsService } from '../datasets/DatasetFactsService';
 import { IdleNotebooks, IdleSnapshot } from '../kubernetes/IdleNotebooks';
 import { QuotaService } from '../kubernetes/QuotaService';
+import type { ModelVerdict } from '../monitoring/evaluateHealth';
 import { ModelHealthService } from '../monitoring/ModelHealthService';
 import { PipelineRunsService } from '../pipelines/PipelineRunsService';
 import { gpuRows } from './gpuRows';
@@ -137,8 +137,8 @@ export function runProblem(
 /**
  * `GET /overview`: the fleet in one answer, built only from what the other
  * services already hold and cache — each Model's verdict and firing alerts
- * from the health service (one evaluation per model per cache window,
- * shared with the Model pages), each Pipeline's recent runs from the
+ * from the health service (one instant query per panel for the fleet per
+ * refresh, no chart series, in the cache the Model pages read), each Pipeline's recent runs from the
  * pipeline service (reused for 30 s across overviews), and GPUs per team and cluster from the quota service's
  * per-cluster refresh (one list per kind per cluster), notebooks holding
  * idle GPUs from the idle detection (one cycle per 30 s across overviews),
@@ -181,7 +181,7 @@ export class OverviewService {
   /** Each model's last verdict, by entity ref, and when it was reached. */
   private readonly verdicts = new Map<
     string,
-    { health: ModelHealthResponse; at: number }
+    { health: ModelVerdict; at: number }
   >();
   /** Models waiting for an evaluation, and whether a batch of them runs. */
   private readonly queued = new Map<string, Entity>();
@@ -436,8 +436,8 @@ export class OverviewService {
    * Each model's verdict as last reached, refreshed in the background once
    * older than {@link VERDICT_REFRESH_MS}: the models due are evaluated in
    * one batch at a time across all overviews, through the health service
-   * and its cache (`getHealthMany`: one Prometheus query per panel for the
-   * whole batch). Models never evaluated are waited for up to
+   * and its cache (`getHealthMany`: one Prometheus instant query per panel
+   * for the whole batch, and no chart series). Models never evaluated are waited for up to
    * {@link FIRST_WAIT_MS}; after that they show as not evaluated yet.
    */
   private async health(models: Entity[]) {
@@ -469,7 +469,7 @@ export class OverviewService {
         verdict: 'unknown',
         reason: 'not evaluated yet: being checked now',
         alerts: [],
-      } as unknown as ModelHealthResponse;
+      } as unknown as ModelVerdict;
     });
     return { results, problems, evaluating };
   }
@@ -533,7 +533,7 @@ export class OverviewService {
                 verdict: 'unknown',
                 reason: (err as Error).message,
                 alerts: [],
-              } as unknown as ModelHealthResponse),
+              } as unknown as ModelVerdict),
           )
           .then(health => {
             this.verdicts.delete(ref);
