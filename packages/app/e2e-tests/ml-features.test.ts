@@ -5,7 +5,7 @@
  * JupyterHub notebook's spawn. Each waits for the demo's data, never for time;
  * the screenshots are the README's (docs/images/).
  */
-import { expect, test } from '@playwright/test';
+import { BrowserContext, expect, Locator, Page, test } from '@playwright/test';
 import { card, open, settled, shot, shotOf } from './helpers';
 
 test('Experiment runs: compare two runs of the LoRA search', async ({
@@ -142,6 +142,48 @@ test('GPU quotas: a pending workload’s place in line and why', async ({
   await shotOf(pending, 'gpu-quotas-pending');
 });
 
+/**
+ * Follows an "Open" link of a JupyterHub notebook to JupyterLab's own page
+ * (the demo's JupyterHub signs anyone in as guest) and closes it.
+ */
+async function seeJupyterLab(
+  context: BrowserContext,
+  link: Locator,
+  name: string,
+) {
+  const [lab] = await Promise.all([context.waitForEvent('page'), link.click()]);
+  const login = lab.locator('#username_input');
+  const labShell = lab.locator('#jp-main-dock-panel');
+  await expect(login.or(labShell).first()).toBeVisible({ timeout: 90_000 });
+  if (await login.isVisible()) {
+    await login.fill('guest');
+    await lab.locator('#password_input').fill('demo');
+    await lab.locator('#login_submit').click();
+  }
+  await expect(labShell).toBeVisible({ timeout: 90_000 });
+  expect(lab.url()).toContain(`/user/guest/${name}/lab`);
+  await lab.close();
+}
+
+/** Stops a JupyterHub notebook on My notebooks, then deletes it. */
+async function stopAndDelete(page: Page, name: string) {
+  await page.getByRole('button', { name: `Stop ${name}` }).click();
+  // The list shows "stopping on JupyterHub" until JupyterHub has stopped the
+  // server; the page does not poll, so refresh it until the row says so.
+  const start = page.getByRole('button', { name: `Start ${name}` });
+  await expect(async () => {
+    await page.getByRole('button', { name: 'Refresh', exact: true }).click();
+    await expect(start).toBeVisible({ timeout: 3_000 });
+  }).toPass({ timeout: 90_000 });
+  await page.getByRole('button', { name: `Delete ${name}` }).click();
+  const confirm = page.getByRole('dialog');
+  await expect(confirm).toContainText(`Delete notebook ${name}?`);
+  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+  await expect(
+    page.getByRole('button', { name: `Delete ${name}` }),
+  ).toHaveCount(0, { timeout: 60_000 });
+}
+
 test('JupyterHub notebook: progress, JupyterLab, stopped, deleted', async ({
   page,
   context,
@@ -169,38 +211,44 @@ test('JupyterHub notebook: progress, JupyterLab, stopped, deleted', async ({
   await expect(openLab).toBeVisible({ timeout: 90_000 });
   await expect(dialog).toContainText(`${name} is running.`);
   await shotOf(dialog, 'notebook-ready');
-
-  const [lab] = await Promise.all([
-    context.waitForEvent('page'),
-    openLab.click(),
-  ]);
-  // The demo's JupyterHub signs anyone in (DummyAuthenticator) as guest.
-  const login = lab.locator('#username_input');
-  const labShell = lab.locator('#jp-main-dock-panel');
-  await expect(login.or(labShell).first()).toBeVisible({ timeout: 90_000 });
-  if (await login.isVisible()) {
-    await login.fill('guest');
-    await lab.locator('#password_input').fill('demo');
-    await lab.locator('#login_submit').click();
-  }
-  await expect(labShell).toBeVisible({ timeout: 90_000 });
-  expect(lab.url()).toContain(`/user/guest/${name}/lab`);
-  await lab.close();
+  await seeJupyterLab(context, openLab, name);
 
   await dialog.getByRole('button', { name: 'Close' }).click();
-  await page.getByRole('button', { name: `Stop ${name}` }).click();
-  // The list shows "stopping on JupyterHub" until JupyterHub has stopped the
-  // server; the page does not poll, so refresh it until the row says so.
-  const start = page.getByRole('button', { name: `Start ${name}` });
-  await expect(async () => {
-    await page.getByRole('button', { name: 'Refresh', exact: true }).click();
-    await expect(start).toBeVisible({ timeout: 3_000 });
-  }).toPass({ timeout: 90_000 });
-  await page.getByRole('button', { name: `Delete ${name}` }).click();
-  const confirm = page.getByRole('dialog');
-  await expect(confirm).toContainText(`Delete notebook ${name}?`);
-  await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
+  await stopAndDelete(page, name);
+});
+
+test('JupyterHub notebook from the template: the run logs the spawn, JupyterLab opens', async ({
+  page,
+  context,
+}) => {
+  const name = `e2e-tpl-${Date.now().toString(36)}`;
+  await open(page, '/create/templates/default/gpu-notebook');
+  await page.getByLabel('Name').first().fill(name);
+  await page.getByRole('button', { name: 'Next' }).click();
+  const option = page.locator('option', {
+    hasText: 'fraud-lab on gpu-cluster-b',
+  });
+  await expect(option).toHaveCount(1);
+  await page
+    .locator('select')
+    .first()
+    .selectOption({ label: (await option.textContent())! });
+  await page.getByRole('button', { name: 'Review' }).click();
+  await page.getByRole('button', { name: 'Create' }).click();
+
+  // The run ends when JupyterHub says the server is ready; its log holds
+  // JupyterHub's progress messages with their percent.
+  const openNotebook = page.getByRole('link', { name: 'Open notebook' });
+  await expect(openNotebook).toBeVisible({ timeout: 120_000 });
+  await expect(page.locator('article')).toContainText('(jupyterhub)');
+  // The log panel opens by itself once the run has ended.
   await expect(
-    page.getByRole('button', { name: `Delete ${name}` }),
-  ).toHaveCount(0, { timeout: 60_000 });
+    page.getByText(`100% Server ready at /user/guest/${name}/`),
+  ).toBeVisible();
+  await expect(page.getByText(/info: 0% Server requested/)).toBeVisible();
+  await shot(page, 'notebook-template-jupyterhub');
+  await seeJupyterLab(context, openNotebook, name);
+
+  await open(page, '/ml/notebooks');
+  await stopAndDelete(page, name);
 });
