@@ -457,6 +457,61 @@ describeIfBinary(serverBinaries.registry)('rollout of a Deployment', () => {
     expect(snapshot()).toEqual(before);
   });
 
+  it('two canaries of one place at once: one runs, the other is refused, nothing half-rolled-out', async () => {
+    expect(
+      (
+        await deploy({
+          name: 'fraud-race',
+          version: 'v1',
+          gpus: 0,
+          minReplicas: 4,
+          maxReplicas: 4,
+        })
+      ).status,
+    ).toBe(201);
+    const asks = [
+      { version: 'v2', percent: 25 },
+      { version: 'v3', percent: 50 },
+    ];
+    const responses = await Promise.all(
+      asks.map(a => rollout({ action: 'canary', name: 'fraud-race', ...a })),
+    );
+    const statuses = responses.map(r => r.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    const won = asks[responses.findIndex(r => r.status === 200)];
+    const lost = responses.find(r => r.status === 409)!;
+    expect(lost.body.error.message).toMatch(
+      /^a canary \(fraud-race-canary\) was started on Deployment fraud\/fraud-race on plain at the same time; promote it or roll it back first/,
+    );
+    // One canary, the winner's, and the stable's replicas split once by it.
+    const canaries = plain
+      .list('apps/v1', 'Deployment', 'fraud')
+      .filter((d: any) => d.metadata.name.startsWith('fraud-race'));
+    expect(canaries.map((d: any) => d.metadata.name).sort()).toEqual([
+      'fraud-race',
+      'fraud-race-canary',
+    ]);
+    const canary = deployment('fraud-race-canary');
+    expect(canary.metadata.annotations['mlplatform.io/model-version']).toBe(
+      won.version,
+    );
+    const split = canarySplit(4, won.percent);
+    expect(canary.spec.replicas).toBe(split.canary);
+    expect(deployment('fraud-race').spec.replicas).toBe(split.stable);
+    const outcomes = (
+      await auditStore.list({ actor: OWNER, action: 'ml.model.rollout' })
+    )
+      .slice(0, 2)
+      .map(e => e.outcome)
+      .sort();
+    expect(outcomes).toEqual(['failed', 'succeeded']);
+
+    expect(
+      (await rollout({ action: 'rollback', name: 'fraud-race' })).status,
+    ).toBe(200);
+    expect(deployment('fraud-race').spec.replicas).toBe(4);
+  });
+
   it("a canary's GPUs are checked and held like a deploy's: beyond the quota 409 with the numbers, nothing applied", async () => {
     // 2 GPUs × 2 replicas: 4 of the 6 free are held for it
     expect(

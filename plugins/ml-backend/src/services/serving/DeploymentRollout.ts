@@ -1,4 +1,8 @@
-import { InputError, ServiceUnavailableError } from '@backstage/errors';
+import {
+  ConflictError,
+  InputError,
+  ServiceUnavailableError,
+} from '@backstage/errors';
 import {
   ANNOTATION_SERVING_STABLE_VERSION,
   ANNOTATION_SERVING_VERSION,
@@ -225,12 +229,22 @@ export class DeploymentRollout {
         gpuResource: gpus.resource,
       },
       async () => {
-        await client.request(
-          'POST',
-          `/apis/apps/v1/namespaces/${namespace}/deployments`,
-          { verb: 'create', resource: RESOURCE, object },
-          { body },
-        );
+        await client
+          .request(
+            'POST',
+            `/apis/apps/v1/namespaces/${namespace}/deployments`,
+            { verb: 'create', resource: RESOURCE, object },
+            { body },
+          )
+          .catch(e => {
+            // Another canary of this place was started since it was read.
+            if (e instanceof KubeApiError && e.status === 409) {
+              throw new ConflictError(
+                `a canary (${manifest.metadata.name}) was started on ${where} at the same time; promote it or roll it back first (${e.message})`,
+              );
+            }
+            throw e;
+          });
         try {
           await this.patch(cluster, stable, {
             spec: { replicas: split.stable },
