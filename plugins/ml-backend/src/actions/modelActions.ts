@@ -137,12 +137,7 @@ export function registerModelActions(options: {
         entityParams(input.model, 'model'),
         credentials,
       );
-      const {
-        series: _series,
-        stepSeconds: _step,
-        ...health
-      } = await healthService.getHealth(entity, window);
-      return { output: health };
+      return { output: await healthService.getVerdict(entity, window) };
     },
   });
 

@@ -171,6 +171,16 @@ export class ModelHealthService {
   }
 
   /**
+   * The health of one Model without its chart series (the MCP tool, a
+   * serving revision's verdict): `getHealthMany` of that one entity, so
+   * judging it costs instant queries only and no range query is made for
+   * charts nobody draws.
+   */
+  getVerdict(entity: Entity, window: HealthWindow): Promise<ModelVerdict> {
+    return this.getHealthMany([entity], window)[0];
+  }
+
+  /**
    * The verdicts of many Models at once (the overview), one promise per
    * entity in order, each settling with the answer of `getHealth` of that
    * entity without its chart series: the same verdict, from the same cache,

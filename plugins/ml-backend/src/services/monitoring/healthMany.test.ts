@@ -337,6 +337,22 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       expect(proxy.count('/api/v1/query')).toBeGreaterThan(0);
     });
 
+    it('judges one model without its series (MCP tool, serving revisions): instant queries only, the verdict of its page', async () => {
+      const window = parseHealthWindow('1h');
+      const first = fleet[0];
+      const health = service(proxy.url);
+      proxy.requests.length = 0;
+      const verdict = await health.getVerdict(first, window);
+      expect(proxy.count('/api/v1/query_range')).toBe(0);
+      expect(proxy.count('/api/v1/query')).toBe(panelsOf([first]));
+      expect(verdict).not.toHaveProperty('series');
+      expect(verdict.verdict).toBe(DEMO_MODELS[0].objectivesVerdict);
+      const page = await service(prom.url).getHealth(first, window);
+      expect(verdictEssence({ status: 'fulfilled', value: verdict })).toEqual(
+        verdictEssence({ status: 'fulfilled', value: page }),
+      );
+    });
+
     it('tells every model of the batch that Prometheus did not answer', async () => {
       const health = service(proxy.url);
       proxy.shut(true);

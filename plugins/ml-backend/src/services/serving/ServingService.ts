@@ -248,7 +248,7 @@ export class ServingService {
     const narrowed = (s: string) => `${s}, revision_name="${revision}"`;
     const alertSelector = annotations[ANNOTATION_ALERT_SELECTOR];
     try {
-      const h = await health.getHealth(
+      const h = await health.getVerdict(
         {
           ...entity,
           metadata: {
