@@ -88,12 +88,13 @@ describeIfBinary([
 
   /** One JSON-RPC request to the MCP endpoint, as an MCP client sends it. */
   async function mcp(user: string, method: string, params?: object) {
+    const id = ++rpcId;
     const res = await request(backend.server)
       .post('/api/mcp-actions/v1')
       .set(as(user))
       .set('Accept', 'application/json, text/event-stream')
       .set('Content-Type', 'application/json')
-      .send({ jsonrpc: '2.0', id: ++rpcId, method, params });
+      .send({ jsonrpc: '2.0', id, method, params });
     expect(res.status).toBe(200);
     // Streamable HTTP answers with one SSE `message` event.
     const data = res.text
@@ -101,7 +102,7 @@ describeIfBinary([
       .filter(l => l.startsWith('data: '))
       .map(l => JSON.parse(l.slice(6)));
     expect(data).toHaveLength(1);
-    expect(data[0].id).toBe(rpcId);
+    expect(data[0].id).toBe(id);
     return data[0];
   }
 
@@ -640,6 +641,47 @@ describeIfBinary([
         'user:default/eve is not a member of group:default/fraud-team, which owns namespace fraud on gpu-cluster-a',
       );
       expect(created('nb-eve')).toBeUndefined();
+    });
+
+    it('concurrent MCP creations never promise more than free + borrowable GPUs; the losers are told why', async () => {
+      const quota = await call(ADA, 'ml.get-gpu-quota', {
+        cluster: 'gpu-cluster-a',
+        namespace: 'fraud',
+      });
+      const [gpu] = quota.structuredContent.quotas[0].resources;
+      const available = gpu.free + gpu.borrowable;
+      const names = Array.from(
+        { length: available + 3 },
+        (_, i) => `nb-race-${i}`,
+      );
+      const answers = await Promise.all(
+        names.map(name =>
+          call(ADA, 'ml.create-notebook', notebook(name)).then(r =>
+            r.isError ? r.content[0].text : 'created',
+          ),
+        ),
+      );
+      const won = names.filter((_, i) => answers[i] === 'created');
+      const lost = answers.filter(x => x !== 'created');
+      // Every GPU the quota had free is promised (to the winners and to the
+      // notebooks of earlier tests still being created), none beyond.
+      expect(won.length).toBeGreaterThan(0);
+      expect(won.length).toBeLessThanOrEqual(available);
+      expect(lost).toHaveLength(names.length - won.length);
+      for (const a of lost) {
+        expect(a).toBe(
+          `ConflictError: asked for 1 nvidia.com/gpu in fraud on gpu-cluster-a; 0 free, 0 borrowable; ${available} promised to notebooks being created or started`,
+        );
+      }
+      for (const name of names) {
+        expect(created(name) !== undefined).toBe(won.includes(name));
+      }
+      for (const name of won) {
+        const gone = await request(backend.server)
+          .delete(`/api/ml/notebooks/gpu-cluster-a/fraud/${name}`)
+          .set(as(ADA));
+        expect(gone.status).toBe(204);
+      }
     });
 
     it('refuses bad input with the zod error and creates nothing', async () => {
