@@ -15,6 +15,26 @@ const hasLineage = (entity: Entity) =>
   isModelLike(entity) || isDatasetEntity(entity) || isPipelineEntity(entity);
 
 /**
+ * The code of every card a Model page shows, asked at once by whichever of
+ * them loads first. The entity page calls its cards' loaders in rounds (on
+ * the production build: the overview and lineage first, then health,
+ * versions and serving, then runs and logs), and each round's chunks were
+ * fetched only when it came, ~450 ms of chunk waterfall before the first ML
+ * request. Webpack keeps each import's promise, so every card's own import
+ * below then resolves at once. Only loaders of Model(-like) cards ask it.
+ */
+const modelPageCode = () =>
+  Promise.all([
+    import('./components/EntityCards'),
+    import('./components/Health'),
+    import('./components/Versions'),
+    import('./components/Serving'),
+    import('./components/pipelines'),
+    import('./components/experiments'),
+    import('./components/Logs'),
+  ]);
+
+/**
  * Overview card on Model pages and Red Hat Developer Hub model-like entities.
  *
  * @public
@@ -24,8 +44,7 @@ export const modelOverviewEntityCard = EntityCardBlueprint.make({
   params: {
     type: 'info',
     filter: isModelLike,
-    loader: () =>
-      import('./components/EntityCards').then(m => <m.ModelOverviewCard />),
+    loader: () => modelPageCode().then(([m]) => <m.ModelOverviewCard />),
   },
 });
 
@@ -127,8 +146,7 @@ export const modelCardEntityCard = EntityCardBlueprint.make({
   name: 'model-card',
   params: {
     filter: isModelLike,
-    loader: () =>
-      import('./components/EntityCards').then(m => <m.ModelCardSection />),
+    loader: () => modelPageCode().then(([m]) => <m.ModelCardSection />),
   },
 });
 
@@ -142,8 +160,7 @@ export const modelHealthEntityCard = EntityCardBlueprint.make({
   name: 'model-health',
   params: {
     filter: isModelEntity,
-    loader: () =>
-      import('./components/Health').then(m => <m.ModelHealthCard />),
+    loader: () => modelPageCode().then(([, m]) => <m.ModelHealthCard />),
   },
 });
 
@@ -156,8 +173,7 @@ export const modelAlertsEntityCard = EntityCardBlueprint.make({
   name: 'model-alerts',
   params: {
     filter: isModelEntity,
-    loader: () =>
-      import('./components/Health').then(m => <m.ModelAlertsCard />),
+    loader: () => modelPageCode().then(([, m]) => <m.ModelAlertsCard />),
   },
 });
 
@@ -171,8 +187,7 @@ export const modelVersionsEntityCard = EntityCardBlueprint.make({
   name: 'model-versions',
   params: {
     filter: isModelEntity,
-    loader: () =>
-      import('./components/Versions').then(m => <m.ModelVersionsCard />),
+    loader: () => modelPageCode().then(([, , m]) => <m.ModelVersionsCard />),
   },
 });
 
@@ -187,8 +202,7 @@ export const modelServingEntityCard = EntityCardBlueprint.make({
   name: 'model-serving',
   params: {
     filter: isModelEntity,
-    loader: () =>
-      import('./components/Serving').then(m => <m.ModelServingCard />),
+    loader: () => modelPageCode().then(([, , , m]) => <m.ModelServingCard />),
   },
 });
 
@@ -218,7 +232,7 @@ export const modelLatestRunEntityCard = EntityCardBlueprint.make({
   params: {
     filter: isModelWithPipeline,
     loader: () =>
-      import('./components/pipelines').then(m => <m.LatestTrainingRunCard />),
+      modelPageCode().then(([, , , , m]) => <m.LatestTrainingRunCard />),
   },
 });
 
