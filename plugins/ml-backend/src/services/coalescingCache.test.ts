@@ -42,31 +42,6 @@ describe('CoalescingCache', () => {
     expect(await c).toBe('two');
   });
 
-  it('refreshes ahead only a fresh result about to expire, answering it until the load settles', async () => {
-    const cache = new CoalescingCache<string>({ ttlMs: 100, maxEntries: 10 });
-    const { load, calls } = loader<string>();
-    const refresh = jest.fn(load);
-    expect(cache.refreshAhead('k', 50, refresh)).toBe(false); // nothing held
-    const first = cache.get('k', load);
-    expect(cache.refreshAhead('k', 50, refresh)).toBe(false); // loading
-    calls[0].resolve('one');
-    await first;
-    now += 40; // expires in 60 ms
-    expect(cache.refreshAhead('k', 50, refresh)).toBe(false);
-    now += 20; // expires in 40 ms
-    expect(cache.refreshAhead('k', 50, refresh)).toBe(true);
-    expect(refresh).toHaveBeenCalledWith('one');
-    expect(cache.refreshAhead('k', 50, refresh)).toBe(false); // loading
-    expect(await cache.get('k', load)).toBe('one');
-    calls[1].resolve('two');
-    await new Promise(resolve => setImmediate(resolve));
-    now += 90; // the refreshed result lives a TTL from its load
-    expect(await cache.get('k', load)).toBe('two');
-    expect(calls).toHaveLength(2);
-    now += 200; // expired past the stale window: not refreshed ahead
-    expect(cache.refreshAhead('k', 50, refresh)).toBe(false);
-  });
-
   it('never keeps a failure', async () => {
     const cache = new CoalescingCache<string>({ ttlMs: 100, maxEntries: 10 });
     const { load, calls } = loader<string>();

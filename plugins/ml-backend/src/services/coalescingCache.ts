@@ -83,33 +83,6 @@ export class CoalescingCache<T> {
     return this.load(key, entry, load);
   }
 
-  /**
-   * Refresh-ahead: when `key` holds a fresh result that expires within
-   * `withinMs` and nothing loads it, starts its load now (given the result,
-   * as a stale refresh is) and returns true; otherwise does nothing. Callers
-   * keep being answered the current result until the load settles. Lets a
-   * batch refresh take along the keys about to fall due, so keys loaded a
-   * little apart come due together afterwards.
-   */
-  refreshAhead(
-    key: string,
-    withinMs: number,
-    load: (current?: T) => Promise<T>,
-  ): boolean {
-    const entry = this.entries.get(key);
-    const now = Date.now();
-    if (
-      !entry?.value ||
-      entry.pending ||
-      now >= entry.expiresAt ||
-      entry.expiresAt - now > withinMs
-    ) {
-      return false;
-    }
-    this.load(key, entry, load);
-    return true;
-  }
-
   /** Forgets `key`, e.g. after a write, so the next call loads afresh. */
   delete(key: string): void {
     this.entries.delete(key);

@@ -110,7 +110,6 @@ interface HealthEntry {
  */
 export class ModelHealthService {
   private readonly cache: CoalescingCache<HealthEntry>;
-  private readonly ttlMs: number;
   private evaluations = 0;
   private charts = 0;
 
@@ -134,7 +133,6 @@ export class ModelHealthService {
     private readonly profiles: MetricsProfiles,
   ) {
     const ttlMs = options.cacheTtlMs ?? 10000;
-    this.ttlMs = ttlMs;
     this.cache = new CoalescingCache({
       ttlMs,
       staleMs: ttlMs,
@@ -201,40 +199,19 @@ export class ModelHealthService {
       charted: boolean;
       resolve: (answer: Promise<HealthEntry>) => void;
     }> = [];
-    const queue = (model: ModelConfig, stale?: HealthEntry) =>
-      new Promise<HealthEntry>(resolve =>
-        batch.push({ model, charted: !!stale?.viewed, resolve }),
-      );
     // `lookup` reaches the cache before its first await, so every model to
     // evaluate is in `batch` once the map returns.
     const answers = entities.map(entity =>
-      this.lookup(entity, window, queue).then(entry => entry.verdict),
+      this.lookup(
+        entity,
+        window,
+        (model, stale) =>
+          new Promise(resolve =>
+            batch.push({ model, charted: !!stale?.viewed, resolve }),
+          ),
+      ).then(entry => entry.verdict),
     );
     if (batch.length) {
-      // Refresh-ahead: the models falling due within half a TTL join this
-      // batch, so a fleet judged a little apart (the first overview's
-      // models, a page's model) comes due together from now on and each
-      // refresh is one query per panel, not a few batches.
-      const ahead = this.ttlMs / 2;
-      for (const entity of entities) {
-        let model: ModelConfig | undefined;
-        try {
-          model = readModelConfig(
-            entity,
-            stringifyEntityRef(entity),
-            window,
-            this.profiles,
-          );
-        } catch {
-          continue; // its answer above is the error
-        }
-        const config = model;
-        if (config) {
-          this.cache.refreshAhead(configKey(config), ahead, current =>
-            queue(config, current),
-          );
-        }
-      }
       const evaluated = this.evaluateMany(batch.map(b => b.model));
       batch.forEach((b, i) =>
         b.resolve(

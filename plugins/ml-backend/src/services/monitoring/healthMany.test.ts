@@ -337,47 +337,6 @@ describeIfBinary([serverBinaries.prometheus, serverBinaries.promtool])(
       expect(proxy.count('/api/v1/query')).toBeGreaterThan(0);
     });
 
-    it('takes the models falling due within half a TTL along, so a fleet judged apart is refreshed in one batch', async () => {
-      const window = parseHealthWindow('1h');
-      const ttl = 4000;
-      const models = fleet.slice(0, DEMO_MODELS.length);
-      const sleep = (ms: number) =>
-        new Promise(resolve => setTimeout(resolve, ms));
-      // What one batch of these models costs.
-      proxy.requests.length = 0;
-      await Promise.all(service(proxy.url, ttl).getHealthMany(models, window));
-      const oneBatch = proxy.count('/api/v1/query');
-      expect(oneBatch).toBeGreaterThan(0);
-
-      // Half the models judged, the other half a quarter TTL later.
-      const health = service(proxy.url, ttl);
-      const half = Math.ceil(models.length / 2);
-      const t0 = Date.now();
-      await Promise.all(health.getHealthMany(models.slice(0, half), window));
-      await sleep(ttl / 4);
-      await Promise.all(health.getHealthMany(models.slice(half), window));
-      // The first half is due, the second half falls due within half a TTL.
-      await sleep(t0 + ttl + 100 - Date.now());
-      proxy.requests.length = 0;
-      const stale = await Promise.all(health.getHealthMany(models, window));
-      let fresh = stale;
-      for (
-        let i = 0;
-        i < 200 && fresh.some((r, k) => r.checkedAt === stale[k].checkedAt);
-        i++
-      ) {
-        await sleep(20);
-        fresh = await Promise.all(health.getHealthMany(models, window));
-      }
-      // Every model refreshed, in one batch: one query per panel.
-      expect(fresh.every((r, k) => r.checkedAt !== stale[k].checkedAt)).toBe(
-        true,
-      );
-      expect(new Set(fresh.map(r => r.checkedAt)).size).toBe(1);
-      expect(proxy.count('/api/v1/query')).toBe(oneBatch);
-      expect(proxy.count('/api/v1/query_range')).toBe(0);
-    });
-
     it('judges one model without its series (MCP tool, serving revisions): instant queries only, the verdict of its page', async () => {
       const window = parseHealthWindow('1h');
       const first = fleet[0];
