@@ -358,6 +358,87 @@ describe('GET /overview', () => {
     expect(again.status).toBe(304);
   });
 
+  it('refreshes verdicts judged apart in one batch: those past half their age go with the due ones', async () => {
+    let now = NOW;
+    jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const batches: string[][] = [];
+      let answerRanker: () => void = () => undefined;
+      const overview = OverviewService.create({
+        catalog: catalogServiceMock({ entities }),
+        healthService: {
+          getHealthMany: (es: Entity[]) => {
+            const refs = es.map(e => `model:default/${e.metadata.name}`);
+            batches.push(refs);
+            return refs.map(async ref => {
+              // the first time, ranker's verdict comes 10 s after the others
+              if (ref === 'model:default/ranker' && batches.length === 1) {
+                await new Promise<void>(resolve => {
+                  answerRanker = resolve;
+                });
+              }
+              return {
+                entityRef: ref,
+                window: '1h',
+                alerts: [],
+                ...HEALTH[ref],
+              };
+            });
+          },
+        } as any,
+        pipelineRuns: { listRuns: async () => ({ runs: [] }) } as any,
+        quotaService: { getQuotas: async () => QUOTAS } as any,
+        idleNotebooks: {
+          snapshot: async () => ({
+            status: 'no-prometheus' as const,
+            message: 'ml.prometheus is not configured',
+            threshold: 5,
+            afterSeconds: 3600,
+            checkedAt: new Date(NOW).toISOString(),
+            items: [],
+            namespaces: [],
+          }),
+        },
+        datasetFacts: { lastVerdict: () => undefined },
+        logger: mockServices.logger.mock(),
+      });
+      const as = (user: string) =>
+        overview.getOverview(
+          mockCredentials.user(`user:default/${user}`),
+          Date.now(),
+        );
+      const models = (o: { models: { items: Array<{ entityRef: string }> } }) =>
+        o.models.items.map(m => m.entityRef).sort();
+      const first = as('a');
+      await new Promise(resolve => setImmediate(resolve));
+      now += 10_000;
+      answerRanker();
+      await first;
+      expect(batches).toHaveLength(1);
+
+      // 31 s after the first verdicts: three are due, ranker's is 21 s old
+      now = NOW + 31_000;
+      expect(models(await as('b'))).toHaveLength(4);
+      await new Promise(resolve => setImmediate(resolve));
+      expect(batches).toHaveLength(2);
+      expect(batches[1].sort()).toEqual(models(await as('b')));
+
+      // from then on they fall due together: one batch per refresh
+      now = NOW + 62_000;
+      await as('c');
+      await new Promise(resolve => setImmediate(resolve));
+      expect(batches).toHaveLength(3);
+      expect(batches[2]).toHaveLength(4);
+      // none due: nothing asked
+      now = NOW + 70_000;
+      await as('d');
+      await new Promise(resolve => setImmediate(resolve));
+      expect(batches).toHaveLength(3);
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   it('refuses a caller without credentials', async () => {
     const res = await request(await app())
       .get('/overview')

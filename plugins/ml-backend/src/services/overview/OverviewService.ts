@@ -188,6 +188,7 @@ export class OverviewService {
   private readonly waiting = new Map<string, Promise<void>>();
   private readonly done = new Map<string, () => void>();
   private running = false;
+  private pumpQueued = false;
   private lastQuotas?: Awaited<ReturnType<QuotaService['getQuotas']>>;
 
   private readonly idleCache = new CoalescingCache<IdleSnapshot>({
@@ -444,11 +445,24 @@ export class OverviewService {
     const problems: Array<{ source: string; error: string }> = [];
     const now = Date.now();
     const firsts: Promise<void>[] = [];
-    for (const e of models) {
-      const ref = stringifyEntityRef(e);
+    const refs = models.map(e => stringifyEntityRef(e));
+    let due = false;
+    refs.forEach((ref, i) => {
       const known = this.verdicts.get(ref);
-      if (!known) firsts.push(this.evaluate(ref, e));
-      else if (now - known.at > VERDICT_REFRESH_MS) this.evaluate(ref, e);
+      if (!known) firsts.push(this.evaluate(ref, models[i]));
+      else if (now - known.at > VERDICT_REFRESH_MS) due = true;
+    });
+    if (due || firsts.length) {
+      // The verdicts past half their age go with the due ones: models judged
+      // a little apart (a slow first batch, a model added later) then come
+      // due together, and a refresh is one query per panel for the fleet
+      // rather than a few batches in a row.
+      refs.forEach((ref, i) => {
+        const known = this.verdicts.get(ref);
+        if (known && now - known.at > VERDICT_REFRESH_MS / 2) {
+          this.evaluate(ref, models[i]);
+        }
+      });
     }
     if (firsts.length) {
       let timer: NodeJS.Timeout | undefined;
@@ -508,7 +522,15 @@ export class OverviewService {
       waiting = new Promise<void>(resolve => this.done.set(ref, resolve));
       this.waiting.set(ref, waiting);
       this.queued.set(ref, entity);
-      this.pump();
+      // after the caller has queued all it has: one batch, not the first
+      // model alone and then the rest
+      if (!this.pumpQueued) {
+        this.pumpQueued = true;
+        queueMicrotask(() => {
+          this.pumpQueued = false;
+          this.pump();
+        });
+      }
     }
     return waiting;
   }
