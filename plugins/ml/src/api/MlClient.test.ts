@@ -49,6 +49,34 @@ describe('MlClient', () => {
     });
   });
 
+  it("shares a Model's health request in flight, and asks again once it is answered", async () => {
+    let requests = 0;
+    server.use(
+      http.get(
+        'http://backstage.test/api/ml/models/default/fraud-detector/health',
+        ({ request }) => {
+          requests += 1;
+          return HttpResponse.json({
+            entityRef: 'model:default/fraud-detector',
+            window: new URL(request.url).searchParams.get('window'),
+            verdict: 'healthy',
+          });
+        },
+      ),
+    );
+    const ref = { namespace: 'default', name: 'fraud-detector' };
+    const [a, b, other] = await Promise.all([
+      client.getModelHealth(ref, '1h'),
+      client.getModelHealth(ref, '1h'),
+      client.getModelHealth(ref, '24h'),
+    ]);
+    expect(a).toBe(b);
+    expect(other.window).toBe('24h');
+    expect(requests).toBe(2);
+    await client.getModelHealth(ref, '1h');
+    expect(requests).toBe(3);
+  });
+
   it('turns a backend error into a ResponseError carrying its message', async () => {
     server.use(
       http.get('http://backstage.test/api/ml/health', () =>

@@ -65,6 +65,15 @@ import {
  */
 export class MlClient implements MlApi {
   private readonly client: MlApiClient;
+  /**
+   * Health requests in flight, shared: a Model page's Health and Alerts
+   * cards ask the same answer as they mount, and the later one otherwise
+   * waited on a second round trip.
+   */
+  private readonly healthInFlight = new Map<
+    string,
+    Promise<ModelHealthResponse>
+  >();
 
   constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
     this.client = new MlApiClient(options);
@@ -144,7 +153,15 @@ export class MlClient implements MlApi {
     ref: ModelRef,
     window: string = '1h',
   ): Promise<ModelHealthResponse> {
-    return this.client.getModelHealth(ref, { window });
+    const key = JSON.stringify([ref.namespace, ref.name, window]);
+    let answer = this.healthInFlight.get(key);
+    if (!answer) {
+      answer = this.client
+        .getModelHealth(ref, { window })
+        .finally(() => this.healthInFlight.delete(key));
+      this.healthInFlight.set(key, answer);
+    }
+    return answer;
   }
 
   getModelVersions(ref: ModelRef): Promise<ModelVersionsResponse> {
