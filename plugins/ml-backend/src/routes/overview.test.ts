@@ -162,13 +162,38 @@ const QUOTAS: GpuQuotasResponse = {
   ],
 };
 
+/** The overview over `entities`, with these services and the rest fixed. */
+function overviewOf(services: {
+  healthService: unknown;
+  pipelineRuns: unknown;
+}): OverviewService {
+  return OverviewService.create({
+    catalog: catalogServiceMock({ entities }),
+    healthService: services.healthService as any,
+    pipelineRuns: services.pipelineRuns as any,
+    quotaService: { getQuotas: async () => QUOTAS } as any,
+    idleNotebooks: {
+      snapshot: async () => ({
+        status: 'no-prometheus' as const,
+        message: 'ml.prometheus is not configured',
+        threshold: 5,
+        afterSeconds: 3600,
+        checkedAt: new Date(NOW).toISOString(),
+        items: [],
+        namespaces: [],
+      }),
+    },
+    datasetFacts: { lastVerdict: () => undefined },
+    logger: mockServices.logger.mock(),
+  });
+}
+
 describe('GET /overview', () => {
   const healthCalls: string[] = [];
   const runsCalls: string[] = [];
 
   async function app() {
-    const overview = OverviewService.create({
-      catalog: catalogServiceMock({ entities }),
+    const overview = overviewOf({
       healthService: {
         getHealthMany: (es: Entity[]) =>
           es.map(async e => {
@@ -179,7 +204,7 @@ describe('GET /overview', () => {
             }
             return { entityRef: ref, window: '1h', ...HEALTH[ref] };
           }),
-      } as any,
+      },
       pipelineRuns: {
         async listRuns({ pipelineRef }: { pipelineRef: string }) {
           runsCalls.push(pipelineRef);
@@ -188,21 +213,7 @@ describe('GET /overview', () => {
           }
           return { pipelineRef, runs: RUNS[pipelineRef] ?? [] };
         },
-      } as any,
-      quotaService: { getQuotas: async () => QUOTAS } as any,
-      idleNotebooks: {
-        snapshot: async () => ({
-          status: 'no-prometheus' as const,
-          message: 'ml.prometheus is not configured',
-          threshold: 5,
-          afterSeconds: 3600,
-          checkedAt: new Date(NOW).toISOString(),
-          items: [],
-          namespaces: [],
-        }),
       },
-      datasetFacts: { lastVerdict: () => undefined },
-      logger: mockServices.logger.mock(),
     });
     // the route asks for "now"; the test pins it
     const original = overview.getOverview.bind(overview);
@@ -364,8 +375,7 @@ describe('GET /overview', () => {
     try {
       const batches: string[][] = [];
       let answerRanker: () => void = () => undefined;
-      const overview = OverviewService.create({
-        catalog: catalogServiceMock({ entities }),
+      const overview = overviewOf({
         healthService: {
           getHealthMany: (es: Entity[]) => {
             const refs = es.map(e => `model:default/${e.metadata.name}`);
@@ -385,22 +395,8 @@ describe('GET /overview', () => {
               };
             });
           },
-        } as any,
-        pipelineRuns: { listRuns: async () => ({ runs: [] }) } as any,
-        quotaService: { getQuotas: async () => QUOTAS } as any,
-        idleNotebooks: {
-          snapshot: async () => ({
-            status: 'no-prometheus' as const,
-            message: 'ml.prometheus is not configured',
-            threshold: 5,
-            afterSeconds: 3600,
-            checkedAt: new Date(NOW).toISOString(),
-            items: [],
-            namespaces: [],
-          }),
         },
-        datasetFacts: { lastVerdict: () => undefined },
-        logger: mockServices.logger.mock(),
+        pipelineRuns: { listRuns: async () => ({ runs: [] }) },
       });
       const as = (user: string) =>
         overview.getOverview(
