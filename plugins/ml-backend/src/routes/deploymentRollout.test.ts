@@ -11,10 +11,7 @@ import {
   mockServices,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   KubeApiServer,
@@ -31,16 +28,11 @@ import {
 } from '@mlplatform/test-services';
 import { modelDeploymentRequestSchema } from '@mlplatform/plugin-ml-common';
 import express from 'express';
+import { sampleTeamPolicy } from '../__testUtils__/samplePolicy';
 import request from 'supertest';
 import { gpuPod, ns } from '../__testUtils__/kubeSeeds';
 import { AuditStore } from '../database/AuditStore';
 import { GpuReservationStore } from '../database/GpuReservationStore';
-import {
-  createMlPermissionConditionalDecision,
-  mlIsOwningTeamMember,
-  mlPermissionRules,
-} from '../permissions';
-import { loadGpuQuotaResource } from '../permissions/register';
 import { MlAuditor } from '../services/audit/MlAuditor';
 import { ModelHealthService } from '../services/monitoring/ModelHealthService';
 import { PrometheusClient } from '../services/monitoring/PrometheusClient';
@@ -156,44 +148,8 @@ describeIfBinary(serverBinaries.registry)('rollout of a Deployment', () => {
         logger: mockServices.logger.mock(),
       }),
       // The sample policy's decisions (members of the owning team: of the
-      // Model for a rollout, of the namespace for a deploy), evaluated with
-      // the ML rules as the permission backend would.
-      permissions: mockServices.permissions.mock({
-        authorize: async (requests: any, { credentials }: any) => {
-          const [{ permission, resourceRef }] = requests;
-          const model = resourceRef.startsWith('model:');
-          const resource = model
-            ? await catalog.getEntityByRef(resourceRef, { credentials })
-            : await loadGpuQuotaResource(quotas, resourceRef);
-          const decision = createMlPermissionConditionalDecision(
-            permission,
-            mlIsOwningTeamMember(
-              permission,
-              claimsOf(credentials.principal.userEntityRef),
-            ),
-          );
-          const rules = model
-            ? mlPermissionRules.model
-            : mlPermissionRules.gpuQuota;
-          return [
-            {
-              result: createConditionAuthorizer(Object.values(rules) as any)(
-                decision,
-                resource,
-              )
-                ? AuthorizeResult.ALLOW
-                : AuthorizeResult.DENY,
-            },
-          ];
-        },
-      }),
-      userInfo: mockServices.userInfo.mock({
-        getUserInfo: async (credentials: BackstageCredentials) => {
-          const user = (credentials.principal as { userEntityRef: string })
-            .userEntityRef;
-          return { userEntityRef: user, ownershipEntityRefs: claimsOf(user) };
-        },
-      }),
+      // Model for a rollout, of the namespace for a deploy).
+      ...sampleTeamPolicy({ claimsOf, catalog, quotas }),
       audit: MlAuditor.create({ auditStore }),
     });
     const router = await createServingRouter({

@@ -10,10 +10,7 @@ import {
   mockServices,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   KubeApiServer,
@@ -26,16 +23,11 @@ import {
   startRegistry,
 } from '@mlplatform/test-services';
 import express from 'express';
+import { sampleTeamPolicy } from '../__testUtils__/samplePolicy';
 import request from 'supertest';
 import { gpuPod, ns } from '../__testUtils__/kubeSeeds';
 import { AuditStore } from '../database/AuditStore';
 import { GpuReservationStore } from '../database/GpuReservationStore';
-import {
-  createMlPermissionConditionalDecision,
-  mlIsOwningTeamMember,
-  mlPermissionRules,
-} from '../permissions';
-import { loadGpuQuotaResource } from '../permissions/register';
 import { MlAuditor } from '../services/audit/MlAuditor';
 import { ClusterService } from '../services/kubernetes/ClusterService';
 import { QuotaService } from '../services/kubernetes/QuotaService';
@@ -149,37 +141,8 @@ describeIfBinary(serverBinaries.registry)('model deployments', () => {
         logger: mockServices.logger.mock(),
       }),
       // The sample policy's decision (members of the namespace's owning
-      // team), evaluated with the ML rule on the namespace as read from the
-      // cluster, as the permission backend would.
-      permissions: mockServices.permissions.mock({
-        authorize: async (requests: any, { credentials }: any) => {
-          const [{ permission, resourceRef }] = requests;
-          const resource = await loadGpuQuotaResource(quotas, resourceRef);
-          const decision = createMlPermissionConditionalDecision(
-            permission,
-            mlIsOwningTeamMember(
-              permission,
-              claimsOf(credentials.principal.userEntityRef),
-            ),
-          );
-          return [
-            {
-              result: createConditionAuthorizer(
-                Object.values(mlPermissionRules.gpuQuota),
-              )(decision, resource)
-                ? AuthorizeResult.ALLOW
-                : AuthorizeResult.DENY,
-            },
-          ];
-        },
-      }),
-      userInfo: mockServices.userInfo.mock({
-        getUserInfo: async (credentials: BackstageCredentials) => {
-          const user = (credentials.principal as { userEntityRef: string })
-            .userEntityRef;
-          return { userEntityRef: user, ownershipEntityRefs: claimsOf(user) };
-        },
-      }),
+      // team), on the namespace as read from the cluster.
+      ...sampleTeamPolicy({ claimsOf, quotas }),
       audit: MlAuditor.create({ auditStore }),
     });
     const router = await createServingRouter({

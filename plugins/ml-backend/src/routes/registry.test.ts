@@ -4,10 +4,7 @@ import {
   mockServices,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import {
   describeIfBinary,
   RegistryHandle,
@@ -15,14 +12,10 @@ import {
   startRegistry,
 } from '@mlplatform/test-services';
 import express from 'express';
+import { sampleTeamPolicy } from '../__testUtils__/samplePolicy';
 import request from 'supertest';
 import { pushModel } from '@mlplatform/plugin-ml-oci';
 import { AuditStore } from '../database/AuditStore';
-import {
-  createMlPermissionConditionalDecision,
-  mlIsOwningTeamMember,
-  mlPermissionRules,
-} from '../permissions';
 import { RegistryService } from '../services/registry/RegistryService';
 import { createRegistryRouter } from './registry';
 
@@ -96,45 +89,13 @@ describeIfBinary(serverBinaries.registry)('registry routes', () => {
         logger: mockServices.logger.mock(),
       }),
       auditStore,
-      // The sample policy's decision (members of the owning team), evaluated
-      // with the ML rule as the permission backend would.
-      permissions: mockServices.permissions.mock({
-        authorize: async (requests: any, { credentials }: any) => {
-          const [{ permission, resourceRef }] = requests;
-          const entity = await catalog.getEntityByRef(resourceRef, {
-            credentials,
-          });
-          const claims =
-            credentials.principal.userEntityRef === OWNER
-              ? [OWNER, 'group:default/fraud-team']
-              : [credentials.principal.userEntityRef];
-          const decision = createMlPermissionConditionalDecision(
-            permission,
-            mlIsOwningTeamMember(permission, claims),
-          );
-          return [
-            {
-              result:
-                allow &&
-                createConditionAuthorizer(
-                  Object.values(mlPermissionRules.model),
-                )(decision, entity)
-                  ? AuthorizeResult.ALLOW
-                  : AuthorizeResult.DENY,
-            },
-          ];
-        },
-      }),
-      userInfo: mockServices.userInfo.mock({
-        getUserInfo: async (credentials: BackstageCredentials) => {
-          const user = (credentials.principal as { userEntityRef: string })
-            .userEntityRef;
-          return {
-            userEntityRef: user,
-            ownershipEntityRefs:
-              user === OWNER ? [user, 'group:default/fraud-team'] : [user],
-          };
-        },
+      // The sample policy's decision (members of the owning team); `allow`
+      // false stands for a policy that refuses everything.
+      ...sampleTeamPolicy({
+        claimsOf: user =>
+          user === OWNER ? [user, 'group:default/fraud-team'] : [user],
+        catalog,
+        allow: () => allow,
       }),
       logger: mockServices.logger.mock(),
       auditor,

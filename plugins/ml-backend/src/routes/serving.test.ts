@@ -9,10 +9,7 @@ import {
   mockServices,
   TestDatabases,
 } from '@backstage/backend-test-utils';
-import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { createConditionAuthorizer } from '@backstage/plugin-permission-node';
 import { pushModel } from '@mlplatform/plugin-ml-oci';
 import {
   KubeApiServer,
@@ -47,14 +44,10 @@ import {
 import fs from 'node:fs';
 import path from 'node:path';
 import express from 'express';
+import { sampleTeamPolicy } from '../__testUtils__/samplePolicy';
 import request from 'supertest';
 import { AuditStore } from '../database/AuditStore';
 import { GpuReservationStore } from '../database/GpuReservationStore';
-import {
-  createMlPermissionConditionalDecision,
-  mlIsOwningTeamMember,
-  mlPermissionRules,
-} from '../permissions';
 import { MlAuditor } from '../services/audit/MlAuditor';
 import { ModelHealthService } from '../services/monitoring/ModelHealthService';
 import { AlertmanagerClient } from '../services/monitoring/AlertmanagerClient';
@@ -244,39 +237,8 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
         registries: [{ name: 'local', type: 'oci', url: registry.url }],
         logger: mockServices.logger.mock(),
       }),
-      // The sample policy's decision (members of the owning team), evaluated
-      // with the ML rule as the permission backend would.
-      permissions: mockServices.permissions.mock({
-        authorize: async (requests: any, { credentials }: any) => {
-          const [{ permission, resourceRef }] = requests;
-          const entity = await catalog.getEntityByRef(resourceRef, {
-            credentials,
-          });
-          const decision = createMlPermissionConditionalDecision(
-            permission,
-            mlIsOwningTeamMember(
-              permission,
-              claimsOf(credentials.principal.userEntityRef),
-            ),
-          );
-          return [
-            {
-              result: createConditionAuthorizer(
-                Object.values(mlPermissionRules.model),
-              )(decision, entity)
-                ? AuthorizeResult.ALLOW
-                : AuthorizeResult.DENY,
-            },
-          ];
-        },
-      }),
-      userInfo: mockServices.userInfo.mock({
-        getUserInfo: async (credentials: BackstageCredentials) => {
-          const user = (credentials.principal as { userEntityRef: string })
-            .userEntityRef;
-          return { userEntityRef: user, ownershipEntityRefs: claimsOf(user) };
-        },
-      }),
+      // The sample policy's decision (members of the owning team).
+      ...sampleTeamPolicy({ claimsOf, catalog }),
       audit: MlAuditor.create({ auditStore }),
     });
     const router = await createServingRouter({
