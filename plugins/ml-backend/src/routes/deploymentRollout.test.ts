@@ -29,6 +29,7 @@ import {
 import { modelDeploymentRequestSchema } from '@mlplatform/plugin-ml-common';
 import express from 'express';
 import { sampleTeamPolicy } from '../__testUtils__/samplePolicy';
+import { mlStores, registryModel } from '../__testUtils__/servingSeeds';
 import request from 'supertest';
 import { gpuPod, ns } from '../__testUtils__/kubeSeeds';
 import { AuditStore } from '../database/AuditStore';
@@ -110,31 +111,11 @@ describeIfBinary(serverBinaries.registry)('rollout of a Deployment', () => {
     });
     const quotas = new QuotaService(clusters);
     const knex = await databases.init('SQLITE_3');
-    auditStore = await AuditStore.create({
-      database: { getClient: async () => knex, migrations: { skip: false } },
-    });
-    const reservations = await GpuReservationStore.create({
-      database: { getClient: async () => knex, migrations: { skip: false } },
-    });
+    const stores = await mlStores(knex);
+    auditStore = stores.auditStore;
+    const reservations = stores.reservations;
     const catalog = catalogServiceMock({
-      entities: [
-        {
-          apiVersion: 'mlplatform.io/v1alpha1',
-          kind: 'Model',
-          metadata: {
-            name: 'fraud-detector',
-            namespace: 'default',
-            annotations: {
-              'mlplatform.io/registry-ref': `oci://${registry.host}/models/fraud-detector`,
-            },
-          },
-          spec: {
-            type: 'classifier',
-            lifecycle: 'production',
-            owner: 'fraud-team',
-          },
-        },
-      ],
+      entities: [registryModel(registry.host)],
     });
     const claimsOf = (user: string) =>
       user === OWNER ? [OWNER, 'group:default/fraud-team'] : [user];

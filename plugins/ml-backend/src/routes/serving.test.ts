@@ -45,6 +45,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express from 'express';
 import { sampleTeamPolicy } from '../__testUtils__/samplePolicy';
+import { mlStores, registryModel } from '../__testUtils__/servingSeeds';
 import request from 'supertest';
 import { AuditStore } from '../database/AuditStore';
 import { GpuReservationStore } from '../database/GpuReservationStore';
@@ -191,30 +192,12 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
       },
     });
     const knex = await databases.init('SQLITE_3');
-    auditStore = await AuditStore.create({
-      database: { getClient: async () => knex, migrations: { skip: false } },
-    });
-    const reservations = await GpuReservationStore.create({
-      database: { getClient: async () => knex, migrations: { skip: false } },
-    });
+    const stores = await mlStores(knex);
+    auditStore = stores.auditStore;
+    const reservations = stores.reservations;
     const catalog = catalogServiceMock({
       entities: [
-        {
-          apiVersion: 'mlplatform.io/v1alpha1',
-          kind: 'Model',
-          metadata: {
-            name: 'fraud-detector',
-            namespace: 'default',
-            annotations: {
-              'mlplatform.io/registry-ref': `oci://${registry.host}/models/fraud-detector`,
-            },
-          },
-          spec: {
-            type: 'classifier',
-            lifecycle: 'production',
-            owner: 'fraud-team',
-          },
-        },
+        registryModel(registry.host),
         {
           apiVersion: 'mlplatform.io/v1alpha1',
           kind: 'Model',
