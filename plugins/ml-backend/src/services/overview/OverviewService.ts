@@ -435,8 +435,9 @@ export class OverviewService {
 
   /**
    * Each model's verdict as last reached, refreshed in the background once
-   * older than {@link VERDICT_REFRESH_MS}: the models due are evaluated in
-   * one batch at a time across all overviews, through the health service
+   * older than {@link VERDICT_REFRESH_MS} (with it, every verdict past half
+   * that age, so the fleet falls due together): the models due are
+   * evaluated in one batch at a time across all overviews, through the health service
    * and its cache (`getHealthMany`: one Prometheus instant query per panel
    * for the whole batch, and no chart series). Models never evaluated are waited for up to
    * {@link FIRST_WAIT_MS}; after that they show as not evaluated yet.
