@@ -23,8 +23,8 @@ const hasLineage = (entity: Entity) =>
  * request. Webpack keeps each import's promise, so every card's own import
  * below then resolves at once. Only loaders of Model(-like) cards ask it.
  */
-const modelPageCode = () =>
-  Promise.all([
+const modelPageCode = async () => {
+  const [cards, health, versions, serving, pipelines] = await Promise.all([
     import('./components/EntityCards'),
     import('./components/Health'),
     import('./components/Versions'),
@@ -33,6 +33,8 @@ const modelPageCode = () =>
     import('./components/experiments'),
     import('./components/Logs'),
   ]);
+  return { cards, health, versions, serving, pipelines };
+};
 
 /**
  * Overview card on Model pages and Red Hat Developer Hub model-like entities.
@@ -44,7 +46,8 @@ export const modelOverviewEntityCard = EntityCardBlueprint.make({
   params: {
     type: 'info',
     filter: isModelLike,
-    loader: () => modelPageCode().then(([m]) => <m.ModelOverviewCard />),
+    loader: () =>
+      modelPageCode().then(({ cards }) => <cards.ModelOverviewCard />),
   },
 });
 
@@ -146,7 +149,8 @@ export const modelCardEntityCard = EntityCardBlueprint.make({
   name: 'model-card',
   params: {
     filter: isModelLike,
-    loader: () => modelPageCode().then(([m]) => <m.ModelCardSection />),
+    loader: () =>
+      modelPageCode().then(({ cards }) => <cards.ModelCardSection />),
   },
 });
 
@@ -160,7 +164,8 @@ export const modelHealthEntityCard = EntityCardBlueprint.make({
   name: 'model-health',
   params: {
     filter: isModelEntity,
-    loader: () => modelPageCode().then(([, m]) => <m.ModelHealthCard />),
+    loader: () =>
+      modelPageCode().then(({ health }) => <health.ModelHealthCard />),
   },
 });
 
@@ -173,7 +178,8 @@ export const modelAlertsEntityCard = EntityCardBlueprint.make({
   name: 'model-alerts',
   params: {
     filter: isModelEntity,
-    loader: () => modelPageCode().then(([, m]) => <m.ModelAlertsCard />),
+    loader: () =>
+      modelPageCode().then(({ health }) => <health.ModelAlertsCard />),
   },
 });
 
@@ -187,7 +193,8 @@ export const modelVersionsEntityCard = EntityCardBlueprint.make({
   name: 'model-versions',
   params: {
     filter: isModelEntity,
-    loader: () => modelPageCode().then(([, , m]) => <m.ModelVersionsCard />),
+    loader: () =>
+      modelPageCode().then(({ versions }) => <versions.ModelVersionsCard />),
   },
 });
 
@@ -202,7 +209,8 @@ export const modelServingEntityCard = EntityCardBlueprint.make({
   name: 'model-serving',
   params: {
     filter: isModelEntity,
-    loader: () => modelPageCode().then(([, , , m]) => <m.ModelServingCard />),
+    loader: () =>
+      modelPageCode().then(({ serving }) => <serving.ModelServingCard />),
   },
 });
 
@@ -232,7 +240,9 @@ export const modelLatestRunEntityCard = EntityCardBlueprint.make({
   params: {
     filter: isModelWithPipeline,
     loader: () =>
-      modelPageCode().then(([, , , , m]) => <m.LatestTrainingRunCard />),
+      modelPageCode().then(({ pipelines }) => (
+        <pipelines.LatestTrainingRunCard />
+      )),
   },
 });
 

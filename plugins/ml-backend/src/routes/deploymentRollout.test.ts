@@ -154,6 +154,19 @@ describeIfBinary(serverBinaries.registry)('rollout of a Deployment', () => {
       .post('/models/default/fraud-detector/deployments')
       .set(as(OWNER))
       .send({ cluster: 'plain', namespace: 'fraud', ...body });
+  /** Deploys v1 of the Model as Deployment `name`: 4 replicas, no GPU. */
+  const deployCpu = async (name: string) =>
+    expect(
+      (
+        await deploy({
+          name,
+          version: 'v1',
+          gpus: 0,
+          minReplicas: 4,
+          maxReplicas: 4,
+        })
+      ).status,
+    ).toBe(201);
   const rollout = (body: object, user = OWNER) =>
     request(app)
       .post('/models/default/fraud-detector/rollout')
@@ -196,17 +209,7 @@ describeIfBinary(serverBinaries.registry)('rollout of a Deployment', () => {
   });
 
   it('canary of v3 at 25 %: a second Deployment behind the same Service; the card shows the split; promote leaves one Deployment at v3', async () => {
-    expect(
-      (
-        await deploy({
-          name: 'fraud-cpu',
-          version: 'v1',
-          gpus: 0,
-          minReplicas: 4,
-          maxReplicas: 4,
-        })
-      ).status,
-    ).toBe(201);
+    await deployCpu('fraud-cpu');
     const stableTemplate = deployment('fraud-cpu').spec.template;
 
     const res = await rollout({
@@ -395,17 +398,7 @@ describeIfBinary(serverBinaries.registry)('rollout of a Deployment', () => {
   });
 
   it('two canaries of one place at once: one runs, the other is refused, nothing half-rolled-out', async () => {
-    expect(
-      (
-        await deploy({
-          name: 'fraud-race',
-          version: 'v1',
-          gpus: 0,
-          minReplicas: 4,
-          maxReplicas: 4,
-        })
-      ).status,
-    ).toBe(201);
+    await deployCpu('fraud-race');
     const asks = [
       { version: 'v2', percent: 25 },
       { version: 'v3', percent: 50 },

@@ -14,6 +14,7 @@ import {
 } from '@mlplatform/plugin-ml-common';
 import { ClusterService } from '../kubernetes/ClusterService';
 import { KubeApiError } from '../kubernetes/KubeClient';
+import { toBackstageError } from '../kubernetes/NotebookObjects';
 import { requireModelVersion } from '../modelEntities';
 import { RegistryService } from '../registry/RegistryService';
 import { DeploymentService } from './DeploymentService';
@@ -238,9 +239,10 @@ export class DeploymentRollout {
           )
           .catch(e => {
             // Another canary of this place was started since it was read.
-            if (e instanceof KubeApiError && e.status === 409) {
+            const error = toBackstageError(e);
+            if (error instanceof ConflictError) {
               throw new ConflictError(
-                `a canary (${manifest.metadata.name}) was started on ${where} at the same time; promote it or roll it back first (${e.message})`,
+                `a canary (${manifest.metadata.name}) was started on ${where} at the same time; promote it or roll it back first (${error.message})`,
               );
             }
             throw e;
