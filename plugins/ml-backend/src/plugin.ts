@@ -33,6 +33,7 @@ import {
 } from './services/IntegrationStatusService';
 import { ClusterService } from './services/kubernetes/ClusterService';
 import { QuotaService } from './services/kubernetes/QuotaService';
+import { promisedOn } from './services/kubernetes/GpuReservations';
 import { scheduleAbandonedCreationsSweep } from './services/kubernetes/AbandonedCreations';
 import { NotebookStore } from './database/NotebookStore';
 import { GpuReservationStore } from './database/GpuReservationStore';
@@ -185,7 +186,12 @@ export const mlPlugin = createBackendPlugin({
           logger,
         });
         lifecycle.addShutdownHook(() => clusters.close());
-        const quotaService = new QuotaService(clusters, logger);
+        // GPUs promised to notebooks and model deployments, shared with the
+        // other replicas; GET /quotas shows them.
+        const gpuReservations = await GpuReservationStore.create({ database });
+        const quotaService = new QuotaService(clusters, logger, cluster =>
+          promisedOn({ clusters, reservations: gpuReservations }, cluster),
+        );
         registerMlPermissions({
           permissionsRegistry,
           quotas: quotaService,
@@ -193,9 +199,6 @@ export const mlPlugin = createBackendPlugin({
           auth,
         });
         const notebookStore = await NotebookStore.create({ database });
-        // GPUs promised to notebooks and model deployments, shared with the
-        // other replicas.
-        const gpuReservations = await GpuReservationStore.create({ database });
         // Namespaces ml.jupyterhub serves get JupyterHub named servers.
         const notebookService = createNotebookService(
           {

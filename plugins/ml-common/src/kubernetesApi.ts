@@ -34,10 +34,16 @@ export interface GpuResourceQuota {
   used: number;
   /** Kueue quota reservation (admitted or reserved workloads). */
   reserved?: number;
-  /** `max(0, hard - used)`. */
+  /** `max(0, hard - used)`, less what is `promised`. */
   free: number;
-  /** GPUs that can be borrowed from the cohort now (0 when none). */
+  /** GPUs that can be borrowed from the cohort now (0 when none), less what is promised in the cohort beyond free. */
   borrowable: number;
+  /**
+   * GPUs promised to notebooks and model deployments being created or
+   * started through the portal, which the cluster's figures do not include
+   * yet (`used` does not count them); absent when none.
+   */
+  promised?: number;
   /** Kueue borrowing limit; absent means unlimited within the cohort. */
   borrowingLimit?: number;
 }

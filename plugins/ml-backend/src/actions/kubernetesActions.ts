@@ -37,7 +37,8 @@ export function registerKubernetesActions(options: {
     description: [
       "Shows the GPU quotas of the ML platform's Kubernetes clusters: per cluster, namespace and owning team,",
       "each quota's GPUs per resource (nvidia.com/gpu or a MIG slice like nvidia.com/mig-1g.10gb) and Kueue flavor:",
-      '`hard` (the quota), `used`, `free` (hard - used) and `borrowable` (what its Kueue cohort can lend now).',
+      '`hard` (the quota), `used`, `free` (hard - used) and `borrowable` (what its Kueue cohort can lend now),',
+      'both less `promised` (GPUs promised to notebooks and deployments being created that the cluster does not count yet).',
       'A new workload can get at most free + borrowable of one flavor. Each quota also lists its pending workloads.',
       'Filter by cluster, namespace or team (e.g. fraud-team); with no filter every quota is returned.',
       'Clusters that did not answer are listed with available=false and the error.',
@@ -73,6 +74,7 @@ export function registerKubernetesActions(options: {
           free: z.number(),
           borrowable: z.number(),
           borrowingLimit: z.number().optional(),
+          promised: z.number().optional(),
         });
         const pending = z.object({
           kind: z.enum(['Workload', 'Pod']),
@@ -173,6 +175,7 @@ export function registerKubernetesActions(options: {
           free: z.number(),
           borrowable: z.number(),
           borrowingLimit: z.number().optional(),
+          promised: z.number().optional(),
         });
         return z.object({
           cluster: z.string(),

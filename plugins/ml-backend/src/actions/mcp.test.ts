@@ -649,7 +649,10 @@ describeIfBinary([
         namespace: 'fraud',
       });
       const [gpu] = quota.structuredContent.quotas[0].resources;
+      // Free and borrowable less what the notebooks of earlier tests still
+      // being created hold (shown as promised).
       const available = gpu.free + gpu.borrowable;
+      const promisedBefore = gpu.promised ?? 0;
       const names = Array.from(
         { length: available + 3 },
         (_, i) => `nb-race-${i}`,
@@ -670,9 +673,23 @@ describeIfBinary([
       expect(lost).toHaveLength(names.length - won.length);
       for (const a of lost) {
         expect(a).toBe(
-          `ConflictError: asked for 1 nvidia.com/gpu in fraud on gpu-cluster-a; 0 free, 0 borrowable; ${available} promised to notebooks being created or started`,
+          `ConflictError: asked for 1 nvidia.com/gpu in fraud on gpu-cluster-a; 0 free, 0 borrowable; ${
+            won.length + promisedBefore
+          } promised to notebooks being created or started`,
         );
       }
+      // The quota tool now shows them promised, none left free.
+      const after = await call(ADA, 'ml.get-gpu-quota', {
+        cluster: 'gpu-cluster-a',
+        namespace: 'fraud',
+      });
+      expect(after.structuredContent.quotas[0].resources[0]).toEqual(
+        expect.objectContaining({
+          free: 0,
+          borrowable: 0,
+          promised: won.length + promisedBefore,
+        }),
+      );
       for (const name of names) {
         expect(created(name) !== undefined).toBe(won.includes(name));
       }

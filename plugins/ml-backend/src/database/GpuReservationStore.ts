@@ -60,6 +60,20 @@ function fromRow(r: ReservationRow): GpuReservation {
   };
 }
 
+/** A cluster's reservations that have not expired at `now`, oldest first. */
+async function countingOn(
+  db: Knex,
+  cluster: string,
+  now: number,
+): Promise<GpuReservation[]> {
+  return (
+    await db<ReservationRow>(TABLE)
+      .where({ cluster })
+      .andWhere('expires_at', '>', now)
+      .orderBy('id')
+  ).map(fromRow);
+}
+
 /** What may be done while a cluster's reservations are locked. @internal */
 export interface GpuReservationLock {
   /**
@@ -187,6 +201,15 @@ export class GpuReservationStore {
     return Number(changed) === 1;
   }
 
+  /**
+   * A cluster's reservations that count at `now`, read without its lock and
+   * without dropping the expired ones: for showing what is promised, never
+   * for spending GPUs (that is {@link GpuReservationLock.live}).
+   */
+  async counting(cluster: string, now: number): Promise<GpuReservation[]> {
+    return countingOn(this.db, cluster, now);
+  }
+
   /** Every row, expired or not (for tests and support). */
   async all(): Promise<GpuReservation[]> {
     return (await this.db<ReservationRow>(TABLE).orderBy('id')).map(fromRow);
@@ -204,12 +227,7 @@ export class GpuReservationStore {
               .orWhereNot({ holder_kind: 'notebook' }),
           )
           .delete();
-        return (
-          await tx<ReservationRow>(TABLE)
-            .where({ cluster })
-            .andWhere('expires_at', '>', now)
-            .orderBy('id')
-        ).map(fromRow);
+        return countingOn(tx, cluster, now);
       },
       add: async reservation => {
         const [row] = await tx<ReservationRow>(TABLE)

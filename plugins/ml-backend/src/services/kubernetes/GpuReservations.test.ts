@@ -43,10 +43,10 @@ const held = (
 });
 
 const figures = (quotas: NamespaceGpuQuota[], namespace: string) => {
-  const { used, free, borrowable } = quotas.find(
+  const { used, free, borrowable, promised } = quotas.find(
     q => q.namespace === namespace,
   )!.resources[0];
-  return { used, free, borrowable };
+  return { used, free, borrowable, promised };
 };
 
 describe('withReservations', () => {
@@ -56,16 +56,18 @@ describe('withReservations', () => {
     expect(
       figures(withReservations(quotas, [held('fraud', 1)]), 'fraud'),
     ).toEqual({
-      used: 7,
+      used: 6,
       free: 1,
       borrowable: 4,
+      promised: 1,
     });
     expect(
       figures(withReservations(quotas, [held('fraud', 5)]), 'fraud'),
     ).toEqual({
-      used: 11,
+      used: 6,
       free: 0,
       borrowable: 1,
+      promised: 5,
     });
   });
 

@@ -9,7 +9,7 @@ import {
   GpuReservationStore,
 } from '../../database/GpuReservationStore';
 import { ClusterService } from './ClusterService';
-import { ClusterQuotas, QuotaService } from './QuotaService';
+import type { ClusterQuotas, QuotaService } from './QuotaService';
 import { KubeObject } from './quotas';
 
 /** How long reservations count without their cluster counting them. @internal */
@@ -74,9 +74,10 @@ const sameResource = (
 
 /**
  * The quotas of a cluster as a new request may spend them: each reservation
- * the cluster does not count yet is used in its namespace (taken from free,
- * then from borrowable), and taken from what the rest of its Kueue cohort
- * may borrow (it may be lent from there).
+ * the cluster does not count yet is `promised` in its namespace (taken from
+ * free, then from borrowable; `used` stays what the cluster says), and taken
+ * from what the rest of its Kueue cohort may borrow (it may be lent from
+ * there). What `GET /quotas` shows and what the fit check spends.
  *
  * @internal
  */
@@ -113,7 +114,7 @@ export function withReservations(
       if (own === 0 && cohortMates === 0) return r;
       return {
         ...r,
-        used: r.used + own,
+        ...(own ? { promised: own } : {}),
         free: Math.max(0, r.free - own),
         borrowable: Math.max(
           0,
@@ -172,7 +173,11 @@ export class GpuReservations {
         const live = await lock.live(now);
         let pending: GpuReservation[];
         try {
-          pending = await this.notCountedByCluster(cluster, live);
+          pending = await notCountedByCluster(
+            this.deps.clusters,
+            cluster,
+            live,
+          );
         } catch (e) {
           throw new ServiceUnavailableError(unavailable((e as Error).message));
         }
@@ -244,38 +249,6 @@ export class GpuReservations {
   }
 
   /**
-   * The live reservations as far as the cluster's figures do not include
-   * them yet. Of a ResourceQuota's, the GPUs of its holder's pods (not
-   * gated, not finished) are left out: quota admission charged them to
-   * `status.used` when the pods were created, so the figures read after
-   * this include them. One whose pods carry all its GPUs is left out whole.
-   */
-  private async notCountedByCluster(
-    cluster: string,
-    live: GpuReservation[],
-  ): Promise<GpuReservation[]> {
-    const onQuota = live.filter(h => !h.flavor);
-    const namespaces = [...new Set(onQuota.map(h => h.namespace))];
-    const pods = new Map(
-      await Promise.all(
-        namespaces.map(async ns => {
-          const list = await this.deps.clusters.list(
-            cluster,
-            `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
-            'pods',
-          );
-          return [ns, (list.items ?? []).filter(isCharged)] as const;
-        }),
-      ),
-    );
-    return live.flatMap(h => {
-      if (h.flavor) return [h];
-      const charged = chargedGpus(h, pods.get(h.namespace) ?? []);
-      return charged >= h.gpus ? [] : [{ ...h, gpus: h.gpus - charged }];
-    });
-  }
-
-  /**
    * The cluster's quotas from a refresh that started at or after `since`:
    * a refresh already under way (shared by concurrent callers) may have
    * read the quotas before a pod we saw was charged.
@@ -295,6 +268,53 @@ export class GpuReservations {
     );
     return snapshot;
   }
+}
+
+/**
+ * The live reservations as far as the cluster's figures do not include
+ * them yet. Of a ResourceQuota's, the GPUs of its holder's pods (not
+ * gated, not finished) are left out: quota admission charged them to
+ * `status.used` when the pods were created, so the figures read after
+ * this include them. One whose pods carry all its GPUs is left out whole.
+ */
+async function notCountedByCluster(
+  clusters: ClusterService,
+  cluster: string,
+  live: GpuReservation[],
+): Promise<GpuReservation[]> {
+  const onQuota = live.filter(h => !h.flavor);
+  const namespaces = [...new Set(onQuota.map(h => h.namespace))];
+  const pods = new Map(
+    await Promise.all(
+      namespaces.map(async ns => {
+        const list = await clusters.list(
+          cluster,
+          `/api/v1/namespaces/${encodeURIComponent(ns)}/pods`,
+          'pods',
+        );
+        return [ns, (list.items ?? []).filter(isCharged)] as const;
+      }),
+    ),
+  );
+  return live.flatMap(h => {
+    if (h.flavor) return [h];
+    const charged = chargedGpus(h, pods.get(h.namespace) ?? []);
+    return charged >= h.gpus ? [] : [{ ...h, gpus: h.gpus - charged }];
+  });
+}
+
+/**
+ * What `GET /quotas` shows as promised on a cluster: its counting
+ * reservations (read without the lock) the cluster's figures do not include.
+ *
+ * @internal
+ */
+export async function promisedOn(
+  deps: { clusters: ClusterService; reservations: GpuReservationStore },
+  cluster: string,
+): Promise<GpuReservation[]> {
+  const live = await deps.reservations.counting(cluster, Date.now());
+  return live.length ? notCountedByCluster(deps.clusters, cluster, live) : [];
 }
 
 /**

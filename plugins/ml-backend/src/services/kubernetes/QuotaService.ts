@@ -5,7 +5,9 @@ import {
   NamespaceGpuQuota,
   ParsedGpuQuotasQuery,
 } from '@mlplatform/plugin-ml-common';
+import { GpuReservation } from '../../database/GpuReservationStore';
 import { ClusterService, KUEUE_GROUP } from './ClusterService';
+import { withReservations } from './GpuReservations';
 import {
   ClusterSnapshot,
   KubeObject,
@@ -47,17 +49,29 @@ export class QuotaService {
   >();
   private readonly inFlight = new Map<string, Promise<ClusterQuotas>>();
 
+  /**
+   * @param promised - a cluster's GPUs promised to notebooks and deployments
+   *   being created that its figures do not include yet (`promisedOn`);
+   *   `getQuotas` shows them and takes them from free and borrowable.
+   */
   constructor(
     private readonly clusters: ClusterService,
     private readonly logger?: LoggerService,
+    private readonly promised?: (cluster: string) => Promise<GpuReservation[]>,
   ) {}
 
-  /** Quotas of all (or one) clusters, filtered by namespace and team. */
+  /**
+   * Quotas of all (or one) clusters, filtered by namespace and team, less
+   * the GPUs promised to creations in flight (read fresh on every call; the
+   * cluster's figures come from the cache).
+   */
   async getQuotas(filter: QuotaFilter = {}): Promise<GpuQuotasResponse> {
     const names = filter.cluster
       ? [this.clusters.get(filter.cluster).config.name]
       : this.clusters.names();
-    const results = await Promise.all(names.map(n => this.clusterQuotas(n)));
+    const results = await Promise.all(
+      names.map(async n => this.withPromised(await this.clusterQuotas(n))),
+    );
     return {
       clusters: results.map(r => r.availability),
       quotas: results
@@ -91,6 +105,29 @@ export class QuotaService {
     );
     this.inFlight.set(cluster, refresh);
     return refresh;
+  }
+
+  private async withPromised(result: ClusterQuotas): Promise<ClusterQuotas> {
+    const cluster = result.availability.name;
+    if (!this.promised || !result.availability.available) return result;
+    let held: GpuReservation[];
+    try {
+      held = await this.promised(cluster);
+    } catch (e) {
+      const note = `GPUs promised to notebooks and deployments being created could not be counted: ${
+        (e as Error).message
+      }`;
+      return {
+        ...result,
+        availability: {
+          ...result.availability,
+          notes: [...(result.availability.notes ?? []), note],
+        },
+      };
+    }
+    return held.length
+      ? { ...result, quotas: withReservations(result.quotas, held) }
+      : result;
   }
 
   /** Drops a cluster's cached quotas, e.g. after creating a notebook there. */

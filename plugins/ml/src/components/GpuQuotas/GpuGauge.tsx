@@ -24,6 +24,9 @@ const useStyles = makeStyles(theme => ({
   used: { background: theme.palette.primary.main },
   borrowed: { background: theme.palette.warning.main },
   reserved: { background: theme.palette.primary.light, opacity: 0.6 },
+  promised: {
+    background: `repeating-linear-gradient(-45deg, ${theme.palette.primary.light}, ${theme.palette.primary.light} 3px, transparent 3px, transparent 6px)`,
+  },
   free: { background: theme.palette.success.light },
   borrowable: {
     background: `repeating-linear-gradient(45deg, ${theme.palette.success.light}, ${theme.palette.success.light} 3px, transparent 3px, transparent 6px)`,
@@ -54,13 +57,14 @@ const useStyles = makeStyles(theme => ({
 
 /**
  * The numbers of one GPU resource as a sentence, e.g.
- * `5 / 8 used · 3 free · 0 borrowable`.
+ * `5 / 8 used · 1 being created · 2 free · 0 borrowable`.
  */
 export function gaugeSummary(r: GpuResourceQuota): string {
   const parts = [`${r.used} / ${r.hard} used`];
   if (r.reserved !== undefined && r.reserved !== r.used) {
     parts.push(`${r.reserved} reserved`);
   }
+  if (r.promised) parts.push(`${r.promised} being created`);
   parts.push(`${r.free} free`, `${r.borrowable} borrowable`);
   return parts.join(' · ');
 }
@@ -68,13 +72,17 @@ export function gaugeSummary(r: GpuResourceQuota): string {
 /** Widths of the bar's segments, in devices, in the order they are drawn. */
 export function gaugeSegments(r: GpuResourceQuota) {
   const taken = Math.max(r.used, r.reserved ?? r.used);
+  // Promised GPUs come out of free first, then out of borrowable (already
+  // taken from r.borrowable by the backend).
+  const promised = r.promised ?? 0;
   return {
     used: Math.min(r.used, r.hard),
     borrowed: Math.max(0, r.used - r.hard),
     reserved: Math.max(0, taken - r.used),
-    free: Math.max(0, r.hard - taken),
+    promised,
+    free: Math.max(0, r.hard - taken - promised),
     borrowable: r.borrowable,
-    scale: Math.max(r.hard, taken) + r.borrowable,
+    scale: Math.max(r.hard, taken + promised) + r.borrowable,
   };
 }
 
@@ -96,6 +104,11 @@ export function GpuGauge(props: { resource: GpuResourceQuota }) {
     ['used', 'used', seg.used],
     ['borrowed', 'used beyond the quota (borrowed)', seg.borrowed],
     ['reserved', 'reserved, not yet running', seg.reserved],
+    [
+      'promised',
+      'promised to notebooks and deployments being created',
+      seg.promised,
+    ],
     ['free', 'free', seg.free],
     ['borrowable', 'borrowable from the cohort', seg.borrowable],
   ];
@@ -167,6 +180,7 @@ export function GpuGaugeLegend() {
     [classes.used, 'used'],
     [classes.borrowed, 'used beyond quota'],
     [classes.reserved, 'reserved'],
+    [classes.promised, 'being created'],
     [classes.free, 'free'],
     [classes.borrowable, 'borrowable'],
   ];

@@ -42,16 +42,20 @@ import {
 } from '../shared/QuotaFields';
 import { SpawnProgress } from './SpawnProgress';
 
+/** `2 free, 0 borrowable`, and what others' creations in flight hold. */
+function roomText(r: GpuResourceQuota): string {
+  const promised = r.promised ? `, ${r.promised} being created` : '';
+  return `${r.free} free, ${r.borrowable} borrowable${promised}`;
+}
+
 function resourceLabel(r: GpuResourceQuota): string {
-  return `${r.resource}${r.flavor ? ` · ${r.flavor}` : ''} — ${r.free} free, ${
-    r.borrowable
-  } borrowable`;
+  return `${r.resource}${r.flavor ? ` · ${r.flavor}` : ''} — ${roomText(r)}`;
 }
 
 function quotaLabel(q: NamespaceGpuQuota): string {
   const room = q.resources
     .map(r => {
-      const numbers = `${r.free} free, ${r.borrowable} borrowable`;
+      const numbers = roomText(r);
       return q.resources.length === 1
         ? numbers
         : `${r.resource.replace(/^nvidia\.com\//, '')}: ${numbers}`;
