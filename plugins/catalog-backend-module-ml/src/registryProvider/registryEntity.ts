@@ -38,6 +38,8 @@ export function entityNameFor(
 ): string | undefined {
   let name = repository.slice(prefix.length);
   if (name.includes('/')) name = name.replaceAll('/', '-');
+  // The pattern admits no repeated separators: most names pass at once.
+  if (name.length <= 63 && NAME_PATTERN.test(name)) return name;
   if (REPEATED_SEPARATORS.test(name)) {
     name = name.replace(REPEATED_SEPARATORS_GLOBAL, '-');
   }

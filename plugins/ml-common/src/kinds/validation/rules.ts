@@ -66,14 +66,20 @@ function allowedKindsOf(field: MlReferenceField): ReadonlySet<string> {
   return kinds;
 }
 
-/** What is wrong with one reference; the path is built only for a problem. */
+/**
+ * What is wrong with one reference; the path is built only for a problem.
+ * A malformed ref is the schema's to report; when the schema passed, every
+ * ref matched its pattern and is not tested again.
+ */
 function checkReference(
   entity: Entity,
   field: MlReferenceField,
   value: unknown,
   index: number,
+  schemaValid: boolean,
 ): MlEntityValidationIssue | undefined {
-  if (typeof value !== 'string' || !entityRef.test(value)) return undefined;
+  if (typeof value !== 'string') return undefined;
+  if (!schemaValid && !entityRef.test(value)) return undefined;
   const path = () =>
     joinPath(
       field.multiple ? ['spec', field.field, index] : ['spec', field.field],
@@ -118,18 +124,29 @@ function checkReference(
   return undefined;
 }
 
-function referenceIssues(entity: Entity, kind: MlKind, spec: Spec) {
+function referenceIssues(
+  entity: Entity,
+  kind: MlKind,
+  spec: Spec,
+  schemaValid: boolean,
+) {
   const issues: MlEntityValidationIssue[] = [];
   for (const field of ML_REFERENCE_FIELDS[kind]) {
     const value = spec[field.field];
     if (value === undefined) continue;
     if (field.multiple && Array.isArray(value)) {
       for (let index = 0; index < value.length; index++) {
-        const issue = checkReference(entity, field, value[index], index);
+        const issue = checkReference(
+          entity,
+          field,
+          value[index],
+          index,
+          schemaValid,
+        );
         if (issue) issues.push(issue);
       }
     } else {
-      const issue = checkReference(entity, field, value, 0);
+      const issue = checkReference(entity, field, value, 0, schemaValid);
       if (issue) issues.push(issue);
     }
   }
@@ -238,19 +255,20 @@ export function validateMlAnnotations(
 }
 
 /**
- * The semantic rules of one ML kind, run after (and independently of) the
- * JSON schema.
+ * The semantic rules of one ML kind, run after the JSON schema whatever it
+ * found; `schemaValid` says it found nothing.
  */
 export function ruleIssues(
   entity: Entity,
   kind: MlKind,
+  schemaValid = false,
 ): MlEntityValidationIssue[] {
   const spec = entity.spec;
   const issues = validateMlAnnotations(entity);
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
     return issues;
   }
-  issues.push(...referenceIssues(entity, kind, spec));
+  issues.push(...referenceIssues(entity, kind, spec, schemaValid));
   if (kind === PIPELINE_KIND) issues.push(...pipelineIssues(spec));
   if (kind === GPU_QUOTA_KIND) issues.push(...gpuQuotaIssues(spec));
   if (kind === MODEL_KIND) issues.push(...modelIssues(entity, spec));

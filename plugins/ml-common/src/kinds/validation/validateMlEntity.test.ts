@@ -57,6 +57,41 @@ describe('validateMlEntity', () => {
     expect(validateMlEntity(valid[0])).toEqual([]);
   });
 
+  it('counts lengths in UTF-16 code units, quietly, and still checks refs by kind once the schema passed', () => {
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      // A metric name of 63 characters is the longest the schema takes.
+      const name = 'm'.repeat(63);
+      expect(validateMlEntity(model({ metrics: { [name]: 1 } }))).toEqual([]);
+      expect(
+        validateMlEntity(model({ metrics: { [`${name}x`]: 1 } })).map(
+          i => i.path,
+        ),
+      ).toEqual([`spec.metrics.${name}x`]);
+      expect(message(model({ lifecycle: '' }))).toBe(
+        'Model "fraud-detector": spec.lifecycle must not be empty',
+      );
+      // Valid for the schema (the ref pattern), wrong for the rules (kind).
+      expect(validateMlEntity(model({ owner: 'component:fraud-api' }))).toEqual(
+        [
+          {
+            path: 'spec.owner',
+            message:
+              'must refer to a Group or a User, but "component:fraud-api" refers to a Component',
+          },
+        ],
+      );
+      // A fresh ajv instance says nothing about its options.
+      jest.isolateModules(() => {
+        const fresh = require('./validateMlEntity');
+        expect(fresh.validateMlEntity(model({}))).toEqual([]);
+      });
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('reports every problem at once, each with its path', () => {
     const entity = model({
       owner: undefined,

@@ -63,7 +63,7 @@ export function validateMlEntity(entity: Entity): MlEntityValidationIssue[] {
     ML_KIND_SCHEMAS[kind],
     entity.kind === kind ? entity : { ...entity, kind },
   );
-  const rules = ruleIssues(entity, kind);
+  const rules = ruleIssues(entity, kind, errors.length === 0);
   if (!envelope.length && !errors.length) return rules;
   return [...envelope, ...issuesFromAjv(errors), ...rules];
 }
