@@ -17,6 +17,7 @@ import { LogStoreService } from '../services/logs/LogStoreService';
 import { LokiLogStore } from '../services/logs/LokiLogStore';
 import { PodLogsService } from '../services/logs/PodLogsService';
 import { registerLogActions } from './logActions';
+import { testClusters } from '../__testUtils__/testClusters';
 
 jest.setTimeout(30_000);
 
@@ -70,23 +71,7 @@ describe('ml:get-logs', () => {
         },
       ],
     });
-    clusters = ClusterService.create({
-      clusters: [
-        {
-          name: 'c1',
-          url: kube.url,
-          token: kube.token,
-          caData: kube.caData,
-          serviceAccount: false,
-          skipTLSVerify: false,
-        },
-      ],
-      settings: {
-        teamLabel: 'mlplatform.io/team',
-        refreshSeconds: 60,
-        requestTimeoutMs: 5000,
-      },
-    });
+    clusters = testClusters({ c1: kube });
     const catalog = catalogServiceMock({ entities: [MODEL as any] });
     const permissions = {
       async authorize(

@@ -30,6 +30,7 @@ import { LogStoreService } from '../services/logs/LogStoreService';
 import { LokiLogStore } from '../services/logs/LokiLogStore';
 import { PodLogsService } from '../services/logs/PodLogsService';
 import { createLogsRouter } from './logs';
+import { testClusters } from '../__testUtils__/testClusters';
 
 jest.setTimeout(30_000);
 
@@ -171,23 +172,7 @@ describe('logs routes', () => {
         },
       ],
     });
-    clusters = ClusterService.create({
-      clusters: [
-        {
-          name: 'test-cluster',
-          url: kube.url,
-          token: kube.token,
-          caData: kube.caData,
-          serviceAccount: false,
-          skipTLSVerify: false,
-        },
-      ],
-      settings: {
-        teamLabel: 'mlplatform.io/team',
-        refreshSeconds: 60,
-        requestTimeoutMs: 5000,
-      },
-    });
+    clusters = testClusters({ 'test-cluster': kube });
     const catalog = catalogServiceMock({ entities: ENTITIES as any });
     const permissions = permissionsDenying(denied);
     const logger = mockServices.logger.mock();

@@ -19,6 +19,7 @@ import { AbandonedCreations } from './AbandonedCreations';
 import { ClusterService } from './ClusterService';
 import { buildNotebookObjects, collectionPath } from './manifests';
 import { NotebookObjects } from './NotebookObjects';
+import { testClusters } from '../../__testUtils__/testClusters';
 
 jest.setTimeout(60_000);
 
@@ -38,23 +39,7 @@ describe('AbandonedCreations', () => {
       crds: [],
       seed: [ns('fraud', { 'mlplatform.io/team': 'fraud-team' })],
     });
-    clusters = ClusterService.create({
-      clusters: [
-        {
-          name: 'a',
-          url: kube.url,
-          token: kube.token,
-          caData: kube.caData,
-          serviceAccount: false,
-          skipTLSVerify: false,
-        },
-      ],
-      settings: {
-        teamLabel: 'mlplatform.io/team',
-        refreshSeconds: 60,
-        requestTimeoutMs: 5000,
-      },
-    });
+    clusters = testClusters({ a: kube });
     knex = await databases.init('SQLITE_3');
     const database = mockServices.database({ knex });
     reservations = await GpuReservationStore.create({ database });

@@ -16,6 +16,7 @@ import { clusterBSeed, gpuPod } from '../../__testUtils__/kubeSeeds';
 import { ClusterService } from './ClusterService';
 import { promisedOn } from './GpuReservations';
 import { QuotaService } from './QuotaService';
+import { testClusters } from '../../__testUtils__/testClusters';
 
 jest.setTimeout(60_000);
 
@@ -26,23 +27,7 @@ describe('QuotaService with GPUs promised to creations in flight', () => {
 
   beforeAll(async () => {
     server = await startKubeApiServer({ seed: clusterBSeed() });
-    clusters = ClusterService.create({
-      clusters: [
-        {
-          name: 'b',
-          url: server.url,
-          token: server.token,
-          caData: server.caData,
-          serviceAccount: false,
-          skipTLSVerify: false,
-        },
-      ],
-      settings: {
-        teamLabel: 'mlplatform.io/team',
-        refreshSeconds: 60,
-        requestTimeoutMs: 5000,
-      },
-    });
+    clusters = testClusters({ b: server });
   });
 
   afterAll(async () => {
@@ -58,31 +43,39 @@ describe('QuotaService with GPUs promised to creations in flight', () => {
     const quotas = new QuotaService(clusters, undefined, cluster =>
       promisedOn({ clusters, reservations }, cluster),
     );
-    const fraud = async () =>
-      (await quotas.getQuotas({ cluster: 'b', namespace: 'fraud' })).quotas[0]
+    const gpusOf = async (namespace: string) =>
+      (await quotas.getQuotas({ cluster: 'b', namespace })).quotas[0]
         .resources[0];
-    return { reservations, quotas, fraud };
+    /** GPUs promised to notebook `name` of `namespace`, as a creation does. */
+    const promise = (
+      namespace: string,
+      name: string,
+      gpus: number,
+      state: 'applying' | 'applied',
+    ) =>
+      reservations.withClusterLock('b', lock =>
+        lock.add({
+          cluster: 'b',
+          namespace,
+          resource: 'nvidia.com/gpu',
+          gpus,
+          holder: { kind: 'notebook', name },
+          state,
+          expiresAt: Date.now() + 60_000,
+        }),
+      );
+    return { quotas, fraud: () => gpusOf('fraud'), gpusOf, promise };
   }
 
   it('shows promised GPUs until the cluster counts them, never twice', async () => {
-    const { reservations, quotas, fraud } = await setup();
+    const { quotas, fraud, gpusOf, promise } = await setup();
     // 8 hard, 6 used by two pods.
     expect(await fraud()).toEqual(
       expect.objectContaining({ used: 6, free: 2, borrowable: 0 }),
     );
     expect((await fraud()).promised).toBeUndefined();
 
-    await reservations.withClusterLock('b', lock =>
-      lock.add({
-        cluster: 'b',
-        namespace: 'fraud',
-        resource: 'nvidia.com/gpu',
-        gpus: 1,
-        holder: { kind: 'notebook', name: 'nb' },
-        state: 'applied',
-        expiresAt: Date.now() + 60_000,
-      }),
-    );
+    await promise('fraud', 'nb', 1, 'applied');
     // Read fresh on every call, the cluster's figures from the cache.
     expect(await fraud()).toEqual(
       expect.objectContaining({ used: 6, free: 1, promised: 1 }),
@@ -96,22 +89,9 @@ describe('QuotaService with GPUs promised to creations in flight', () => {
     expect(counted.promised).toBeUndefined();
 
     // Another namespace's promise is not this one's.
-    await reservations.withClusterLock('b', lock =>
-      lock.add({
-        cluster: 'b',
-        namespace: 'ml-sandbox',
-        resource: 'nvidia.com/gpu',
-        gpus: 2,
-        holder: { kind: 'notebook', name: 'other' },
-        state: 'applying',
-        expiresAt: Date.now() + 60_000,
-      }),
-    );
+    await promise('ml-sandbox', 'other', 2, 'applying');
     expect((await fraud()).promised).toBeUndefined();
-    const sandbox = (
-      await quotas.getQuotas({ cluster: 'b', namespace: 'ml-sandbox' })
-    ).quotas[0].resources[0];
-    expect(sandbox).toEqual(
+    expect(await gpusOf('ml-sandbox')).toEqual(
       expect.objectContaining({ used: 0, free: 0, promised: 2 }),
     );
   });

@@ -11,6 +11,7 @@ import {
 import { ClusterService } from './ClusterService';
 import { QuotaService } from './QuotaService';
 import { clusterASeed, workload } from '../../__testUtils__/kubeSeeds';
+import { testClusters } from '../../__testUtils__/testClusters';
 
 const VISIBILITY = 'visibility.kueue.x-k8s.io';
 
@@ -31,23 +32,7 @@ describe('QuotaService queue positions', () => {
         { ...urgent, spec: { ...urgent.spec, priority: 100 } },
       ],
     });
-    clusters = ClusterService.create({
-      clusters: [
-        {
-          name: 'a',
-          url: server.url,
-          token: server.token,
-          caData: server.caData,
-          serviceAccount: false,
-          skipTLSVerify: false,
-        },
-      ],
-      settings: {
-        teamLabel: 'mlplatform.io/team',
-        refreshSeconds: 60,
-        requestTimeoutMs: 5000,
-      },
-    });
+    clusters = testClusters({ a: server });
   });
 
   afterAll(async () => {

@@ -5,9 +5,9 @@ import {
 } from '@mlplatform/test-kube-apiserver';
 import { QueueAdmissionStore } from '../../database/QueueAdmissionStore';
 import { clusterASeed, workload } from '../../__testUtils__/kubeSeeds';
-import { ClusterService } from '../kubernetes/ClusterService';
 import { AdmissionObserver, admissionsOf } from './admissions';
 import { observedWait } from './estimate';
+import { testClusters } from '../../__testUtils__/testClusters';
 
 jest.setTimeout(60_000);
 
@@ -83,23 +83,7 @@ describe('AdmissionObserver', () => {
     const store = await QueueAdmissionStore.create({
       database: { getClient: async () => knex, migrations: { skip: false } },
     });
-    const clusters = ClusterService.create({
-      clusters: [
-        {
-          name: 'gpu-cluster-a',
-          url: kube.url,
-          token: kube.token,
-          caData: kube.caData,
-          serviceAccount: false,
-          skipTLSVerify: false,
-        },
-      ],
-      settings: {
-        teamLabel: 'mlplatform.io/team',
-        refreshSeconds: 60,
-        requestTimeoutMs: 5000,
-      },
-    });
+    const clusters = testClusters({ 'gpu-cluster-a': kube });
     const observer = new AdmissionObserver({
       clusters,
       store,
