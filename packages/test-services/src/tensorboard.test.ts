@@ -44,6 +44,7 @@ describeIfBinary(tensorboardBinary)('startTensorBoard', () => {
       expect(env.data_location).toBe(logdir);
 
       await tensorboard.waitForRun('fraud/run-1');
+      await tensorboard.waitForScalars('fraud/run-1', 'loss', 4);
       const scalars = await (
         await fetch(
           `${tensorboard.url}/data/plugin/scalars/scalars?run=fraud%2Frun-1&tag=loss`,
@@ -57,6 +58,9 @@ describeIfBinary(tensorboardBinary)('startTensorBoard', () => {
           [3, 0.25],
         ],
       );
+      await expect(
+        tensorboard.waitForScalars('fraud/run-1', 'loss', 5, 300),
+      ).rejects.toThrow(/had 4 of 5 points of "loss" in run "fraud\/run-1"/);
       await expect(tensorboard.waitForRun('no-such-run', 300)).rejects.toThrow(
         /did not list run "no-such-run".*lists fraud\/run-1/,
       );

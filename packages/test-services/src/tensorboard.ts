@@ -67,6 +67,16 @@ export interface TensorBoardHandle {
    * `/data/runs`: event files are loaded in the background after start.
    */
   waitForRun(run: string, timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until TensorBoard has loaded `steps` points of scalar `tag` of
+   * `run`: it lists a run as soon as it has read part of its event files.
+   */
+  waitForScalars(
+    run: string,
+    tag: string,
+    steps: number,
+    timeoutMs?: number,
+  ): Promise<void>;
   /** Stops TensorBoard and removes its temp dir (not the log directory). */
   stop(): Promise<void>;
 }
@@ -133,7 +143,38 @@ export async function startTensorBoard(
     }
   };
 
-  return { url, port, logdir, dir, logFile, waitForRun, stop: server.stop };
+  const waitForScalars = async (
+    run: string,
+    tag: string,
+    steps: number,
+    timeoutMs = 30_000,
+  ) => {
+    const deadline = Date.now() + timeoutMs;
+    const query = new URLSearchParams({ run, tag });
+    for (;;) {
+      const res = await fetch(`${url}/data/plugin/scalars/scalars?${query}`);
+      // Not found until the run's events with that tag are loaded.
+      const points = res.ok ? ((await res.json()) as unknown[]) : [];
+      if (points.length >= steps) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `TensorBoard at ${url} had ${points.length} of ${steps} points of "${tag}" in run "${run}" after ${timeoutMs} ms`,
+        );
+      }
+      await new Promise(r => setTimeout(r, 200));
+    }
+  };
+
+  return {
+    url,
+    port,
+    logdir,
+    dir,
+    logFile,
+    waitForRun,
+    waitForScalars,
+    stop: server.stop,
+  };
 }
 
 /**

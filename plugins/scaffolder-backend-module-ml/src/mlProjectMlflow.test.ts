@@ -366,7 +366,8 @@ describeIfBinary([mlflowBinary, tensorboardBinary])(
       // by a real TensorBoard, shown through the portal next to MLflow's.
       const logDir = join(tensorboardDir, run.info.run_name);
       expect(tags['mlplatform.io/tensorboard-logdir']).toBe(logDir);
-      await tensorboard.waitForRun(run.info.run_name);
+      // Listed as soon as part of the event file is read: wait for all of it.
+      await tensorboard.waitForScalars(run.info.run_name, 'val_loss', 3);
       const board = await get(
         `/api/ml/models/default/${NAME}/experiment/runs/${runId}/tensorboard`,
       );
