@@ -111,7 +111,14 @@ export function makeTempDir(prefix: string): string {
  */
 export async function removeTempDir(dir: string): Promise<void> {
   liveTempDirs.delete(dir);
-  await fs.promises.rm(dir, { recursive: true, force: true });
+  // A server's last child may still write there as it exits (JupyterHub's
+  // single-user servers into home/): rm retries ENOTEMPTY and EBUSY.
+  await fs.promises.rm(dir, {
+    recursive: true,
+    force: true,
+    maxRetries: 5,
+    retryDelay: 100,
+  });
 }
 
 /**
