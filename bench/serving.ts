@@ -161,11 +161,6 @@ async function seed(kube: KubeApiServer, i: number) {
         spec: { containers: [{ name: 'server', image: 'onnx:1' }] },
       },
     },
-    status: {
-      replicas: 2,
-      readyReplicas: 2,
-      conditions: [{ type: 'Available', status: 'True' }],
-    },
   });
 }
 

@@ -368,6 +368,116 @@ describeIfKubectl('test-kube-apiserver with the real kubectl', () => {
     ).toEqual({ a: '1' });
   });
 
+  it('rolls out a Deployment: rollout status, set image, history and undo', async () => {
+    // (in the manifest: \`kubectl create namespace\` writes protobuf, which this server does not read)
+    const deployment = `apiVersion: v1
+kind: Namespace
+metadata:
+  name: rollout
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: scorer
+  namespace: rollout
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: scorer}
+  template:
+    metadata:
+      labels: {app: scorer}
+    spec:
+      containers:
+      - name: main
+        image: scorer:1
+`;
+    expect(
+      (
+        await kubectl(['apply', '-f', write('scorer.yaml', deployment)])
+      ).stdout.trim(),
+    ).toBe('namespace/rollout created\ndeployment.apps/scorer created');
+    const status = async () =>
+      kubectl([
+        'rollout',
+        'status',
+        'deployment/scorer',
+        '-n',
+        'rollout',
+        '--timeout=10s',
+      ]);
+    expect((await status()).stdout.trim()).toBe(
+      'deployment "scorer" successfully rolled out',
+    );
+    const pods = await kubectl([
+      'get',
+      'pods',
+      '-n',
+      'rollout',
+      '-l',
+      'app=scorer',
+      '-o',
+      'name',
+    ]);
+    expect(pods.stdout.trim().split('\n')).toHaveLength(3);
+
+    expect(
+      (
+        await kubectl([
+          'set',
+          'image',
+          'deployment/scorer',
+          'main=scorer:2',
+          '-n',
+          'rollout',
+        ])
+      ).stdout.trim(),
+    ).toBe('deployment.apps/scorer image updated');
+    expect((await status()).stdout.trim()).toBe(
+      'deployment "scorer" successfully rolled out',
+    );
+    const history = await kubectl([
+      'rollout',
+      'history',
+      'deployment/scorer',
+      '-n',
+      'rollout',
+    ]);
+    expect(history.stdout).toMatch(
+      /REVISION\s+CHANGE-CAUSE\n1\s+<none>\n2\s+<none>/,
+    );
+    const images = async () =>
+      (
+        await kubectl([
+          'get',
+          'pods',
+          '-n',
+          'rollout',
+          '-o',
+          'jsonpath={.items[*].spec.containers[0].image}',
+        ])
+      ).stdout.split(' ');
+    expect(await images()).toEqual(['scorer:2', 'scorer:2', 'scorer:2']);
+
+    const undo = await kubectl([
+      'rollout',
+      'undo',
+      'deployment/scorer',
+      '-n',
+      'rollout',
+    ]);
+    expect(undo.stderr).toBe('');
+    expect(undo.stdout.trim()).toBe('deployment.apps/scorer rolled back');
+    expect((await status()).stdout.trim()).toBe(
+      'deployment "scorer" successfully rolled out',
+    );
+    expect(await images()).toEqual(['scorer:1', 'scorer:1', 'scorer:1']);
+    const rs = await kubectl(['get', 'rs', '-n', 'rollout']);
+    expect(rs.stdout).toMatch(/^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE\n/);
+    expect(rs.stdout.trim().split('\n')).toHaveLength(3);
+    expect((await kubectl(['delete', 'namespace', 'rollout'])).code).toBe(0);
+  });
+
   it('deletes what a manifest created', async () => {
     const file = path.join(dir, 'm.yaml');
     const del = await kubectl(['delete', '-f', file]);

@@ -172,8 +172,10 @@ describeIfBinary(serverBinaries.registry)(
     /**
      * Two backends on one database, as in kubernetesReservations.test.ts: on
      * PostgreSQL each with its own pool, as two processes would have. The
-     * cluster has no KServe (plain Deployments) and runs the notebooks'
-     * StatefulSets; nothing runs a Deployment's pods but {@link startPods}.
+     * cluster has no KServe (plain Deployments); its controllers run the
+     * Deployments' ReplicaSets and pods and the notebooks' StatefulSets,
+     * each pod through the quota's admission (which refuses it with
+     * "exceeded quota", a FailedCreate event, if GPUs were promised twice).
      */
     async function twoReplicas(databaseId: TestDatabaseId) {
       kube = await startKubeApiServer({
@@ -205,26 +207,21 @@ describeIfBinary(serverBinaries.registry)(
     const deployments = () =>
       kube.list('apps/v1', 'Deployment', 'fraud') as any[];
 
-    /**
-     * What the ReplicaSet controller would do: `count` pods of the
-     * Deployment's template, each through the quota's admission (which
-     * throws "exceeded quota" if the GPUs were promised twice).
-     */
-    async function startPods(name: string, count: number, from = 0) {
-      const d: any = kube.get('apps/v1', 'Deployment', 'fraud', name);
-      for (let i = from; i < from + count; i++) {
-        await kube.create({
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: {
-            name: `${name}-7d9f8-${i}`,
-            namespace: 'fraud',
-            labels: d.spec.template.metadata.labels,
-          },
-          spec: d.spec.template.spec,
-        });
-      }
+    /** Scales a Deployment as its HorizontalPodAutoscaler would. */
+    async function scale(name: string, replicas: number) {
+      const { status, ...d }: any = kube.get(
+        'apps/v1',
+        'Deployment',
+        'fraud',
+        name,
+      );
+      await kube.apply({ ...d, spec: { ...d.spec, replicas } });
     }
+
+    const failedCreates = () =>
+      kube
+        .list('v1', 'Event', 'fraud')
+        .filter((e: any) => e.reason === 'FailedCreate');
 
     const quotaUsed = () =>
       (kube.get('v1', 'ResourceQuota', 'fraud', 'gpu-quota') as any).status
@@ -243,13 +240,14 @@ describeIfBinary(serverBinaries.registry)(
         expect(statuses.filter(s => s === 201)).toHaveLength(3);
         expect(statuses.filter(s => s === 409)).toHaveLength(3);
         for (const r of responses.filter(x => x.status === 409)) {
-          expect(r.body.error.message).toBe(
-            `1 GPUs per replica × 1 replicas: asked for 1 nvidia.com/gpu in fraud on gpu-cluster-a; 0 free, 0 borrowable; 3 promised to ${HELD_BY_DEPLOYMENTS}`,
+          // the winners' GPUs: promised, or counted once their pods run
+          expect(r.body.error.message).toMatch(
+            /^1 GPUs per replica × 1 replicas: asked for 1 nvidia\.com\/gpu in fraud on gpu-cluster-a; 0 free, 0 borrowable(; [1-3] promised to model deployments .*)?$/,
           );
         }
         expect(deployments()).toHaveLength(3);
-        // Every promised replica is admitted by the quota.
-        for (const d of deployments()) await startPods(d.metadata.name, 1);
+        // Every promised replica was admitted by the quota.
+        expect(failedCreates()).toEqual([]);
         expect(quotaUsed()).toBe('9');
 
         const audit = await request(replicas[1])
@@ -296,13 +294,8 @@ describeIfBinary(serverBinaries.registry)(
           notebooks,
         );
         expect(deployments()).toHaveLength(3 - notebooks);
-        for (const d of deployments()) await startPods(d.metadata.name, 1);
-        // The notebooks' pods were admitted too: nothing waits on the quota.
-        expect(
-          kube
-            .list('v1', 'Event', 'fraud')
-            .filter((e: any) => e.reason === 'FailedCreate'),
-        ).toEqual([]);
+        // Every pod, of notebooks and deployments, was admitted by the quota.
+        expect(failedCreates()).toEqual([]);
         expect(quotaUsed()).toBe('9');
       },
     );
@@ -311,25 +304,24 @@ describeIfBinary(serverBinaries.registry)(
       "a deployment's GPUs stay promised until its pods are counted, then count as used once, on %p",
       async databaseId => {
         const { knex, replicas } = await twoReplicas(databaseId);
-        // 1 GPU × up to 2 replicas: 2 of the 3 free promised.
+        // 1 GPU × up to 2 replicas: 2 of the 3 free promised; its first
+        // replica runs at once: the quota counts 1, the promise keeps 1.
         const res = await deploy(
           replicas[0],
           deployment('ranker', 1, { maxReplicas: 2 }),
         );
         expect(res.status).toBe(201);
         expect(res.body.gpus).toMatchObject({ perReplica: 1, total: 2 });
+        expect(quotaUsed()).toBe('7');
         const big = await request(replicas[1])
           .post('/api/ml/notebooks')
           .set(asUser(ADA))
           .send(notebook('big', 2));
         expect(big.status).toBe(409);
         expect(big.body.error.message).toBe(
-          `asked for 2 nvidia.com/gpu in fraud on gpu-cluster-a; 1 free, 0 borrowable; 2 promised to ${HELD_BY_DEPLOYMENTS}`,
+          `asked for 2 nvidia.com/gpu in fraud on gpu-cluster-a; 1 free, 0 borrowable; 1 promised to ${HELD_BY_DEPLOYMENTS}`,
         );
 
-        // Its first replica runs: the quota counts 1, the promise keeps 1.
-        await startPods('ranker', 1);
-        expect(quotaUsed()).toBe('7');
         const small = await request(replicas[1])
           .post('/api/ml/notebooks')
           .set(asUser(ADA))
@@ -349,8 +341,10 @@ describeIfBinary(serverBinaries.registry)(
             .select('holder', 'gpus'),
         ).toEqual([{ holder: 'ranker', gpus: 2 }]);
 
-        // Its second replica: counted by the quota, the reservation retired.
-        await startPods('ranker', 1, 1);
+        // The autoscaler adds its second replica: admitted on the GPU kept
+        // for it, counted by the quota, the reservation retired.
+        await scale('ranker', 2);
+        expect(failedCreates()).toEqual([]);
         expect(quotaUsed()).toBe('9');
         const last = await request(replicas[1])
           .post('/api/ml/notebooks')

@@ -16,6 +16,8 @@ export const MESSAGE_ANNOTATION = 'kube-apiserver.test/message';
 export interface ControllerKinds {
   pod: ResourceType;
   statefulSet: ResourceType;
+  deployment: ResourceType;
+  replicaSet: ResourceType;
   service: ResourceType;
   job: ResourceType;
   event: ResourceType;
@@ -39,6 +41,8 @@ export function controllerKinds(cluster: Cluster): ControllerKinds {
   return {
     pod: T('Pod')!,
     statefulSet: T('StatefulSet')!,
+    deployment: T('Deployment')!,
+    replicaSet: T('ReplicaSet')!,
     service: T('Service')!,
     job: T('Job')!,
     event: T('Event')!,

@@ -1,6 +1,7 @@
 /*
  * SIMULATED controllers — test behaviour, not Kubernetes behaviour in full,
- * one file each: the kubelet (pods), StatefulSet, Job, Kubeflow Notebook,
+ * one file each: the kubelet (pods), Deployment and ReplicaSet, StatefulSet,
+ * Job, Kubeflow Notebook,
  * Argo Workflow and KServe InferenceService controllers. Kueue is not simulated: ClusterQueue/Workload
  * status comes from seeds and tests through the /status subresource.
  *
@@ -11,6 +12,7 @@ import { Cluster } from '../cluster';
 import { ResourceType } from '../resources';
 import { StoreEvent } from '../store';
 import { ControllerContext, controllerKinds } from './common';
+import { deploymentController, replicaSetController } from './deployment';
 import { eventRecorder } from './events';
 import { inferenceServiceController } from './inferenceService';
 import { jobController } from './job';
@@ -32,9 +34,12 @@ export function installControllers(cluster: Cluster): void {
     record: eventRecorder(cluster, kinds.event),
   };
   const { pod: podT, statefulSet: stsT, job: jobT } = kinds;
+  const { deployment: deployT, replicaSet: rsT } = kinds;
   const { notebook: nbT, workflow: wfT, inferenceService: isvcT } = kinds;
   const runPod = kubelet(ctx);
   const reconcileStatefulSet = statefulSetController(ctx);
+  const reconcileReplicaSet = replicaSetController(ctx);
+  const reconcileDeployment = deploymentController(ctx);
   const reconcileJob = jobController(ctx);
   const reconcileNotebook = notebookController(ctx);
   const startWorkflow = workflowController(ctx);
@@ -50,13 +55,27 @@ export function installControllers(cluster: Cluster): void {
     return owner?.metadata.uid === ref.uid ? owner : undefined;
   };
 
-  // StatefulSets short of replicas try again when quota may have been freed,
-  // as their controller's retries do
-  const retryStatefulSets = (ns: string) => {
+  // StatefulSets and ReplicaSets short of replicas try again when quota may
+  // have been freed, as their controllers' retries do
+  const retryShort = (ns: string) => {
     for (const s of cluster.store.list(stsT, ns)) {
       if ((s.status?.replicas ?? 0) < (s.spec?.replicas ?? 1))
         reconcileStatefulSet(s);
     }
+    for (const rs of cluster.store.list(rsT, ns)) {
+      if ((rs.status?.replicas ?? 0) < (rs.spec?.replicas ?? 1))
+        reconcileReplicaSet(rs);
+    }
+  };
+  const reconcileReplicaSetAndOwner = (rs: any) => {
+    const live = cluster.store.get(
+      rsT,
+      rs.metadata.namespace,
+      rs.metadata.name,
+    );
+    if (live) reconcileReplicaSet(live);
+    const d = ownerOf(rs, deployT);
+    if (d) reconcileDeployment(d);
   };
 
   cluster.addController((e: StoreEvent) => {
@@ -75,7 +94,14 @@ export function installControllers(cluster: Cluster): void {
       }
       const job = ownerOf(o, jobT);
       if (job) reconcileJob(job);
-      if (e.type === 'DELETED') retryStatefulSets(ns);
+      const rs = ownerOf(o, rsT);
+      if (rs) reconcileReplicaSetAndOwner(rs);
+      if (e.type === 'DELETED') retryShort(ns);
+    } else if (e.resource === rsT) {
+      reconcileReplicaSetAndOwner(o);
+    } else if (e.resource === deployT && e.type !== 'DELETED') {
+      const d = cluster.store.get(deployT, ns, o.metadata.name);
+      if (d) reconcileDeployment(d);
     } else if (e.resource === stsT && e.type !== 'DELETED') {
       const sts = cluster.store.get(stsT, ns, o.metadata.name);
       if (sts) reconcileStatefulSet(sts);
@@ -94,7 +120,7 @@ export function installControllers(cluster: Cluster): void {
       const isvc = cluster.store.get(isvcT, ns, o.metadata.name);
       if (isvc) reconcileInferenceService(isvc);
     } else if (e.resource.kind === 'ResourceQuota' && e.type !== 'ADDED') {
-      retryStatefulSets(ns);
+      retryShort(ns);
     }
   });
 }

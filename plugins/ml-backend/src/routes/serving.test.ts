@@ -144,6 +144,13 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
         },
       }),
     );
+    // a quota of one pod: the Deployment controller runs 1 of 3 replicas
+    await b.apply({
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'one-pod', namespace: 'fraud' },
+      spec: { hard: { pods: '1' } },
+    });
     await b.apply({
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -160,18 +167,6 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
           metadata: { labels: { app: 'fraud-detector' } },
           spec: { containers: [{ name: 'server', image: 'onnx-server:1' }] },
         },
-      },
-      status: {
-        replicas: 3,
-        readyReplicas: 1,
-        conditions: [
-          {
-            type: 'Available',
-            status: 'False',
-            reason: 'MinimumReplicasUnavailable',
-            message: 'Deployment does not have minimum availability.',
-          },
-        ],
       },
     });
 
@@ -285,8 +280,11 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
         kind: 'Deployment',
         version: 'v1',
         ready: false,
-        reason: 'MinimumReplicasUnavailable',
-        message: 'Deployment does not have minimum availability.',
+        // why, from the ReplicaFailure condition: the quota refused the pods
+        reason: 'FailedCreate',
+        message: expect.stringMatching(
+          /^pods "fraud-detector-\w+-\w+" is forbidden: exceeded quota: one-pod, requested: pods=1, used: pods=1, limited: pods=1$/,
+        ),
         replicas: { ready: 1, desired: 3 },
         traffic: [
           {
