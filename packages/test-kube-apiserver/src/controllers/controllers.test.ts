@@ -386,6 +386,14 @@ describe('the simulated controllers', () => {
       'Progressing',
     ]);
 
+    // a deleted pod is replaced by its ReplicaSet
+    const [gone, kept] = (await pods()).map(p => p.metadata!.name!);
+    await core.deleteNamespacedPod({ name: gone, namespace: ns });
+    const names = (await pods()).map(p => p.metadata!.name!);
+    expect(names).toHaveLength(2);
+    expect(names).toContain(kept);
+    expect(names).not.toContain(gone);
+
     // deleting the Deployment takes its ReplicaSets and pods
     await apps.deleteNamespacedDeployment({ name: 'server', namespace: ns });
     expect(await sets()).toEqual([]);
