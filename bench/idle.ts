@@ -33,7 +33,7 @@ import {
   notebookStatefulSet,
   storedSpec,
 } from '../plugins/ml-backend/src/__testUtils__/idleSeeds';
-import { ClusterService } from '../plugins/ml-backend/src/services/kubernetes/ClusterService';
+import { testClusters } from '../plugins/ml-backend/src/__testUtils__/testClusters';
 import { readIdleConfig } from '../plugins/ml-backend/src/services/kubernetes/idleConfig';
 import { IdleNotebooks } from '../plugins/ml-backend/src/services/kubernetes/IdleNotebooks';
 import { PrometheusClient } from '../plugins/ml-backend/src/services/monitoring/PrometheusClient';
@@ -101,23 +101,7 @@ async function main() {
       spec: storedSpec(1),
     });
   }
-  const clusters = ClusterService.create({
-    clusters: [
-      {
-        name: 'bench',
-        url: kube.url,
-        token: kube.token,
-        caData: kube.caData,
-        serviceAccount: false,
-        skipTLSVerify: false,
-      },
-    ],
-    settings: {
-      teamLabel: 'mlplatform.io/team',
-      refreshSeconds: 60,
-      requestTimeoutMs: 10000,
-    },
-  });
+  const clusters = testClusters({ bench: kube }, { requestTimeoutMs: 10_000 });
   const client = PrometheusClient.create({ url: proxy.url, cacheTtlMs: 0 });
   const idle = new IdleNotebooks({
     prometheus: client,

@@ -14,7 +14,7 @@ import express from 'express';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { startKubeApiServer } from '@mlplatform/test-kube-apiserver';
 import { createLogsRouter } from '../plugins/ml-backend/src/routes/logs';
-import { ClusterService } from '../plugins/ml-backend/src/services/kubernetes/ClusterService';
+import { testClusters } from '../plugins/ml-backend/src/__testUtils__/testClusters';
 import { LogStoreService } from '../plugins/ml-backend/src/services/logs/LogStoreService';
 import { PodLogsService } from '../plugins/ml-backend/src/services/logs/PodLogsService';
 
@@ -59,23 +59,7 @@ async function main() {
       }ms request_id=${i.toString(16).padStart(8, '0')}`,
     );
   }
-  const clusters = ClusterService.create({
-    clusters: [
-      {
-        name: 'bench',
-        url: kube.url,
-        token: kube.token,
-        caData: kube.caData,
-        serviceAccount: false,
-        skipTLSVerify: false,
-      },
-    ],
-    settings: {
-      teamLabel: 'mlplatform.io/team',
-      refreshSeconds: 60,
-      requestTimeoutMs: 10_000,
-    },
-  });
+  const clusters = testClusters({ bench: kube }, { requestTimeoutMs: 10_000 });
   const model = {
     apiVersion: 'mlplatform.io/v1alpha1',
     kind: 'Model',

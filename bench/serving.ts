@@ -22,7 +22,7 @@ import {
   startKubeApiServer,
 } from '@mlplatform/test-kube-apiserver';
 import { createServingRouter } from '../plugins/ml-backend/src/routes/serving';
-import { ClusterService } from '../plugins/ml-backend/src/services/kubernetes/ClusterService';
+import { testClusters } from '../plugins/ml-backend/src/__testUtils__/testClusters';
 import { ServingService } from '../plugins/ml-backend/src/services/serving/ServingService';
 
 const KSERVE = 'serving.kserve.io/v1beta1';
@@ -38,19 +38,9 @@ const MODEL = {
 async function serve() {
   const kubes: Array<{ url: string; token: string; caData: string }> =
     JSON.parse(process.env.BENCH_KUBES!);
-  const clusters = ClusterService.create({
-    clusters: kubes.map((k, i) => ({
-      name: `cluster-${i + 1}`,
-      ...k,
-      serviceAccount: false,
-      skipTLSVerify: false,
-    })),
-    settings: {
-      teamLabel: 'mlplatform.io/team',
-      refreshSeconds: 60,
-      requestTimeoutMs: 5000,
-    },
-  });
+  const clusters = testClusters(
+    Object.fromEntries(kubes.map((k, i) => [`cluster-${i + 1}`, k])),
+  );
   // What the backend's httpAuth and catalog do, minus tokens: the bench
   // measures the serving path, not Backstage auth.
   const httpAuth: any = {
