@@ -322,6 +322,11 @@ describeIfKubectl('test-kube-apiserver with the real kubectl', () => {
     expect(forbidden.stderr.trim()).toBe(
       'Error from server (Forbidden): namespaces is forbidden: User "viewer" cannot create resource "namespaces" in API group "" at the cluster scope',
     );
+    // kubectl's create generators send protobuf, which only a real server reads
+    const protobuf = await kubectl(['create', 'namespace', 'nope']);
+    expect(protobuf.stderr.trim()).toBe(
+      'Error from server (UnsupportedMediaType): the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got application/vnd.kubernetes.protobuf)',
+    );
     const wrongToken = await server.writeKubeconfig(path.join(dir, 'wrong'), {
       token: 'wrong',
     });

@@ -185,6 +185,15 @@ export const errors = {
         `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType})`,
       ),
     ),
+  unsupportedBody: (contentType: string) =>
+    new StatusError(
+      statusBody(
+        415,
+        'UnsupportedMediaType',
+        // the real server reads protobuf (and CBOR) too; this stand-in JSON and YAML only
+        `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got ${contentType})`,
+      ),
+    ),
   gone: (message: string) =>
     new StatusError(statusBody(410, 'Expired', message)),
   pageNotFound: () =>

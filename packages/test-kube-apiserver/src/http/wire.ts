@@ -64,6 +64,7 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 export function parseBody(text: string, contentType: string): any {
   if (!text.trim())
     throw errors.badRequest('the body of the request was empty');
+  if (!/json|yaml/.test(contentType)) throw errors.unsupportedBody(contentType);
   try {
     return contentType.includes('yaml') ? parseYaml(text) : JSON.parse(text);
   } catch (e: any) {
