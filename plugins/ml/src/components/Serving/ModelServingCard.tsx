@@ -46,6 +46,7 @@ import { mlApiRef } from '../../api';
 import { WrongKindPanel } from '../EntityCards/common';
 import { TEMPLATE_LINKS } from '../Overview/tiles';
 import { serverMessage } from '../shared/errors';
+import { longToken, oneLine, wholeWords } from '../shared/tableCells';
 
 type Target = Pick<ServingPlace, 'cluster' | 'namespace' | 'name'>;
 
@@ -56,7 +57,7 @@ const VERDICT_COLORS = {
   unknown: '#757575',
 } as const;
 
-/** Stable and canary side by side: version, share of the traffic, revision. */
+/** Stable and canary side by side (one above the other in a narrow card): version, share of the traffic, revision. */
 function TrafficSplit(props: { place: ServingPlace }) {
   const { traffic } = props.place;
   if (traffic.length === 0) {
@@ -67,7 +68,12 @@ function TrafficSplit(props: { place: ServingPlace }) {
     );
   }
   return (
-    <Box display="flex" style={{ gap: 8 }} aria-label="Traffic split">
+    <Box
+      display="flex"
+      flexWrap="wrap"
+      style={{ gap: 8 }}
+      aria-label="Traffic split"
+    >
       {traffic.map(t => (
         <Box
           key={t.revision}
@@ -362,17 +368,16 @@ export function ModelServingCard() {
             <Table
               size="small"
               aria-label="Serving places"
-              style={{ minWidth: 720, wordBreak: 'normal' }}
+              style={{ minWidth: 600 }}
             >
               <TableHead>
-                <TableRow style={{ whiteSpace: 'nowrap' }}>
-                  <TableCell>Where</TableCell>
-                  <TableCell>URL</TableCell>
-                  <TableCell>Version</TableCell>
-                  <TableCell>Status</TableCell>
-                  <TableCell>Replicas</TableCell>
-                  <TableCell>Traffic</TableCell>
-                  <TableCell />
+                <TableRow>
+                  <TableCell style={oneLine}>Where</TableCell>
+                  <TableCell style={oneLine}>Version</TableCell>
+                  <TableCell style={oneLine}>Status</TableCell>
+                  <TableCell style={oneLine}>Replicas</TableCell>
+                  <TableCell style={oneLine}>Traffic</TableCell>
+                  <TableCell style={oneLine} />
                 </TableRow>
               </TableHead>
               <TableBody>
@@ -385,24 +390,25 @@ export function ModelServingCard() {
                   const key = `${p.cluster}/${p.kind}/${p.namespace}/${p.name}`;
                   return (
                     <TableRow key={key}>
-                      <TableCell>
-                        <strong>{p.cluster}</strong> · {p.namespace}/{p.name}
+                      <TableCell style={longToken(170)}>
+                        <strong style={{ whiteSpace: 'nowrap' }}>
+                          {p.cluster}
+                        </strong>{' '}
+                        · {p.namespace}/{p.name}
                         <Typography variant="caption" display="block">
                           {p.kind}
                         </Typography>
+                        {p.url && <Link to={p.url}>{p.url}</Link>}
                       </TableCell>
-                      <TableCell>
-                        {p.url ? <Link to={p.url}>{p.url}</Link> : '—'}
-                      </TableCell>
-                      <TableCell>{p.version ?? '—'}</TableCell>
-                      <TableCell>
+                      <TableCell style={oneLine}>{p.version ?? '—'}</TableCell>
+                      <TableCell style={oneLine}>
                         <Status place={p} />
                       </TableCell>
-                      <TableCell>{replicasText(p)}</TableCell>
-                      <TableCell>
+                      <TableCell style={oneLine}>{replicasText(p)}</TableCell>
+                      <TableCell style={wholeWords}>
                         <TrafficSplit place={p} />
                       </TableCell>
-                      <TableCell>
+                      <TableCell style={oneLine}>
                         {mayRollout && (
                           <Box
                             display="flex"

@@ -47,6 +47,7 @@ import { formatBytes, formatNumber } from '../Health/format';
 import { serverMessage } from '../shared/errors';
 import { relativeTime } from '../shared/relativeTime';
 import { PromoteDialog } from './PromoteDialog';
+import { oneLine, wholeWords } from '../shared/tableCells';
 
 function metricNames(versions: ModelVersion[]): string[] {
   return [...new Set(versions.flatMap(v => Object.keys(v.metrics)))].sort();
@@ -198,61 +199,51 @@ export function ModelVersionsCard() {
           {value.registryRef} · registry {value.registry}
         </Typography>
         <MetricSparkline versions={versions} />
-        {/* Whole words, and a sideways scroll on narrow pages, instead of
-            the card's break-anywhere default. */}
         <Box style={{ overflowX: 'auto' }}>
-          <Table
-            size="small"
-            aria-label="Versions"
-            style={{
-              minWidth: 640,
-              wordBreak: 'normal',
-              overflowWrap: 'normal',
-            }}
-          >
+          <Table size="small" aria-label="Versions" style={{ minWidth: 640 }}>
             <TableHead>
-              <TableRow>
-                <TableCell>Version</TableCell>
-                <TableCell>Created</TableCell>
-                <TableCell>Aliases</TableCell>
-                <TableCell>Metrics</TableCell>
-                <TableCell>Source run</TableCell>
-                <TableCell>Size</TableCell>
-                <TableCell />
+              <TableRow style={oneLine}>
+                <TableCell style={oneLine}>Version</TableCell>
+                <TableCell style={oneLine}>Created</TableCell>
+                <TableCell style={oneLine}>Aliases</TableCell>
+                <TableCell style={oneLine}>Metrics</TableCell>
+                <TableCell style={oneLine}>Source run</TableCell>
+                <TableCell style={oneLine}>Size</TableCell>
+                <TableCell style={oneLine} />
               </TableRow>
             </TableHead>
             <TableBody>
               {versions.map(v => (
                 <TableRow key={v.version}>
-                  <TableCell>
+                  <TableCell style={oneLine}>
                     <Tooltip title={v.digest ?? ''}>
                       <strong>{v.version}</strong>
                     </Tooltip>
                   </TableCell>
-                  <TableCell title={v.created}>
+                  <TableCell title={v.created} style={oneLine}>
                     {relativeTime(v.created) ?? '—'}
                   </TableCell>
-                  <TableCell>
+                  <TableCell style={wholeWords}>
                     {v.aliases.map(a => (
                       <Chip key={a} size="small" label={a} color="primary" />
                     ))}
                   </TableCell>
-                  <TableCell>
+                  <TableCell style={{ ...wholeWords, minWidth: 140 }}>
                     {Object.entries(v.metrics)
                       .map(([k, n]) => `${k} ${formatNumber(n, 4)}`)
                       .join(' · ') || '—'}
                   </TableCell>
-                  <TableCell>
+                  <TableCell style={{ ...wholeWords, minWidth: 120 }}>
                     {v.sourceRun?.url && (
                       <Link to={v.sourceRun.url}>{v.sourceRun.id}</Link>
                     )}
                     {v.sourceRun && !v.sourceRun.url && v.sourceRun.id}
                     {!v.sourceRun && '—'}
                   </TableCell>
-                  <TableCell>
+                  <TableCell style={oneLine}>
                     {v.sizeBytes !== undefined ? formatBytes(v.sizeBytes) : '—'}
                   </TableCell>
-                  <TableCell>
+                  <TableCell style={oneLine}>
                     <Tooltip
                       title={
                         !mayPromote && !permissionLoading

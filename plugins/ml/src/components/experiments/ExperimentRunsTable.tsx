@@ -18,9 +18,7 @@ import { RunStatusChip } from '../pipelines/RunStatusChip';
 import { absoluteTime } from '../pipelines/usePipelineRuns';
 import { relativeTime } from '../shared/relativeTime';
 import { CHIP_STATUS, formatMetric, shortCommit } from './format';
-
-const cell = { wordBreak: 'normal', overflowWrap: 'normal' } as const;
-const nowrap = { ...cell, whiteSpace: 'nowrap' } as const;
+import { oneLine, wholeWords } from '../shared/tableCells';
 
 /** The metric columns shown; the rest are in the comparison. */
 const MAX_METRIC_COLUMNS = 4;
@@ -88,13 +86,13 @@ export function ExperimentRunsTable(props: {
                     </span>
                   </Tooltip>
                 </TableCell>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>
                   <RunStatusChip
                     status={CHIP_STATUS[run.status]}
                     rawStatus={run.status.toUpperCase()}
                   />
                 </TableCell>
-                <TableCell style={{ ...cell, minWidth: 160 }}>
+                <TableCell style={{ ...wholeWords, minWidth: 160 }}>
                   <Link to={run.url} aria-label={`${label} in MLflow`}>
                     {label}
                   </Link>
@@ -123,16 +121,16 @@ export function ExperimentRunsTable(props: {
                     </Button>
                   )}
                 </TableCell>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>
                   <Tooltip title={absoluteTime(run.startedAt)}>
                     <span>{relativeTime(run.startedAt) ?? '—'}</span>
                   </Tooltip>
                 </TableCell>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>
                   {formatDuration(run.durationSeconds) ?? '—'}
                 </TableCell>
-                <TableCell style={nowrap}>{run.user ?? '—'}</TableCell>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>{run.user ?? '—'}</TableCell>
+                <TableCell style={oneLine}>
                   {run.gitCommit ? (
                     <Tooltip title={run.gitCommit}>
                       <code>{shortCommit(run.gitCommit)}</code>
@@ -142,12 +140,12 @@ export function ExperimentRunsTable(props: {
                   )}
                 </TableCell>
                 {keyParams.map(p => (
-                  <TableCell key={`p-${p}`} style={nowrap}>
+                  <TableCell key={`p-${p}`} style={oneLine}>
                     {run.params[p] ?? '—'}
                   </TableCell>
                 ))}
                 {metrics.map(m => (
-                  <TableCell key={`m-${m}`} style={nowrap} align="right">
+                  <TableCell key={`m-${m}`} style={oneLine} align="right">
                     {formatMetric(run.metrics[m])}
                   </TableCell>
                 ))}

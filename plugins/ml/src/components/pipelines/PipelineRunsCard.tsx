@@ -42,6 +42,7 @@ import { RunsError } from './RunsError';
 import { RunStatusChip } from './RunStatusChip';
 import { StartRunDialog } from './StartRunDialog';
 import { absoluteTime, usePipelineRuns } from './usePipelineRuns';
+import { oneLine, wholeWords } from '../shared/tableCells';
 
 const RUNS_LIMIT = 20;
 
@@ -58,11 +59,6 @@ function Parameters(props: { parameters: Record<string, string> }) {
     </>
   );
 }
-
-// Cards break long words anywhere by default; a runs table reads better with
-// whole words and scrolls sideways on narrow pages instead.
-const cell = { wordBreak: 'normal', overflowWrap: 'normal' } as const;
-const nowrap = { ...cell, whiteSpace: 'nowrap' } as const;
 
 function RunsTable(props: { runs: PipelineRun[] }) {
   return (
@@ -85,14 +81,16 @@ function RunsTable(props: { runs: PipelineRun[] }) {
             const started = run.startedAt ?? run.createdAt;
             return (
               <TableRow key={run.id}>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>
                   <RunStatusChip
                     status={run.status}
                     rawStatus={run.rawStatus}
                     message={run.message}
                   />
                 </TableCell>
-                <TableCell style={{ ...cell, minWidth: 220, maxWidth: 380 }}>
+                <TableCell
+                  style={{ ...wholeWords, minWidth: 220, maxWidth: 380 }}
+                >
                   <strong style={{ wordBreak: 'break-all' }}>
                     {run.name ?? run.id}
                   </strong>
@@ -102,24 +100,24 @@ function RunsTable(props: { runs: PipelineRun[] }) {
                     </Typography>
                   )}
                 </TableCell>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>
                   <Tooltip title={absoluteTime(started)}>
                     <span>{relativeTime(started) ?? '—'}</span>
                   </Tooltip>
                 </TableCell>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>
                   {formatDuration(run.durationSeconds) ?? '—'}
                 </TableCell>
-                <TableCell style={{ ...cell, minWidth: 120 }}>
+                <TableCell style={{ ...wholeWords, minWidth: 120 }}>
                   {describeTrigger(run.trigger)}
                 </TableCell>
-                <TableCell style={{ ...cell, minWidth: 160 }}>
+                <TableCell style={{ ...wholeWords, minWidth: 160 }}>
                   <Parameters parameters={run.parameters} />
                 </TableCell>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>
                   {run.producedModelVersion ?? '—'}
                 </TableCell>
-                <TableCell style={nowrap}>
+                <TableCell style={oneLine}>
                   <RunLinks run={run} />
                 </TableCell>
               </TableRow>
