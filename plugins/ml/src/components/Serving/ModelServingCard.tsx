@@ -113,7 +113,7 @@ function TrafficSplit(props: { place: ServingPlace }) {
             variant="caption"
             color="textSecondary"
             title={t.revision}
-            style={{ wordBreak: 'break-all' }}
+            style={{ overflowWrap: 'anywhere' }}
           >
             {t.revision}
           </Typography>

@@ -27,6 +27,7 @@ import { FormEvent, useState } from 'react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import { mlApiRef } from '../../api';
 import { age } from '../shared/relativeTime';
+import { longToken, oneLine } from '../shared/tableCells';
 
 const PAGE_SIZE = 25;
 
@@ -150,9 +151,13 @@ export function AuditPage(props: { now?: number }) {
       setForm(f => ({ ...f, [key]: String(e.target.value) }));
   const own = value?.scope === 'own';
 
+  // whole words (the table breaks long ones anywhere by default); the
+  // header cells get the same padding as theirs
+  const cells = (cellStyle: object) => ({ cellStyle, headerStyle: oneLine });
   const columns: TableColumn<MlAuditEvent>[] = [
     {
       title: 'When',
+      ...cells(oneLine),
       render: e => (
         <span className={classes.nowrap} title={e.occurredAt}>
           {new Date(e.occurredAt).toLocaleString()}
@@ -162,21 +167,25 @@ export function AuditPage(props: { now?: number }) {
         </span>
       ),
     },
-    { title: 'Actor', field: 'actor' },
+    { title: 'Actor', field: 'actor', ...cells(oneLine) },
     {
       title: 'Action',
+      ...cells(oneLine),
       render: e => <span className={classes.mono}>{e.action}</span>,
     },
     {
       title: 'Entity',
+      ...cells(longToken(200)),
       render: e => <span className={classes.mono}>{e.targetRef}</span>,
     },
     {
       title: 'Outcome',
+      ...cells(oneLine),
       render: e => <OutcomeChip outcome={e.outcome} />,
     },
     {
       title: 'Details',
+      ...cells(longToken(280)),
       render: e => (
         <>
           <Typography variant="body2">{detailsText(e)}</Typography>

@@ -45,17 +45,19 @@ export function ExperimentRunsTable(props: {
         <TableHead>
           <TableRow>
             <TableCell padding="checkbox" />
-            <TableCell>Status</TableCell>
-            <TableCell>Run</TableCell>
-            <TableCell>Started</TableCell>
-            <TableCell>Duration</TableCell>
-            <TableCell>User</TableCell>
-            <TableCell>Commit</TableCell>
+            <TableCell style={oneLine}>Status</TableCell>
+            <TableCell style={oneLine}>Run</TableCell>
+            <TableCell style={oneLine}>Started</TableCell>
+            <TableCell style={oneLine}>Duration</TableCell>
+            <TableCell style={oneLine}>User</TableCell>
+            <TableCell style={oneLine}>Commit</TableCell>
             {keyParams.map(p => (
-              <TableCell key={`p-${p}`}>{p}</TableCell>
+              <TableCell key={`p-${p}`} style={oneLine}>
+                {p}
+              </TableCell>
             ))}
             {metrics.map(m => (
-              <TableCell key={`m-${m}`} align="right">
+              <TableCell key={`m-${m}`} style={oneLine} align="right">
                 {m}
               </TableCell>
             ))}

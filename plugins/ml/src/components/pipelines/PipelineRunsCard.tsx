@@ -66,14 +66,14 @@ function RunsTable(props: { runs: PipelineRun[] }) {
       <Table size="small" aria-label="Runs" style={{ minWidth: 960 }}>
         <TableHead>
           <TableRow>
-            <TableCell>Status</TableCell>
-            <TableCell>Run</TableCell>
-            <TableCell>Started</TableCell>
-            <TableCell>Duration</TableCell>
-            <TableCell>Trigger</TableCell>
-            <TableCell>Parameters</TableCell>
-            <TableCell>Model version</TableCell>
-            <TableCell>Links</TableCell>
+            <TableCell style={oneLine}>Status</TableCell>
+            <TableCell style={oneLine}>Run</TableCell>
+            <TableCell style={oneLine}>Started</TableCell>
+            <TableCell style={oneLine}>Duration</TableCell>
+            <TableCell style={oneLine}>Trigger</TableCell>
+            <TableCell style={oneLine}>Parameters</TableCell>
+            <TableCell style={oneLine}>Model version</TableCell>
+            <TableCell style={oneLine}>Links</TableCell>
           </TableRow>
         </TableHead>
         <TableBody>
@@ -91,7 +91,7 @@ function RunsTable(props: { runs: PipelineRun[] }) {
                 <TableCell
                   style={{ ...wholeWords, minWidth: 220, maxWidth: 380 }}
                 >
-                  <strong style={{ wordBreak: 'break-all' }}>
+                  <strong style={{ overflowWrap: 'anywhere' }}>
                     {run.name ?? run.id}
                   </strong>
                   {run.message && (
