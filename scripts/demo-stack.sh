@@ -113,12 +113,19 @@ fraud_detector_failing() {
   as_guest '/api/ml/models/default/fraud-detector/health?window=1h' |
     node -e 'process.exit(JSON.parse(require("fs").readFileSync(0)).verdict === "failing" ? 0 : 1)'
 }
+# Whether the guest already has notebook $1 on cluster $2 (wait-portal runs
+# more than once: asking again would leave a refused create in the audit).
+guest_has_notebook() {
+  as_guest /api/ml/notebooks 2>/dev/null |
+    node -e 'const b = JSON.parse(require("fs").readFileSync(0)); process.exit(b.items.some(n => n.name === process.argv[1] && n.cluster === process.argv[2]) ? 0 : 1)' "$1" "$2"
+}
 # The demo's idle notebook (DEMO_IDLE_NOTEBOOK in packages/test-services/src/
 # demoMetrics.ts): the guest's 1-GPU notebook in fraud on gpu-cluster-a, whose
 # pod the demo exporter reports at 1 % GPU. Created through the portal like
-# any notebook (quota, permission, audit); already there (409) is fine.
+# any notebook (quota, permission, audit), once; a 409 from a race is fine.
 seed_idle_notebook() {
   local status
+  guest_has_notebook forgotten-notebook gpu-cluster-a && return 0
   status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST \
     -H "authorization: Bearer $PORTAL_TOKEN" -H 'content-type: application/json' \
     -d '{"name":"forgotten-notebook","cluster":"gpu-cluster-a","namespace":"fraud","gpus":1}' \
@@ -135,6 +142,7 @@ seed_idle_notebook() {
 seed_idle_hub_notebook() {
   local status
   grep -q '^  jupyterhub:' "$DEMO/app-config.demo.yaml" || return 0
+  guest_has_notebook idle-lab gpu-cluster-b && return 0
   status=$(curl -sS -o /dev/null -w '%{http_code}' -X POST \
     -H "authorization: Bearer $PORTAL_TOKEN" -H 'content-type: application/json' \
     -d '{"name":"idle-lab","cluster":"gpu-cluster-b","namespace":"fraud-lab","gpus":1}' \
@@ -155,8 +163,14 @@ wait_portal() { # [seconds]
     until_portal_deadline "fraud-detector judged failing (ModelDriftHigh firing)" fraud_detector_failing ||
       return 1
   fi
+  # one seeding at a time: start.sh and e2e.sh may both wait for the portal
+  local lock
+  exec {lock}>"$DEMO/seed.lock"
+  flock "$lock"
   seed_idle_notebook
   seed_idle_hub_notebook
+  flock -u "$lock"
+  exec {lock}>&-
   echo "demo-stack: portal ready at $frontend, the demo in its documented state" >&2
 }
 
