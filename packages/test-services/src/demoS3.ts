@@ -159,6 +159,29 @@ export async function seedDemoS3(
     await res.arrayBuffer();
     s3.setLastModified(o.bucket, o.key, o.lastModified);
   }
+  // s3rver may still be finishing a file after it answered the PUT, which
+  // resets the time just set (a CI run saw one object at its upload time):
+  // each time is checked as S3 reports it, and set again until it holds.
+  for (const o of objects) {
+    for (let attempt = 0; ; attempt++) {
+      const res = await fetch(`${s3.endpoint}/${o.bucket}/${o.key}`, {
+        method: 'HEAD',
+      });
+      const reported = Date.parse(res.headers.get('last-modified') ?? '');
+      if (reported === o.lastModified.getTime()) break;
+      if (attempt === 20) {
+        throw new Error(
+          `seeding s3://${o.bucket}/${
+            o.key
+          }: Last-Modified stays ${res.headers.get(
+            'last-modified',
+          )}, not ${o.lastModified.toUTCString()}`,
+        );
+      }
+      await new Promise(r => setTimeout(r, 50));
+      s3.setLastModified(o.bucket, o.key, o.lastModified);
+    }
+  }
   return objects;
 }
 
