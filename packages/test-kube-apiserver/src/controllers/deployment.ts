@@ -60,9 +60,9 @@ function canonical(template: unknown): string {
   return JSON.stringify(t);
 }
 
-/** The pod-template-hash of a template: stable, 10 safe characters. */
-function podTemplateHash(template: unknown): string {
-  const digest = createHash('sha256').update(canonical(template)).digest();
+/** The pod-template-hash of a canonical template: stable, 10 safe characters. */
+function podTemplateHash(canonicalTemplate: string): string {
+  const digest = createHash('sha256').update(canonicalTemplate).digest();
   return Array.from(digest.subarray(0, 10), b => SAFE[b % SAFE.length]).join(
     '',
   );
@@ -274,7 +274,6 @@ export function deploymentController({
   return d => {
     const ns = d.metadata.namespace;
     const replicas: number = d.spec?.replicas ?? 1;
-    const hash = podTemplateHash(d.spec?.template);
     const sets = () =>
       cluster.store
         .list(rsT, ns)
@@ -284,6 +283,7 @@ export function deploymentController({
     // the new ReplicaSet: the one whose template is the Deployment's (a
     // rollback finds an old one and makes it the latest revision again)
     const template = canonical(d.spec?.template);
+    const hash = podTemplateHash(template);
     const isNew = (rs: any) => canonical(rs.spec?.template) === template;
     let fresh = all.find(isNew);
     const latest = Math.max(0, ...all.map(revisionOf));

@@ -54,6 +54,7 @@ import { ModelHealthService } from '../services/monitoring/ModelHealthService';
 import { AlertmanagerClient } from '../services/monitoring/AlertmanagerClient';
 import { PrometheusClient } from '../services/monitoring/PrometheusClient';
 import { builtInMetricsProfiles } from '../services/monitoring/metricsProfiles';
+import { testClusters } from '../__testUtils__/testClusters';
 import { ClusterService } from '../services/kubernetes/ClusterService';
 import { RegistryService } from '../services/registry/RegistryService';
 import {
@@ -170,22 +171,7 @@ describeIfBinary(serverBinaries.registry)('serving routes', () => {
       },
     });
 
-    const cluster = (name: string, s: KubeApiServer) => ({
-      name,
-      url: s.url,
-      token: s.token,
-      caData: s.caData,
-      serviceAccount: false,
-      skipTLSVerify: false,
-    });
-    clusters = ClusterService.create({
-      clusters: [cluster('a', a), cluster('b', b), cluster('c', c)],
-      settings: {
-        teamLabel: 'mlplatform.io/team',
-        refreshSeconds: 60,
-        requestTimeoutMs: 2000,
-      },
-    });
+    clusters = testClusters({ a, b, c }, { requestTimeoutMs: 2000 });
     const knex = await databases.init('SQLITE_3');
     const stores = await mlStores(knex);
     auditStore = stores.auditStore;
@@ -651,23 +637,10 @@ function readingServing(
   kube: KubeApiServer,
   health: ModelHealthService,
 ): { clusters: ClusterService; serving: ServingService } {
-  const clusters = ClusterService.create({
-    clusters: [
-      {
-        name: cluster,
-        url: kube.url,
-        token: kube.token,
-        caData: kube.caData,
-        serviceAccount: false,
-        skipTLSVerify: false,
-      },
-    ],
-    settings: {
-      teamLabel: 'mlplatform.io/team',
-      refreshSeconds: 60,
-      requestTimeoutMs: 2000,
-    },
-  });
+  const clusters = testClusters(
+    { [cluster]: kube },
+    { requestTimeoutMs: 2000 },
+  );
   const serving = ServingService.create({
     clusters,
     catalog: catalogServiceMock({ entities: [] }),

@@ -8,6 +8,7 @@ import {
 } from '@mlplatform/test-kube-apiserver';
 import fs from 'node:fs';
 import path from 'node:path';
+import { testClusters } from '../../__testUtils__/testClusters';
 import { ClusterService } from '../kubernetes/ClusterService';
 import { KubernetesJobRunsAdapter } from './KubernetesJobRunsAdapter';
 
@@ -35,27 +36,6 @@ function pipeline(
       orchestrator,
     },
   };
-}
-
-function clustersFor(
-  servers: Record<string, KubeApiServer>,
-  requestTimeoutMs = 2000,
-): ClusterService {
-  return ClusterService.create({
-    clusters: Object.entries(servers).map(([name, s]) => ({
-      name,
-      url: s.url,
-      token: s.token,
-      caData: s.caData,
-      serviceAccount: false,
-      skipTLSVerify: false,
-    })),
-    settings: {
-      teamLabel: 'mlplatform.io/team',
-      refreshSeconds: 60,
-      requestTimeoutMs,
-    },
-  });
 }
 
 async function orchestratorError(
@@ -97,7 +77,7 @@ describe('KubernetesJobRunsAdapter against the test API server', () => {
 
   beforeEach(async () => {
     a = await startKubeApiServer({ seed: seed('gpu-cluster-a.yaml') });
-    clusters = clustersFor({ 'gpu-cluster-a': a }, 1000);
+    clusters = testClusters({ 'gpu-cluster-a': a }, { requestTimeoutMs: 1000 });
     adapter = KubernetesJobRunsAdapter.create({
       clusters,
       logger: mockServices.logger.mock(),
